@@ -1,0 +1,46 @@
+# LesionLens: every target creates .venv itself, so a fresh clone needs only Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint model bench screenshot clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "LesionLens needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install when pyproject.toml changes (the stamp is older than it).
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/lesionlens view $(ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# Retrain the shipped bundle resources/models/default (seeded; ~20 min on 2 cores).
+model: $(VENV)/.installed-run
+	$(BIN)/python -m training.make_default
+
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/analyze.py --json bench/results/analyze.json
+
+# Needs Xvfb: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+#   libxcb-render-util0 libxkbcommon-x11-0 libxcb-xinerama0 libxcb-cursor0
+screenshot: $(VENV)/.installed-run
+	xvfb-run -a -s "-screen 0 1400x900x24" $(BIN)/python tools/screenshot.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

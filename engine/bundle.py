@@ -1,0 +1,139 @@
+"""A model bundle is a self-describing folder: model.onnx + model.json + metrics.json.
+
+model.json carries everything inference needs to rebuild preprocessing and to read the
+outputs, plus a model card (intended use, training data) the GUI and reports show.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import BundleError
+
+SCHEMA_VERSION = 1
+REQUIRED_FILES = ("model.onnx", "model.json")
+
+
+def default_bundle_dir() -> Path:
+    """The model shipped in the repository (trained by `make model`)."""
+    return Path(__file__).resolve().parent.parent / "resources" / "models" / "default"
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    size: int
+    channels: int
+    resize: str  # "letterbox": keep aspect ratio, pad to a square
+    normalisation: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The parsed model.json."""
+
+    model_id: str
+    version: str
+    architecture: str
+    inputs: tuple[InputSpec, ...]
+    outputs: dict[str, str]  # role -> ONNX output name: "segmentation", "classification"
+    classes: tuple[str, ...]
+    threshold: float
+    temperature: float
+    min_lesion_area_px: int
+    card: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def intended_use(self) -> str:
+        return str(self.card.get("intended_use", "research use; not for diagnosis"))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    directory: Path
+    spec: ModelSpec
+    metrics: dict[str, Any]
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.directory / "model.onnx"
+
+
+def read_bundle(directory: str | Path | None = None) -> Bundle:
+    directory = Path(directory) if directory is not None else default_bundle_dir()
+    if not directory.is_dir():
+        raise BundleError(directory, "folder not found")
+    for name in REQUIRED_FILES:
+        if not (directory / name).is_file():
+            raise BundleError(directory, f"{name} is missing")
+    try:
+        raw = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleError(directory, f"model.json is not valid JSON ({exc})") from exc
+    spec = parse_spec(raw, directory)
+    metrics_path = directory / "metrics.json"
+    metrics: dict[str, Any] = {}
+    if metrics_path.is_file():
+        try:
+            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise BundleError(directory, f"metrics.json is not valid JSON ({exc})") from exc
+    return Bundle(directory=directory, spec=spec, metrics=metrics)
+
+
+def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
+    def need(mapping: dict[str, Any], key: str, where: str = "model.json") -> Any:
+        if key not in mapping:
+            raise BundleError(directory, f"{where} has no '{key}'")
+        return mapping[key]
+
+    if not isinstance(raw, dict):
+        raise BundleError(directory, "model.json must hold an object")
+    inputs_raw = need(raw, "inputs")
+    if not isinstance(inputs_raw, list) or not inputs_raw:
+        raise BundleError(directory, "model.json 'inputs' must be a non-empty list")
+    inputs = []
+    for i, item in enumerate(inputs_raw):
+        where = f"model.json inputs[{i}]"
+        channels = int(need(item, "channels", where))
+        if channels not in (1, 3):
+            raise BundleError(directory, f"{where} channels must be 1 or 3, not {channels}")
+        resize = str(item.get("resize", "letterbox"))
+        if resize != "letterbox":
+            raise BundleError(directory, f"{where} resize '{resize}' is not supported")
+        inputs.append(
+            InputSpec(
+                name=str(need(item, "name", where)),
+                size=int(need(item, "size", where)),
+                channels=channels,
+                resize=resize,
+                normalisation=dict(need(item, "normalisation", where)),
+            )
+        )
+    outputs = dict(need(raw, "outputs"))
+    for role in ("segmentation", "classification"):
+        if role not in outputs:
+            raise BundleError(directory, f"model.json outputs has no '{role}'")
+    classes = tuple(str(c) for c in need(raw, "classes"))
+    if len(classes) < 2:
+        raise BundleError(directory, "model.json needs at least two classes")
+    temperature = float(raw.get("temperature", 1.0))
+    if temperature <= 0:
+        raise BundleError(directory, f"temperature must be positive, not {temperature}")
+    return ModelSpec(
+        model_id=str(need(raw, "model_id")),
+        version=str(raw.get("version", "0")),
+        architecture=str(raw.get("architecture", "unknown")),
+        inputs=tuple(inputs),
+        outputs=outputs,
+        classes=classes,
+        threshold=float(raw.get("threshold", 0.5)),
+        temperature=temperature,
+        min_lesion_area_px=int(raw.get("min_lesion_area_px", 20)),
+        card=dict(raw.get("card", {})),
+        raw=raw,
+    )

@@ -1,0 +1,31 @@
+"""Typed errors raised at the boundary, so callers can show one clear line per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LesionLensError(Exception):
+    """Base of every error LesionLens raises on purpose."""
+
+
+class LoadError(LesionLensError):
+    """An input file could not be read as an image; carries the file and the reason."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class BundleError(LesionLensError):
+    """A model bundle is missing, incomplete or inconsistent with its spec."""
+
+    def __init__(self, bundle_dir: str | Path, reason: str) -> None:
+        self.bundle_dir = Path(bundle_dir)
+        self.reason = reason
+        super().__init__(f"model bundle {self.bundle_dir}: {reason}")
+
+
+class DatasetError(LesionLensError):
+    """A data set folder does not follow the canonical layout."""

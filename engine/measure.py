@@ -1,0 +1,113 @@
+"""Mask -> lesions -> contours and sizes, the way a sonographer measures with calipers.
+
+Long axis: the longest chord of the lesion (maximum Feret diameter). Short axis: the longest
+chord perpendicular to it. Both are computed in millimetres when the image is calibrated
+(anisotropic pixels are handled by measuring in physical coordinates), else in pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from skimage import measure
+
+from engine.types import Measurements
+
+Point = tuple[float, float]
+
+
+def lesion_components(mask: np.ndarray, min_area_px: int) -> list[np.ndarray]:
+    """One boolean mask per connected lesion, holes filled, largest first."""
+    labels, count = ndimage.label(mask > 0)
+    components = []
+    for index in range(1, count + 1):
+        component = ndimage.binary_fill_holes(labels == index)
+        if component.sum() >= min_area_px:
+            components.append(component)
+    return sorted(components, key=lambda c: -int(c.sum()))
+
+
+def outer_contour(component: np.ndarray) -> np.ndarray:
+    """Subpixel outline (N×2, row/col) of one lesion, from marching squares at the 0.5 level."""
+    padded = np.pad(component.astype(np.float32), 1)
+    contours = measure.find_contours(padded, 0.5)
+    longest = max(contours, key=len)
+    return longest - 1.0
+
+
+def measure_component(
+    component: np.ndarray, spacing_mm: tuple[float, float] | None
+) -> Measurements:
+    area_px = float(component.sum())
+    sy, sx = spacing_mm if spacing_mm is not None else (1.0, 1.0)
+    # The marching-squares outline runs through pixel-edge midpoints, so extents count whole
+    # pixels (a 1-px lesion is 1 px wide) and the ends of an ellipse are points, not flats.
+    points = outer_contour(component) * np.array([sy, sx])
+    long_pts, long_len = _longest_chord(points)
+    short_pts, short_len = _widest_perpendicular(points, long_pts, min(sy, sx))
+    scale = np.array([sy, sx])
+    to_px = [(tuple(p / scale) if p is not None else None) for p in (*long_pts, *short_pts)]
+    long_px = _length_px(long_pts, scale)
+    short_px = _length_px(short_pts, scale)
+    calibrated = spacing_mm is not None
+    return Measurements(
+        area_px=area_px,
+        long_axis_px=long_px,
+        short_axis_px=short_px,
+        area_mm2=area_px * sy * sx if calibrated else None,
+        long_axis_mm=long_len if calibrated else None,
+        short_axis_mm=short_len if calibrated else None,
+        long_axis_endpoints=(_pt(to_px[0]), _pt(to_px[1])),
+        short_axis_endpoints=(_pt(to_px[2]), _pt(to_px[3])),
+    )
+
+
+def _pt(p) -> Point:  # noqa: ANN001
+    return (float(p[0]), float(p[1]))
+
+
+def _length_px(pts: tuple[np.ndarray, np.ndarray], scale: np.ndarray) -> float:
+    a, b = pts[0] / scale, pts[1] / scale
+    return float(np.hypot(*(a - b)))
+
+
+def _longest_chord(points: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], float]:
+    hull = _convex_hull(points)
+    diff = hull[:, None, :] - hull[None, :, :]
+    dist = np.hypot(diff[..., 0], diff[..., 1])
+    i, j = np.unravel_index(int(np.argmax(dist)), dist.shape)
+    return (hull[i], hull[j]), float(dist[i, j])
+
+
+def _widest_perpendicular(
+    points: np.ndarray, long_pts: tuple[np.ndarray, np.ndarray], step: float
+) -> tuple[tuple[np.ndarray, np.ndarray], float]:
+    """Longest extent along the perpendicular direction within one slab along the long axis."""
+    a, b = long_pts
+    axis = (b - a) / max(np.hypot(*(b - a)), 1e-9)
+    normal = np.array([-axis[1], axis[0]])
+    u = (points - a) @ axis
+    v = (points - a) @ normal
+    bins = np.floor(u / step).astype(np.int64)
+    best_len, best = 0.0, (a, a)
+    for k in np.unique(bins):
+        sel = bins == k
+        vs = v[sel]
+        lo, hi = int(np.argmin(vs)), int(np.argmax(vs))
+        length = float(vs[hi] - vs[lo])
+        if length > best_len:
+            uc = float(np.mean(u[sel]))
+            best_len = length
+            best = (a + axis * uc + normal * vs[lo], a + axis * uc + normal * vs[hi])
+    return best, best_len
+
+
+def _convex_hull(points: np.ndarray) -> np.ndarray:
+    if len(points) < 4:
+        return points
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        return points[ConvexHull(points).vertices]
+    except QhullError:  # collinear points: the hull is the points themselves
+        return points

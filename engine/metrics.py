@@ -1,0 +1,58 @@
+"""Segmentation and classification metrics, numpy only, shared by evaluate, training and gates."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def dice(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Dice of two binary masks; two empty masks agree perfectly (1.0)."""
+    p, t = pred > 0, truth > 0
+    denom = p.sum() + t.sum()
+    return 1.0 if denom == 0 else float(2.0 * (p & t).sum() / denom)
+
+
+def iou(pred: np.ndarray, truth: np.ndarray) -> float:
+    p, t = pred > 0, truth > 0
+    union = (p | t).sum()
+    return 1.0 if union == 0 else float((p & t).sum() / union)
+
+
+def accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    return float((labels == predicted).mean()) if len(labels) else float("nan")
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Binary AUC by the rank-sum (Mann-Whitney) formula, ties counted half."""
+    labels = np.asarray(labels).astype(bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), dtype=np.float64)
+    sorted_scores = scores[order]
+    i = 0
+    while i < len(scores):
+        j = i
+        while j + 1 < len(scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def expected_calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> float:
+    """ECE of the predicted class's confidence (probs: N×C), equal-width bins."""
+    probs = np.asarray(probs, dtype=np.float64)
+    labels = np.asarray(labels)
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        sel = (confidence > lo) & (confidence <= hi)
+        if sel.any():
+            ece += sel.mean() * abs(correct[sel].mean() - confidence[sel].mean())
+    return float(ece)

@@ -1,0 +1,44 @@
+"""Shared fixtures: tiny real files made on the fly, and the shipped model loaded once."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image as PILImage  # noqa: E402
+
+from engine.synth.dicom_out import write_ultrasound_dicom  # noqa: E402
+from engine.synth.nodes import NodeSample, generate_node_image  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def node_sample() -> NodeSample:
+    return generate_node_image(np.random.default_rng(11), label="benign", frame=False)
+
+
+@pytest.fixture
+def node_png(tmp_path: Path, node_sample: NodeSample) -> Path:
+    path = tmp_path / "node.png"
+    PILImage.fromarray(node_sample.image).save(path)
+    return path
+
+
+@pytest.fixture
+def node_dicom(tmp_path: Path, node_sample: NodeSample) -> Path:
+    path = tmp_path / "node.dcm"
+    write_ultrasound_dicom(path, node_sample.image, node_sample.spacing_mm, node_sample.region)
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_model():  # noqa: ANN201
+    from engine.inference import load_model
+
+    return load_model(device="cpu")

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage.draw import ellipse
+
+from engine.measure import lesion_components, measure_component, outer_contour
+
+
+def _ellipse_mask(r_radius: int, c_radius: int, angle: float = 0.0) -> np.ndarray:
+    mask = np.zeros((200, 240), dtype=bool)
+    rr, cc = ellipse(100, 120, r_radius, c_radius, shape=mask.shape, rotation=angle)
+    mask[rr, cc] = True
+    return mask
+
+
+def test_axes_of_an_ellipse_in_pixels() -> None:
+    m = measure_component(_ellipse_mask(20, 50), None)
+    assert m.long_axis_px == pytest.approx(101, abs=2)
+    assert m.short_axis_px == pytest.approx(41, abs=2)
+    assert m.area_px == pytest.approx(np.pi * 20 * 50, rel=0.03)
+    assert m.long_axis_mm is None and m.area_mm2 is None
+    assert m.ls_ratio == pytest.approx(101 / 41, rel=0.05)
+
+
+def test_rotated_ellipse_and_anisotropic_spacing() -> None:
+    m = measure_component(_ellipse_mask(20, 50, angle=0.6), (0.1, 0.1))
+    assert m.long_axis_mm == pytest.approx(10.1, abs=0.25)
+    assert m.short_axis_mm == pytest.approx(4.1, abs=0.25)
+    # Rows twice as big as columns: a circle of radius 20 px is 8 mm tall, 4 mm wide.
+    disc = _ellipse_mask(20, 20)
+    rows = np.flatnonzero(disc.any(axis=1))
+    height_px = rows[-1] - rows[0] + 1  # pixel extent, as a caliper on the mask would read it
+    circle = measure_component(disc, (0.2, 0.1))
+    assert circle.long_axis_mm == pytest.approx(height_px * 0.2, abs=0.15)
+    assert circle.short_axis_mm == pytest.approx(height_px * 0.1, abs=0.15)
+    assert circle.area_mm2 == pytest.approx(np.pi * 400 * 0.02, rel=0.05)
+
+
+def test_axis_endpoints_lie_on_the_lesion_boundary() -> None:
+    m = measure_component(_ellipse_mask(20, 50), None)
+    (r0, c0), (r1, c1) = m.long_axis_endpoints
+    assert abs(r0 - 100) <= 3 and abs(r1 - 100) <= 3  # the ends are a few px flat
+    assert sorted([c0, c1]) == pytest.approx([69.5, 170.5], abs=1.5)
+
+
+def test_components_are_split_filled_and_small_ones_dropped() -> None:
+    mask = np.zeros((100, 100), dtype=np.uint8)
+    mask[10:40, 10:40] = 1
+    mask[20:25, 20:25] = 0  # a hole: filled
+    mask[60:90, 50:70] = 1
+    mask[95:97, 95:97] = 1  # 4 px speck: below the floor
+    comps = lesion_components(mask, min_area_px=20)
+    assert [int(c.sum()) for c in comps] == [900, 600]
+    contour = outer_contour(comps[0])
+    assert contour[:, 0].min() == pytest.approx(9.5) and contour[:, 0].max() == pytest.approx(39.5)

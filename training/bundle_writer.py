@@ -1,0 +1,101 @@
+"""Write a model bundle (model.onnx + model.json + metrics.json) as one atomic folder swap."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.atomic import write_json_atomic
+from engine.bundle import SCHEMA_VERSION, read_bundle
+from training.export import INPUT_NAME, OUTPUT_NAMES, export_onnx, onnx_parity
+
+PARITY_TOLERANCE = 1e-4
+
+
+def model_json(
+    *,
+    model_id: str,
+    architecture: str,
+    size: int,
+    classes: tuple[str, ...],
+    temperature: float,
+    network_kwargs: dict[str, Any],
+    card: dict[str, Any],
+    parent: str | None = None,
+    training_data_hash: str = "",
+) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model_id": model_id,
+        "version": "1",
+        "architecture": architecture,
+        "network_kwargs": network_kwargs,
+        "inputs": [
+            {
+                "name": INPUT_NAME,
+                "size": size,
+                "channels": int(network_kwargs.get("in_channels", 1)),
+                "resize": "letterbox",
+                "normalisation": {
+                    "mode": "percentile",
+                    "low_percentile": 0.5,
+                    "high_percentile": 99.5,
+                },
+            }
+        ],
+        "outputs": {"segmentation": OUTPUT_NAMES[0], "classification": OUTPUT_NAMES[1]},
+        "classes": list(classes),
+        "threshold": 0.5,
+        "temperature": temperature,
+        "min_lesion_area_px": 20,
+        "views": ["us"],
+        "parent_model_id": parent,
+        "training_data_hash": training_data_hash,
+        "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "card": card,
+    }
+
+
+def write_bundle(
+    net: torch.nn.Module, out_dir: str | Path, spec: dict[str, Any], metrics: dict[str, Any]
+) -> Path:
+    """Export, check ONNX/torch parity, then swap the finished folder into place."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    size = int(spec["inputs"][0]["size"])
+    channels = int(spec["inputs"][0]["channels"])
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        export_onnx(net, staging / "model.onnx", size, channels)
+        parity = onnx_parity(net, staging / "model.onnx", size, channels)
+        if parity > PARITY_TOLERANCE:
+            raise RuntimeError(f"ONNX/torch parity {parity:.2e} exceeds {PARITY_TOLERANCE:.0e}")
+        metrics = {**metrics, "onnx_parity_max_abs": parity}
+        write_json_atomic(staging / "model.json", spec)
+        write_json_atomic(staging / "metrics.json", metrics)
+        read_bundle(staging)  # the bundle must parse before it replaces anything
+        if out_dir.exists():
+            retired = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(retired, ignore_errors=True)
+            out_dir.rename(retired)
+            staging.rename(out_dir)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def hash_cases(cases: list[str], labels: list[int]) -> str:
+    digest = hashlib.sha256()
+    for case, label in zip(cases, labels, strict=True):
+        digest.update(f"{case}:{label}\n".encode())
+    return digest.hexdigest()[:16]
