@@ -29,3 +29,12 @@ class BundleError(LesionLensError):
 
 class DatasetError(LesionLensError):
     """A data set folder does not follow the canonical layout."""
+
+
+class MeasurementError(LesionLensError):
+    """A measurement cannot be made in mm: the points span two regions or lie outside any
+    calibrated area. Says why, so the GUI can show it instead of a wrong number."""
+
+
+class DeviceError(LesionLensError):
+    """The requested compute device is not available in this installation."""

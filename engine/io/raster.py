@@ -10,11 +10,10 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from engine.errors import LoadError
+from engine.io.limits import MAX_SIDE
 from engine.types import Image
 
 RASTER_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
-
-MAX_SIDE = 20_000  # refuse before allocating: a larger "image" is a corrupt header or an attack
 
 
 def read_raster(path: str | Path) -> Image:

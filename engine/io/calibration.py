@@ -1,0 +1,71 @@
+"""Where an image is calibrated, and distances in mm that respect it.
+
+Ultrasound: each region has its own pixel size, so a distance uses the region under both
+points and is refused when they lie in different regions or outside any region in cm.
+Other images: one spacing for the whole picture (PixelSpacing, or the user's calibration).
+Points are (row, col) in image pixel coordinates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from engine.errors import MeasurementError
+from engine.types import Image, UltrasoundRegion
+
+Point = tuple[float, float]
+
+
+def region_at(image: Image, row: float, col: float) -> UltrasoundRegion | None:
+    """The innermost region under the point (a colour box inside a B-mode region wins)."""
+    under = [r for r in image.regions if r.contains(row, col)]
+    return min(under, key=lambda r: r.area_px) if under else None
+
+
+def tissue_regions(image: Image) -> tuple[UltrasoundRegion, ...]:
+    """The B-mode tissue regions, largest first: where inference should look. Empty when the
+    image has no regions (then the whole image is tissue, as far as anyone knows)."""
+    return tuple(sorted((r for r in image.regions if r.is_tissue), key=lambda r: -r.area_px))
+
+
+def measurement_spacing_mm(image: Image, p0: Point, p1: Point) -> tuple[float, float]:
+    """(row, col) mm per pixel valid for the segment p0-p1, or MeasurementError saying why."""
+    if not image.regions:
+        if image.spacing_mm is None:
+            raise MeasurementError("image is uncalibrated: distances are in pixels only")
+        return image.spacing_mm
+    both = [r for r in image.regions if r.contains(*p0) and r.contains(*p1)]
+    calibrated = [r for r in both if r.delta_mm is not None]
+    if calibrated:
+        return min(calibrated, key=lambda r: r.area_px).delta_mm  # type: ignore[return-value]
+    first, second = region_at(image, *p0), region_at(image, *p1)
+    if first is None or second is None:
+        raise MeasurementError("a point lies outside every ultrasound region (uncalibrated area)")
+    if not both:
+        raise MeasurementError(
+            f"the points lie in two different regions ({first.data_type} and "
+            f"{second.data_type}); measure inside one region"
+        )
+    region = min(both, key=lambda r: r.area_px)
+    raise MeasurementError(
+        f"the {region.data_type or 'unnamed'} region is in {region.units_x} x {region.units_y}, "
+        "not a distance in cm"
+    )
+
+
+def distance_mm(image: Image, p0: Point, p1: Point) -> float:
+    """Length of the segment p0-p1 in millimetres."""
+    dy, dx = measurement_spacing_mm(image, p0, p1)
+    return math.hypot((p1[0] - p0[0]) * dy, (p1[1] - p0[1]) * dx)
+
+
+def calibrate_by_distance(image: Image, p0: Point, p1: Point, known_mm: float) -> Image:
+    """The user drew a line of known length on an uncalibrated image: square pixels of
+    known_mm / length_px from now on. Ultrasound regions are dropped (they disagreed or
+    were absent), so every later measurement uses this one spacing."""
+    length_px = math.hypot(p1[0] - p0[0], p1[1] - p0[1])
+    if length_px <= 0 or not known_mm > 0 or not math.isfinite(known_mm):
+        raise MeasurementError("calibration needs two distinct points and a positive length")
+    mm = known_mm / length_px
+    return dataclasses.replace(image, spacing_mm=(mm, mm), regions=())

@@ -1,0 +1,80 @@
+"""NIfTI-1/2 (.nii, .nii.gz) through nibabel, turned into the same Volume as a DICOM series.
+
+NIfTI stores voxel (i, j, k) with an affine to RAS millimetres; a Volume is slice-first
+(k, j, i) with DICOM's LPS direction cosines, ordered along the slice normal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import LoadError
+from engine.io.limits import check_decoded_size
+from engine.types import Volume
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+RAS_TO_LPS = np.array([-1.0, -1.0, 1.0])
+
+
+def is_nifti_name(path: str | Path) -> bool:
+    return str(path).lower().endswith(NIFTI_SUFFIXES)
+
+
+def read_nifti(path: str | Path) -> Volume:
+    """3D volume (the first time point of a 4D one), values after scl_slope/scl_inter."""
+    import nibabel as nib
+    from nibabel.filebasedimages import ImageFileError
+
+    path = Path(path)
+    try:
+        img = nib.load(str(path))
+        shape = tuple(int(n) for n in img.shape)
+    except (ImageFileError, OSError, EOFError, ValueError) as exc:
+        raise LoadError(path, f"not a readable NIfTI file ({exc})") from exc
+    if len(shape) < 3:
+        shape = shape + (1,) * (3 - len(shape))
+    if len(shape) > 4 or (len(shape) == 4 and shape[3] < 1):
+        raise LoadError(path, f"NIfTI has {len(shape)} dimensions; expected 3 or 4")
+    nx, ny, nz = shape[:3]
+    check_decoded_size(path, ny, nx, nz, 1, 32)
+    try:
+        data = np.asanyarray(img.dataobj[..., 0] if len(shape) == 4 else img.dataobj)
+    except (OSError, EOFError, ValueError, MemoryError) as exc:
+        raise LoadError(path, f"NIfTI voxel data is truncated or corrupt ({exc})") from exc
+    data = data.reshape(nx, ny, nz)
+    if data.dtype == np.float64:
+        data = data.astype(np.float32)
+    affine = np.asarray(img.affine, dtype=np.float64)
+    zooms = np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
+    if np.any(zooms <= 0):
+        raise LoadError(path, "NIfTI affine has a zero voxel size")
+    row_dir = affine[:3, 0] / zooms[0] * RAS_TO_LPS  # along i: increasing column
+    col_dir = affine[:3, 1] / zooms[1] * RAS_TO_LPS  # along j: increasing row
+    slice_dir = affine[:3, 2] / zooms[2] * RAS_TO_LPS
+    origin = affine[:3, 3] * RAS_TO_LPS
+    voxels = np.ascontiguousarray(np.transpose(data, (2, 1, 0)))
+    if float(np.cross(row_dir, col_dir) @ slice_dir) < 0:
+        voxels = np.ascontiguousarray(voxels[::-1])  # order slices along the normal
+        origin = origin + slice_dir * zooms[2] * (nz - 1)
+    metadata = {"Format": "NIfTI", "Description": _description(img)}
+    if len(shape) == 4:
+        metadata["TimePoints"] = str(shape[3])
+    return Volume(
+        voxels=voxels,
+        spacing_mm=(float(zooms[2]), float(zooms[1]), float(zooms[0])),
+        orientation=tuple(float(v) for v in (*row_dir, *col_dir)),  # type: ignore[arg-type]
+        origin=tuple(float(v) for v in origin),  # type: ignore[arg-type]
+        source=str(path),
+        metadata=metadata,
+    )
+
+
+def _description(img: object) -> str:
+    header = getattr(img, "header", None)
+    try:
+        raw = header["descrip"] if header is not None else b""
+        return bytes(np.asarray(raw).item()).decode("latin-1").strip("\x00 ")
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ""
