@@ -1,4 +1,8 @@
-"""Write synthetic cases in the canonical folder format (images/, masks/, labels.csv, split.csv)."""
+"""Write synthetic cases in the canonical folder format (images/, masks/, labels.csv, split.csv).
+
+Per kind (engine.synth.case_writers): classes alternate case by case (balanced), the last
+`val_fraction` of the cases form the validation split, and multi-view kinds add views.csv.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.atomic import write_bytes_atomic, write_png_atomic
+from engine.atomic import write_bytes_atomic
+from engine.synth.case_writers import KIND_SPECS
 from engine.synth.nodes import DEFAULT_PROFILE, SHIFTED_PROFILE, NodeSample, generate_node_image
 
-KINDS = ("nodes",)
+KINDS = tuple(KIND_SPECS)
 
 
 def case_rng(seed: int, index: int) -> np.random.Generator:
@@ -37,26 +42,40 @@ def write_dataset(
     shift: bool = False,
     val_fraction: float = 0.2,
     progress: Callable[[int, int], None] | None = None,
+    dicom: bool = False,
 ) -> Path:
+    """n cases of `kind` under `out`; case i depends only on (seed, i), not on n.
+
+    dicom=True (nodes only) writes calibrated Ultrasound Image Storage DICOMs as the images.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown synthetic kind {kind!r}; choose from {', '.join(KINDS)}")
     if n < 1:
         raise ValueError("n must be at least 1")
+    if dicom and kind != "nodes":
+        raise ValueError("DICOM output is available for the nodes kind only")
+    spec = KIND_SPECS[kind]
     out = Path(out)
-    rows, splits, meta = [], [], []
+    rows, splits, meta, views = [], [], [], []
     n_val = int(round(n * val_fraction))
-    for i, (case, sample) in enumerate(iter_node_samples(n, seed, shift)):
-        write_png_atomic(out / "images" / f"{case}.png", sample.image)
-        write_png_atomic(out / "masks" / f"{case}.png", sample.mask)
-        rows.append((case, sample.label))
+    prefix = spec.shift_prefix if shift else spec.prefix
+    for i in range(n):
+        case = f"{prefix}{seed:03d}_{i:05d}"
+        label = spec.classes[i % len(spec.classes)]  # balanced classes
+        record = spec.write_case(out, case, case_rng(seed, i), label, shift, dicom)
+        rows.append((case, record.label))
         splits.append((case, "val" if i >= n - n_val else "train"))
-        r0, c0, r1, c1 = sample.region
-        meta.append((case, f"{sample.spacing_mm:.6f}", r0, c0, r1, c1))
+        meta.append((case, *(record.meta[c] for c in spec.meta_columns)))
+        views += [(case, *view) for view in record.views]
         if progress:
             progress(i + 1, n)
     _write_csv(out / "labels.csv", ("case", "label"), rows)
     _write_csv(out / "split.csv", ("case", "split"), splits)
-    _write_csv(out / "meta.csv", ("case", "spacing_mm", "row0", "col0", "row1", "col1"), meta)
+    _write_csv(out / "meta.csv", ("case", *spec.meta_columns), meta)
+    if spec.views:
+        _write_csv(out / "views.csv", ("case", "view", "file", "mask"), views)
+    if spec.mask_labels:
+        _write_csv(out / "mask_labels.csv", ("name", "value"), list(spec.mask_labels))
     return out
 
 

@@ -20,21 +20,32 @@ def write_ultrasound_dicom(
     region: tuple[int, int, int, int],
     patient_name: str = "SYNTHETIC^NODE",
     patient_id: str = "SYN0001",
+    uid_entropy: str | None = None,
 ) -> Path:
-    """Spacing goes into SequenceOfUltrasoundRegions (PhysicalDelta in cm), as scanners do."""
+    """Spacing goes into SequenceOfUltrasoundRegions (PhysicalDelta in cm), as scanners do.
+
+    With `uid_entropy` (e.g. "seed/case") the UIDs derive from it and the dates are fixed, so
+    a synthetic data set is byte-identical for the same seed; without it every call is new.
+    """
+
+    def uid(role: str) -> str:
+        if uid_entropy is None:
+            return generate_uid()
+        return generate_uid(entropy_srcs=[uid_entropy, role])
+
     if pixels.ndim != 2 or pixels.dtype != np.uint8:
         raise ValueError("expects an 8-bit grayscale H×W array")
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UltrasoundImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.MediaStorageSOPInstanceUID = uid("instance")
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta
-    now = dt.datetime.now()
+    now = dt.datetime(2020, 1, 1, 12) if uid_entropy is not None else dt.datetime.now()
     ds.SOPClassUID = UltrasoundImageStorage
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = generate_uid()
-    ds.SeriesInstanceUID = generate_uid()
+    ds.StudyInstanceUID = uid("study")
+    ds.SeriesInstanceUID = uid("series")
     ds.Modality = "US"
     ds.PatientName = patient_name
     ds.PatientID = patient_id

@@ -22,24 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
+
+from engine.synth.acoustics import (
+    ScannerProfile,
+    attenuation_with_tgc,
+    degrade_resolution,
+    lateral_apodisation,
+    log_compress,
+    near_field_clutter,
+    smooth_noise,
+    speckle_envelope,
+)
 
 CLASSES = ("benign", "malignant")
-
-
-@dataclass(frozen=True)
-class ScannerProfile:
-    """Acquisition settings that vary between scanners; `shifted` is 'another vendor'."""
-
-    freq_mhz: tuple[float, float] = (8.0, 14.0)
-    depth_mm: tuple[float, float] = (25.0, 45.0)
-    dynamic_range_db: tuple[float, float] = (48.0, 66.0)
-    gain_db: tuple[float, float] = (-4.0, 4.0)
-    tgc_error: tuple[float, float] = (-0.3, 0.3)
-    smoothing_px: tuple[float, float] = (0.0, 0.6)
-    noise_db: float = -45.0
-    downsample: tuple[float, float] = (1.0, 1.0)
-    gamma: tuple[float, float] = (0.9, 1.1)
 
 
 DEFAULT_PROFILE = ScannerProfile()
@@ -93,14 +89,14 @@ def generate_node_image(
     if not nodes:  # everything overlapped: force one node in the middle
         nodes.append(_place_node(rng, label, echo, atten, mask, px, force_centre=True))
 
-    envelope = _speckle(rng, echo, px, freq)
-    envelope *= _attenuation_with_tgc(rng, atten, px, freq, profile)
-    envelope += _near_field_clutter(rng, height, width, px, float(np.median(envelope)))
-    envelope *= _lateral_apodisation(width)[None, :]
+    envelope = speckle_envelope(rng, echo, px, freq)
+    envelope *= attenuation_with_tgc(rng, atten, px, freq, profile)
+    envelope += near_field_clutter(rng, height, width, px, float(np.median(envelope)))
+    envelope *= lateral_apodisation(width)[None, :]
     noise_amp = np.median(envelope) * 10 ** (profile.noise_db / 20) * 10
     envelope = np.abs(envelope + noise_amp * rng.standard_normal(envelope.shape))
-    image = _log_compress(rng, envelope, profile)
-    image = _resolution(rng, image, profile)
+    image = log_compress(rng, envelope, profile)
+    image = degrade_resolution(rng, image, profile)
     bmode = np.clip(image, 0, 255).astype(np.uint8)
     out, out_mask, region = _scanner_frame(rng, bmode, mask, px, frame)
     return NodeSample(
@@ -116,16 +112,11 @@ def generate_node_image(
 # --- tissue ---------------------------------------------------------------------------------
 
 
-def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
-    field = ndimage.gaussian_filter(rng.standard_normal(shape), sigma)
-    return field / (field.std() + 1e-9)
-
-
 def _background(rng: np.random.Generator, h: int, w: int, px: float):
     """Skin, subcutaneous fat with oblique septa, muscle with fascia lines, deeper tissue."""
     rows = np.arange(h)[:, None] * px  # depth in mm
     cols = np.arange(w)[None, :] * px
-    undulation = 1.5 * _smooth_noise(rng, (1, w), w / 6)[0][None, :]
+    undulation = 1.5 * smooth_noise(rng, (1, w), w / 6)[0][None, :]
     skin = rng.uniform(1.5, 3.0)
     fat_end = skin + rng.uniform(4.0, 12.0) + undulation
     echo = np.full((h, w), rng.uniform(0.7, 1.0))
@@ -147,7 +138,7 @@ def _background(rng: np.random.Generator, h: int, w: int, px: float):
     echo = np.where(muscle, echo * (0.75 + 0.35 * (fibres > 0.85)), echo)
     fascia = np.abs(rows - fat_end) < rng.uniform(0.2, 0.45)
     echo = np.where(fascia, rng.uniform(2.0, 3.5), echo)
-    echo *= np.exp(0.25 * _smooth_noise(rng, (h, w), 12))
+    echo *= np.exp(0.25 * smooth_noise(rng, (h, w), 12))
     atten = np.full((h, w), rng.uniform(0.5, 0.8))  # dB/cm/MHz
     atten = np.where(fat, atten * 0.8, atten)
     return echo, atten
@@ -215,11 +206,9 @@ def _place_node(rng, label, echo, atten, mask, px, force_centre=False):  # noqa:
         echo[hilum] = rng.uniform(1.0, 3.0) * np.exp(0.2 * rng.standard_normal(hilum.sum()))
         atten[node] *= 0.55
     else:
-        echo[node] = rng.uniform(0.015, 0.08) * np.exp(
-            0.3 * _smooth_noise(rng, echo.shape, 3)[node]
-        )
+        echo[node] = rng.uniform(0.015, 0.08) * np.exp(0.3 * smooth_noise(rng, echo.shape, 3)[node])
         if rng.random() < 0.35:  # cystic necrosis: anechoic patches
-            necrosis = node & (_smooth_noise(rng, echo.shape, 4) > rng.uniform(1.0, 1.6))
+            necrosis = node & (smooth_noise(rng, echo.shape, 4) > rng.uniform(1.0, 1.6))
             echo[necrosis] = 0.02
         if rng.random() < 0.3:  # microcalcifications: bright foci with faint shadows
             idx = np.flatnonzero(node)
@@ -235,80 +224,6 @@ def _place_node(rng, label, echo, atten, mask, px, force_centre=False):  # noqa:
         "short_axis_mm": float(short_mm),
         "angle_rad": float(angle),
     }
-
-
-# --- acoustics ------------------------------------------------------------------------------
-
-
-def _speckle(rng: np.random.Generator, echo: np.ndarray, px: float, freq: float) -> np.ndarray:
-    """Complex Gaussian scattering convolved with a depth-dependent PSF; returns the envelope."""
-    h, w = echo.shape
-    scat = (rng.standard_normal((h, w)) + 1j * rng.standard_normal((h, w))) * np.sqrt(echo)
-    wavelength = 1.54 / freq  # mm, c = 1540 m/s
-    sigma_axial = max(0.6, 0.9 * wavelength / px)
-    focus = rng.uniform(0.3, 0.6) * h
-    depths = np.linspace(0, h - 1, 4)
-    rows = np.arange(h)[:, None].astype(np.float64)
-    out = np.zeros((h, w), dtype=np.complex128)
-    weights_sum = np.zeros((h, 1))
-    for d in depths:
-        sigma_lat = max(0.8, 2.0 * wavelength / px * np.sqrt(1 + ((d - focus) / (0.45 * h)) ** 2))
-        kz = int(3 * sigma_axial) + 1
-        kx = int(3 * sigma_lat) + 1
-        z = np.arange(-kz, kz + 1)[:, None]
-        x = np.arange(-kx, kx + 1)[None, :]
-        carrier = np.exp(1j * 2 * np.pi * z * px / wavelength * 0.5)
-        kernel = np.exp(-(z**2) / (2 * sigma_axial**2) - x**2 / (2 * sigma_lat**2)) * carrier
-        weight = np.clip(1 - np.abs(rows - d) / (depths[1] - depths[0]), 0, 1)
-        out += signal.fftconvolve(scat, kernel, mode="same") * weight
-        weights_sum += weight
-    return np.abs(out / np.maximum(weights_sum, 1e-9))
-
-
-def _attenuation_with_tgc(rng, atten, px, freq, profile) -> np.ndarray:  # noqa: ANN001
-    """Round-trip attenuation integrated down each scan line, divided by the scanner's TGC."""
-    db_per_px = atten * freq * px / 10.0  # dB/cm/MHz * MHz * cm
-    cumulative = 2 * np.cumsum(db_per_px, axis=0)
-    depth_px = np.arange(atten.shape[0])[:, None]
-    nominal = 2 * np.median(atten) * freq * px / 10.0 * depth_px
-    tgc = nominal * (1 + rng.uniform(*profile.tgc_error))
-    return 10 ** (-(cumulative - tgc) / 20)
-
-
-def _near_field_clutter(rng, h, w, px, level) -> np.ndarray:  # noqa: ANN001
-    rows = np.arange(h)[:, None] * px
-    haze = level * rng.uniform(0.3, 1.0) * np.exp(-rows / rng.uniform(1.5, 4.0))
-    reverb_depth = rng.uniform(2.0, 4.0)
-    reverb = sum(
-        level * 0.4 / k * np.exp(-((rows - k * reverb_depth) ** 2) / 0.05) for k in (1, 2, 3)
-    )
-    return np.broadcast_to(haze + reverb, (h, w)) * (1 + 0.3 * rng.standard_normal((h, w)))
-
-
-def _lateral_apodisation(w: int) -> np.ndarray:
-    x = np.linspace(-1, 1, w)
-    return 1 - 0.25 * np.clip(np.abs(x) - 0.8, 0, None) / 0.2
-
-
-def _log_compress(rng, envelope, profile) -> np.ndarray:  # noqa: ANN001
-    db = 20 * np.log10(envelope + 1e-9)
-    dr = rng.uniform(*profile.dynamic_range_db)
-    # Scanners put soft-tissue speckle at mid-grey and let strong reflectors saturate.
-    top = np.median(db) + dr * rng.uniform(0.45, 0.6) - rng.uniform(*profile.gain_db)
-    scaled = np.clip((db - (top - dr)) / dr, 0, 1)
-    return 255 * scaled ** rng.uniform(*profile.gamma)
-
-
-def _resolution(rng, image, profile) -> np.ndarray:  # noqa: ANN001
-    sigma = rng.uniform(*profile.smoothing_px)
-    if sigma > 0.05:
-        image = ndimage.gaussian_filter(image, sigma)
-    factor = rng.uniform(*profile.downsample)
-    if factor > 1.01:
-        h, w = image.shape
-        small = ndimage.zoom(image, 1 / factor, order=1)
-        image = ndimage.zoom(small, (h / small.shape[0], w / small.shape[1]), order=1)
-    return image
 
 
 # --- scanner frame --------------------------------------------------------------------------
