@@ -13,32 +13,46 @@ from engine.measure import lesion_components, measure_component, outer_contour
 from engine.types import Analysis, Finding, Image, Prediction
 
 
-def analyze(image: Image, model: LoadedModel) -> Analysis:
-    prediction = model.predict(image)
-    findings = findings_from(image, prediction, model.spec.min_lesion_area_px)
+def analyze(image: Image, model: LoadedModel, tta: bool = True) -> Analysis:
+    prediction = model.predict(image, tta=tta)
+    spec = model.spec
+    findings = findings_from(
+        image, prediction, spec.min_lesion_area_px, confidence_threshold=spec.confidence_threshold
+    )
     return Analysis(image=image, prediction=prediction, findings=findings)
 
 
+# A class probability that moves by more than this under flips and grey-map changes is not
+# one a reader should trust, whatever its mean.
+MAX_TRUSTED_SPREAD = 0.15
+
+
 def findings_from(
-    image: Image, prediction: Prediction, min_area_px: int = 20, corrected: bool = False
+    image: Image,
+    prediction: Prediction,
+    min_area_px: int = 20,
+    corrected: bool = False,
+    confidence_threshold: float = 0.7,
 ) -> tuple[Finding, ...]:
     """One Finding per connected lesion. The classifier is image-level, so every lesion carries
-    the image's class; its uncertainty is the mean pixel uncertainty inside the lesion."""
+    the image's class; its uncertainty is the TTA spread of that class's probability."""
     components = lesion_components(prediction.mask, min_area_px)
     label = prediction.label
-    findings = []
-    for component in components:
-        findings.append(
-            Finding(
-                contour=outer_contour(component),
-                measurements=measure_component(component, image.spacing_mm),
-                label=label,
-                probability=prediction.probabilities[label],
-                uncertainty=float(prediction.uncertainty[component].mean()),
-                corrected=corrected,
-            )
+    probability = prediction.probabilities[label]
+    spread = prediction.spread
+    low = probability < confidence_threshold or spread > MAX_TRUSTED_SPREAD
+    return tuple(
+        Finding(
+            contour=outer_contour(component),
+            measurements=measure_component(component, image.spacing_mm),
+            label=label,
+            probability=probability,
+            uncertainty=spread,
+            corrected=corrected,
+            low_confidence=low,
         )
-    return tuple(findings)
+        for component in components
+    )
 
 
 def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
@@ -52,6 +66,8 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "model_id": prediction.model_id,
         "label": prediction.label,
         "probabilities": prediction.probabilities,
+        "probability_spread": prediction.probability_spread,
+        "tta_passes": prediction.tta_passes,
         "lesion_count": len(analysis.findings),
         "measurements": [_finding_json(f) for f in analysis.findings],
         "disclaimer": "research use; not for diagnosis",
@@ -65,6 +81,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "probability": round(finding.probability, 4),
         "uncertainty": round(finding.uncertainty, 4),
         "corrected": finding.corrected,
+        "low_confidence": finding.low_confidence,
         "area_px": m.area_px,
         "long_axis_px": round(m.long_axis_px, 2),
         "short_axis_px": round(m.short_axis_px, 2),
@@ -72,6 +89,10 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "long_axis_mm": None if m.long_axis_mm is None else round(m.long_axis_mm, 2),
         "short_axis_mm": None if m.short_axis_mm is None else round(m.short_axis_mm, 2),
         "ls_ratio": round(m.ls_ratio, 3),
+        "perimeter_px": round(m.perimeter_px, 2),
+        "perimeter_mm": None if m.perimeter_mm is None else round(m.perimeter_mm, 2),
+        "orientation_deg": round(m.orientation_deg, 1),
+        "irregularity": round(m.irregularity, 4),
         "long_axis_endpoints_rc": [list(p) for p in m.long_axis_endpoints],
         "short_axis_endpoints_rc": [list(p) for p in m.short_axis_endpoints],
         "contour_rc": np.round(finding.contour, 2).tolist(),

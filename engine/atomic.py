@@ -48,12 +48,23 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
-    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n"
+    """Strict JSON: NaN and infinity (undefined metrics) are written as null."""
+    text = json.dumps(_finite(obj), indent=2, default=_json_default, allow_nan=False) + "\n"
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_png_atomic(path: str | Path, array: np.ndarray) -> Path:
     return write_atomic(path, lambda fh: PILImage.fromarray(array).save(fh, format="PNG"))
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float | np.floating):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def _json_default(obj: Any) -> Any:

@@ -44,6 +44,7 @@ class ModelSpec:
     threshold: float
     temperature: float
     min_lesion_area_px: int
+    confidence_threshold: float = 0.7
     card: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -134,6 +135,7 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         threshold=float(raw.get("threshold", 0.5)),
         temperature=temperature,
         min_lesion_area_px=int(raw.get("min_lesion_area_px", 20)),
+        confidence_threshold=float(raw.get("confidence_threshold", 0.7)),
         card=dict(raw.get("card", {})),
         raw=raw,
     )

@@ -16,6 +16,8 @@ from pathlib import Path
 from engine.errors import BundleError, DatasetError, LesionLensError, LoadError
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
+# engine.synth.dataset.KINDS, spelled out so `lesionlens --help` does not import the generators.
+SYNTH_KINDS = ("nodes", "skin", "skin-pair", "scinti", "kidney-ct")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,14 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", type=Path, required=True, metavar="DIR")
     evaluate.add_argument("--model", type=Path, default=None, metavar="MODEL_DIR")
     evaluate.add_argument("--json", type=Path, default=None, metavar="OUT")
+    evaluate.add_argument(
+        "--plots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="ROC, reliability, Dice, worst cases",
+    )
     evaluate.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
 
     synth = sub.add_parser("synth", help="write a synthetic data set in the canonical format")
-    synth.add_argument("kind", choices=("nodes",))
+    synth.add_argument("kind", choices=SYNTH_KINDS)
     synth.add_argument("--n", type=int, required=True)
     synth.add_argument("--out", type=Path, required=True, metavar="DIR")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--shift", action="store_true", help="look of another scanner")
+    synth.add_argument(
+        "--dicom", action="store_true", help="nodes only: calibrated DICOM images instead of PNG"
+    )
     return parser
 
 
@@ -149,11 +161,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"\r[{done}/{total}] evaluating", end="", file=sys.stderr, flush=True)
 
-    result = evaluate_folder(args.data, model, progress=progress)
+    result = evaluate_folder(args.data, model, progress=progress, keep_masks=args.plots is not None)
     print(file=sys.stderr)
+    if args.plots is not None:
+        from engine.evaluation_plots import write_plots
+
+        for path in write_plots(result, args.plots):
+            print(f"wrote {path}", file=sys.stderr)
+        result.pop("masks", None)
     result["model_id"] = model.spec.model_id
     result["data"] = str(args.data)
-    print(json.dumps(result["summary"], indent=2))
+    print(json.dumps(result["summary"], indent=2, allow_nan=True))
     if args.json is not None:
         write_json_atomic(args.json, result)
     return EXIT_OK
@@ -165,12 +183,23 @@ def _synth(args: argparse.Namespace) -> int:
     if args.n < 1:
         _error("--n must be at least 1")
         return EXIT_USAGE
+    if args.dicom and args.kind != "nodes":
+        _error("--dicom is available for the nodes kind only")
+        return EXIT_USAGE
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 50 == 0:
             print(f"[{done}/{total}] {args.kind}", file=sys.stderr)
 
-    write_dataset(args.kind, args.n, args.out, seed=args.seed, shift=args.shift, progress=progress)
+    write_dataset(
+        args.kind,
+        args.n,
+        args.out,
+        seed=args.seed,
+        shift=args.shift,
+        progress=progress,
+        dicom=args.dicom,
+    )
     print(str(args.out))
     return EXIT_OK
 

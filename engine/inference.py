@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.bundle import Bundle, read_bundle
-from engine.errors import BundleError
+from engine.errors import BundleError, DeviceError
+from engine.io.calibration import tissue_regions
+from engine.io.doppler import bmode_gray
 from engine.preprocess import letterbox, normalise_intensity, to_gray_float, unletterbox
 from engine.types import Image, Prediction
 
@@ -28,6 +30,10 @@ def choose_providers(device: str = "auto") -> list[str]:
     available = set(ort.get_available_providers())
     if device == "cpu":
         return ["CPUExecutionProvider"]
+    if device == "gpu" and not available & set(PROVIDER_PREFERENCE[:3]):
+        raise DeviceError(
+            "--device gpu: this onnxruntime has no GPU provider (install the 'gpu' extra)"
+        )
     preferred = [p for p in PROVIDER_PREFERENCE if p in available]
     return preferred or ["CPUExecutionProvider"]
 
@@ -43,30 +49,88 @@ class LoadedModel:
     def spec(self):  # noqa: ANN201 - ModelSpec; property for brevity at call sites
         return self.bundle.spec
 
-    def predict(self, image: Image) -> Prediction:
+    def predict(self, image: Image, tta: bool = True) -> Prediction:
+        """Segment and classify one image.
+
+        Only B-mode tissue is analysed: where the DICOM names ultrasound tissue regions, each
+        is run on its own (burned-in text, colour bars and a second side-by-side image stay
+        out), and colour Doppler is turned back into the grayscale B-mode the model was
+        trained on. The class comes from the largest tissue region.
+
+        With tta, each input also goes through a lateral flip and two grey-map changes (what
+        differs between operators and scanners) in the same batch; the prediction is the
+        mean, and the spread of the class probability over the passes is kept as the
+        finding's uncertainty. The pixel uncertainty map is the binary entropy of the mean
+        lesion probability.
+        """
+        spec = self.bundle.spec
+        gray = (
+            bmode_gray(image).astype(np.float32) if image.is_color else to_gray_float(image.pixels)
+        )
+        prob = np.zeros(gray.shape, dtype=np.float32)
+        windows = [(r.row0, r.col0, r.row1 + 1, r.col1 + 1) for r in tissue_regions(image)]
+        windows = windows or [(0, 0, gray.shape[0], gray.shape[1])]
+        results = []
+        for r0, c0, r1, c1 in windows:
+            crop_prob, probs = self._predict_crop(gray[r0:r1, c0:c1], tta)
+            prob[r0:r1, c0:c1] = np.maximum(prob[r0:r1, c0:c1], crop_prob)
+            results.append(probs)
+        class_probs = results[0]
+        mean, spread = class_probs.mean(axis=0), class_probs.std(axis=0)
+        return Prediction(
+            mask=(prob >= spec.threshold).astype(np.uint8),
+            probabilities={c: float(p) for c, p in zip(spec.classes, mean, strict=True)},
+            uncertainty=_binary_entropy(prob),
+            model_id=spec.model_id,
+            probability_spread={c: float(p) for c, p in zip(spec.classes, spread, strict=True)},
+            tta_passes=len(class_probs),
+            input_size=spec.inputs[0].size,
+        )
+
+    def _predict_crop(self, gray: np.ndarray, tta: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Lesion probability at the crop's size, and class probabilities per TTA pass."""
         spec = self.bundle.spec
         inp = spec.inputs[0]
-        gray = to_gray_float(image.pixels)
         norm = normalise_intensity(
             gray,
             float(inp.normalisation.get("low_percentile", 0.5)),
             float(inp.normalisation.get("high_percentile", 99.5)),
         )
         boxed, box = letterbox(norm, inp.size)
-        tensor = np.repeat(boxed[None, None], inp.channels, axis=1).astype(np.float32)
+        variants = _tta_variants(boxed) if tta else [(boxed, False)]
+        batch = np.stack([v for v, _ in variants])[:, None]
+        tensor = np.repeat(batch, inp.channels, axis=1).astype(np.float32)
         seg_name = spec.outputs["segmentation"]
         cls_name = spec.outputs["classification"]
         seg_logits, cls_logits = self.session.run([seg_name, cls_name], {inp.name: tensor})
-        prob_small = _sigmoid(seg_logits[0, 0])
-        prob = unletterbox(prob_small, box)
-        mask = (prob >= spec.threshold).astype(np.uint8)
-        class_probs = _softmax(cls_logits[0] / spec.temperature)
-        return Prediction(
-            mask=mask,
-            probabilities={c: float(p) for c, p in zip(spec.classes, class_probs, strict=True)},
-            uncertainty=_binary_entropy(prob),
-            model_id=spec.model_id,
-        )
+        seg_probs = _sigmoid(seg_logits[:, 0])
+        for i, (_, flipped) in enumerate(variants):
+            if flipped:
+                seg_probs[i] = seg_probs[i][:, ::-1]
+        class_probs = np.stack([_softmax(row / spec.temperature) for row in cls_logits])
+        return unletterbox(seg_probs.mean(axis=0), box), class_probs
+
+
+def _tta_variants(boxed: np.ndarray) -> list[tuple[np.ndarray, bool]]:
+    """(input, was it flipped left-right). No vertical flips: depth carries physics."""
+    return [
+        (boxed, False),
+        (np.ascontiguousarray(boxed[:, ::-1]), True),
+        (boxed**0.75, False),
+        (boxed**1.33, False),
+    ]
+
+
+_SESSIONS: dict[tuple[str, str, float], LoadedModel] = {}
+
+
+def cached_model(bundle_dir: str | Path | None = None, device: str = "auto") -> LoadedModel:
+    """One session per (bundle, device) per process; reloaded when model.onnx changes."""
+    bundle = read_bundle(bundle_dir)
+    key = (str(bundle.directory.resolve()), device, bundle.onnx_path.stat().st_mtime)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = load_model(bundle_dir, device)
+    return _SESSIONS[key]
 
 
 def load_model(bundle_dir: str | Path | None = None, device: str = "auto") -> LoadedModel:

@@ -50,6 +50,12 @@ def measure_component(
     long_px = _length_px(long_pts, scale)
     short_px = _length_px(short_pts, scale)
     calibrated = spacing_mm is not None
+    outline = np.vstack([points, points[:1]])
+    perimeter = float(np.hypot(*np.diff(outline, axis=0).T).sum())
+    outline_px = outline / scale
+    perimeter_px = float(np.hypot(*np.diff(outline_px, axis=0).T).sum())
+    d_row, d_col = long_pts[1] - long_pts[0]
+    orientation = float(np.degrees(np.arctan2(abs(d_row), abs(d_col))))
     return Measurements(
         area_px=area_px,
         long_axis_px=long_px,
@@ -59,7 +65,28 @@ def measure_component(
         short_axis_mm=short_len if calibrated else None,
         long_axis_endpoints=(_pt(to_px[0]), _pt(to_px[1])),
         short_axis_endpoints=(_pt(to_px[2]), _pt(to_px[3])),
+        perimeter_px=perimeter_px,
+        perimeter_mm=perimeter if calibrated else None,
+        orientation_deg=orientation,
+        irregularity=_irregularity(points),
     )
+
+
+def _irregularity(points: np.ndarray) -> float:
+    """1 - solidity of the outline polygon (area over convex-hull area), scale-free."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    area = _polygon_area(points)
+    try:
+        hull_area = float(ConvexHull(points).volume)  # "volume" is the area in 2D
+    except QhullError:
+        return 0.0
+    return float(max(0.0, 1.0 - area / hull_area)) if hull_area > 0 else 0.0
+
+
+def _polygon_area(points: np.ndarray) -> float:
+    r, c = points[:, 0], points[:, 1]
+    return float(0.5 * abs(np.dot(r, np.roll(c, 1)) - np.dot(c, np.roll(r, 1))))
 
 
 def _pt(p) -> Point:  # noqa: ANN001

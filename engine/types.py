@@ -3,9 +3,75 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+
+class WindowPreset(NamedTuple):
+    """A named window (DICOM WindowCenter/Width) on the values of Image.pixels."""
+
+    name: str
+    center: float
+    width: float
+
+
+@dataclass(frozen=True, eq=False)
+class VoiLut:
+    """A DICOM VOI LUT table: values first_mapped, first_mapped+1, ... map to table[i].
+
+    Already expressed on the values of Image.pixels (so on inverted values for MONOCHROME1);
+    output_bits says the range of the table (display = table / (2**output_bits - 1)).
+    """
+
+    name: str
+    first_mapped: int
+    table: np.ndarray
+    output_bits: int
+
+
+@dataclass(frozen=True)
+class UltrasoundRegion:
+    """One item of DICOM SequenceOfUltrasoundRegions: where it is and what a pixel measures.
+
+    Bounds are inclusive pixel indices (row0..row1, col0..col1), as in the DICOM tags.
+    delta_x/delta_y are the physical size of one pixel in units_x/units_y (DICOM units: cm,
+    seconds, cm/s, ...); delta_mm is (row, col) in millimetres only when both units are cm.
+    spatial_format: "2D", "M-mode", "spectral", "waveform", "graphics" or "none".
+    data_type: "tissue", "color flow", "PW spectral Doppler", "CW spectral Doppler",
+    "ECG trace", "color bar", ... (DICOM RegionDataType meaning).
+    """
+
+    row0: int
+    col0: int
+    row1: int
+    col1: int
+    spatial_format: str
+    data_type: str
+    units_x: str
+    units_y: str
+    delta_x: float
+    delta_y: float
+    flags: int = 0
+    reference_pixel: tuple[int, int] | None = None  # (x0, y0) when the scanner gave one
+
+    @property
+    def delta_mm(self) -> tuple[float, float] | None:
+        if self.units_x == "cm" and self.units_y == "cm" and self.delta_x > 0 and self.delta_y > 0:
+            return (self.delta_y * 10.0, self.delta_x * 10.0)
+        return None
+
+    @property
+    def is_tissue(self) -> bool:
+        """B-mode tissue: where inference should look and where distances in mm make sense."""
+        return self.data_type == "tissue" and self.spatial_format == "2D"
+
+    @property
+    def area_px(self) -> int:
+        return (self.row1 - self.row0 + 1) * (self.col1 - self.col0 + 1)
+
+    def contains(self, row: float, col: float) -> bool:
+        return self.row0 <= row <= self.row1 and self.col0 <= col <= self.col1
 
 
 @dataclass(frozen=True)
@@ -14,7 +80,10 @@ class Image:
 
     pixels: H×W (grayscale) or H×W×3 (RGB), display-ready (MONOCHROME1 already inverted).
     spacing_mm: (row, col) pixel size in millimetres, or None when the image is uncalibrated;
-    measurements fall back to pixels then, and say so.
+    measurements fall back to pixels then, and say so. For ultrasound it is the spacing of
+    the largest tissue region; each region keeps its own (see regions).
+    window_presets / voi_luts: the display windows the modality suggested, on pixel values.
+    regions: ultrasound regions (bounds, units, deltas); empty for other images.
     metadata: source tags (patient, study, device). Kept apart from the pixels so that
     de-identification has one place to act on.
     """
@@ -24,6 +93,9 @@ class Image:
     spacing_mm: tuple[float, float] | None = None
     source: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    window_presets: tuple[WindowPreset, ...] = ()
+    voi_luts: tuple[VoiLut, ...] = ()
+    regions: tuple[UltrasoundRegion, ...] = ()
 
     @property
     def height(self) -> int:
@@ -43,6 +115,44 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Volume:
+    """A 3D scan (CT/MR series, enhanced multi-frame, NIfTI) as D×H×W values.
+
+    voxels: values after the modality LUT, slice index first, ordered along the slice normal
+    (increasing position). spacing_mm: (z, y, x) = (between slices, row, col).
+    orientation: the 6 DICOM direction cosines (row direction, then column direction) in the
+    patient frame (LPS); origin: the patient position (mm) of the first voxel of slice 0.
+    """
+
+    voxels: np.ndarray
+    spacing_mm: tuple[float, float, float]
+    orientation: tuple[float, float, float, float, float, float] = (1, 0, 0, 0, 1, 0)
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    source: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    window_presets: tuple[WindowPreset, ...] = ()
+
+    @property
+    def depth(self) -> int:
+        return int(self.voxels.shape[0])
+
+    @property
+    def slice_normal(self) -> tuple[float, float, float]:
+        row, col = np.asarray(self.orientation[:3]), np.asarray(self.orientation[3:])
+        return tuple(float(v) for v in np.cross(row, col))  # type: ignore[return-value]
+
+    def slice_image(self, index: int) -> Image:
+        """One slice as an Image (for display and 2D analysis), spacing (row, col)."""
+        return Image(
+            pixels=self.voxels[index],
+            spacing_mm=(self.spacing_mm[1], self.spacing_mm[2]),
+            source=self.source,
+            metadata=self.metadata,
+            window_presets=self.window_presets,
+        )
+
+
+@dataclass(frozen=True)
 class Prediction:
     """What the model said about one image, at the image's own size.
 
@@ -55,10 +165,21 @@ class Prediction:
     probabilities: dict[str, float]
     uncertainty: np.ndarray
     model_id: str
+    # Test-time augmentation: spread (standard deviation) of each class probability over the
+    # augmented passes, and how many passes there were (1 = no TTA, spread all zero).
+    probability_spread: dict[str, float] = field(default_factory=dict)
+    tta_passes: int = 1
+    # The model's preprocessed view of the image is letterboxed to this size (for the record).
+    input_size: int = 0
 
     @property
     def label(self) -> str:
         return max(self.probabilities, key=self.probabilities.__getitem__)
+
+    @property
+    def spread(self) -> float:
+        """Spread of the predicted class's probability over the TTA passes."""
+        return float(self.probability_spread.get(self.label, 0.0))
 
 
 @dataclass(frozen=True)
@@ -73,6 +194,13 @@ class Measurements:
     short_axis_mm: float | None
     long_axis_endpoints: tuple[tuple[float, float], tuple[float, float]]
     short_axis_endpoints: tuple[tuple[float, float], tuple[float, float]]
+    perimeter_px: float = 0.0
+    perimeter_mm: float | None = None
+    # Angle of the long axis to the skin line (image rows), degrees in [0, 90]: benign nodes
+    # lie roughly parallel (small angle).
+    orientation_deg: float = 0.0
+    # 1 - area / convex-hull area: 0 for a smooth convex outline, larger for a lobulated one.
+    irregularity: float = 0.0
 
     @property
     def ls_ratio(self) -> float:
@@ -92,6 +220,7 @@ class Finding:
     probability: float
     uncertainty: float
     corrected: bool = False
+    low_confidence: bool = False
 
 
 @dataclass(frozen=True)

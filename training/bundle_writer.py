@@ -1,4 +1,8 @@
-"""Write a model bundle (model.onnx + model.json + metrics.json) as one atomic folder swap."""
+"""Write a model bundle (model.onnx + model.json + metrics.json + weights.pt) atomically.
+
+The whole folder is built in a staging directory and swapped into place, so a reader sees
+either the old bundle or the new one, never a mixture.
+"""
 
 from __future__ import annotations
 
@@ -71,12 +75,16 @@ def write_bundle(
     size = int(spec["inputs"][0]["size"])
     channels = int(spec["inputs"][0]["channels"])
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes 0700; a shipped bundle must be readable by all
     try:
         export_onnx(net, staging / "model.onnx", size, channels)
         parity = onnx_parity(net, staging / "model.onnx", size, channels)
         if parity > PARITY_TOLERANCE:
             raise RuntimeError(f"ONNX/torch parity {parity:.2e} exceeds {PARITY_TOLERANCE:.0e}")
         metrics = {**metrics, "onnx_parity_max_abs": parity}
+        # The torch weights travel with the bundle so fine-tuning can start from it; they are
+        # read back with torch.load(weights_only=True) only.
+        torch.save(net.state_dict(), staging / "weights.pt")
         write_json_atomic(staging / "model.json", spec)
         write_json_atomic(staging / "metrics.json", metrics)
         read_bundle(staging)  # the bundle must parse before it replaces anything

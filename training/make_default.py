@@ -24,7 +24,14 @@ from engine.inference import load_model
 from engine.synth.dataset import write_dataset
 from training.bundle_writer import hash_cases, model_json, write_bundle
 from training.data import load_folder
-from training.fit import TrainConfig, config_dict, emit, fit, fit_temperature, predict_arrays
+from training.fit import (
+    TrainConfig,
+    calibration_logits,
+    config_dict,
+    emit,
+    fit,
+    fit_temperature,
+)
 from training.networks import build_network
 
 ARCHITECTURE = "hybrid-dual-task"
@@ -65,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         net = build_network(ARCHITECTURE, **network_kwargs)
         config = TrainConfig(epochs=args.epochs, seed=args.seed)
         net, history = fit(net, train, val, config)
-        _, val_logits = predict_arrays(net, val.images)
-        temperature = fit_temperature(val_logits, val.labels)
+        cal_logits, cal_labels = calibration_logits(net, val, seed=args.seed)
+        temperature = fit_temperature(cal_logits, cal_labels)
         emit({"event": "temperature", "value": temperature})
         spec = model_json(
             model_id=f"lymph-node-default-s{args.seed}",

@@ -86,3 +86,87 @@ def test_spec_missing_outputs(bundle_copy: Path) -> None:
     (bundle_copy / "model.json").write_text(json.dumps(spec))
     with pytest.raises(BundleError, match="outputs"):
         read_bundle(bundle_copy)
+
+
+def test_tta_mean_and_spread(default_model, node_sample) -> None:  # noqa: ANN001
+    from engine.metrics import dice
+    from engine.types import Image
+
+    image = Image(pixels=node_sample.image)
+    plain = default_model.predict(image, tta=False)
+    tta = default_model.predict(image, tta=True)
+    assert plain.tta_passes == 1 and set(plain.probability_spread.values()) == {0.0}
+    assert tta.tta_passes == 4 and all(v >= 0 for v in tta.probability_spread.values())
+    assert dice(plain.mask, tta.mask) > 0.9
+    # Left-right is meaningless in a transverse scan: the mirrored image gives the mirrored mask.
+    mirrored = default_model.predict(Image(pixels=node_sample.image[:, ::-1].copy()))
+    assert dice(mirrored.mask[:, ::-1], tta.mask) > 0.95
+
+
+def test_gpu_request_without_gpu_provider_is_a_clear_error() -> None:
+    import onnxruntime as ort
+
+    from engine.errors import DeviceError
+    from engine.inference import choose_providers
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("a GPU provider is installed here")
+    with pytest.raises(DeviceError, match="gpu"):
+        choose_providers("gpu")
+    assert choose_providers("cpu") == ["CPUExecutionProvider"]
+
+
+def test_cached_model_reuses_the_session() -> None:
+    from engine.inference import cached_model
+
+    assert cached_model(device="cpu") is cached_model(device="cpu")
+
+
+def _us_region(row0: int, col0: int, row1: int, col1: int, spacing_mm: float):  # noqa: ANN202
+    from engine.types import UltrasoundRegion
+
+    return UltrasoundRegion(
+        row0, col0, row1, col1, "2D", "tissue", "cm", "cm", spacing_mm / 10, spacing_mm / 10
+    )
+
+
+def test_inference_stays_inside_the_tissue_regions(default_model) -> None:  # noqa: ANN001
+    """A dual (side-by-side) capture with burned-in text: each B-mode is analysed on its own
+    and nothing outside the tissue regions can become a lesion."""
+    from engine.metrics import dice
+    from engine.synth.nodes import generate_node_image
+    from engine.types import Image
+
+    left = generate_node_image(np.random.default_rng(21), label="benign", frame=False)
+    right = generate_node_image(np.random.default_rng(22), label="malignant", frame=False)
+    h = max(left.image.shape[0], right.image.shape[0])
+    canvas = np.zeros((h + 40, left.image.shape[1] + right.image.shape[1] + 30), np.uint8)
+    canvas[:30, :] = 255  # a bright banner of burned-in text
+    top, gap = 40, left.image.shape[1] + 30
+    canvas[top : top + h, : left.image.shape[1]] = left.image
+    canvas[top : top + h, gap : gap + right.image.shape[1]] = right.image
+    regions = (
+        _us_region(top, 0, top + h - 1, left.image.shape[1] - 1, left.spacing_mm),
+        _us_region(top, gap, top + h - 1, gap + right.image.shape[1] - 1, right.spacing_mm),
+    )
+    prediction = default_model.predict(Image(pixels=canvas, regions=regions))
+    outside = np.ones(canvas.shape, bool)
+    for r in regions:
+        outside[r.row0 : r.row1 + 1, r.col0 : r.col1 + 1] = False
+    assert not prediction.mask[outside].any()
+    left_mask = prediction.mask[top : top + h, : left.image.shape[1]]
+    right_mask = prediction.mask[top : top + h, gap : gap + right.image.shape[1]]
+    assert dice(left_mask, left.mask) > 0.6 and dice(right_mask, right.mask) > 0.6
+
+
+def test_colour_doppler_is_analysed_as_grayscale(default_model, node_sample) -> None:  # noqa: ANN001
+    from engine.metrics import dice
+    from engine.types import Image
+
+    rgb = np.stack([node_sample.image] * 3, axis=-1)
+    rows, cols = np.nonzero(node_sample.mask)
+    r, c = int(rows.mean()), int(cols.mean())
+    rgb[r - 6 : r + 6, c - 6 : c + 6] = (220, 30, 30)  # a flow signal inside the node
+    gray = default_model.predict(Image(pixels=node_sample.image))
+    colour = default_model.predict(Image(pixels=rgb, photometric="RGB"))
+    assert dice(gray.mask, colour.mask) > 0.9

@@ -49,6 +49,17 @@ def test_synth_then_evaluate(tmp_path: Path) -> None:
     assert main(["evaluate", "--data", str(data), "--json", str(report)]) == 0
     summary = json.loads(report.read_text())["summary"]
     assert summary["n"] == 4 and 0.0 <= summary["dice"] <= 1.0
+    assert summary["hd95_units"] == "px"  # PNG data sets carry no calibration
+
+
+def test_evaluate_plots(tmp_path: Path) -> None:
+    data = tmp_path / "ds"
+    assert main(["synth", "nodes", "--n", "4", "--out", str(data), "--seed", "8"]) == 0
+    plots = tmp_path / "plots"
+    assert main(["evaluate", "--data", str(data), "--plots", str(plots)]) == 0
+    for name in ("roc", "reliability", "dice_histogram", "worst_cases"):
+        png = PILImage.open(plots / f"{name}.png")
+        assert png.size[0] > 200 and png.size[1] > 200
 
 
 def test_bad_model_dir_is_one_clear_line(tmp_path: Path, node_png: Path, capsys) -> None:  # noqa: ANN001

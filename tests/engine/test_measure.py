@@ -54,3 +54,18 @@ def test_components_are_split_filled_and_small_ones_dropped() -> None:
     assert [int(c.sum()) for c in comps] == [900, 600]
     contour = outer_contour(comps[0])
     assert contour[:, 0].min() == pytest.approx(9.5) and contour[:, 0].max() == pytest.approx(39.5)
+
+
+def test_perimeter_orientation_and_irregularity() -> None:
+    smooth = measure_component(_ellipse_mask(20, 50), (0.1, 0.1))
+    # Ramanujan's ellipse perimeter for semi-axes 2.0 and 5.0 mm.
+    a, b = 5.0, 2.0
+    ramanujan = np.pi * (3 * (a + b) - np.sqrt((3 * a + b) * (a + 3 * b)))
+    assert smooth.perimeter_mm == pytest.approx(ramanujan, rel=0.05)
+    assert smooth.orientation_deg < 5
+    assert measure_component(_ellipse_mask(20, 50, angle=np.pi / 2), None).orientation_deg > 85
+    lobed = np.zeros((200, 200), dtype=bool)
+    yy, xx = np.mgrid[:200, :200]
+    theta = np.arctan2(yy - 100, xx - 100)
+    lobed[np.hypot(yy - 100, xx - 100) < 50 * (1 + 0.25 * np.cos(6 * theta))] = True
+    assert smooth.irregularity < 0.03 < measure_component(lobed, None).irregularity

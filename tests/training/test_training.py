@@ -91,6 +91,12 @@ def test_fit_export_and_engine_inference(tiny_data: Path, tmp_path: Path) -> Non
     prediction = load_model(out, device="cpu").predict(image)
     assert prediction.mask.shape == image.pixels.shape
     assert prediction.model_id == "tiny-test"
+    from training.checkpoint import network_from_bundle
+
+    rebuilt = network_from_bundle(out)
+    x = torch.rand(1, 1, SIZE, SIZE)
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x)[0], net.eval()(x)[0])
 
 
 def test_temperature_scaling_softens_overconfident_logits() -> None:
@@ -101,3 +107,10 @@ def test_temperature_scaling_softens_overconfident_logits() -> None:
     logits = np.zeros((400, 2))
     logits[np.arange(400), predicted] = 8.0
     assert fit_temperature(logits, labels) > 3.0
+
+
+def test_temperature_never_sharpens_a_perfectly_separated_set() -> None:
+    labels = np.array([0, 1] * 50)
+    logits = np.zeros((100, 2))
+    logits[np.arange(100), labels] = 3.0
+    assert fit_temperature(logits, labels) == pytest.approx(1.0)
