@@ -1,0 +1,7 @@
+"""`python -m desktop [PATH] [--model DIR]`."""
+
+import sys
+
+from desktop.app import main
+
+sys.exit(main())

@@ -1,0 +1,81 @@
+"""Arrays the canvas draws, computed without Qt so they can be tested on their own.
+
+Coordinates: engine gives (row, col) with pixel centres at integer indices; a pyqtgraph
+ImageItem puts pixel (r, c) on the square [c, c+1] x [r, r+1]. Every vector drawn over the
+image is shifted by half a pixel, or the contour would sit half a pixel up and left of the
+mask it outlines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PIXEL_CENTRE = 0.5
+LEVEL_PERCENTILES = (0.5, 99.5)
+OVERLAY_RGB = (255, 110, 30)  # orange: reads on gray speckle and differs from the contour
+
+
+def display_levels(pixels: np.ndarray) -> tuple[float, float]:
+    """Display window: 8-bit (gray or RGB) as stored, i.e. what the scanner showed; anything
+    wider (16-bit, float DICOM) from robust percentiles, so one hot pixel cannot darken it."""
+    if pixels.dtype == np.uint8:
+        return (0.0, 255.0)
+    lo, hi = np.percentile(pixels, LEVEL_PERCENTILES)
+    if hi <= lo:
+        lo, hi = float(pixels.min()), float(pixels.max())
+    if hi <= lo:
+        hi = lo + 1.0
+    return (float(lo), float(hi))
+
+
+def overlay_rgba(mask: np.ndarray, opacity: float) -> np.ndarray:
+    """H×W×4 uint8: the lesion colour with alpha = opacity where mask > 0, clear elsewhere."""
+    rgba = np.zeros((*mask.shape, 4), dtype=np.uint8)
+    inside = mask > 0
+    rgba[inside, :3] = OVERLAY_RGB
+    rgba[inside, 3] = round(255 * min(1.0, max(0.0, opacity)))
+    return rgba
+
+
+def contour_xy(contour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, col) polygon -> closed x, y arrays in view coordinates."""
+    points = np.asarray(contour, dtype=np.float64)
+    if len(points) and not np.array_equal(points[0], points[-1]):
+        points = np.vstack([points, points[:1]])
+    return points[:, 1] + PIXEL_CENTRE, points[:, 0] + PIXEL_CENTRE
+
+
+def segment_xy(
+    endpoints: tuple[tuple[float, float], tuple[float, float]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """((r0, c0), (r1, c1)) -> x, y arrays of the two endpoints in view coordinates."""
+    (r0, c0), (r1, c1) = endpoints
+    x = np.array([c0, c1], dtype=np.float64) + PIXEL_CENTRE
+    y = np.array([r0, r1], dtype=np.float64) + PIXEL_CENTRE
+    return x, y
+
+
+def scale_bar_mm(spacing_mm: tuple[float, float] | None, width_px: int) -> float | None:
+    """A round bar length (mm) about a fifth of the image wide; None when uncalibrated."""
+    if spacing_mm is None or width_px <= 0:
+        return None
+    target = width_px * spacing_mm[1] / 5.0
+    for length in (1, 2, 5, 10, 20, 50, 100, 200, 500):
+        if length >= target:
+            return float(length)
+    return 500.0
+
+
+def cursor_text(
+    pixels: np.ndarray, x: float, y: float, spacing_mm: tuple[float, float] | None
+) -> str:
+    """Status-bar readout for the pixel under the cursor; empty outside the image."""
+    row, col = int(np.floor(y)), int(np.floor(x))
+    if not (0 <= row < pixels.shape[0] and 0 <= col < pixels.shape[1]):
+        return ""
+    value = pixels[row, col]
+    shown = "/".join(f"{v:.4g}" for v in np.atleast_1d(value).tolist())
+    text = f"row {row}  col {col}  value {shown}"
+    if spacing_mm is not None:
+        text += f"  ({row * spacing_mm[0]:.1f}, {col * spacing_mm[1]:.1f}) mm"
+    return text

@@ -1,0 +1,131 @@
+"""What the findings panel says, as plain strings: units, rounding, calibration wording.
+
+Kept apart from the widget so the clinically relevant part (mm vs px, never mixing them
+silently) is tested without a display.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.inference import LoadedModel
+from engine.types import Analysis, Finding, Image
+
+UNCALIBRATED = "uncalibrated (px)"
+
+
+def percent_text(probability: float) -> str:
+    """Rounded percent that never claims certainty: 0.999 reads ">99", not "100"."""
+    if probability >= 0.995:
+        return ">99"
+    if probability < 0.005:
+        return "<1"
+    return f"{probability * 100:.0f}"
+
+
+def column_titles(calibrated: bool) -> list[str]:
+    """Two-line headers (name, unit) keep eight columns readable in a narrow side panel."""
+    length, area = ("mm", "mm²") if calibrated else ("px", "px²")
+    return [
+        "#",
+        "Class",
+        "Prob.\n%",
+        "Unc.\n0–1",
+        f"Long\n{length}",
+        f"Short\n{length}",
+        "L/S\n",
+        f"Area\n{area}",
+    ]
+
+
+COLUMN_TIPS = [
+    "Lesion number, as drawn on the image",
+    "Class (the image-level prediction; every lesion carries it)",
+    "Probability of that class, percent (temperature-calibrated)",
+    "Uncertainty: mean per-pixel entropy inside the lesion (0 certain, 1 undecided)",
+    "Long axis: longest chord of the lesion (maximum Feret diameter)",
+    "Short axis: longest chord perpendicular to the long axis",
+    "Long/short axis ratio (>= 2 oval, < 1.5 round)",
+    "Area of the lesion mask",
+]
+
+
+def finding_row(index: int, finding: Finding, calibrated: bool) -> list[str]:
+    m = finding.measurements
+    if calibrated and m.long_axis_mm is not None and m.short_axis_mm is not None:
+        long_axis, short_axis, area = m.long_axis_mm, m.short_axis_mm, m.area_mm2 or 0.0
+        sizes = [f"{long_axis:.1f}", f"{short_axis:.1f}", f"{area:.1f}"]
+    else:
+        sizes = [f"{m.long_axis_px:.0f}", f"{m.short_axis_px:.0f}", f"{m.area_px:.0f}"]
+    return [
+        str(index),
+        finding.label,
+        percent_text(finding.probability),
+        f"{finding.uncertainty:.2f}",
+        sizes[0],
+        sizes[1],
+        f"{m.ls_ratio:.2f}",
+        sizes[2],
+    ]
+
+
+def finding_rows(analysis: Analysis) -> list[list[str]]:
+    calibrated = analysis.image.calibrated
+    return [finding_row(i, f, calibrated) for i, f in enumerate(analysis.findings, start=1)]
+
+
+def calibration_text(image: Image | None) -> str:
+    if image is None:
+        return "—"
+    if image.spacing_mm is None:
+        return UNCALIBRATED
+    row_mm, col_mm = image.spacing_mm
+    if abs(row_mm - col_mm) < 1e-6:
+        return f"{row_mm:.3f} mm/px"
+    return f"{row_mm:.3f} × {col_mm:.3f} mm/px (row × col)"
+
+
+def probabilities_text(analysis: Analysis) -> str:
+    """Every class with its probability, most likely first."""
+    probs = sorted(analysis.prediction.probabilities.items(), key=lambda kv: -kv[1])
+    return "   ".join(f"{name} {percent_text(p)} %" for name, p in probs)
+
+
+def model_text(model: LoadedModel | None) -> str:
+    if model is None:
+        return "no model loaded"
+    return f"{model.spec.model_id} v{model.spec.version}"
+
+
+def disclaimer_text(model: LoadedModel | None) -> str:
+    """The banner's second line: the model card's own intended use and training data."""
+    if model is None:
+        return "No model loaded."
+    card = model.spec.card
+    training = str(card.get("training_data", "training data not documented in the model card"))
+    return f"Model {model_text(model)} · intended use: {model.spec.intended_use} · {training}"
+
+
+def case_fields(image: Image | None, path: Path | None) -> list[tuple[str, str]]:
+    """Who and what is on screen: the patient line guards against reading the wrong case.
+    DICOM tags only where present; a PNG shows its file name and size only."""
+    if image is None:
+        return [("File", "—")]
+    meta = image.metadata
+    fields = [("File", path.name if path else (Path(image.source).name or "—"))]
+    if "PatientName" in meta or "PatientID" in meta:
+        name = meta.get("PatientName", "").replace("^", " ").strip()
+        fields.append(("Patient", f"{name} ({meta['PatientID']})" if "PatientID" in meta else name))
+    if "StudyDate" in meta:
+        date = meta["StudyDate"]
+        fields.append(
+            ("Study date", f"{date[:4]}-{date[4:6]}-{date[6:8]}" if len(date) == 8 else date)
+        )
+    device = " · ".join(meta[k] for k in ("Modality", "Manufacturer") if k in meta)
+    if device:
+        fields.append(("Device", device))
+    if "StudyDescription" in meta:
+        fields.append(("Description", meta["StudyDescription"]))
+    fields.append(("Image size", f"{image.width} × {image.height} px"))
+    fields.append(("Calibration", calibration_text(image)))
+    return fields

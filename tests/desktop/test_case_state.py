@@ -1,0 +1,129 @@
+"""CaseState without Qt: events, keeping the previous case on errors, stale results."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop.state import CaseState, analysis_steps, describe_error
+from engine.errors import BundleError, LoadError
+from engine.types import Analysis
+
+
+def record(state: CaseState) -> list[tuple]:
+    events: list[tuple] = []
+    for name in ("image_changed", "analysis_changed", "busy_changed", "display_changed", "error"):
+        state.subscribe(name, lambda *args, name=name: events.append((name, *args)))
+    return events
+
+
+def run_to_end(steps):  # noqa: ANN001, ANN201 - a generator; returns its return value
+    progress = []
+    while True:
+        try:
+            progress.append(next(steps))
+        except StopIteration as done:
+            return progress, done.value
+
+
+def test_state_module_does_not_import_qt() -> None:
+    code = "import sys, desktop.state; assert not any(m.startswith('PySide6') for m in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_open_emits_image_and_clears_analysis(node_dicom: Path) -> None:
+    state = CaseState()
+    events = record(state)
+    assert state.open(node_dicom)
+    assert state.image is not None and state.image.calibrated
+    assert state.path == node_dicom
+    assert [e[0] for e in events] == ["image_changed", "analysis_changed"]
+    assert state.analysis is None
+
+
+def test_bad_file_keeps_previous_case(node_png: Path, tmp_path: Path, known_analysis) -> None:  # noqa: ANN001
+    state = CaseState()
+    state.open(node_png)
+    image = state.image
+    state.analysis = known_analysis
+    events = record(state)
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    assert not state.open(empty)
+    assert state.image is image and state.analysis is known_analysis
+    assert state.last_error == "Cannot open empty.png: file is empty (0 bytes)"
+    assert events == [("error", state.last_error)]
+
+
+def test_successful_open_clears_error(node_png: Path, tmp_path: Path) -> None:
+    state = CaseState()
+    state.open(tmp_path / "missing.dcm")
+    assert state.last_error is not None
+    state.open(node_png)
+    assert state.last_error is None
+
+
+def test_analysis_round_trip(node_dicom: Path, model) -> None:  # noqa: ANN001
+    state = CaseState(model)
+    state.open(node_dicom)
+    assert state.can_analyze
+    request = state.start_analysis()
+    assert state.busy and not state.can_analyze
+    progress, analysis = run_to_end(analysis_steps(request))
+    assert progress and isinstance(analysis, Analysis)
+    assert state.finish_analysis(request, analysis)
+    assert state.analysis is analysis and not state.busy and not state.can_analyze
+
+
+def test_stale_result_is_dropped(node_dicom: Path, node_png: Path, known_analysis) -> None:  # noqa: ANN001
+    state = CaseState(model=object())  # type: ignore[arg-type] - never called here
+    state.open(node_dicom)
+    old = state.start_analysis()
+    state.open(node_png)  # the user moved on before the result came back
+    assert not state.busy
+    assert not state.finish_analysis(old, known_analysis)
+    state.fail_analysis(old, RuntimeError("late"))
+    assert state.analysis is None and state.last_error is None
+
+
+def test_failed_analysis_keeps_image_and_reports(node_png: Path) -> None:
+    state = CaseState(model=object())  # type: ignore[arg-type]
+    state.open(node_png)
+    request = state.start_analysis()
+    state.fail_analysis(request, ValueError("boom"))
+    assert state.image is not None and not state.busy
+    assert state.last_error == "Unexpected error: ValueError: boom"
+
+
+def test_display_settings_clamp_and_emit_once() -> None:
+    state = CaseState()
+    events = record(state)
+    state.set_overlay_opacity(1.7)
+    state.set_overlay_opacity(1.0)
+    state.set_contours_visible(False)
+    assert state.overlay_opacity == 1.0 and not state.contours_visible
+    assert events == [("display_changed",), ("display_changed",)]
+
+
+def test_unsubscribe_and_unknown_event() -> None:
+    state = CaseState()
+    seen: list[object] = []
+    unsubscribe = state.subscribe("error", seen.append)
+    state.report_error("first")
+    unsubscribe()
+    state.report_error("second")
+    assert seen == ["first"]
+    with pytest.raises(ValueError, match="unknown event"):
+        state.subscribe("imagechanged", print)
+
+
+def test_describe_error_names_file_and_reason(tmp_path: Path) -> None:
+    assert describe_error(LoadError(tmp_path / "x.dcm", "not a DICOM file")) == (
+        "Cannot open x.dcm: not a DICOM file"
+    )
+    assert describe_error(BundleError(tmp_path, "model.onnx is missing")).startswith(
+        "Model unavailable: model bundle"
+    )
