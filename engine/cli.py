@@ -18,6 +18,20 @@ from engine.errors import BundleError, DatasetError, LesionLensError, LoadError
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
 # engine.synth.dataset.KINDS, spelled out so `lesionlens --help` does not import the generators.
 SYNTH_KINDS = ("nodes", "skin", "skin-pair", "scinti", "kidney-ct")
+# `lesionlens train` options passed through to training.train_cli as they are.
+TRAIN_OPTIONS = (
+    ("epochs", int),
+    ("source-epochs", int),
+    ("freeze-schedule", str),
+    ("encoder-lr-scale", float),
+    ("size", int),
+    ("width", int),
+    ("batch-size", int),
+    ("lr", float),
+    ("focal-gamma", float),
+    ("seed", int),
+    ("threads", int),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +74,59 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument(
         "--dicom", action="store_true", help="nodes only: calibrated DICOM images instead of PNG"
     )
+    _add_export_parser(sub)
+    _add_train_parser(sub)
     return parser
+
+
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser(
+        "train",
+        help="transfer learning: pretrain on --source, fine-tune on --target, write a bundle",
+        description="Runs `python -m training.train_cli` (torch) as a child process; progress "
+        "is printed as JSON lines. Without --source the target is trained from scratch.",
+    )
+    train.add_argument("--target", type=Path, required=True, metavar="DIR")
+    train.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
+    train.add_argument("--source", type=Path, default=None, metavar="DIR")
+    train.add_argument("--pretrained", type=Path, default=None, metavar="WEIGHTS")
+    for option, kind in TRAIN_OPTIONS:
+        train.add_argument(f"--{option}", type=kind, default=None)
+    train.add_argument("--work", type=Path, default=None, metavar="DIR")
+    train.add_argument("--resume", action="store_true")
+
+
+def _add_export_parser(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export",
+        help="analyse and write PDF / DICOM SEG / DICOM SR / JSON / CSV (de-identified)",
+        description="Relative output names go inside --out; several inputs get one folder per "
+        "case. With no output option, all of them are written under default names.",
+    )
+    export.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    for name, what in (
+        ("pdf", "PDF report"),
+        ("seg", "DICOM Segmentation"),
+        ("sr", "DICOM SR (TID 1500 measurement report)"),
+        ("key-image", "PNG of the image with outlines and calipers"),
+        ("json", "findings of the batch as JSON"),
+        ("csv", "findings of the batch as CSV, one row per finding"),
+    ):
+        export.add_argument(f"--{name}", type=Path, default=None, metavar="F", help=what)
+    privacy = export.add_mutually_exclusive_group()
+    privacy.add_argument(
+        "--deidentify",
+        dest="deidentify",
+        action="store_true",
+        default=True,
+        help="DICOM PS3.15 basic profile (the default)",
+    )
+    privacy.add_argument("--keep-identifiers", dest="deidentify", action="store_false")
+    export.add_argument("--reviewer", default="", metavar="NAME")
+    export.add_argument("--frame", type=int, default=1, help="analysed frame of a cine (1-based)")
+    export.add_argument("--model", type=Path, default=None, metavar="MODEL_DIR")
+    export.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["view"])
-    handlers = {"view": _view, "analyze": _analyze, "evaluate": _evaluate, "synth": _synth}
+    handlers = {
+        "view": _view,
+        "analyze": _analyze,
+        "evaluate": _evaluate,
+        "synth": _synth,
+        "export": _export,
+        "train": _train,
+    }
     try:
         return handlers[args.command](args)
     except (BundleError, DatasetError, LesionLensError) as exc:
@@ -81,6 +154,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _error(message: str) -> None:
     print(f"lesionlens: error: {message}", file=sys.stderr)
+
+
+def _train(args: argparse.Namespace) -> int:
+    """Training needs torch, which engine must not import: run it as a child process."""
+    command = [sys.executable, "-m", "training.train_cli", "--target", str(args.target)]
+    command += ["--out", str(args.out)]
+    for name in ("source", "pretrained", "work", *(o for o, _ in TRAIN_OPTIONS)):
+        value = getattr(args, name.replace("-", "_"))
+        if value is not None:
+            command += [f"--{name}", str(value)]
+    if args.resume:
+        command.append("--resume")
+    return subprocess.call(command)
 
 
 def _view(args: argparse.Namespace) -> int:
@@ -201,6 +287,64 @@ def _synth(args: argparse.Namespace) -> int:
         dicom=args.dicom,
     )
     print(str(args.out))
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Prints case names and results only: no file name when de-identifying, no metadata."""
+    from engine.analysis import analyze
+    from engine.inference import load_model
+    from engine.report import ModelInfo
+    from engine.report.batch import BatchOptions, export_batch
+
+    if args.frame < 1:
+        _error("--frame counts from 1")
+        return EXIT_USAGE
+    files = expand_inputs(args.inputs)
+    if not files:
+        _error("no input images found")
+        return EXIT_USAGE
+    model = load_model(args.model, device=args.device)
+    options = BatchOptions(
+        out=args.out,
+        pdf=args.pdf,
+        seg=args.seg,
+        sr=args.sr,
+        key_image=args.key_image,
+        json=args.json,
+        csv=args.csv,
+        deidentify=args.deidentify,
+        reviewer=args.reviewer,
+        frame_index=args.frame - 1,
+    )
+    outcomes = export_batch(
+        files,
+        output_names(files),
+        lambda image: analyze(image, model),
+        ModelInfo.from_spec(model.spec),
+        options,
+    )
+    failures = 0
+    for outcome in outcomes:
+        written = ", ".join(str(p) for p in outcome.written)
+        if outcome.index == 0:
+            print(f"batch tables -> {written}", file=sys.stderr)
+            continue
+        who = outcome.case + (f" ({outcome.file})" if outcome.file else "")
+        if outcome.error:
+            failures += 1
+            _error(f"[{outcome.index}/{len(files)}] {who}: {outcome.error}")
+            continue
+        prediction = outcome.analysis.prediction
+        print(
+            f"[{outcome.index}/{len(files)}] {who}: {prediction.label} "
+            f"({prediction.probabilities[prediction.label]:.0%}), "
+            f"{len(outcome.analysis.findings)} lesion(s) -> {written}",
+            file=sys.stderr,
+        )
+    if failures:
+        _error(f"{failures} of {len(files)} input(s) could not be exported")
+        return EXIT_FAILED_INPUTS
     return EXIT_OK
 
 

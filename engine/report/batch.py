@@ -1,0 +1,146 @@
+"""`lesionlens export`: analyse each input, then write its reports and the batch tables.
+
+Where files go (relative names are taken inside --out DIR):
+- one input: DIR/<F> for each of --pdf/--seg/--sr/--key-image;
+- several inputs: DIR/<case>/<name of F>, one folder per case;
+- --json/--csv: one file for the whole batch, DIR/<F>.
+With none of the output options, everything is written with default names.
+Case names: when de-identifying, case-0001, case-0002, ... (file names often carry patient
+names, so they appear in no path, table or printout); with --keep-identifiers, the file stem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import LesionLensError, LoadError
+from engine.report.deidentify import Deidentifier
+from engine.report.export import ExportRequest, export_case
+from engine.report.model_info import ModelInfo
+from engine.report.tabular import (
+    CaseFindings,
+    pseudonymous_cases,
+    write_findings_csv,
+    write_findings_json,
+)
+from engine.types import Analysis, Image
+
+DEFAULT_NAMES = {
+    "pdf": Path("report.pdf"),
+    "seg": Path("seg.dcm"),
+    "sr": Path("sr.dcm"),
+    "json": Path("findings.json"),
+    "csv": Path("findings.csv"),
+}
+PER_CASE = ("pdf", "seg", "sr", "key_image")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    out: Path
+    pdf: Path | None = None
+    seg: Path | None = None
+    sr: Path | None = None
+    key_image: Path | None = None
+    json: Path | None = None
+    csv: Path | None = None
+    deidentify: bool = True
+    reviewer: str = ""
+    frame_index: int = 0
+
+    def with_defaults(self) -> BatchOptions:
+        """Everything, under default names, when no output was asked for."""
+        if any(getattr(self, k) is not None for k in (*PER_CASE, "json", "csv")):
+            return self
+        return BatchOptions(
+            out=self.out,
+            deidentify=self.deidentify,
+            reviewer=self.reviewer,
+            frame_index=self.frame_index,
+            **DEFAULT_NAMES,
+        )
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """One line of progress: the case, what was found or the error, what was written."""
+
+    index: int
+    case: str
+    file: str
+    analysis: Analysis | None
+    written: tuple[Path, ...]
+    error: str = ""
+
+
+def case_names(files: list[Path], stems: list[str], deidentify: bool) -> list[str]:
+    return pseudonymous_cases(len(files)) if deidentify else stems
+
+
+def export_batch(
+    files: list[Path],
+    stems: list[str],
+    analyse: Callable[[Image], Analysis],
+    model: ModelInfo,
+    options: BatchOptions,
+) -> Iterator[CaseOutcome]:
+    """Yields one CaseOutcome per input as it is done; the batch tables are written last
+    (an outcome with index 0 lists them)."""
+    options = options.with_defaults()
+    deidentifier = Deidentifier() if options.deidentify else None
+    names = case_names(files, stems, options.deidentify)
+    done: list[CaseFindings] = []
+    for index, (path, case) in enumerate(zip(files, names, strict=True), start=1):
+        shown_file = "" if options.deidentify else path.name
+        try:
+            analysis = analyse(_read(path, options.frame_index))
+            request = ExportRequest(
+                deidentify=options.deidentify,
+                reviewer=options.reviewer,
+                frame_index=options.frame_index,
+                case=case,
+                **{k: _target(options, k, case, len(files)) for k in PER_CASE},
+            )
+            result = export_case(analysis, model, request, deidentifier)
+        except LesionLensError as exc:
+            message = exc.reason if isinstance(exc, LoadError) else str(exc)
+            yield CaseOutcome(index, case, shown_file, None, (), error=message)
+            continue
+        done.append(CaseFindings(case, shown_file, analysis))
+        yield CaseOutcome(index, case, shown_file, analysis, result.written)
+    tables: list[Path] = []
+    if options.json is not None:
+        path = _inside(options.out, options.json)
+        tables.append(write_findings_json(path, done, model, options.deidentify))
+    if options.csv is not None:
+        tables.append(write_findings_csv(_inside(options.out, options.csv), done, model))
+    if tables:
+        yield CaseOutcome(0, "", "", None, tuple(tables))
+
+
+def _read(path: Path, frame_index: int) -> Image:
+    from engine.io import is_dicom, load_image, read_dicom_frames
+
+    if frame_index == 0:
+        return load_image(path)
+    if not (path.is_file() and is_dicom(path)):
+        raise LoadError(path, "--frame applies to multi-frame DICOM only")
+    source = read_dicom_frames(path)
+    if frame_index >= source.count:
+        raise LoadError(path, f"frame {frame_index + 1} requested, the file has {source.count}")
+    return source.frame(frame_index)
+
+
+def _target(options: BatchOptions, key: str, case: str, count: int) -> Path | None:
+    name = getattr(options, key)
+    if name is None:
+        return None
+    if count == 1 or name.is_absolute():
+        return _inside(options.out, name) if count == 1 else name.parent / case / name.name
+    return options.out / case / name.name
+
+
+def _inside(folder: Path, name: Path) -> Path:
+    return name if name.is_absolute() else folder / name

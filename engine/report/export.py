@@ -1,0 +1,175 @@
+"""Export one analysed image: the outputs asked for, all or nothing, each written atomically.
+
+This is the call the CLI (`lesionlens export`) and the GUI's Export dialog share:
+
+    result = export_case(analysis, ModelInfo.from_spec(model.spec),
+                         ExportRequest(pdf=..., seg=..., sr=..., deidentify=True, reviewer=...))
+
+Every output is built in memory first; only when all of them could be built are they
+written (temporary file + os.replace each), so a refusal (e.g. burned-in text that cannot
+be blanked) leaves nothing half-exported. De-identification is on by default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from engine.atomic import write_bytes_atomic
+from engine.report.deidentify import Deidentifier, blank_outside_tissue, mark_deidentified
+from engine.report.key_image import key_image_png, lesion_zoom_pngs
+from engine.report.model_info import ModelInfo
+from engine.report.pdf import ReportHeader, report_pdf
+from engine.report.seg import image_seg
+from engine.report.source import SourceImage, source_image
+from engine.report.sr import measurement_report_sr
+from engine.types import Analysis
+
+SECONDARY_CAPTURE_NAME = "source_sc.dcm"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to write where (None = not wanted) and how.
+
+    secondary_capture: where the SC made from a PNG/JPG source goes when SEG or SR is
+    written (they reference it); default: source_sc.dcm beside the SEG (or SR).
+    frame_index: the analysed frame (0-based) of a multi-frame source.
+    corrected: override "was the mask corrected" (default: any finding says so).
+    case: the name printed in the PDF (pass a pseudonym when de-identifying)."""
+
+    pdf: Path | None = None
+    seg: Path | None = None
+    sr: Path | None = None
+    key_image: Path | None = None
+    secondary_capture: Path | None = None
+    deidentify: bool = True
+    reviewer: str = ""
+    frame_index: int = 0
+    corrected: bool | None = None
+    case: str = ""
+
+    @property
+    def wants_dicom(self) -> bool:
+        return self.seg is not None or self.sr is not None
+
+    @property
+    def wants_pixels(self) -> bool:
+        return self.pdf is not None or self.key_image is not None
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """written: the files, in writing order. notes: what the reader of the outputs should
+    know (also printed in the PDF), e.g. that burned-in text was blanked."""
+
+    written: tuple[Path, ...]
+    notes: tuple[str, ...]
+
+
+def export_case(
+    analysis: Analysis,
+    model: ModelInfo,
+    request: ExportRequest,
+    deidentifier: Deidentifier | None = None,
+) -> ExportResult:
+    """Build every requested output, then write them. `deidentifier` lets several cases of
+    one export share a UID map; by default each call gets its own."""
+    deid = (deidentifier or Deidentifier()) if request.deidentify else None
+    source = source_image(analysis.image, request.frame_index, deid)
+    notes: list[str] = []
+    pixels = _shown_pixels(analysis, source, deid is not None, request.wants_pixels, notes)
+    outputs: list[tuple[Path, bytes]] = []
+
+    if request.wants_dicom:
+        dicom_reviewer = "" if deid else dicom_person_name(request.reviewer)
+        if source.secondary_capture:
+            target = request.secondary_capture or _beside(request, SECONDARY_CAPTURE_NAME)
+            outputs.append((target, _dicom_bytes(source.header)))
+        if request.seg is not None:
+            seg = image_seg(analysis, source, model, request.corrected, dicom_reviewer)
+            if deid is not None:
+                mark_deidentified(seg)
+            outputs.append((request.seg, _dicom_bytes(seg)))
+        if request.sr is not None:
+            sr = measurement_report_sr(analysis, source, model, dicom_reviewer)
+            if deid is not None:
+                mark_deidentified(sr)
+            outputs.append((request.sr, _dicom_bytes(sr)))
+        if deid is not None and request.reviewer:
+            notes.append("The reviewer's name is printed here but left out of SEG and SR.")
+
+    if request.wants_pixels:
+        key_png = key_image_png(analysis.image, analysis.findings, pixels)
+        if request.key_image is not None:
+            outputs.append((request.key_image, key_png))
+        if request.pdf is not None:
+            metadata = deid.metadata(analysis.image.metadata) if deid else analysis.image.metadata
+            pdf = report_pdf(
+                analysis,
+                model,
+                key_png,
+                ReportHeader.from_metadata(metadata),
+                reviewer=request.reviewer,
+                created=dt.datetime.now().astimezone(),
+                notes=notes,
+                case=request.case,
+                zooms=lesion_zoom_pngs(analysis.image, analysis.findings, pixels),
+            )
+            outputs.append((request.pdf, pdf))
+
+    written = tuple(write_bytes_atomic(path, data) for path, data in outputs)
+    return ExportResult(written=written, notes=tuple(notes))
+
+
+def _shown_pixels(
+    analysis: Analysis,
+    source: SourceImage,
+    deidentifying: bool,
+    wants_pixels: bool,
+    notes: list[str],
+) -> np.ndarray | None:
+    """The pixels the PDF and key image may show; None = the image's own."""
+    if not deidentifying:
+        return None
+    notes.append(
+        "Identifiers removed (DICOM PS3.15 Basic Application Level Confidentiality Profile)."
+    )
+    if source.secondary_capture:
+        if wants_pixels:
+            notes.append("Source is a PNG/JPG: its pixels were not checked for burned-in text.")
+        return None
+    if not source.burned_in_text or not wants_pixels:
+        return None
+    pixels = blank_outside_tissue(analysis.image.pixels, analysis.image.regions)
+    notes.append(
+        "The source may carry burned-in annotation: everything outside the ultrasound "
+        "tissue region was blanked in the images of this report."
+    )
+    return pixels
+
+
+def dicom_person_name(name: str) -> str:
+    """A typed name as DICOM PN: "Family^Given" stays; free text becomes one family-name
+    component (trailing caret) rather than a guess at which word is the family name."""
+    name = name.strip()
+    if not name or "^" in name:
+        return name
+    return f"{name}^"
+
+
+def _beside(request: ExportRequest, name: str) -> Path:
+    anchor = request.seg if request.seg is not None else request.sr
+    assert anchor is not None
+    return anchor.parent / name
+
+
+def _dicom_bytes(ds: Dataset) -> bytes:
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()

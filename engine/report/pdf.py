@@ -1,0 +1,451 @@
+"""PDF report of one analysed image (reportlab): what a reader needs on one A4 page.
+
+Header: institution, patient name and ID, study date, taken from the study metadata and
+left blank once de-identified. Then the key image (outline + calipers), the findings table
+(sizes in mm, or in px with the unit said so), the model's identity, the reviewer and the
+date, notes (de-identification, blanking, calibration), and on every page the disclaimer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus import Image as PdfImage
+
+from engine.atomic import write_bytes_atomic
+from engine.report.fonts import font_path
+from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
+from engine.types import Analysis, Finding
+
+DISCLAIMER = "Research use only \u2014 not for diagnosis. Model trained on synthetic data."
+FONT, BOLD = "LLSans", "LLSans-Bold"
+INK = colors.HexColor("#1d2733")
+MUTED = colors.HexColor("#5b6775")
+RULE = colors.HexColor("#c9d1da")
+HEAD_BG = colors.HexColor("#e9eef3")
+WARN_BG = colors.HexColor("#fff3cd")
+ALERT = colors.HexColor("#a4161a")
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    """The study block at the top; empty strings print as blank fields."""
+
+    institution: str = ""
+    patient_name: str = ""
+    patient_id: str = ""
+    study_date: str = ""
+    modality: str = ""
+    description: str = ""
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any]) -> ReportHeader:
+        def get(key: str) -> str:
+            value = metadata.get(key)
+            return "" if value is None or str(value) == "None" else str(value).strip()
+
+        return cls(
+            institution=get("InstitutionName"),
+            patient_name=_person_name(get("PatientName")),
+            patient_id=get("PatientID"),
+            study_date=_date(get("StudyDate")),
+            modality=get("Modality"),
+            description=get("StudyDescription"),
+        )
+
+
+def report_pdf(
+    analysis: Analysis,
+    model: ModelInfo,
+    key_png: bytes,
+    header: ReportHeader,
+    reviewer: str = "",
+    created: dt.datetime | None = None,
+    notes: Sequence[str] = (),
+    case: str = "",
+    zooms: Sequence[tuple[int, bytes]] = (),
+) -> bytes:
+    """The PDF as bytes (write it with write_report_pdf, or atomically yourself).
+    zooms: (finding number, PNG) enlarged views shown beside the key image."""
+    _register_fonts()
+    created = created or dt.datetime.now().astimezone()
+    styles = _styles()
+    buffer = io.BytesIO()
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=16 * mm,
+        rightMargin=16 * mm,
+        topMargin=14 * mm,
+        bottomMargin=20 * mm,
+        title="LesionLens lesion analysis report",
+        author=SOFTWARE_NAME,
+        subject=DISCLAIMER,
+        creator=f"{SOFTWARE_NAME} {software_version()}",
+    )
+    # A frame without padding, so tables and headings share the page margins exactly.
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, 0, 0, 0, 0)
+    doc.addPageTemplates([PageTemplate(id="report", frames=[frame], onPage=_footer)])
+    width = doc.width
+    story: list[Any] = [
+        _title(styles, width),
+        Spacer(1, 3 * mm),
+        _study_block(header, case, analysis, styles, width),
+        Spacer(1, 4 * mm),
+        _key_image(key_png, zooms, analysis, styles, width),
+        Spacer(1, 4 * mm),
+        _section("Findings", styles),
+        _findings_table(analysis, styles, width),
+        Spacer(1, 2 * mm),
+        Paragraph(_summary(analysis), styles["small"]),
+        Spacer(1, 4 * mm),
+        KeepTogether(
+            [
+                _section("Model and review", styles),
+                _model_block(analysis, model, reviewer, created, styles, width),
+            ]
+        ),
+    ]
+    if notes:
+        story += [Spacer(1, 3 * mm), _section("Notes", styles)]
+        story += [Paragraph(f"\u2022 {_escape(n)}", styles["small"]) for n in notes]
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def write_report_pdf(path: str | Path, pdf: bytes) -> Path:
+    return write_bytes_atomic(path, pdf)
+
+
+def _register_fonts() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, str(font_path())))
+        pdfmetrics.registerFont(TTFont(BOLD, str(font_path(bold=True))))
+        pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12, textColor=INK)
+    return {
+        "base": base,
+        "title": ParagraphStyle("title", base, fontName=BOLD, fontSize=16, leading=20),
+        "badge": ParagraphStyle(
+            "badge", base, fontName=BOLD, fontSize=9, textColor=ALERT, alignment=TA_RIGHT
+        ),
+        "section": ParagraphStyle(
+            "section", base, fontName=BOLD, fontSize=11, leading=14, spaceAfter=3
+        ),
+        "label": ParagraphStyle("label", base, fontSize=7.5, leading=9, textColor=MUTED),
+        "value": ParagraphStyle("value", base, fontName=BOLD, fontSize=9.5, leading=12),
+        "cell": ParagraphStyle("cell", base, fontSize=8.5, leading=10.5),
+        "head": ParagraphStyle("head", base, fontName=BOLD, fontSize=8, leading=10),
+        "small": ParagraphStyle("small", base, fontSize=8, leading=10.5, textColor=MUTED),
+    }
+
+
+def _title(styles: dict[str, ParagraphStyle], width: float) -> Table:
+    table = Table(
+        [
+            [
+                Paragraph("Lesion analysis report", styles["title"]),
+                Paragraph("RESEARCH USE ONLY<br/>NOT FOR DIAGNOSIS", styles["badge"]),
+            ]
+        ],
+        colWidths=[width * 0.65, width * 0.35],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return table
+
+
+def _field(label: str, value: str, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
+    """Label over value; an empty value keeps its line (a blank field, not a missing one)."""
+    shown = _escape(value) if value else "\u00a0"
+    return [Paragraph(_escape(label), styles["label"]), Paragraph(shown, styles["value"])]
+
+
+def _study_block(
+    header: ReportHeader,
+    case: str,
+    analysis: Analysis,
+    styles: dict[str, ParagraphStyle],
+    width: float,
+) -> Table:
+    image = analysis.image
+    if image.spacing_mm is None:
+        spacing = "uncalibrated (sizes in px)"
+    elif abs(image.spacing_mm[0] - image.spacing_mm[1]) < 5e-4:
+        spacing = f"{image.spacing_mm[0]:.3f} mm/px"
+    else:
+        spacing = f"{image.spacing_mm[0]:.3f} \u00d7 {image.spacing_mm[1]:.3f} mm/px"
+    cells = [
+        _field("Patient name", header.patient_name, styles),
+        _field("Patient ID", header.patient_id, styles),
+        _field("Study date", header.study_date, styles),
+        _field("Institution", header.institution, styles),
+        _field("Case", case, styles),
+        _field("Modality", header.modality, styles),
+        _field("Image", f"{image.width} \u00d7 {image.height} px", styles),
+        _field("Pixel size", spacing, styles),
+    ]
+    rows = [cells[0:4], cells[4:8]]
+    table = Table(
+        [[Table([[c[0]], [c[1]]], colWidths=[width / 4 - 4]) for c in row] for row in rows],
+        colWidths=[width / 4] * 4,
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), HEAD_BG),
+                ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    return table
+
+
+def _key_image(
+    key_png: bytes,
+    zooms: Sequence[tuple[int, bytes]],
+    analysis: Analysis,
+    styles: dict[str, ParagraphStyle],
+    width: float,
+) -> Table:
+    reader = ImageReader(io.BytesIO(key_png))
+    px_w, px_h = reader.getSize()
+    draw_w = width * 0.72
+    draw_h = draw_w * px_h / px_w
+    if draw_h > 92 * mm:
+        draw_h = 92 * mm
+        draw_w = draw_h * px_w / px_h
+    picture = PdfImage(io.BytesIO(key_png), width=draw_w, height=draw_h)
+    legend = (
+        "<b>Key image</b><br/>"
+        '<font color="#b08d00">\u25a0</font> lesion outline<br/>'
+        '<font color="#0096b4">\u25a0</font> L: long axis<br/>'
+        '<font color="#c0308f">\u25a0</font> S: short axis<br/>'
+        "Numbers match the findings table."
+    )
+    if analysis.image.spacing_mm:
+        legend += "<br/>White bar: scale."
+    side_w = width - draw_w - 4 * mm - 8
+    side: list[Any] = [Paragraph(legend, styles["small"])]
+    for number, png in zooms:
+        zoom_w, zoom_h = ImageReader(io.BytesIO(png)).getSize()
+        side += [
+            Spacer(1, 3 * mm),
+            PdfImage(io.BytesIO(png), width=side_w, height=side_w * zoom_h / zoom_w),
+            Paragraph(f"Lesion {number}, enlarged", styles["small"]),
+        ]
+    table = Table(
+        [[picture, side]],
+        colWidths=[draw_w + 4 * mm, width - draw_w - 4 * mm],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (0, 0), 0),
+                ("LEFTPADDING", (1, 0), (1, 0), 8),
+            ]
+        )
+    )
+    return table
+
+
+def _section(text: str, styles: dict[str, ParagraphStyle]) -> Paragraph:
+    return Paragraph(_escape(text), styles["section"])
+
+
+def _findings_table(analysis: Analysis, styles: dict[str, ParagraphStyle], width: float) -> Table:
+    calibrated = analysis.image.calibrated
+    unit, area_unit = ("mm", "mm\u00b2") if calibrated else ("px", "px\u00b2")
+    heads = [
+        "#",
+        "Class",
+        "Probability",
+        "Uncertainty",
+        f"Long axis ({unit})",
+        f"Short axis ({unit})",
+        "L/S",
+        f"Area ({area_unit})",
+        "Low confidence",
+        "Mask corrected",
+    ]
+    data: list[list[Any]] = [[Paragraph(h, styles["head"]) for h in heads]]
+    warn_rows = []
+    for number, finding in enumerate(analysis.findings, start=1):
+        data.append([Paragraph(c, styles["cell"]) for c in _finding_cells(number, finding)])
+        if finding.low_confidence:
+            warn_rows.append(number)
+    if not analysis.findings:
+        data.append([Paragraph("No lesion found in the image.", styles["cell"])] + [""] * 9)
+    fractions = [0.04, 0.11, 0.11, 0.12, 0.11, 0.11, 0.06, 0.1, 0.11, 0.13]
+    table = Table(data, colWidths=[width * f for f in fractions], repeatRows=1)
+    style = [
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    style += [("BACKGROUND", (0, r), (-1, r), WARN_BG) for r in warn_rows]
+    if not analysis.findings:
+        style.append(("SPAN", (0, 1), (-1, 1)))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _finding_cells(number: int, finding: Finding) -> list[str]:
+    m = finding.measurements
+    calibrated = m.long_axis_mm is not None
+    long_axis = m.long_axis_mm if calibrated else m.long_axis_px
+    short_axis = m.short_axis_mm if calibrated else m.short_axis_px
+    area = m.area_mm2 if calibrated and m.area_mm2 is not None else m.area_px
+    return [
+        str(number),
+        _escape(finding.label),
+        percent(finding.probability),
+        f"\u00b1{percent(finding.uncertainty)}",
+        f"{long_axis:.1f}",
+        f"{short_axis:.1f}",
+        f"{m.ls_ratio:.2f}",
+        f"{area:.1f}" if calibrated else f"{area:.0f}",
+        "<b>yes</b>" if finding.low_confidence else "no",
+        "yes" if finding.corrected else "no (AI)",
+    ]
+
+
+def _summary(analysis: Analysis) -> str:
+    prediction = analysis.prediction
+    probabilities = ", ".join(
+        f"{_escape(name)} {percent(p)}" for name, p in sorted(prediction.probabilities.items())
+    )
+    text = (
+        f"Image-level classifier: {probabilities} (mean of {prediction.tta_passes} "
+        "test-time augmentation passes). Uncertainty: spread of the class probability over "
+        "those passes. Low-confidence rows are shaded."
+    )
+    if not analysis.image.calibrated:
+        text += " The image carries no calibration: sizes are in pixels, not millimetres."
+    return text
+
+
+def _model_block(
+    analysis: Analysis,
+    model: ModelInfo,
+    reviewer: str,
+    created: dt.datetime,
+    styles: dict[str, ParagraphStyle],
+    width: float,
+) -> Table:
+    """Two label/value pairs per row; the training-data line spans the width."""
+    corrected = any(f.corrected for f in analysis.findings)
+    pairs = [
+        ("Model", f"{model.model_id}, version {model.version}"),
+        ("Intended use", model.intended_use),
+        ("Mask", "corrected by a clinician" if corrected else "AI output, not edited"),
+        ("Reviewer", reviewer or "not reviewed"),
+        ("Report date", created.strftime("%Y-%m-%d %H:%M")),
+        ("Software", f"{SOFTWARE_NAME} {software_version()}"),
+    ]
+
+    def cells(k: str, v: str) -> list[Paragraph]:
+        return [Paragraph(_escape(k), styles["label"]), Paragraph(_escape(v), styles["cell"])]
+
+    data = [cells(*pairs[i]) + cells(*pairs[i + 1]) for i in range(0, len(pairs), 2)]
+    data.append(cells("Training data", model.training_data or "see the model card") + ["", ""])
+    table = Table(data, colWidths=[width * f for f in (0.14, 0.36, 0.14, 0.36)])
+    table.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+                ("SPAN", (1, len(data) - 1), (3, len(data) - 1)),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+def _footer(canvas, doc) -> None:  # noqa: ANN001 - reportlab callback signature
+    canvas.saveState()
+    canvas.setStrokeColor(RULE)
+    canvas.line(doc.leftMargin, 14 * mm, doc.leftMargin + doc.width, 14 * mm)
+    canvas.setFont(BOLD, 8.5)
+    canvas.setFillColor(ALERT)
+    canvas.drawString(doc.leftMargin, 9.5 * mm, DISCLAIMER)
+    canvas.setFont(FONT, 8)
+    canvas.setFillColor(MUTED)
+    canvas.drawRightString(doc.leftMargin + doc.width, 9.5 * mm, f"Page {doc.page}")
+    canvas.restoreState()
+
+
+def percent(p: float) -> str:
+    """Whole percent, but never a certainty the model does not have: >99% and <1%."""
+    if p > 0.99:
+        return "&gt;99%"
+    if 0 < p < 0.01:
+        return "&lt;1%"
+    return f"{p:.0%}"
+
+
+def _person_name(value: str) -> str:
+    """DICOM PN "Family^Given^Middle" as "Family, Given Middle"."""
+    if "^" not in value:
+        return value
+    family, _, rest = value.partition("^")
+    given = " ".join(p for p in rest.split("^") if p)
+    return f"{family}, {given}" if given else family
+
+
+def _date(value: str) -> str:
+    if len(value) == 8 and value.isdigit():
+        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    return value
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

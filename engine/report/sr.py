@@ -1,0 +1,237 @@
+"""DICOM SR, TID 1500 Measurement Report, of the findings of one analysed image (highdicom).
+
+Per finding, one Planar ROI measurement group (TID 1411):
+- the outline as an image region: SCOORD POLYLINE, closed (last point = first), in the
+  DICOM image coordinates (column, row) where the centre of the top-left pixel is
+  (0.5, 0.5), so a contour point at pixel centre (r, c) is written as (c + 0.5, r + 0.5);
+  a multi-frame source is referenced with the analysed frame number;
+- long axis, short axis and area: mm and mm² when the image is calibrated, else pixels
+  (UCUM annotations "{pixel}" / "{pixel^2}", which are dimensionless), never a
+  pixel count presented as a physical size;
+- a qualitative evaluation (CODE) of the lesion class: SNOMED CT "Benign"/"Malignant" for
+  those class names, a local code (coding scheme 99LESIONLENS) for any other class;
+- the model's probability of malignancy, when the model has a "malignant" class, as
+  DCM 111047 "Probability of cancer" in percent, and the TTA spread of the class
+  probability as a local measurement, both attributed to the model (TID 4019).
+One image-level group (TID 1501) carries the classifier's own result (class, probability
+of malignancy, spread, number of lesions), so an image without lesions still has a report.
+The observer context names the software (device) and, unless de-identifying, the reviewer.
+"""
+
+from __future__ import annotations
+
+import highdicom as hd
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes
+from pydicom.uid import generate_uid
+
+from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
+from engine.report.source import SourceImage
+from engine.types import Analysis, Finding
+
+SR_SERIES_NUMBER = 901
+LOCAL_SCHEME = "99LESIONLENS"
+
+CLASS_CODES = {
+    "benign": hd.sr.CodedConcept("30807003", "SCT", "Benign"),
+    "malignant": hd.sr.CodedConcept("21594007", "SCT", "Malignant"),
+}
+LESION_CLASS = hd.sr.CodedConcept("LESIONCLASS", LOCAL_SCHEME, "Lesion class (AI)")
+CLASS_SPREAD = hd.sr.CodedConcept(
+    "TTASPREAD", LOCAL_SCHEME, "Spread of class probability under test-time augmentation"
+)
+LESION_COUNT = hd.sr.CodedConcept("LESIONCOUNT", LOCAL_SCHEME, "Number of lesions found")
+PIXELS = hd.sr.CodedConcept("{pixel}", "UCUM", "pixels")
+SQUARE_PIXELS = hd.sr.CodedConcept("{pixel^2}", "UCUM", "square pixels")
+IMAGING_PROCEDURE = hd.sr.CodedConcept("363679005", "SCT", "Imaging procedure")
+
+
+def measurement_report_sr(
+    analysis: Analysis,
+    source: SourceImage,
+    model: ModelInfo,
+    reviewer: str = "",
+) -> hd.sr.ComprehensiveSR:
+    """The SR document; `reviewer` ("" when de-identifying) becomes the person observer."""
+    algorithm = hd.sr.AlgorithmIdentification(
+        name=model.model_id, version=model.version, family=codes.cid7162.ArtificialIntelligence
+    )
+    groups: list = [_image_group(analysis, source, algorithm)]
+    groups += [
+        _finding_group(index, finding, analysis, source, algorithm)
+        for index, finding in enumerate(analysis.findings, start=1)
+    ]
+    report = hd.sr.MeasurementReport(
+        observation_context=_observation_context(model, reviewer),
+        procedure_reported=IMAGING_PROCEDURE,
+        imaging_measurements=groups,
+        referenced_images=[source.header],
+    )
+    sr = hd.sr.ComprehensiveSR(
+        evidence=[source.header],
+        content=report,
+        series_instance_uid=hd.UID(),
+        series_number=SR_SERIES_NUMBER,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer=SOFTWARE_NAME,
+        is_complete=True,
+        is_final=False,
+        is_verified=False,
+        series_description="LesionLens measurement report",
+        content_qualification=hd.ContentQualificationValues.RESEARCH,
+        software_versions=software_version(),
+    )
+    sr.CodingSchemeIdentificationSequence = [_local_scheme()]
+    return sr
+
+
+def _local_scheme() -> Dataset:
+    """Declares the private coding scheme, as PS3.3 C.12.1.1.3 asks of "99" designators."""
+    item = Dataset()
+    item.CodingSchemeDesignator = LOCAL_SCHEME
+    item.CodingSchemeName = "LesionLens local codes"
+    item.CodingSchemeResponsibleOrganization = SOFTWARE_NAME
+    return item
+
+
+def _observation_context(model: ModelInfo, reviewer: str) -> hd.sr.ObservationContext:
+    device = hd.sr.ObserverContext(
+        observer_type=codes.cid270.Device,
+        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
+            uid=generate_uid(entropy_srcs=[SOFTWARE_NAME, model.model_id, model.version]),
+            name=SOFTWARE_NAME,
+            manufacturer_name=SOFTWARE_NAME,
+            model_name=f"{model.model_id} {model.version}"[:64],
+        ),
+    )
+    person = None
+    if reviewer:
+        person = hd.sr.ObserverContext(
+            observer_type=codes.cid270.Person,
+            observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
+                name=reviewer
+            ),
+        )
+    return hd.sr.ObservationContext(observer_person_context=person, observer_device_context=device)
+
+
+def _image_group(
+    analysis: Analysis, source: SourceImage, algorithm: hd.sr.AlgorithmIdentification
+) -> hd.sr.MeasurementsAndQualitativeEvaluations:
+    """The classifier's image-level result (TID 1501): the class, the probability of
+    malignancy and the number of lesions; present even when no lesion was found."""
+    prediction = analysis.prediction
+    frames = [source.frame_number] if source.frame_number is not None else None
+    measurements = _probabilities(analysis, prediction.spread, algorithm)
+    measurements.append(
+        hd.sr.Measurement(
+            name=LESION_COUNT,
+            value=len(analysis.findings),
+            unit=codes.UCUM.NoUnits,
+            algorithm_id=algorithm,
+        )
+    )
+    return hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="Image"),
+        algorithm_id=algorithm,
+        measurements=measurements,
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(name=LESION_CLASS, value=class_code(prediction.label))
+        ],
+        source_images=[
+            hd.sr.SourceImageForMeasurementGroup.from_source_image(
+                source.header, referenced_frame_numbers=frames
+            )
+        ],
+    )
+
+
+def _finding_group(
+    index: int,
+    finding: Finding,
+    analysis: Analysis,
+    source: SourceImage,
+    algorithm: hd.sr.AlgorithmIdentification,
+) -> hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations:
+    frames = [source.frame_number] if source.frame_number is not None else None
+    region = hd.sr.ImageRegion(
+        graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+        graphic_data=scoord_polyline(finding.contour),
+        source_image=hd.sr.SourceImageForRegion.from_source_image(
+            source.header, referenced_frame_numbers=frames
+        ),
+    )
+    return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=f"Lesion {index}"),
+        referenced_region=region,
+        finding_type=codes.SCT.Lesion,
+        algorithm_id=algorithm,
+        measurements=_measurements(finding, analysis, algorithm),
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(name=LESION_CLASS, value=class_code(finding.label))
+        ],
+    )
+
+
+def _measurements(
+    finding: Finding, analysis: Analysis, algorithm: hd.sr.AlgorithmIdentification
+) -> list[hd.sr.Measurement]:
+    m = finding.measurements
+    if m.long_axis_mm is not None and m.short_axis_mm is not None and m.area_mm2 is not None:
+        sizes = [
+            (codes.SCT.LongAxis, m.long_axis_mm, codes.UCUM.Millimeter),
+            (codes.SCT.ShortAxis, m.short_axis_mm, codes.UCUM.Millimeter),
+            (codes.SCT.Area, m.area_mm2, codes.UCUM.SquareMillimeter),
+        ]
+    else:
+        sizes = [
+            (codes.SCT.LongAxis, m.long_axis_px, PIXELS),
+            (codes.SCT.ShortAxis, m.short_axis_px, PIXELS),
+            (codes.SCT.Area, m.area_px, SQUARE_PIXELS),
+        ]
+    out = [
+        hd.sr.Measurement(name=name, value=round(float(value), 2), unit=unit)
+        for name, value, unit in sizes
+    ]
+    return out + _probabilities(analysis, finding.uncertainty, algorithm)
+
+
+def _probabilities(
+    analysis: Analysis, spread: float, algorithm: hd.sr.AlgorithmIdentification
+) -> list[hd.sr.Measurement]:
+    out = []
+    malignant = analysis.prediction.probabilities.get("malignant")
+    if malignant is not None:
+        out.append(
+            hd.sr.Measurement(
+                name=codes.DCM.ProbabilityOfCancer,
+                value=round(100.0 * float(malignant), 1),
+                unit=codes.UCUM.Percent,
+                algorithm_id=algorithm,
+            )
+        )
+    out.append(
+        hd.sr.Measurement(
+            name=CLASS_SPREAD,
+            value=round(100.0 * float(spread), 1),
+            unit=codes.UCUM.Percent,
+            algorithm_id=algorithm,
+        )
+    )
+    return out
+
+
+def class_code(label: str) -> hd.sr.CodedConcept:
+    return CLASS_CODES.get(label.lower()) or hd.sr.CodedConcept(
+        label.upper()[:16], LOCAL_SCHEME, label
+    )
+
+
+def scoord_polyline(contour_rc: np.ndarray) -> np.ndarray:
+    """(row, col) pixel-centre contour -> closed (column, row) SCOORD points (see module)."""
+    points = np.asarray(contour_rc, dtype=np.float64)[:, ::-1] + 0.5
+    if not np.allclose(points[0], points[-1]):
+        points = np.vstack([points, points[:1]])
+    return points.astype(np.float32)

@@ -1,0 +1,146 @@
+"""The findings of a batch as one JSON document and one CSV table (one row per finding).
+
+Sizes are given with their unit on every row: "mm" (area "mm2") on calibrated images, "px"
+(area "px2") otherwise, so a spreadsheet never mixes millimetres and pixels unknowingly.
+A case without any finding still gets one CSV row (finding empty), so no case disappears.
+Case names and file names are the caller's: when de-identifying, pass pseudonyms
+(`pseudonymous_cases`) and no file names, since file names often carry patient names.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.atomic import write_bytes_atomic, write_json_atomic
+from engine.report.model_info import ModelInfo
+from engine.types import Analysis, Finding
+
+COLUMNS = (
+    "case",
+    "file",
+    "finding",
+    "label",
+    "probability",
+    "uncertainty",
+    "low_confidence",
+    "corrected",
+    "long_axis",
+    "short_axis",
+    "units",
+    "area",
+    "area_units",
+    "ls_ratio",
+    "long_axis_px",
+    "short_axis_px",
+    "area_px",
+    "model_id",
+    "model_version",
+)
+
+
+@dataclass(frozen=True)
+class CaseFindings:
+    """One analysed image of the batch. file: "" when it must not be shown."""
+
+    case: str
+    file: str
+    analysis: Analysis
+
+
+def pseudonymous_cases(count: int) -> list[str]:
+    """case-0001, case-0002, ... in input order: names that say nothing about the patient."""
+    return [f"case-{i:04d}" for i in range(1, count + 1)]
+
+
+def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelInfo) -> dict:
+    m = finding.measurements
+    calibrated = m.long_axis_mm is not None
+    return {
+        "case": case.case,
+        "file": case.file,
+        "finding": number,
+        "label": finding.label,
+        "probability": round(finding.probability, 4),
+        "uncertainty": round(finding.uncertainty, 4),
+        "low_confidence": finding.low_confidence,
+        "corrected": finding.corrected,
+        "long_axis": round(m.long_axis_mm if calibrated else m.long_axis_px, 2),
+        "short_axis": round(m.short_axis_mm if calibrated else m.short_axis_px, 2),
+        "units": "mm" if calibrated else "px",
+        "area": round(m.area_mm2 if calibrated and m.area_mm2 is not None else m.area_px, 2),
+        "area_units": "mm2" if calibrated else "px2",
+        "ls_ratio": round(m.ls_ratio, 3),
+        "long_axis_px": round(m.long_axis_px, 2),
+        "short_axis_px": round(m.short_axis_px, 2),
+        "area_px": m.area_px,
+        "model_id": model.model_id,
+        "model_version": model.version,
+    }
+
+
+def case_rows(case: CaseFindings, model: ModelInfo) -> list[dict]:
+    rows = [finding_row(case, n, f, model) for n, f in enumerate(case.analysis.findings, start=1)]
+    if rows:
+        return rows
+    prediction = case.analysis.prediction
+    empty: dict[str, Any] = dict.fromkeys(COLUMNS, "")
+    empty.update(
+        case=case.case,
+        file=case.file,
+        label=prediction.label,
+        probability=round(prediction.probabilities[prediction.label], 4),
+        model_id=model.model_id,
+        model_version=model.version,
+    )
+    return [empty]
+
+
+def findings_document(
+    cases: Sequence[CaseFindings], model: ModelInfo, deidentified: bool
+) -> dict[str, Any]:
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "model_id": model.model_id,
+        "model_version": model.version,
+        "deidentified": deidentified,
+        "disclaimer": "Research use only - not for diagnosis. Model trained on synthetic data.",
+        "cases": [
+            {
+                "case": c.case,
+                "file": c.file,
+                "label": c.analysis.prediction.label,
+                "probabilities": c.analysis.prediction.probabilities,
+                "calibrated": c.analysis.image.calibrated,
+                "lesion_count": len(c.analysis.findings),
+                "findings": [
+                    finding_row(c, n, f, model) for n, f in enumerate(c.analysis.findings, start=1)
+                ],
+            }
+            for c in cases
+        ],
+    }
+
+
+def findings_csv(cases: Sequence[CaseFindings], model: ModelInfo) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for case in cases:
+        writer.writerows(case_rows(case, model))
+    return buffer.getvalue().encode("utf-8")
+
+
+def write_findings_json(
+    path: str | Path, cases: Sequence[CaseFindings], model: ModelInfo, deidentified: bool
+) -> Path:
+    return write_json_atomic(path, findings_document(cases, model, deidentified))
+
+
+def write_findings_csv(path: str | Path, cases: Sequence[CaseFindings], model: ModelInfo) -> Path:
+    return write_bytes_atomic(path, findings_csv(cases, model))
