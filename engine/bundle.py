@@ -45,6 +45,7 @@ class ModelSpec:
     temperature: float
     min_lesion_area_px: int
     confidence_threshold: float = 0.7
+    tiling: dict[str, Any] | None = None  # {"window_px": W, "overlap": 0.5}: sliding window
     card: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -136,6 +137,18 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         temperature=temperature,
         min_lesion_area_px=int(raw.get("min_lesion_area_px", 20)),
         confidence_threshold=float(raw.get("confidence_threshold", 0.7)),
+        tiling=_tiling(raw.get("tiling"), directory),
         card=dict(raw.get("card", {})),
         raw=raw,
     )
+
+
+def _tiling(raw: Any, directory: Path) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or int(raw.get("window_px", 0)) < 16:
+        raise BundleError(directory, "model.json tiling needs a window_px of at least 16")
+    overlap = float(raw.get("overlap", 0.5))
+    if not 0.0 <= overlap < 0.95:
+        raise BundleError(directory, f"model.json tiling overlap {overlap} is not in [0, 0.95)")
+    return {"window_px": int(raw["window_px"]), "overlap": overlap}

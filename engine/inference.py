@@ -13,6 +13,7 @@ from engine.errors import BundleError, DeviceError
 from engine.io.calibration import tissue_regions
 from engine.io.doppler import bmode_gray
 from engine.preprocess import letterbox, normalise_intensity, to_gray_float, unletterbox
+from engine.tiling import predict_tiled
 from engine.types import Image, Prediction
 
 PROVIDER_PREFERENCE = (
@@ -72,7 +73,17 @@ class LoadedModel:
         windows = windows or [(0, 0, gray.shape[0], gray.shape[1])]
         results = []
         for r0, c0, r1, c1 in windows:
-            crop_prob, probs = self._predict_crop(gray[r0:r1, c0:c1], tta)
+            crop = gray[r0:r1, c0:c1]
+            tiling = spec.tiling
+            if tiling and max(crop.shape) > int(tiling["window_px"]):
+                crop_prob, probs = predict_tiled(
+                    crop,
+                    int(tiling["window_px"]),
+                    float(tiling.get("overlap", 0.5)),
+                    lambda window: self._predict_crop(window, tta),
+                )
+            else:
+                crop_prob, probs = self._predict_crop(crop, tta)
             prob[r0:r1, c0:c1] = np.maximum(prob[r0:r1, c0:c1], crop_prob)
             results.append(probs)
         class_probs = results[0]
