@@ -5,8 +5,11 @@ A crash at any moment leaves either the old file or the new one, never half of o
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +58,39 @@ def write_json_atomic(path: str | Path, obj: Any) -> Path:
 
 def write_png_atomic(path: str | Path, array: np.ndarray) -> Path:
     return write_atomic(path, lambda fh: PILImage.fromarray(array).save(fh, format="PNG"))
+
+
+def write_csv_atomic(path: str | Path, header: tuple[str, ...], rows: list[tuple]) -> Path:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return write_bytes_atomic(path, buf.getvalue().encode("utf-8"))
+
+
+def replace_folder_atomic(out_dir: str | Path, fill: Callable[[Path], None]) -> Path:
+    """Run fill(staging) in a sibling folder, then swap it into out_dir (replacing it).
+
+    Readers see the old folder or the new one, never a mixture; a failure in fill leaves the
+    old folder untouched and removes the staging folder."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; results are for everyone
+    try:
+        fill(staging)
+        if out_dir.exists():
+            retired = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(retired, ignore_errors=True)
+            out_dir.rename(retired)
+            staging.rename(out_dir)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
 
 
 def _finite(obj: Any) -> Any:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from engine.atomic import write_json_atomic
+from engine.atomic import replace_folder_atomic, write_json_atomic
 from engine.bundle import SCHEMA_VERSION, read_bundle
 from training.export import INPUT_NAME, OUTPUT_NAMES, export_onnx, onnx_parity
 
@@ -70,36 +68,22 @@ def write_bundle(
     net: torch.nn.Module, out_dir: str | Path, spec: dict[str, Any], metrics: dict[str, Any]
 ) -> Path:
     """Export, check ONNX/torch parity, then swap the finished folder into place."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     size = int(spec["inputs"][0]["size"])
     channels = int(spec["inputs"][0]["channels"])
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    staging.chmod(0o755)  # mkdtemp makes 0700; a shipped bundle must be readable by all
-    try:
+
+    def fill(staging: Path) -> None:
         export_onnx(net, staging / "model.onnx", size, channels)
         parity = onnx_parity(net, staging / "model.onnx", size, channels)
         if parity > PARITY_TOLERANCE:
             raise RuntimeError(f"ONNX/torch parity {parity:.2e} exceeds {PARITY_TOLERANCE:.0e}")
-        metrics = {**metrics, "onnx_parity_max_abs": parity}
         # The torch weights travel with the bundle so fine-tuning can start from it; they are
         # read back with torch.load(weights_only=True) only.
         torch.save(net.state_dict(), staging / "weights.pt")
         write_json_atomic(staging / "model.json", spec)
-        write_json_atomic(staging / "metrics.json", metrics)
+        write_json_atomic(staging / "metrics.json", {**metrics, "onnx_parity_max_abs": parity})
         read_bundle(staging)  # the bundle must parse before it replaces anything
-        if out_dir.exists():
-            retired = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(retired, ignore_errors=True)
-            out_dir.rename(retired)
-            staging.rename(out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+
+    return replace_folder_atomic(out_dir, fill)
 
 
 def hash_cases(cases: list[str], labels: list[int]) -> str:

@@ -6,14 +6,12 @@ Per kind (engine.synth.case_writers): classes alternate case by case (balanced),
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from engine.atomic import write_bytes_atomic
+from engine.atomic import write_csv_atomic
 from engine.synth.case_writers import KIND_SPECS
 from engine.synth.nodes import DEFAULT_PROFILE, SHIFTED_PROFILE, NodeSample, generate_node_image
 
@@ -69,19 +67,11 @@ def write_dataset(
         views += [(case, *view) for view in record.views]
         if progress:
             progress(i + 1, n)
-    _write_csv(out / "labels.csv", ("case", "label"), rows)
-    _write_csv(out / "split.csv", ("case", "split"), splits)
-    _write_csv(out / "meta.csv", ("case", *spec.meta_columns), meta)
+    write_csv_atomic(out / "labels.csv", ("case", "label"), rows)
+    write_csv_atomic(out / "split.csv", ("case", "split"), splits)
+    write_csv_atomic(out / "meta.csv", ("case", *spec.meta_columns), meta)
     if spec.views:
-        _write_csv(out / "views.csv", ("case", "view", "file", "mask"), views)
+        write_csv_atomic(out / "views.csv", ("case", "view", "file", "mask"), views)
     if spec.mask_labels:
-        _write_csv(out / "mask_labels.csv", ("name", "value"), list(spec.mask_labels))
+        write_csv_atomic(out / "mask_labels.csv", ("name", "value"), list(spec.mask_labels))
     return out
-
-
-def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    write_bytes_atomic(path, buf.getvalue().encode("utf-8"))
