@@ -9,6 +9,7 @@ profile (another scanner) that training never sees, both scored through the real
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -43,11 +44,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=default_bundle_dir())
     parser.add_argument("--n-train", type=int, default=1600)
     parser.add_argument("--n-test", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=14)
+    parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", type=Path, default=None, help="keep synthetic data here")
+    parser.add_argument(
+        "--from-weights",
+        type=Path,
+        default=None,
+        metavar="WEIGHTS_PT",
+        help="skip training: calibrate, export and score these weights (a state dict); the "
+        "training history is taken from the existing bundle's metrics.json",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     started = time.time()
@@ -55,11 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         train_dir, test_dir, shift_dir = work / "train", work / "test", work / "test-shift"
         emit({"event": "synth", "n": args.n_train, "out": str(train_dir)})
-        write_dataset("nodes", args.n_train, train_dir, seed=args.seed, val_fraction=0.2)
-        write_dataset("nodes", args.n_test, test_dir, seed=args.seed + 1000, val_fraction=0.0)
-        write_dataset(
-            "nodes", args.n_test, shift_dir, seed=args.seed + 2000, shift=True, val_fraction=0.0
-        )
+        _synth_once(train_dir, args.n_train, seed=args.seed, val_fraction=0.2)
+        _synth_once(test_dir, args.n_test, seed=args.seed + 1000, val_fraction=0.0)
+        _synth_once(shift_dir, args.n_test, seed=args.seed + 2000, shift=True, val_fraction=0.0)
         data = load_folder(train_dir, args.size, CLASSES)
         train, val = data.subset("train"), data.subset("val")
         network_kwargs = {
@@ -71,7 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         torch.manual_seed(args.seed)
         net = build_network(ARCHITECTURE, **network_kwargs)
         config = TrainConfig(epochs=args.epochs, seed=args.seed)
-        net, history = fit(net, train, val, config)
+        if args.from_weights is None:
+            net, history = fit(net, train, val, config)
+            provenance = "trained by training.make_default"
+        else:
+            net.load_state_dict(torch.load(args.from_weights, weights_only=True))
+            history = _previous_history(args.out)
+            provenance = f"weights from {args.from_weights.name}; history of the earlier run"
         cal_logits, cal_labels = calibration_logits(net, val, seed=args.seed)
         temperature = fit_temperature(cal_logits, cal_labels)
         emit({"event": "temperature", "value": temperature})
@@ -85,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
             training_data_hash=hash_cases(train.cases, train.labels.tolist()),
             card=_card(args, len(train), len(val)),
         )
-        metrics = {"history": history, "train_config": config_dict(config)}
+        metrics = {
+            "history": history,
+            "train_config": config_dict(config),
+            "weights_provenance": provenance,
+        }
         write_bundle(net, args.out, spec, metrics)
         # Score the exported bundle through the engine, as a user would run it.
         model = load_model(args.out, device="cpu")
@@ -99,6 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _synth_once(out: Path, n: int, **options: object) -> None:
+    """The generator is deterministic per seed, so a complete folder in --work is reused."""
+    labels = out / "labels.csv"
+    if labels.is_file() and len(labels.read_text().splitlines()) == n + 1:
+        return
+    write_dataset("nodes", n, out, **options)  # type: ignore[arg-type]
+
+
+def _previous_history(bundle_dir: Path) -> list[dict]:
+    path = bundle_dir / "metrics.json"
+    return json.loads(path.read_text())["history"] if path.is_file() else []
 
 
 def _card(args: argparse.Namespace, n_train: int, n_val: int) -> dict:
