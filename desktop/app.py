@@ -25,10 +25,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="LesionLens workstation (research use only - not for diagnosis).",
     )
     parser.add_argument(
-        "path", nargs="?", type=Path, help="image or DICOM to open (default: the bundled sample)"
+        "path",
+        nargs="?",
+        type=Path,
+        help="image, cine, DICOM series folder or NIfTI to open (default: the bundled sample)",
     )
     parser.add_argument(
-        "--model", type=Path, default=None, help="model bundle folder (default: resources)"
+        "--model",
+        type=Path,
+        default=None,
+        help="model bundle folder (default: the registry's active model, at first the shipped one)",
     )
     parser.add_argument(
         "--screenshot",
@@ -53,7 +59,10 @@ def create_window(path: Path | None = None, model_dir: Path | None = None) -> Ma
     window = MainWindow(CaseState())
     window.resize(*DEFAULT_SIZE)
     window.show()
-    window.load_model(model_dir)
+    if model_dir is not None:
+        window.load_model(model_dir)
+    else:
+        window.load_active_model()
     window.open_path(path if path is not None else SAMPLE_PATH)
     return window
 

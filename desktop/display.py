@@ -33,7 +33,7 @@ def overlay_rgba(mask: np.ndarray, opacity: float) -> np.ndarray:
     rgba = np.zeros((*mask.shape, 4), dtype=np.uint8)
     inside = mask > 0
     rgba[inside, :3] = OVERLAY_RGB
-    rgba[inside, 3] = round(255 * min(1.0, max(0.0, opacity)))
+    rgba[inside, 3] = overlay_alpha(opacity)
     return rgba
 
 
@@ -79,3 +79,32 @@ def cursor_text(
     if spacing_mm is not None:
         text += f"  ({row * spacing_mm[0]:.1f}, {col * spacing_mm[1]:.1f}) mm"
     return text
+
+
+def overlay_alpha(opacity: float) -> int:
+    return round(255 * min(1.0, max(0.0, opacity)))
+
+
+def paint_overlay_box(
+    rgba: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], opacity: float
+) -> None:
+    """Redraw only rows row0..row1-1, cols col0..col1-1 of an overlay_rgba buffer in place:
+    a brush stroke touches a few hundred pixels, not the whole image."""
+    row0, row1, col0, col1 = box
+    patch = rgba[row0:row1, col0:col1]
+    inside = mask[row0:row1, col0:col1] > 0
+    patch[...] = 0
+    patch[inside, :3] = OVERLAY_RGB
+    patch[inside, 3] = overlay_alpha(opacity)
+
+
+def uncertainty_lut() -> np.ndarray:
+    """256×4 lookup for the uncertainty map: transparent where the model is sure, rising to
+    opaque magenta where it hesitates (entropy 1), so certain tissue stays readable."""
+    t = np.linspace(0.0, 1.0, 256)
+    lut = np.zeros((256, 4), dtype=np.uint8)
+    lut[:, 0] = 255
+    lut[:, 1] = np.round(40 + 60 * t).astype(np.uint8)
+    lut[:, 2] = 255
+    lut[:, 3] = np.round(230 * np.clip((t - 0.05) / 0.95, 0.0, 1.0) ** 0.7).astype(np.uint8)
+    return lut

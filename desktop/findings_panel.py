@@ -21,13 +21,16 @@ from desktop.findings_table import (
     COLUMN_TIPS,
     case_fields,
     column_titles,
+    domain_warning,
     finding_rows,
     model_text,
     probabilities_text,
 )
+from desktop.series import VOLUME
 from desktop.state import CaseState
 
 LABEL_COLOURS = {"benign": "#63d297", "malignant": "#ff6b6b"}
+WARNING_STYLE = "color: #ffb347;"
 
 
 def section_title(text: str) -> QLabel:
@@ -84,7 +87,16 @@ class FindingsPanel(QWidget):
         layout.addWidget(self.table, stretch=1)
         layout.addWidget(self.note)
 
-        for event in ("image_changed", "analysis_changed", "model_changed", "busy_changed"):
+        for event in (
+            "image_changed",
+            "frame_changed",
+            "analysis_changed",
+            "findings_changed",
+            "calibration_changed",
+            "model_changed",
+            "busy_changed",
+            "domain_changed",
+        ):
             state.subscribe(event, lambda *_: self.refresh())
         self.refresh()
 
@@ -108,6 +120,7 @@ class FindingsPanel(QWidget):
             self.label_value.setStyleSheet("")
             self.probabilities_value.setText("—")
             self.note.setText(self._waiting_text())
+            self.note.setStyleSheet(WARNING_STYLE if state.withheld is not None else "")
             return
         label = analysis.prediction.label
         self.label_value.setText(label)
@@ -122,7 +135,13 @@ class FindingsPanel(QWidget):
                 if c != 1:
                     item.setTextAlignment(right)
                 self.table.setItem(r, c, item)
-        self.note.setText(self._findings_note(len(rows), calibrated))
+        editor = self.state.editor
+        corrected = editor is not None and editor.differs_from_ai
+        series = state.series
+        warning = domain_warning(state.model, image, series is not None and series.kind == VOLUME)
+        note = self._findings_note(len(rows), calibrated, corrected)
+        self.note.setText(f"{warning}\n{note}" if warning else note)
+        self.note.setStyleSheet(WARNING_STYLE if warning else "")
 
     def _show_case_fields(self) -> None:
         for _ in range(self._case_rows):
@@ -143,14 +162,28 @@ class FindingsPanel(QWidget):
             return "Analysing…"
         if self.state.model is None:
             return "No model loaded: the image is shown without analysis."
+        withheld = self.state.withheld
+        if withheld is not None:
+            return (
+                f"{withheld.reason()} The image is shown without AI. "
+                "For research: Model ▸ Run Model Anyway."
+            )
         return "No analysis."
 
     @staticmethod
-    def _findings_note(count: int, calibrated: bool) -> str:
+    def _findings_note(count: int, calibrated: bool, corrected: bool = False) -> str:
+        correction = (
+            " Mask corrected: sizes are measured on the corrected mask; the class stays the"
+            " model's (the model takes no mask input, so it is not re-run)."
+            if corrected
+            else ""
+        )
         if count == 0:
+            if corrected:
+                return "No lesion left in the corrected mask."
             return "The model found no lesion in this image."
         units = "Sizes in millimetres." if calibrated else "Sizes in pixels: uncalibrated (px)."
         return (
             f"{count} lesion{'s' if count != 1 else ''}. {units} "
-            "Unc. = spread of the class probability under test-time augmentation."
+            "Unc. = spread of the class probability under test-time augmentation." + correction
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.domain import domain_mismatch
 from engine.inference import LoadedModel
 from engine.types import Analysis, Finding, Image
 
@@ -129,3 +130,10 @@ def case_fields(image: Image | None, path: Path | None) -> list[tuple[str, str]]
     fields.append(("Image size", f"{image.width} × {image.height} px"))
     fields.append(("Calibration", calibration_text(image)))
     return fields
+
+
+def domain_warning(model: LoadedModel | None, image: Image | None, volume: bool = False) -> str:
+    """A model that was not made for this kind of image (desktop.domain) says so next to the
+    output a researcher asked for anyway: its lesions there are not findings."""
+    mismatch = domain_mismatch(model, image, volume)
+    return mismatch.warning() if mismatch is not None else ""

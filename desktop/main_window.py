@@ -1,8 +1,12 @@
-"""The workstation window: banner, image canvas, findings panel, menus and status bar.
+"""The workstation window: case list, image canvas with correction tools, findings and review,
+and the Model & training dock (registry, fine-tuning on corrected cases, the gate's verdict).
 
-It wires widgets to CaseState and runs the slow parts (model loading, inference) on a
-worker thread. Every failure becomes a message in the window (status bar and error bar);
-the GUI thread never blocks on the model and never shows a half-loaded case.
+It wires widgets to CaseState and TrainingState and runs the slow parts (model loading,
+inference, export, active-learning scores) on a worker thread; fine-tuning runs in a child
+process (desktop.training_runner). Every failure becomes a message in the window (status bar
+and error bar); the GUI thread never blocks on the model and never shows a half-loaded case.
+Corrections are saved to the datastore with Ctrl+S and on case change; closing or opening
+another file with unsaved corrections asks first (ask_unsaved_changes, which tests replace).
 """
 
 from __future__ import annotations
@@ -12,35 +16,71 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, Slot
+from PySide6.QtCore import Qt, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
+    QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
+    QMessageBox,
     QProgressBar,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.active_learning import Scores, usefulness_steps
 from desktop.banner import ResearchBanner
 from desktop.canvas import ImageCanvas
+from desktop.case_list import NAME_ORDER, CaseEntry, CaseList, folder_entries
+from desktop.case_list_dock import DOCK_WIDTH, CaseListDock
 from desktop.display_controls import DisplayControls
+from desktop.edit_toolbar import EditToolBar
 from desktop.error_bar import ErrorBar
+from desktop.export_dialog import ExportDialog
 from desktop.findings_panel import FindingsPanel
+from desktop.frame_controls import FrameControls
 from desktop.paths import SAMPLE_PATH
-from desktop.state import AnalysisRequest, CaseState, analysis_steps
+from desktop.review import AI_DONE, SavedReview
+from desktop.review_panel import ReviewPanel
+from desktop.review_store import ReviewStore, record_status
+from desktop.series import CINE, IMAGE, VOLUME
+from desktop.state import AnalysisRequest, CaseState, analysis_steps, describe_error
+from desktop.tool_state import ToolState
+from desktop.training_panel import TrainingPanel
+from desktop.training_runner import TrainingRunner
+from desktop.training_state import TrainingState
 from desktop.worker import GeneratorJob
+from engine.datastore import DatastoreError
+from engine.errors import LesionLensError
 from engine.inference import LoadedModel, load_model
-from engine.io import SUPPORTED_SUFFIXES
+from engine.io import NIFTI_SUFFIXES, SUPPORTED_SUFFIXES
+from engine.report import ExportRequest, ExportResult, ModelInfo, export_case
 from engine.types import Analysis
 
 OPACITY_STEP = 0.1
+ANALYSE_DELAY_MS = 250  # after the last frame change, so scrubbing does not queue analyses
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+EXPORT_TAG = "export"
+SORT_TAG = "usefulness"
 FILE_FILTER = (
-    "Images (" + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES)) + ");;All files (*)"
+    "Images ("
+    + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES | set(NIFTI_SUFFIXES)))
+    + ");;All files (*)"
 )
+
+
+def add_to_menu(menu: QMenu, action: QAction | None) -> None:
+    """An action, or a separator for None."""
+    if action is None:
+        menu.addSeparator()
+    else:
+        menu.addAction(action)
 
 
 def model_steps(bundle_dir: str | Path | None) -> Generator[str, None, LoadedModel]:
@@ -48,20 +88,50 @@ def model_steps(bundle_dir: str | Path | None) -> Generator[str, None, LoadedMod
     return load_model(bundle_dir)
 
 
+def export_steps(
+    analysis: Analysis, model: ModelInfo, request: ExportRequest
+) -> Generator[str, None, ExportResult]:
+    yield "Exporting…"
+    return export_case(analysis, model, request)
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, state: CaseState | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        state: CaseState | None = None,
+        review_store: ReviewStore | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.state = state or CaseState()
+        self.review_store = review_store or ReviewStore()
+        self.tools = ToolState()
+        self.cases = CaseList()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)  # one inference at a time; results arrive in order
         self._jobs: set[GeneratorJob] = set()
         self._started_at = 0.0
+        self.last_export: ExportResult | None = None
+        self.export_dialog: ExportDialog | None = None
+        self.export_message: QMessageBox | None = None
+        self.calibration_dialog: QInputDialog | None = None
+        self._export_folder: Path | None = None
 
         self.banner = ResearchBanner(self.state)
         self.error_bar = ErrorBar(self.state)
-        self.canvas = ImageCanvas(self.state)
+        self.canvas = ImageCanvas(self.state, self.tools)
         self.findings_panel = FindingsPanel(self.state)
+        self.review_panel = ReviewPanel(self.state)
         self.display_controls = DisplayControls(self.state)
+        self.frame_controls = FrameControls(self.state)
+        self.toolbar = EditToolBar(self.state, self.tools, self.canvas.controller)
+        self.case_dock = CaseListDock(self.cases)
+        self.training = TrainingState(self.review_store)
+        self.training_runner = TrainingRunner(self.training, self)
+        self.training_panel = TrainingPanel(self.training, self.training_runner)
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.timeout.connect(self.analyze_if_ready)
         self._build_layout()
         self._build_menus()
         self._build_status_bar()
@@ -70,10 +140,32 @@ class MainWindow(QMainWindow):
 
         s = self.state
         s.subscribe("image_changed", lambda _image: self._on_image_changed())
+        s.subscribe("frame_changed", lambda _index: self._frame_timer.start(ANALYSE_DELAY_MS))
         s.subscribe("model_changed", lambda _model: self.analyze_if_ready())
+        s.subscribe("domain_changed", self.analyze_if_ready)
         s.subscribe("busy_changed", self._on_busy_changed)
         s.subscribe("display_changed", self._sync_view_actions)
+        s.subscribe("review_changed", self._on_review_changed)
+        s.subscribe("analysis_changed", lambda _a: self._on_review_changed())
+        s.subscribe("status", self._show_status)
         s.subscribe("error", self.show_error)
+        self.tools.subscribe("tool_changed", self._show_tool)
+        self.canvas.controller.subscribe("calibration_requested", self._ask_calibration)
+        self.frame_controls.frame_requested.connect(self.request_frame)
+        self.frame_controls.play_button.toggled.connect(self._on_play_toggled)
+        self.case_dock.case_chosen.connect(self.go_to_case)
+        self.case_dock.sort_requested.connect(self.sort_cases)
+        self.review_panel.save_requested.connect(self.save_review)
+        t = self.training
+        t.subscribe("error", self.state.report_error)
+        t.subscribe("status", self._show_status)
+        t.subscribe("active_model_changed", self.load_model)
+        t.subscribe("readiness_changed", lambda _reason: self._sync_model_actions())
+        t.subscribe("models_changed", self._sync_model_actions)
+        for event in ("image_changed", "frame_changed", "model_changed", "domain_changed"):
+            s.subscribe(event, lambda *_: self._sync_model_actions())
+        self.training.refresh()
+        self._on_review_changed()
 
     # -- construction -------------------------------------------------------------------------
 
@@ -83,21 +175,35 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.findings_panel, stretch=1)
+        side_layout.addWidget(self.review_panel)
         side_layout.addWidget(self.display_controls)
         side.setMinimumWidth(420)
 
         self.placeholder = QLabel(
-            "Open an ultrasound image or DICOM\nFile ▸ Open… (Ctrl+O), or drop a file here"
+            "Open an ultrasound image, cine, DICOM series or NIfTI\n"
+            "File ▸ Open… (Ctrl+O), File ▸ Open Folder…, or drop a file here"
         )
         self.placeholder.setObjectName("placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.canvas_stack = QStackedWidget()
         self.canvas_stack.addWidget(self.placeholder)
         self.canvas_stack.addWidget(self.canvas)
+        image_area = QWidget()
+        image_layout = QVBoxLayout(image_area)
+        image_layout.setContentsMargins(0, 0, 0, 0)
+        image_layout.setSpacing(0)
+        image_layout.addWidget(self.canvas_stack, stretch=1)
+        image_layout.addWidget(self.frame_controls)
 
         splitter = QSplitter()
-        splitter.addWidget(self.canvas_stack)
-        splitter.addWidget(side)
+        splitter.addWidget(image_area)
+        side_scroll = QScrollArea()  # a short window scrolls the panel, never overlaps its text
+        side_scroll.setWidget(side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setMinimumWidth(side.minimumWidth())
+        splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
         splitter.setSizes([840, 440])
@@ -111,32 +217,133 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.error_bar)
         layout.addWidget(splitter, stretch=1)
         self.setCentralWidget(central)
+        self.addToolBar(self.toolbar)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.case_dock)
+        self.resizeDocks([self.case_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.training_panel)
+        self.training_panel.hide()  # Model ▸ Model & Training; the image gets the room
 
     def _build_menus(self) -> None:
+        bar = self.toolbar
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action("&Open…", self.choose_file, QKeySequence.StandardKey.Open)
+        self.open_folder_action = self._action("Open &Folder…", self.choose_folder, "Ctrl+Shift+O")
+        self.datastore_action = self._action(
+            "&Datastore Cases", self.open_datastore_cases, "Ctrl+Shift+D"
+        )
         self.sample_action = self._action("Open &Sample", lambda: self.open_path(SAMPLE_PATH))
+        self.save_action = self._action("&Save Review", self.save_review, "Ctrl+S")
+        self.export_action = self._action("&Export…", self.open_export_dialog, "Ctrl+E")
+        self.next_case_action = self._action("&Next Case", lambda: self.step_case(1))
+        self.next_case_action.setShortcuts([QKeySequence("Ctrl+Right"), QKeySequence("PgDown")])
+        self.previous_case_action = self._action("&Previous Case", lambda: self.step_case(-1))
+        self.previous_case_action.setShortcuts([QKeySequence("Ctrl+Left"), QKeySequence("PgUp")])
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.sample_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        for action in (
+            self.open_action,
+            self.open_folder_action,
+            self.datastore_action,
+            self.sample_action,
+            None,
+            self.save_action,
+            self.export_action,
+            None,
+            self.next_case_action,
+            self.previous_case_action,
+            None,
+            self.quit_action,
+        ):
+            add_to_menu(file_menu, action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for action in (
+            bar.undo_action,
+            bar.redo_action,
+            None,
+            bar.fill_holes_action,
+            bar.smooth_action,
+            bar.reset_action,
+            None,
+            bar.finish_polygon_action,
+            bar.cancel_action,
+            bar.clear_calipers_action,
+        ):
+            add_to_menu(edit_menu, action)
+
+        tools_menu = self.menuBar().addMenu("&Tools")
+        for action in bar.tool_actions.values():
+            tools_menu.addAction(action)
+        tools_menu.addSeparator()
+        tools_menu.addAction(bar.grow_action)
+        tools_menu.addAction(bar.shrink_action)
+        for action in bar.actions_for_window:
+            self.addAction(action)  # shortcuts work whatever has the focus
 
         view_menu = self.menuBar().addMenu("&View")
         self.contours_action = self._action("Show &Contours", self.state.set_contours_visible, "C")
         self.contours_action.setCheckable(True)
+        self.uncertainty_action = self._action(
+            "Show &Uncertainty", self.state.set_uncertainty_visible, "U"
+        )
+        self.uncertainty_action.setCheckable(True)
         self.more_opacity_action = self._action(
-            "&More Overlay Opacity", lambda: self._step_opacity(OPACITY_STEP), "]"
+            "&More Overlay Opacity", lambda: self._step_opacity(OPACITY_STEP), "}"
         )
         self.less_opacity_action = self._action(
-            "&Less Overlay Opacity", lambda: self._step_opacity(-OPACITY_STEP), "["
+            "&Less Overlay Opacity", lambda: self._step_opacity(-OPACITY_STEP), "{"
         )
         self.reset_zoom_action = self._action("&Fit Image", self.canvas.reset_zoom, "Ctrl+0")
-        for action in (self.contours_action, self.more_opacity_action, self.less_opacity_action):
-            view_menu.addAction(action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.reset_zoom_action)
+        self.actual_size_action = self._action(
+            "&Actual Size (1:1)", self.canvas.actual_size, "Ctrl+1"
+        )
+        self.reset_window_action = self._action("&Default Window", self.state.reset_window, "W")
+        self.play_action = self._action("&Play / Pause", self._toggle_play, "Space")
+        self.next_frame_action = self._action("Next Frame", lambda: self.frame_controls.step(1))
+        self.next_frame_action.setShortcut(QKeySequence("Right"))
+        self.previous_frame_action = self._action(
+            "Previous Frame", lambda: self.frame_controls.step(-1)
+        )
+        self.previous_frame_action.setShortcut(QKeySequence("Left"))
+        for action in (
+            self.contours_action,
+            self.uncertainty_action,
+            self.more_opacity_action,
+            self.less_opacity_action,
+            None,
+            self.reset_zoom_action,
+            self.actual_size_action,
+            self.reset_window_action,
+            None,
+            self.play_action,
+            self.next_frame_action,
+            self.previous_frame_action,
+            None,
+            self.case_dock.toggleViewAction(),
+        ):
+            add_to_menu(view_menu, action)
         self._sync_view_actions()
+
+        model_menu = self.menuBar().addMenu("&Model")
+        self.training_action = self.training_panel.toggleViewAction()
+        self.training_action.setText("Model && &Training Panel")
+        self.training_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        self.addAction(self.training_action)
+        self.finetune_action = self._action("&Fine-tune on Corrected Cases", self.start_finetune)
+        self.rollback_action = self._action("&Roll Back Model", self.training.rollback)
+        self.run_anyway_action = self._action("Run Model &Anyway", self.run_model_anyway)
+        self.run_anyway_action.setToolTip(
+            "For research: analyse an image the model was not made for (its output there is "
+            "not a finding)"
+        )
+        for action in (
+            self.training_action,
+            self.finetune_action,
+            self.rollback_action,
+            None,
+            self.run_anyway_action,
+        ):
+            add_to_menu(model_menu, action)
+        model_menu.setToolTipsVisible(True)
 
     def _action(
         self, text: str, slot: Callable[..., Any], shortcut: QKeySequence.StandardKey | str = ""
@@ -151,43 +358,283 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.cursor_label = QLabel()
-        self.busy_label = QLabel("Analysing…")
+        self.tool_label = QLabel()
+        self.busy_label = QLabel("Working…")
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)  # indeterminate: inference reports no fraction
         self.busy_bar.setFixedWidth(120)
         self.busy_bar.setTextVisible(False)
         bar.addPermanentWidget(self.cursor_label)
+        bar.addPermanentWidget(self.tool_label)
         bar.addPermanentWidget(self.busy_label)
         bar.addPermanentWidget(self.busy_bar)
         self.canvas.cursor_moved.connect(self.cursor_label.setText)
         self._on_busy_changed(False)
+        self._show_tool()
 
-    # -- actions ------------------------------------------------------------------------------
+    # -- opening cases ------------------------------------------------------------------------
 
     def choose_file(self) -> None:
-        start = str(self.state.path.parent) if self.state.path else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", start, FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._start_dir(), FILE_FILTER)
         if path:
             self.open_path(path)
 
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder of cases", self._start_dir())
+        if folder:
+            self.open_folder(folder)
+
     def open_path(self, path: str | Path) -> bool:
-        """Open a file; on failure the error is shown and the previous case stays."""
+        """Open a file or series folder; asks first when corrections are unsaved. On failure
+        the error is shown and the previous case stays."""
+        if not self.confirm_leave("opening another file"):
+            return False
+        return self._open(path)
+
+    def _open(self, path: str | Path) -> bool:
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         return self.state.open(path)
+
+    def open_folder(self, folder: str | Path) -> bool:
+        """List the folder's cases on the left and open the first."""
+        try:
+            entries = folder_entries(folder)
+        except OSError as exc:
+            self.state.report_error(f"Cannot list {folder}: {exc.strerror or exc}")
+            return False
+        try:
+            statuses = self.review_store.statuses([e.path for e in entries])
+            entries = [CaseEntry(e.path, e.name, statuses[e.path]) for e in entries]
+        except (DatastoreError, OSError) as exc:
+            self.state.report_error(f"Datastore unavailable, statuses not shown: {exc}")
+        self.cases.set_entries(entries, str(folder))
+        self.cases.set_current_path(self.state.path)
+        if not entries:
+            self.state.notify(f"No images in {folder}")
+            return False
+        return self.go_to_case(entries[0])
+
+    def open_datastore_cases(self) -> bool:
+        try:
+            records = self.review_store.cases()
+            root = self.review_store.root
+        except (DatastoreError, OSError) as exc:
+            self.state.report_error(exc if isinstance(exc, LesionLensError) else str(exc))
+            return False
+        entries = [CaseEntry(r.image, r.case_id, record_status(r)) for r in records]
+        self.cases.set_entries(entries, f"Datastore {root}")
+        self.cases.set_current_path(self.state.path)
+        return self.go_to_case(entries[0]) if entries else False
+
+    def go_to_case(self, entry: CaseEntry) -> bool:
+        """Case change: unsaved corrections are saved first (a failed save keeps the case)."""
+        if self.state.path is not None and Path(entry.path) == self.state.path:
+            return True
+        if self.state.modified and not self.save_review():
+            self.cases.set_current_path(self.state.path)
+            return False
+        return self._open(entry.path)
+
+    def step_case(self, step: int) -> bool:
+        entry = self.cases.neighbour(step)
+        if entry is None:
+            self.state.notify(
+                "No further case in the list"
+                if self.cases.entries
+                else "No case list: File ▸ Open Folder…"
+            )
+            return False
+        return self.go_to_case(entry)
+
+    def request_frame(self, index: int) -> bool:
+        """Another frame or slice; unsaved corrections of this one are guarded first."""
+        if index == self.state.frame_index:
+            return False
+        if self.state.modified:
+            self.frame_controls.set_playing(False)
+            if not self.confirm_leave("showing another frame"):
+                self.frame_controls.refresh()
+                return False
+        return self.state.show_frame(index)
+
+    # -- model and analysis -------------------------------------------------------------------
 
     def load_model(self, bundle_dir: str | Path | None = None) -> None:
         """Load a bundle on the worker thread; None means the default bundle."""
         self._start(lambda: model_steps(bundle_dir), None, self._on_model_loaded)
 
+    def load_active_model(self) -> None:
+        """The registry's active model (the shipped default until a model is promoted)."""
+        try:
+            bundle_dir = self.training.registry.active_dir()
+        except (LesionLensError, OSError) as exc:
+            self.state.report_error(f"Model registry unavailable, using the default: {exc}")
+            bundle_dir = None
+        self.load_model(bundle_dir)
+
+    def run_model_anyway(self) -> bool:
+        """Model ▸ Run Model Anyway: analyse an image outside the model's domain (research)."""
+        if not self.state.run_model_anyway():
+            self.state.notify("Nothing to override: the model was made for this image")
+            return False
+        self.state.notify("Running the model outside its domain: its output is not a finding")
+        return True
+
+    # -- fine-tuning and active learning ------------------------------------------------------
+
+    def start_finetune(self) -> bool:
+        """Model ▸ Fine-tune on Corrected Cases (the panel's button does the same)."""
+        self.training_panel.show()
+        return self.training_runner.start(self.training_panel.epochs_box.value())
+
+    def sort_cases(self, order: str) -> None:
+        """The case list's Sort box: by name, or most useful to correct next (scored by the
+        model on the worker thread)."""
+        if order == NAME_ORDER:
+            self.cases.sort_by_name()
+            return
+        if self.state.model is None or not self.cases.entries:
+            self.state.notify("Load a model and open cases before sorting by usefulness")
+            self.case_dock.show_order()
+            return
+        entries, model, store = list(self.cases.entries), self.state.model, self.review_store
+        self._start(lambda: usefulness_steps(entries, store, model), SORT_TAG, self._on_scored)
+
+    @Slot(object, object)
+    def _on_scored(self, _tag: str, scores: Scores) -> None:
+        if set(scores) != {e.path for e in self.cases.entries}:
+            self.case_dock.show_order()  # another list was opened meanwhile
+            return
+        self.cases.sort_by_usefulness(scores)
+        ranked = sum(1 for score in scores.values() if score is not None)
+        self.state.notify(f"Sorted: most useful to correct next first ({ranked} cases scored)")
+
     def analyze_if_ready(self) -> None:
-        if self.state.can_analyze:
+        if self.state.can_analyze and not self.frame_controls.playing:
             request = self.state.start_analysis()
             self._started_at = time.perf_counter()
             self._start(lambda: analysis_steps(request), request, self._on_analysis_done)
 
     def has_running_jobs(self) -> bool:
-        """True while a model load or an analysis is queued or running."""
+        """True while a model load, an analysis or an export is queued or running."""
         return bool(self._jobs)
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def save_review(self) -> bool:
+        """Ctrl+S: the corrected mask and confirmed class to the datastore (atomic there)."""
+        review = self.state.review_to_save(self.review_panel.reviewer)
+        if review is None:
+            self.state.notify("Nothing to save: no analysis on screen")
+            return False
+        try:
+            saved = self.review_store.save(review)
+        except (LesionLensError, OSError) as exc:
+            self.state.report_error(f"Not saved: {describe_error(exc)}")
+            return False
+        self.state.mark_saved(saved)
+        self.cases.set_status(review.path, saved.status)
+        self.training.refresh_readiness()
+        self.state.notify(f"Saved {saved.case_id}: {saved.summary()}")
+        return True
+
+    def ask_unsaved_changes(self, what: str) -> str:
+        """SAVE, DISCARD or CANCEL. A modal question; tests replace this method."""
+        answer = QMessageBox.question(
+            self,
+            "Unsaved corrections",
+            f"The corrections of this case are not saved. Save them before {what}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return {
+            QMessageBox.StandardButton.Save: SAVE,
+            QMessageBox.StandardButton.Discard: DISCARD,
+        }.get(answer, CANCEL)
+
+    def confirm_leave(self, what: str) -> bool:
+        """True when the case on screen may be left (nothing unsaved, saved, or discarded)."""
+        if not self.state.modified:
+            return True
+        answer = self.ask_unsaved_changes(what)
+        if answer == SAVE:
+            return self.save_review()
+        return answer == DISCARD
+
+    def _stored_review(self) -> SavedReview | None:
+        state = self.state
+        if state.path is None or state.series is None:
+            return None
+        if state.series.kind not in (IMAGE, CINE) or state.frame_index != 0:
+            return None
+        try:
+            return self.review_store.saved_review(state.path)
+        except (LesionLensError, OSError) as exc:
+            state.report_error(f"Stored review not read: {describe_error(exc)}")
+            return None
+
+    # -- export -------------------------------------------------------------------------------
+
+    def open_export_dialog(self) -> ExportDialog | None:
+        """File ▸ Export…: non-blocking; the export starts when the dialog is accepted."""
+        state = self.state
+        if state.analysis is None or state.model is None or state.path is None:
+            self.state.notify("Nothing to export: open and analyse a case first")
+            return None
+        folder = self._export_folder or state.path.parent / "export"
+        dialog = ExportDialog(
+            state.path.stem, self.review_panel.reviewer, folder, state.frame_index, self
+        )
+        dialog.accepted.connect(lambda: self.start_export(dialog.request()))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def start_export(self, request: ExportRequest) -> None:
+        state = self.state
+        if state.analysis is None or state.model is None:
+            return
+        if state.editor is not None:
+            state.editor.end_stroke()
+        analysis, model = state.analysis, ModelInfo.from_spec(state.model.spec)
+        anchor = next(p for p in (request.pdf, request.seg, request.sr, request.key_image) if p)
+        self._export_folder = anchor.parent
+        self._start(lambda: export_steps(analysis, model, request), EXPORT_TAG, self._on_exported)
+
+    @Slot(object, object)
+    def _on_exported(self, _tag: str, result: ExportResult) -> None:
+        self.last_export = result
+        folder = result.written[0].parent if result.written else self._export_folder
+        summary = f"Exported {len(result.written)} files to {folder}"
+        self.statusBar().showMessage(summary)
+        details = "\n".join(f"• {path.name}" for path in result.written)
+        if result.notes:
+            details += "\n\n" + "\n".join(result.notes)
+        box = QMessageBox(QMessageBox.Icon.Information, "Export finished", summary, parent=self)
+        box.setInformativeText(details)
+        box.setModal(False)
+        self.export_message = box
+        box.open()
+
+    # -- calibration --------------------------------------------------------------------------
+
+    def _ask_calibration(self, length_px: float) -> None:
+        """After the calibration line is drawn: its length in mm (non-blocking dialog)."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Calibrate")
+        dialog.setInputMode(QInputDialog.InputMode.DoubleInput)
+        dialog.setLabelText(f"Known length of the line you drew ({length_px:.0f} px), in mm:")
+        dialog.setDoubleRange(0.01, 10_000.0)
+        dialog.setDoubleDecimals(2)
+        dialog.setDoubleValue(10.0)
+        dialog.doubleValueSelected.connect(self.canvas.controller.finish_calibration)
+        dialog.rejected.connect(self.canvas.controller.cancel)
+        self.calibration_dialog = dialog
+        dialog.open()
+
+    # -- messages -----------------------------------------------------------------------------
 
     def show_error(self, message: str | None) -> None:
         """Errors never open a blocking dialog: the error bar and the status bar carry them."""
@@ -198,8 +645,19 @@ class MainWindow(QMainWindow):
         """Background news (progress, model loaded) never pushes an open error out of view."""
         self.statusBar().showMessage(self.state.last_error or message)
 
+    def _show_tool(self) -> None:
+        self.tool_label.setText(self.tools.label)
+
     def _step_opacity(self, delta: float) -> None:
         self.state.set_overlay_opacity(round(self.state.overlay_opacity + delta, 2))
+
+    def _toggle_play(self) -> None:
+        self.frame_controls.set_playing(not self.frame_controls.playing)
+        self._on_play_toggled(self.frame_controls.playing)
+
+    def _on_play_toggled(self, playing: bool) -> None:
+        if not playing:
+            self._frame_timer.start(ANALYSE_DELAY_MS)
 
     # -- worker -------------------------------------------------------------------------------
 
@@ -213,9 +671,14 @@ class MainWindow(QMainWindow):
         job.signals.progress.connect(self._on_progress)
         job.signals.succeeded.connect(on_success)
         job.signals.failed.connect(self._on_job_failed)
-        job.signals.finished.connect(lambda: self._jobs.discard(job))
+        job.signals.finished.connect(lambda: self._on_job_finished(job))
         self._jobs.add(job)
+        self._on_busy_changed(self.state.busy)
         self.pool.start(job)
+
+    def _on_job_finished(self, job: GeneratorJob) -> None:
+        self._jobs.discard(job)
+        self._on_busy_changed(self.state.busy)
 
     @Slot(str)
     def _on_progress(self, message: str) -> None:
@@ -228,18 +691,31 @@ class MainWindow(QMainWindow):
 
     @Slot(object, object)
     def _on_analysis_done(self, request: AnalysisRequest, analysis: Analysis) -> None:
-        if self.state.finish_analysis(request, analysis):
+        if not self.state.is_current(request):
+            return  # stale: the user moved on (no datastore lookup for it)
+        saved = self._stored_review()
+        if self.state.finish_analysis(request, analysis, saved):
             seconds = time.perf_counter() - self._started_at
             n = len(analysis.findings)
-            self.statusBar().showMessage(
+            text = (
                 f"Analysis done in {seconds:.2f} s: {analysis.prediction.label}, "
                 f"{n} lesion{'s' if n != 1 else ''}"
             )
+            if saved is not None:
+                text += f"; showing the saved review ({saved.summary()})"
+            self._show_status(text)
+            if saved is None and self.state.path is not None:
+                self.cases.set_status(self.state.path, AI_DONE)
 
     @Slot(object, object)
     def _on_job_failed(self, tag: Any, error: BaseException) -> None:
         if isinstance(tag, AnalysisRequest):
             self.state.fail_analysis(tag, error)
+        elif tag == EXPORT_TAG:
+            self.state.report_error(f"Export failed: {describe_error(error)}")
+        elif tag == SORT_TAG:
+            self.case_dock.show_order()
+            self.state.report_error(f"Cannot sort by usefulness: {describe_error(error)}")
         else:
             self.state.report_error(error)
 
@@ -247,22 +723,61 @@ class MainWindow(QMainWindow):
 
     def _on_image_changed(self) -> None:
         path, image = self.state.path, self.state.image
-        name = path.name if path else "image"
-        self.setWindowTitle(f"LesionLens — {name}")
+        self._update_title()
         self.canvas_stack.setCurrentWidget(self.canvas)
+        self.cursor_label.setText("")  # a readout of the last image is no value of this one
+        self.cases.set_current_path(path)
         spacing = image.spacing_mm
         calibration = f"{spacing[1]:.3f} mm/px" if spacing else "uncalibrated (px)"
+        series = self.state.series
+        extent = (
+            f", {series.count} {'slices' if series.kind == VOLUME else 'frames'}"
+            if series and series.count > 1
+            else ""
+        )
+        name = path.name if path else "image"
+        withheld = self.state.withheld
+        note = "; not analysed: the model was not made for it" if withheld else ""
         self.statusBar().showMessage(
-            f"Opened {name}: {image.width} × {image.height} px, {calibration}"
+            f"Opened {name}: {image.width} × {image.height} px{extent}, {calibration}{note}"
         )
         self.analyze_if_ready()
 
+    def _update_title(self) -> None:
+        path = self.state.path
+        if path is None and self.state.image is None:
+            self.setWindowTitle("LesionLens")
+            return
+        name = path.name if path else "image"
+        self.setWindowTitle(f"LesionLens — {name}" + (" *" if self.state.modified else ""))
+
+    def _on_review_changed(self) -> None:
+        state = self.state
+        self._update_title()
+        has_analysis = state.analysis is not None
+        self.save_action.setEnabled(state.editor is not None)
+        self.export_action.setEnabled(has_analysis and state.model is not None)
+
     def _on_busy_changed(self, busy: bool) -> None:
-        self.busy_label.setVisible(busy)
-        self.busy_bar.setVisible(busy)
+        working = busy or bool(self._jobs)
+        self.busy_label.setVisible(working)
+        self.busy_bar.setVisible(working)
+
+    def _sync_model_actions(self) -> None:
+        state, training = self.state, self.training
+        self.run_anyway_action.setEnabled(
+            state.domain_mismatch is not None and not state.domain_override
+        )
+        self.finetune_action.setEnabled(training.readiness is None)
+        self.finetune_action.setToolTip(training.readiness_text())
+        self.rollback_action.setEnabled(training.can_roll_back)
 
     def _sync_view_actions(self) -> None:
         self.contours_action.setChecked(self.state.contours_visible)
+        self.uncertainty_action.setChecked(self.state.uncertainty_visible)
+
+    def _start_dir(self) -> str:
+        return str(self.state.path.parent) if self.state.path else str(Path.home())
 
     # -- Qt events ----------------------------------------------------------------------------
 
@@ -276,6 +791,11 @@ class MainWindow(QMainWindow):
             self.open_path(urls[0].toLocalFile())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.confirm_leave("closing"):
+            event.ignore()
+            return
+        self.frame_controls.set_playing(False)
+        self.training_runner.shutdown()  # never leave a training process behind
         for job in list(self._jobs):
             job.cancel()
         self.pool.waitForDone(10_000)

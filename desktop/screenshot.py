@@ -1,8 +1,9 @@
 """Save a picture of the window once the case has settled, then quit the application.
 
 Backs `--screenshot FILE` (docs, bug reports, and the real-process smoke test): it waits for
-the analysis to be on screen, or for every job to end in an error, so a broken model or file
-never yields a picture that looks fine. Exit code 0 with an analysis, 1 otherwise.
+the analysis to be on screen (or the image shown without AI because the model was not made
+for it), or for every job to end in an error, so a broken model or file never yields a picture
+that looks fine. Exit code 0 with an analysis or a withheld one, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class ScreenshotOnSettle(QObject):
         state, busy = self.window.state, self.window.has_running_jobs()
         if state.analysis is not None and not state.busy:
             self._finish(0)
+        elif state.image is not None and state.withheld is not None and not busy:
+            self._finish(0)  # shown without AI on purpose (out of the model's domain)
         elif state.last_error is not None and not busy:
             self._finish(1, state.last_error)
         elif time.monotonic() > self.deadline:

@@ -1,40 +1,65 @@
 """The open case as plain Python: what is on screen, and the events widgets subscribe to.
 
 Qt-free on purpose (napari's components/ layer): tests drive it without a display, and the
-widgets only render it and forward input. Every change goes through a method that emits one
-named event, so a widget never has to poll.
+widgets only render it and forward input. Every change goes through a method that emits
+named events, so a widget never has to poll.
+
+A case is one opened path (desktop.series): an image, a cine or a volume, one frame on
+screen at a time. The analysis belongs to the frame on screen; correcting it goes through
+a MaskEditor (undo/redo), and each completed edit recomputes the findings from the edited
+mask, so the table and the drawn axes always describe what the clinician sees.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from engine.analysis import analyze
-from engine.errors import BundleError, LoadError
+import numpy as np
+
+from desktop.caliper import Caliper, measure_caliper
+from desktop.domain import DomainMismatch, domain_mismatch
+from desktop.events import Events
+from desktop.mask_editor import MaskEditor
+from desktop.mask_ops import Box
+from desktop.review import ReviewToSave, SavedReview
+from desktop.series import VOLUME, CaseSeries
+from desktop.window_level import WindowLevel, default_window, window_presets
+from engine.analysis import analyze, findings_from
+from engine.errors import BundleError, LesionLensError, LoadError, MeasurementError
 from engine.inference import LoadedModel
-from engine.io import load_image
-from engine.types import Analysis, Image
+from engine.io import calibrate_by_distance
+from engine.types import Analysis, Finding, Image, Prediction, WindowPreset
 
 EVENTS = (
-    "image_changed",  # a new image is open (its analysis is cleared)
-    "analysis_changed",  # the analysis of the open image arrived (or was cleared)
+    "image_changed",  # a new case is open (its analysis is cleared)
+    "frame_changed",  # another frame or slice of the same case is on screen (index)
+    "analysis_changed",  # the model's analysis of the frame arrived (or was cleared)
+    "findings_changed",  # findings recomputed after an edit or a calibration (Analysis)
+    "mask_edited",  # pixels of the corrected mask changed inside a box (Box)
+    "review_changed",  # undo/redo availability, confirmed class, unsaved flag
     "model_changed",  # a model was loaded
+    "domain_changed",  # the user asked for the model on an image it was not made for
     "busy_changed",  # an analysis started or ended
-    "display_changed",  # overlay opacity or contour visibility
+    "display_changed",  # overlay opacity, contour or uncertainty visibility
+    "window_changed",  # window/level (WindowLevel)
+    "calipers_changed",  # a caliper was added or the calipers were cleared
+    "calibration_changed",  # the image got the user's calibration (Image)
+    "status",  # a short message for the status bar (str)
     "error",  # last_error changed (None when it was dismissed)
 )
 
-Callback = Callable[..., None]
 DEFAULT_OPACITY = 0.35
+DEFAULT_MIN_AREA_PX = 20
+DEFAULT_CONFIDENCE = 0.7
 
 
 @dataclass(frozen=True)
 class AnalysisRequest:
-    """One analysis job. The generation ties the result to the image it was started for, so a
-    slow result for an image the user has already replaced is dropped, never shown."""
+    """One analysis job. The generation ties the result to the frame it was started for, so a
+    slow result for a frame the user has already left is dropped, never shown."""
 
     generation: int
     image: Image
@@ -54,77 +79,162 @@ def describe_error(error: BaseException) -> str:
         return f"Cannot open {error.path.name}: {error.reason}"
     if isinstance(error, BundleError):
         return f"Model unavailable: {error}"
+    if isinstance(error, LesionLensError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror + (f": {error.filename}" if error.filename else "")
     return f"Unexpected error: {type(error).__name__}: {error}"
 
 
 class CaseState:
-    """The image on screen, its analysis, the display settings and the last error."""
+    """The case on screen, its analysis and correction, the display settings, the last error."""
 
     def __init__(self, model: LoadedModel | None = None) -> None:
+        self.series: CaseSeries | None = None
+        self.frame_index = 0
         self.image: Image | None = None
         self.path: Path | None = None
-        self.analysis: Analysis | None = None
+        self.ai_analysis: Analysis | None = None  # the model's output, never edited
+        self.analysis: Analysis | None = None  # what is shown: the AI's, or after corrections
+        self.editor: MaskEditor | None = None
+        self.saved: SavedReview | None = None  # the stored review of this frame, if any
         self.model: LoadedModel | None = model
         self.overlay_opacity: float = DEFAULT_OPACITY
         self.contours_visible: bool = True
+        self.uncertainty_visible: bool = False
+        self.window: WindowLevel | None = None
+        self.calipers: list[Caliper] = []
         self.last_error: str | None = None
         self.busy: bool = False
+        self.domain_override = False  # "Run model anyway" on an image it was not made for
         self._generation = 0
-        self._listeners: dict[str, list[Callback]] = {name: [] for name in EVENTS}
+        self.events = Events(EVENTS)
+        self._editor_unsubscribe: list[Callable[[], None]] = []
 
     # -- events -------------------------------------------------------------------------------
 
-    def subscribe(self, event: str, callback: Callback) -> Callable[[], None]:
+    def subscribe(self, event: str, callback: Callable[..., None]) -> Callable[[], None]:
         """Call `callback(*args)` on `event`; returns the function that unsubscribes it."""
-        if event not in self._listeners:
-            raise ValueError(f"unknown event {event!r}; known: {', '.join(EVENTS)}")
-        self._listeners[event].append(callback)
-        return lambda: self._listeners[event].remove(callback)
+        return self.events.subscribe(event, callback)
 
-    def _emit(self, event: str, *args: Any) -> None:
-        for callback in list(self._listeners[event]):
-            callback(*args)
+    def _emit(self, event: str, *args: object) -> None:
+        self.events.emit(event, *args)
 
     # -- case ---------------------------------------------------------------------------------
 
     def open(self, path: str | Path) -> bool:
-        """Read an image and make it the open one. On failure record the error and keep the
-        previous image and analysis, so nothing half-loaded ever reaches the screen."""
+        """Read a file (image, cine, volume) and make it the open case. On failure record the
+        error and keep the previous case, so nothing half-loaded ever reaches the screen."""
         try:
-            image = load_image(path)
+            series = CaseSeries.open(path)
+            index = series.default_index
+            image = series.frame(index)
         except LoadError as exc:
             self.report_error(exc)
             return False
-        self.show_image(image, Path(path))
+        self._show_case(series, index, image, Path(path), None)
         return True
 
     def show_image(
         self, image: Image, path: Path | None = None, analysis: Analysis | None = None
     ) -> None:
-        """Replace the open image. The old analysis no longer applies: it is replaced by
-        `analysis` (a case reopened with its saved result) or cleared."""
+        """Replace the open case by one image. The old analysis no longer applies: it is
+        replaced by `analysis` (a case reopened with its saved result) or cleared."""
         if analysis is not None and analysis.image is not image:
             raise ValueError("the analysis belongs to another image")
+        self._show_case(CaseSeries(image), 0, image, path, analysis)
+
+    def _show_case(
+        self,
+        series: CaseSeries,
+        index: int,
+        image: Image,
+        path: Path | None,
+        analysis: Analysis | None,
+    ) -> None:
         self._generation += 1
-        self.image, self.path, self.analysis = image, path, analysis
+        self.series, self.frame_index, self.image, self.path = series, index, image, path
+        self.window = default_window(image)
+        self.calipers = []
+        self.domain_override = False
         self._set_busy(False)
         self.dismiss_error()
+        self._set_analysis(analysis, None)
         self._emit("image_changed", image)
+        self._emit("window_changed", self.window)
+        self._emit("calipers_changed")
         self._emit("analysis_changed", analysis)
+        self._emit("review_changed")
+
+    def show_frame(self, index: int) -> bool:
+        """Another frame of a cine or slice of a volume. Its analysis starts afresh (the
+        caller guards unsaved corrections first); window/level and zoom stay."""
+        series = self.series
+        if series is None or index == self.frame_index or not 0 <= index < series.count:
+            return False
+        try:
+            image = series.frame(index)
+        except LoadError as exc:
+            self.report_error(exc)
+            return False
+        self._generation += 1
+        self.frame_index, self.image = index, image
+        self.calipers = []
+        self._set_busy(False)
+        self._set_analysis(None, None)
+        self._emit("frame_changed", index)
+        self._emit("calipers_changed")
+        self._emit("analysis_changed", None)
+        self._emit("review_changed")
+        return True
 
     def set_model(self, model: LoadedModel) -> None:
+        """Another model (activated, rolled back, promoted). An analysis by an older model, on
+        screen or running, is dropped so the new one re-analyses; unsaved corrections stay."""
         self.model = model
+        ai = self.ai_analysis
+        stale = ai is not None and ai.prediction.model_id != model.spec.model_id
+        if (stale and not self.modified) or self.busy:  # a running analysis is dropped too
+            self._generation += 1
+            self._set_busy(False)
+            self._set_analysis(None, None)
+            self._emit("analysis_changed", None)
+            self._emit("review_changed")
         self._emit("model_changed", model)
+
+    # -- analysis -----------------------------------------------------------------------------
 
     @property
     def can_analyze(self) -> bool:
-        """True when an image and a model are present and the image has no analysis yet."""
+        """True when an image and a model are present, the image has no analysis yet, and the
+        model was made for this kind of image (or the user asked for it anyway)."""
         return (
             self.image is not None
             and self.model is not None
             and self.analysis is None
             and not self.busy
+            and self.withheld is None
         )
+
+    @property
+    def domain_mismatch(self) -> DomainMismatch | None:
+        """The model was not made for the image on screen (a CT slice for an ultrasound model)."""
+        volume = self.series is not None and self.series.kind == VOLUME
+        return domain_mismatch(self.model, self.image, volume)
+
+    @property
+    def withheld(self) -> DomainMismatch | None:
+        """Why the image is shown without AI: out of the model's domain and not overridden."""
+        return None if self.domain_override else self.domain_mismatch
+
+    def run_model_anyway(self) -> bool:
+        """A researcher's override for this case (all its slices): analyse despite the domain.
+        False when there was nothing to override."""
+        if self.domain_mismatch is None or self.domain_override:
+            return False
+        self.domain_override = True
+        self._emit("domain_changed")
+        return True
 
     def start_analysis(self) -> AnalysisRequest:
         if self.image is None or self.model is None:
@@ -132,13 +242,23 @@ class CaseState:
         self._set_busy(True)
         return AnalysisRequest(self._generation, self.image, self.model)
 
-    def finish_analysis(self, request: AnalysisRequest, analysis: Analysis) -> bool:
-        """Show the result if it still belongs to the open image; False when it was stale."""
+    def is_current(self, request: AnalysisRequest) -> bool:
+        """Whether a request still belongs to the frame on screen."""
+        return request.generation == self._generation
+
+    def finish_analysis(
+        self, request: AnalysisRequest, analysis: Analysis, saved: SavedReview | None = None
+    ) -> bool:
+        """Show the result if it still belongs to the frame on screen; False when stale.
+        `saved`: a stored correction of this case, shown instead of the AI mask."""
         if request.generation != self._generation:
             return False
-        self.analysis = analysis
+        if analysis.image is not self.image:  # calibrated while the model ran
+            analysis = self._on_image(analysis, self.image)
         self._set_busy(False)
-        self._emit("analysis_changed", analysis)
+        self._set_analysis(analysis, saved)
+        self._emit("analysis_changed", self.analysis)
+        self._emit("review_changed")
         return True
 
     def fail_analysis(self, request: AnalysisRequest, error: BaseException) -> None:
@@ -148,6 +268,141 @@ class CaseState:
             return
         self._set_busy(False)
         self.report_error(error)
+
+    def _set_analysis(self, analysis: Analysis | None, saved: SavedReview | None) -> None:
+        for unsubscribe in self._editor_unsubscribe:
+            unsubscribe()
+        self._editor_unsubscribe = []
+        self.ai_analysis = self.analysis = analysis
+        self.editor, self.saved = None, None
+        if analysis is None:
+            return
+        prediction = analysis.prediction
+        classes = self.model.spec.classes if self.model is not None else ()
+        classes = tuple(classes) or tuple(prediction.probabilities)
+        mask = None
+        if saved is not None and saved.mask.shape == prediction.mask.shape:
+            mask, self.saved = saved.mask, saved
+        label = saved.label if self.saved is not None else prediction.label
+        self.editor = MaskEditor(prediction.mask, label, classes, mask=mask)
+        self._editor_unsubscribe = [
+            self.editor.subscribe("mask_edited", self._on_mask_edited),
+            self.editor.subscribe("changed", self._on_editor_changed),
+        ]
+        if self.saved is not None:
+            self.analysis = self._corrected_analysis()
+
+    # -- correction ---------------------------------------------------------------------------
+
+    @property
+    def modified(self) -> bool:
+        """Unsaved corrections (what closing or moving on would lose)."""
+        return self.editor is not None and self.editor.modified
+
+    @property
+    def shown_mask(self) -> np.ndarray | None:
+        """The mask the canvas draws: the one being corrected (live during a stroke)."""
+        if self.editor is not None:
+            return self.editor.mask
+        return self.analysis.prediction.mask if self.analysis is not None else None
+
+    def review_to_save(self, author: str = "") -> ReviewToSave | None:
+        """A snapshot of the correction and confirmed class, or None without an analysis."""
+        if self.editor is None or self.ai_analysis is None or self.path is None:
+            return None
+        self.editor.end_stroke()
+        return ReviewToSave(
+            path=self.path,
+            kind=self.series.kind if self.series is not None else "image",
+            frame_index=self.frame_index,
+            ai_prediction=self.ai_analysis.prediction,
+            mask=self.editor.mask.copy(),
+            label=str(self.editor.label),
+            author=author,
+        )
+
+    def mark_saved(self, saved: SavedReview) -> None:
+        """The datastore now holds what is on screen."""
+        self.saved = saved
+        if self.editor is not None:
+            self.editor.mark_saved()  # emits changed("saved") -> review_changed
+
+    def _on_mask_edited(self, box: Box) -> None:
+        self._emit("mask_edited", box)
+
+    def _on_editor_changed(self, kind: str) -> None:
+        if kind == "mask":
+            self.analysis = self._corrected_analysis()
+            self._emit("findings_changed", self.analysis)
+        self._emit("review_changed")
+
+    def _corrected_analysis(self) -> Analysis:
+        """Findings recomputed from the edited mask. Measurements follow the mask exactly; the
+        class stays the model's image-level output (the model has no mask input to re-run)."""
+        assert self.ai_analysis is not None and self.editor is not None
+        ai = self.ai_analysis
+        prediction = dataclasses.replace(ai.prediction, mask=self.editor.mask.copy())
+        corrected = self.editor.differs_from_ai
+        return Analysis(ai.image, prediction, self._findings(ai.image, prediction, corrected))
+
+    def _findings(
+        self, image: Image, prediction: Prediction, corrected: bool = False
+    ) -> tuple[Finding, ...]:
+        spec = self.model.spec if self.model is not None else None
+        return findings_from(
+            image,
+            prediction,
+            spec.min_lesion_area_px if spec else DEFAULT_MIN_AREA_PX,
+            corrected=corrected,
+            confidence_threshold=spec.confidence_threshold if spec else DEFAULT_CONFIDENCE,
+        )
+
+    def _on_image(self, analysis: Analysis, image: Image) -> Analysis:
+        return Analysis(image, analysis.prediction, self._findings(image, analysis.prediction))
+
+    # -- measurement and calibration ----------------------------------------------------------
+
+    def add_caliper(self, start: tuple[float, float], end: tuple[float, float]) -> Caliper | None:
+        if self.image is None:
+            return None
+        caliper = measure_caliper(self.image, start, end)
+        self.calipers.append(caliper)
+        self._emit("calipers_changed")
+        self._emit("status", caliper.detail)
+        return caliper
+
+    def clear_calipers(self) -> None:
+        if self.calipers:
+            self.calipers = []
+            self._emit("calipers_changed")
+
+    def calibrate(
+        self, start: tuple[float, float], end: tuple[float, float], known_mm: float
+    ) -> bool:
+        """The user drew a line of known length: square pixels from now on, for every frame of
+        the case; findings and calipers are re-measured in mm."""
+        if self.image is None or self.series is None:
+            return False
+        try:
+            image = calibrate_by_distance(self.image, start, end, known_mm)
+        except MeasurementError as exc:
+            self.report_error(exc)
+            return False
+        self.series.calibration = image.spacing_mm
+        self.image = image
+        self.calipers = [measure_caliper(image, c.start, c.end) for c in self.calipers]
+        if self.ai_analysis is not None:
+            self.ai_analysis = self._on_image(self.ai_analysis, image)
+            self.analysis = (
+                self._corrected_analysis() if self.editor is not None else self.ai_analysis
+            )
+        self._emit("calibration_changed", image)
+        self._emit("calipers_changed")
+        if self.analysis is not None:
+            self._emit("findings_changed", self.analysis)
+        assert image.spacing_mm is not None
+        self._emit("status", f"Calibrated: {image.spacing_mm[0]:.4f} mm/px")
+        return True
 
     # -- display ------------------------------------------------------------------------------
 
@@ -162,7 +417,46 @@ class CaseState:
             self.contours_visible = bool(visible)
             self._emit("display_changed")
 
-    # -- errors -------------------------------------------------------------------------------
+    def set_uncertainty_visible(self, visible: bool) -> None:
+        if bool(visible) != self.uncertainty_visible:
+            self.uncertainty_visible = bool(visible)
+            self._emit("display_changed")
+
+    @property
+    def window_adjustable(self) -> bool:
+        """Grayscale only: colour (Doppler, photos) is shown as acquired."""
+        return self.image is not None and not self.image.is_color
+
+    @property
+    def presets(self) -> tuple[WindowPreset, ...]:
+        if self.image is None or not self.window_adjustable:
+            return ()
+        return window_presets(self.image)
+
+    def set_window(self, window: WindowLevel) -> None:
+        if self.window_adjustable and window != self.window:
+            self.window = window
+            self._emit("window_changed", window)
+
+    def drag_window(self, dx: float, dy: float) -> None:
+        if self.window is not None:
+            self.set_window(self.window.dragged(dx, dy))
+
+    def apply_preset(self, name: str) -> bool:
+        for preset in self.presets:
+            if preset.name == name:
+                self.set_window(WindowLevel.from_preset(preset))
+                return True
+        return False
+
+    def reset_window(self) -> None:
+        if self.image is not None:
+            self.set_window(default_window(self.image))
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def notify(self, message: str) -> None:
+        self._emit("status", message)
 
     def report_error(self, error: BaseException | str) -> None:
         self.last_error = error if isinstance(error, str) else describe_error(error)

@@ -50,14 +50,124 @@ def known_analysis(node_sample: NodeSample) -> Analysis:
     return Analysis(image=image, prediction=prediction, findings=findings_from(image, prediction))
 
 
+@pytest.fixture(autouse=True)
+def datastore_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Every desktop test (and the GUI subprocesses it starts) saves into its own datastore,
+    never into the user's data folder."""
+    from engine.datastore import HOME_ENV
+
+    home = tmp_path_factory.mktemp("lesionlens-home")
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
+
+
 @pytest.fixture
 def window(qtbot, model: LoadedModel) -> Iterator[object]:  # noqa: ANN001 - pytest-qt's qtbot
-    from desktop.main_window import MainWindow
+    from desktop.main_window import DISCARD, MainWindow
     from desktop.state import CaseState
 
     main_window = MainWindow(CaseState(model))
+    main_window.ask_unsaved_changes = lambda _what: DISCARD  # never a modal box in a test
     qtbot.addWidget(main_window)
     main_window.resize(1280, 800)
     main_window.show()
     yield main_window
     main_window.close()  # waits for a running analysis before the widgets go
+
+
+class Mouse:
+    """Real mouse events on a canvas viewport, at positions mapped from image (row, col).
+
+    pyqtgraph drops mouse moves closer than 10 ms apart (mouseRateLimit), as it does for a
+    real hand; waiting between moves makes every corner of a test stroke arrive."""
+
+    MOVE_GAP_MS = 15
+
+    def __init__(self, qtbot) -> None:  # noqa: ANN001
+        self.qtbot = qtbot
+
+    def drag(self, canvas, points, button=None) -> None:  # noqa: ANN001
+        from PySide6.QtCore import Qt
+
+        button = button or Qt.MouseButton.LeftButton
+        viewport = canvas.viewport()
+        first = canvas.viewport_point(*points[0])
+        self.qtbot.mousePress(viewport, button, pos=first)
+        for point in points[1:]:
+            self.qtbot.wait(self.MOVE_GAP_MS)
+            self.qtbot.mouseMove(viewport, pos=canvas.viewport_point(*point))
+        self.qtbot.wait(self.MOVE_GAP_MS)
+        self.qtbot.mouseRelease(viewport, button, pos=canvas.viewport_point(*points[-1]))
+
+    def click(self, canvas, point, double: bool = False) -> None:  # noqa: ANN001
+        from PySide6.QtCore import Qt
+
+        pos = canvas.viewport_point(*point)
+        self.qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        if double:  # as a hand does it: the second press arrives as a double-click event
+            self.qtbot.mouseDClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+            self.qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+@pytest.fixture
+def mouse(qtbot) -> Mouse:  # noqa: ANN001
+    return Mouse(qtbot)
+
+
+def write_cine_dicom(path, frames: np.ndarray, frame_time_ms: float, spacing_mm: float = 0.1):  # noqa: ANN001, ANN201
+    """A native multi-frame ultrasound DICOM (frames×H×W uint8) with FrameTime and one
+    calibrated tissue region, as a scanner stores a short cine loop."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, UltrasoundMultiFrameImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = UltrasoundMultiFrameImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.Modality = "US"
+    ds.PatientName, ds.PatientID = "CINE^TEST", "C1"
+    ds.NumberOfFrames = len(frames)
+    ds.FrameTime = frame_time_ms
+    ds.FrameIncrementPointer = 0x00181063
+    ds.Rows, ds.Columns = frames.shape[1:]
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = np.ascontiguousarray(frames).tobytes()
+    region = Dataset()
+    region.RegionSpatialFormat, region.RegionDataType, region.RegionFlags = 1, 1, 0
+    region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 0
+    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = (
+        frames.shape[2] - 1,
+        frames.shape[1] - 1,
+    )
+    region.PhysicalUnitsXDirection = region.PhysicalUnitsYDirection = 3
+    region.PhysicalDeltaX = region.PhysicalDeltaY = spacing_mm / 10.0
+    ds.SequenceOfUltrasoundRegions = Sequence([region])
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.fixture
+def cine_dicom(tmp_path, node_sample: NodeSample):  # noqa: ANN001, ANN201
+    """Five frames of the node image, each shifted 4 px right: frame k is np.roll(image, 4k)."""
+    frames = np.stack([np.roll(node_sample.image, 4 * k, axis=1) for k in range(5)])
+    return write_cine_dicom(tmp_path / "cine.dcm", frames, frame_time_ms=50.0)
+
+
+@pytest.fixture
+def ct_nifti(tmp_path):  # noqa: ANN001, ANN201
+    """A small CT-like volume in Hounsfield units: air around a soft-tissue block whose value
+    is 10 × the slice index, so each slice can be recognised."""
+    from engine.synth.nifti_out import write_nifti
+
+    volume = np.full((7, 48, 64), -1000, dtype=np.int16)
+    for k in range(7):
+        volume[k, 8:40, 10:54] = 10 * k
+    return write_nifti(tmp_path / "ct.nii.gz", volume, (2.5, 0.8, 0.8))

@@ -29,8 +29,14 @@ def run_to_end(steps):  # noqa: ANN001, ANN201 - a generator; returns its return
             return progress, done.value
 
 
-def test_state_module_does_not_import_qt() -> None:
-    code = "import sys, desktop.state; assert not any(m.startswith('PySide6') for m in sys.modules)"
+def test_models_do_not_import_qt() -> None:
+    """The state and everything behind it run without Qt (napari's components/ rule)."""
+    modules = (
+        "desktop.state, desktop.tool_controller, desktop.review_store, desktop.case_list, "
+        "desktop.series, desktop.mask_editor, desktop.window_level, desktop.domain, "
+        "desktop.training_state, desktop.model_summary, desktop.active_learning"
+    )
+    code = f"import sys, {modules}; assert not any(m.startswith('PySide6') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -11,6 +11,7 @@ from desktop.findings_table import (
     case_fields,
     column_titles,
     disclaimer_text,
+    domain_warning,
     finding_rows,
     percent_text,
     probabilities_text,
@@ -72,3 +73,12 @@ def test_percent_never_claims_certainty() -> None:
         "1",
         "<1",
     ]
+
+
+def test_domain_warning_for_non_ultrasound(model, known_analysis) -> None:  # noqa: ANN001
+    image = known_analysis.image
+    assert domain_warning(model, image) == ""  # a PNG or US image: in domain
+    assert domain_warning(model, image, volume=True).startswith("Out of domain")
+    ct = dataclasses.replace(image, metadata={"Modality": "CT"})
+    assert "a CT image" in domain_warning(model, ct)
+    assert domain_warning(None, ct) == ""

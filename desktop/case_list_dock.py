@@ -1,0 +1,160 @@
+"""The case list as a dock on the left: one row per case, its name and its review status,
+sorted by name or, for active learning, by how useful correcting it would be."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.case_list import NAME_ORDER, USEFUL_ORDER, CaseEntry, CaseList
+from desktop.review import AI_DONE, CORRECTED, NEW, REVIEWED
+
+STATUS_COLOURS = {NEW: "#9aa3ad", AI_DONE: "#3ad6ff", CORRECTED: "#ffb347", REVIEWED: "#63d297"}
+DOCK_WIDTH = 250
+SORT_CHOICES = ((NAME_ORDER, "Name"), (USEFUL_ORDER, "Most useful to correct next"))
+USEFUL_COLUMN = 2
+
+
+class CaseListDock(QDockWidget):
+    """case_chosen(CaseEntry): the user picked a row (click, arrow keys).
+    sort_requested(str): the user picked an order (NAME_ORDER or USEFUL_ORDER); the window
+    scores the cases and sorts the CaseList, and the box follows the list's order."""
+
+    case_chosen = Signal(object)
+    sort_requested = Signal(str)
+
+    def __init__(self, cases: CaseList, parent: QWidget | None = None) -> None:
+        super().__init__("Cases", parent)
+        self.setObjectName("caseListDock")
+        self.cases = cases
+        self.source_label = QLabel()
+        self.source_label.setObjectName("note")
+        self.source_label.setWordWrap(True)
+        self.sort_box = QComboBox()
+        for order, text in SORT_CHOICES:
+            self.sort_box.addItem(text, order)
+        self.sort_box.setToolTip(
+            "Most useful to correct next: the cases the model is least sure about first "
+            "(class probability spread under test-time augmentation, and segmentation "
+            "uncertainty around the lesion). Correcting those teaches fine-tuning most."
+        )
+        self.table = QTreeWidget()
+        self.table.setColumnCount(3)
+        self.table.setHeaderLabels(["Case", "Status", "Useful"])
+        self.table.headerItem().setToolTip(
+            USEFUL_COLUMN, "Active-learning score: higher = more useful to correct next"
+        )
+        self.table.setRootIsDecorated(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.table.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(USEFUL_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setToolTip("Next / previous case: Ctrl+Right / Ctrl+Left or Page Down / Up")
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(self.source_label)
+        sort_row = QHBoxLayout()
+        sort_row.addWidget(QLabel("Sort"))
+        sort_row.addWidget(self.sort_box, stretch=1)
+        layout.addLayout(sort_row)
+        layout.addWidget(self.table, stretch=1)
+        self.setWidget(body)
+        self.setMinimumWidth(180)
+        self.setAllowedAreas(
+            Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.table.currentItemChanged.connect(self._on_current_item_changed)
+        self.sort_box.activated.connect(
+            lambda index: self.sort_requested.emit(self.sort_box.itemData(index))
+        )
+        cases.subscribe("cases_changed", self.refresh)
+        cases.subscribe("order_changed", lambda _order: self.show_order())
+        cases.subscribe("current_changed", lambda _index: self._select_current())
+        self.refresh()
+
+    # -- queries (tests, scripts) -------------------------------------------------------------
+
+    def row_count(self) -> int:
+        return self.table.topLevelItemCount()
+
+    def current_row(self) -> int:
+        item = self.table.currentItem()
+        return self.table.indexOfTopLevelItem(item) if item is not None else -1
+
+    def row_text(self, row: int) -> str:
+        item = self.table.topLevelItem(row)
+        return f"{item.text(0)} · {item.text(1)}"
+
+    def choose_row(self, row: int) -> None:
+        """As a click on the row does."""
+        self.table.setCurrentItem(self.table.topLevelItem(row))
+
+    def row_names(self) -> list[str]:
+        return [self.table.topLevelItem(r).text(0) for r in range(self.row_count())]
+
+    def choose_order(self, order: str) -> None:
+        """As picking it in the Sort box does."""
+        index = self.sort_box.findData(order)
+        self.sort_box.setCurrentIndex(index)
+        self.sort_box.activated.emit(index)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        with QSignalBlocker(self.table):
+            self.table.clear()
+            for entry in self.cases.entries:
+                self.table.addTopLevelItem(self._item(entry))
+        count = len(self.cases.entries)
+        source = self.cases.source
+        if source:
+            self.source_label.setText(f"{count} case{'s' if count != 1 else ''} · {source}")
+            self.source_label.setToolTip(source)
+        else:
+            self.source_label.setText("File ▸ Open Folder… or File ▸ Datastore Cases")
+        self.sort_box.setEnabled(count > 1)
+        self.show_order()
+        self._select_current()
+
+    def show_order(self) -> None:
+        with QSignalBlocker(self.sort_box):
+            self.sort_box.setCurrentIndex(self.sort_box.findData(self.cases.order))
+        self.table.setColumnHidden(USEFUL_COLUMN, self.cases.order != USEFUL_ORDER)
+
+    @staticmethod
+    def _item(entry: CaseEntry) -> QTreeWidgetItem:
+        score = "—" if entry.usefulness is None else f"{entry.usefulness:.2f}"
+        item = QTreeWidgetItem([entry.name, entry.status, score])
+        item.setForeground(1, QColor(STATUS_COLOURS.get(entry.status, "#dfe3e8")))
+        item.setTextAlignment(USEFUL_COLUMN, Qt.AlignmentFlag.AlignRight)
+        item.setToolTip(0, str(entry.path))
+        if entry.usefulness is None and entry.status not in (NEW, AI_DONE):
+            item.setToolTip(USEFUL_COLUMN, "already corrected")
+        return item
+
+    def _select_current(self) -> None:
+        with QSignalBlocker(self.table):
+            index = self.cases.current
+            self.table.setCurrentItem(self.table.topLevelItem(index) if index >= 0 else None)
+
+    def _on_current_item_changed(self, item: QTreeWidgetItem | None, _previous) -> None:  # noqa: ANN001
+        row = self.table.indexOfTopLevelItem(item) if item is not None else -1
+        if 0 <= row < len(self.cases.entries) and row != self.cases.current:
+            self.case_chosen.emit(self.cases.entries[row])
+            self._select_current()  # the selection follows the case actually open

@@ -1,0 +1,162 @@
+"""What the Model & training panel says about models, as plain strings (Qt-free).
+
+The active model's card and held-out numbers, one row per registered model (active, previous,
+rejected, with the numbers the gate saw), and the gate's verdict as before/after rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.bundle import Bundle
+from engine.registry import ACTIVE, REJECTED, ModelEntry, Verdict
+
+PREVIOUS = "previous"
+
+
+@dataclass(frozen=True)
+class HeldoutNumbers:
+    dice: float
+    accuracy: float
+    n: int | None
+    source: str  # where the numbers come from: the gate, the training test set, ...
+
+    def text(self) -> str:
+        cases = f", n={self.n}" if self.n else ""
+        return f"Dice {self.dice:.3f} · accuracy {self.accuracy:.3f} ({self.source}{cases})"
+
+
+def heldout_numbers(metrics: dict[str, Any], gate: dict[str, Any] | None) -> HeldoutNumbers | None:
+    """The best held-out numbers known for a model: what the gate measured when it entered
+    the registry, else its training test set (metrics.json "test"), else the last epoch of its
+    fine-tuning on the held-out cases."""
+    if gate and isinstance(gate.get("candidate"), dict):
+        after = gate["candidate"]
+        return HeldoutNumbers(
+            float(after["dice"]), float(after["accuracy"]), after.get("n"), "registry gate"
+        )
+    test = metrics.get("test")
+    if isinstance(test, dict) and "dice" in test and "accuracy" in test:
+        return HeldoutNumbers(
+            float(test["dice"]), float(test["accuracy"]), test.get("n"), "held-out test set"
+        )
+    history = (metrics.get("finetune") or {}).get("history") or []
+    if history and "val_dice" in history[-1]:
+        last = history[-1]
+        n = len((metrics.get("finetune") or {}).get("heldout_cases") or []) or None
+        return HeldoutNumbers(
+            float(last["val_dice"]), float(last.get("val_accuracy", 0.0)), n, "fine-tuning"
+        )
+    return None
+
+
+def active_model_fields(bundle: Bundle, entry: ModelEntry | None) -> list[tuple[str, str]]:
+    """(name, text) rows for the active model."""
+    spec = bundle.spec
+    numbers = heldout_numbers(bundle.metrics, entry.gate if entry else None)
+    parent = spec.raw.get("parent_model_id")
+    return [
+        ("Model", spec.model_id),
+        ("Version", f"{spec.version} · {spec.architecture}"),
+        ("Parent", str(parent) if parent else "none (trained from scratch)"),
+        ("Held-out", numbers.text() if numbers else "no held-out numbers recorded"),
+        ("Intended use", spec.intended_use),
+        ("Training data", str(spec.card.get("training_data", "not documented"))),
+    ]
+
+
+def rollback_target(history: Iterable[dict[str, Any]]) -> str | None:
+    """The model Roll back would return to, replayed from the registry's history (the same
+    stack Registry.rollback walks)."""
+    stack: list[str] = []
+    for event in history:
+        kind, model_id = event.get("event"), str(event.get("model_id"))
+        if kind == "initial":
+            stack = [model_id]
+        elif kind in ("promoted", "activated"):
+            stack.append(model_id)
+        elif kind == "rollback" and len(stack) > 1:
+            stack.pop()
+    return stack[-2] if len(stack) > 1 else None
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    model_id: str
+    status: str  # active, previous, available, rejected
+    dice: str
+    accuracy: str
+    registered: str
+    detail: str  # tooltip: parent, where the numbers come from, why it was rejected
+
+    @property
+    def can_activate(self) -> bool:
+        return self.status not in (ACTIVE, REJECTED)
+
+
+def model_rows(
+    entries: Sequence[ModelEntry],
+    previous_id: str | None,
+    metrics_of: Callable[[ModelEntry], dict[str, Any]],
+) -> list[ModelRow]:
+    """Newest first, as a history reads."""
+    rows = []
+    for entry in reversed(entries):
+        numbers = heldout_numbers(metrics_of(entry), entry.gate)
+        status = entry.status
+        if status != ACTIVE and entry.model_id == previous_id:
+            status = PREVIOUS
+        detail = [f"parent: {entry.parent or 'none'}"]
+        if numbers:
+            detail.append(f"numbers: {numbers.source}" + (f", n={numbers.n}" if numbers.n else ""))
+        gate = entry.gate or {}
+        if gate.get("baseline"):
+            before = gate["baseline"]
+            detail.append(
+                f"gate against {gate.get('baseline_id')}: Dice was {before['dice']:.4f}, "
+                f"accuracy was {before['accuracy']:.4f}"
+            )
+        detail += [f"rejected: {reason}" for reason in gate.get("reasons") or []]
+        rows.append(
+            ModelRow(
+                model_id=entry.model_id,
+                status=status,
+                dice=f"{numbers.dice:.3f}" if numbers else "—",
+                accuracy=f"{numbers.accuracy:.3f}" if numbers else "—",
+                registered=(entry.registered or "shipped")[:16].replace("T", " "),
+                detail="\n".join(detail),
+            )
+        )
+    return rows
+
+
+def verdict_headline(verdict: Verdict) -> str:
+    n = verdict.candidate.get("n")
+    if verdict.promoted:
+        return f"PROMOTED: {verdict.candidate_id} is the active model (held-out n={n})"
+    return f"REJECTED: {verdict.baseline_id} stays active (held-out n={n})"
+
+
+def verdict_rows(verdict: Verdict) -> list[tuple[str, str, str, str]]:
+    """(metric, before, after, "change (allowed drop)") for Dice and accuracy."""
+    rows = []
+    for name, key, margin in (
+        ("Dice", "dice", verdict.dice_margin),
+        ("Accuracy", "accuracy", verdict.accuracy_margin),
+    ):
+        before, after = float(verdict.baseline[key]), float(verdict.candidate[key])
+        rows.append(
+            (name, f"{before:.4f}", f"{after:.4f}", f"{after - before:+.4f} (−{margin:.2f})")
+        )
+    return rows
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60:02d} s"

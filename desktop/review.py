@@ -1,0 +1,54 @@
+"""What a review is made of, as plain data: the correction to store, and one read back.
+
+Qt-free and storage-free: CaseState produces a ReviewToSave, desktop.review_store writes it
+(engine.datastore) and hands back a SavedReview when the case is opened again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.types import Prediction
+
+NEW, AI_DONE, CORRECTED, REVIEWED = "new", "AI done", "corrected", "reviewed"
+STATUSES = (NEW, AI_DONE, CORRECTED, REVIEWED)
+
+
+@dataclass(frozen=True)
+class ReviewToSave:
+    """The corrected mask and the confirmed class of the case on screen."""
+
+    path: Path  # the file the case was opened from
+    kind: str  # desktop.series: "image", "cine" or "volume"
+    frame_index: int
+    ai_prediction: Prediction  # the model's output as first shown: labels/original
+    mask: np.ndarray  # H×W uint8 0/1: labels/final
+    label: str
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class SavedReview:
+    """A stored correction: shown instead of the AI mask when the case is opened again."""
+
+    case_id: str
+    mask: np.ndarray
+    label: str
+    author: str
+    updated: str  # ISO time
+    status: str  # CORRECTED or REVIEWED
+
+    def summary(self) -> str:
+        return f"{self.status} by {self.author}, {self.updated[:16].replace('T', ' ')} UTC"
+
+
+def review_status_text(modified: bool, differs_from_ai: bool, saved: SavedReview | None) -> str:
+    """One line under the class selector: is what is on screen stored, and how."""
+    if modified:
+        return "Unsaved changes" + (" - mask corrected" if differs_from_ai else "")
+    if saved is not None:
+        return f"Saved: {saved.summary()}"
+    return "AI result, not reviewed yet"
