@@ -29,6 +29,7 @@ TRAIN_OPTIONS = (
     ("batch-size", int),
     ("lr", float),
     ("focal-gamma", float),
+    ("select", str),
     ("seed", int),
     ("threads", int),
 )
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_export_parser(sub)
     _add_train_parser(sub)
+    _add_feedback_parsers(sub)
     return parser
 
 
@@ -94,6 +96,48 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
         train.add_argument(f"--{option}", type=kind, default=None)
     train.add_argument("--work", type=Path, default=None, metavar="DIR")
     train.add_argument("--resume", action="store_true")
+
+
+def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
+    """`finetune` and `models`: the clinician-correction loop (engine.jobs, engine.registry)."""
+    home = argparse.ArgumentParser(add_help=False)
+    home.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="data root (default: $LESIONLENS_HOME or the user data folder)",
+    )
+    finetune = sub.add_parser(
+        "finetune",
+        parents=[home],
+        help="fine-tune a model on corrected cases, then gate it against its base",
+        description="Trains in a child process (python -m training.finetune) that prints JSON "
+        "lines; uses DIR's split.csv (train rows train, val rows are held out) unless --heldout "
+        "is given. Then scores candidate and base on the same held-out cases.",
+    )
+    finetune.add_argument("--data", type=Path, required=True, metavar="DIR")
+    finetune.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
+    finetune.add_argument(
+        "--base",
+        type=Path,
+        default=None,
+        metavar="MODEL_DIR",
+        help="default: the registry's active model",
+    )
+    finetune.add_argument("--epochs", type=int, default=12)
+    finetune.add_argument("--heldout", type=Path, default=None, metavar="DIR")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument(
+        "--promote", action="store_true", help="register the candidate (active if the gate passes)"
+    )
+    models = sub.add_parser("models", help="list, activate or roll back registered models")
+    actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", parents=[home], help="every model, the active one marked *")
+    activate = actions.add_parser("activate", parents=[home], help="make a model active")
+    activate.add_argument("model_id", metavar="ID")
+    activate.add_argument("--force", action="store_true", help="even one the gate rejected")
+    actions.add_parser("rollback", parents=[home], help="back to the previous active model")
 
 
 def _add_export_parser(sub: argparse._SubParsersAction) -> None:
@@ -141,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         "synth": _synth,
         "export": _export,
         "train": _train,
+        "finetune": _finetune,
+        "models": _models,
     }
     try:
         return handlers[args.command](args)
@@ -345,6 +391,61 @@ def _export(args: argparse.Namespace) -> int:
     if failures:
         _error(f"{failures} of {len(files)} input(s) could not be exported")
         return EXIT_FAILED_INPUTS
+    return EXIT_OK
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from engine.jobs import (
+        describe_event,
+        finetune_request,
+        folder_selections,
+        judge_candidate,
+        promote_candidate,
+        start_finetune,
+    )
+    from engine.registry import Registry
+
+    if args.epochs < 1:
+        _error("--epochs must be at least 1")
+        return EXIT_USAGE
+    registry = Registry(args.home)
+    base = args.base if args.base is not None else registry.active_dir()
+    train, heldout = folder_selections(args.data, args.heldout)
+    request = finetune_request(base, train, heldout, args.epochs, args.seed, out=args.out)
+    job = start_finetune(request, root=registry.root)
+    print(f"job {job.job_id}: {job.dir}", file=sys.stderr)
+    try:
+        for event in job.events():
+            line = describe_event(event)
+            if line:
+                print(line, file=sys.stderr, flush=True)
+        code = job.wait()
+    except KeyboardInterrupt:
+        job.cancel()
+        raise
+    if code != 0:
+        _error(job.error or f"fine-tuning failed (exit status {code})")
+        return EXIT_FAILED_INPUTS
+    verdict = (
+        promote_candidate(job.request, registry)
+        if args.promote
+        else judge_candidate(job.request, base)
+    )
+    print(verdict.summary())
+    return EXIT_OK
+
+
+def _models(args: argparse.Namespace) -> int:
+    from engine.registry import Registry, describe_entry
+
+    registry = Registry(args.home)
+    if args.action == "list":
+        for entry in registry.list():
+            print(describe_entry(entry))
+    elif args.action == "activate":
+        print(f"active: {registry.activate(args.model_id, force=args.force).model_id}")
+    else:
+        print(f"active: {registry.rollback().model_id}")
     return EXIT_OK
 
 

@@ -42,3 +42,27 @@ def default_model():  # noqa: ANN201
     from engine.inference import load_model
 
     return load_model(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained 64-px, width-8 bundle with weights.pt: fast to fine-tune and to score.
+    Tests that change it work on a copy."""
+    import torch
+
+    from training.bundle_writer import model_json, write_bundle
+    from training.networks import build_network
+
+    kwargs = {"in_channels": 1, "num_classes": 2, "width": 8, "attention_blocks": 1}
+    torch.manual_seed(0)
+    net = build_network("hybrid-dual-task", **kwargs)
+    spec = model_json(
+        model_id="tiny-base",
+        architecture="hybrid-dual-task",
+        size=64,
+        classes=("benign", "malignant"),
+        temperature=1.0,
+        network_kwargs=kwargs,
+        card={"intended_use": "tests only", "training_data": "none (random weights)"},
+    )
+    return write_bundle(net, tmp_path_factory.mktemp("tiny") / "bundle", spec, {})

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from engine.atomic import write_bytes_atomic
 from engine.metrics import accuracy, dice, roc_auc
 from training.augment import augment_batch
+from training.console_progress import ProgressBar
 from training.data import ArrayDataset
 from training.losses import classification_loss, segmentation_loss
 
@@ -28,6 +32,15 @@ class TrainConfig:
     cls_weight: float = 0.5
     patience: int = 6
     augment: bool = True
+    focal_gamma: float = 0.0  # > 0: focal loss for the class head instead of cross-entropy
+    encoder_lr_scale: float = 1.0  # < 1: pretrained encoder ("encoder.*") learns slower
+    checkpoint: str | None = None  # file in the work dir, rewritten every epoch
+    resume: bool = False  # continue from `checkpoint` when it exists
+    progress_bar: bool = False  # console bar on stderr; the JSON lines stay on stdout
+    device: str = "auto"  # "auto": CUDA (with AMP) when available, else CPU
+    # "best": weights of the best validation epoch, with early stopping; "last": a fixed
+    # budget, the final weights (a validation set of a dozen cases is too noisy to pick by).
+    select: str = "best"
 
 
 def set_determinism(seed: int) -> torch.Generator:
@@ -37,8 +50,10 @@ def set_determinism(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def emit(record: dict, stream=sys.stdout) -> None:  # noqa: ANN001
-    """One JSON line per event: the GUI and CI logs parse the same stream."""
+def emit(record: dict, stream=None) -> None:  # noqa: ANN001
+    """One JSON line per event: the GUI and CI logs parse the same stream (by default the
+    current sys.stdout, looked up at call time so redirections are honoured)."""
+    stream = stream if stream is not None else sys.stdout
     stream.write(json.dumps(record) + "\n")
     stream.flush()
 
@@ -49,21 +64,51 @@ def fit(
     val: ArrayDataset,
     config: TrainConfig,
     log: Callable[[dict], None] = emit,
+    before_epoch: Callable[[int], dict | None] | None = None,
 ) -> tuple[torch.nn.Module, list[dict]]:
-    """Train with early stopping on validation Dice + accuracy; returns the best weights."""
+    """Train with early stopping on validation Dice + accuracy; returns the best weights.
+
+    before_epoch(epoch) runs at the start of every epoch (e.g. a freezing schedule); a dict
+    it returns is logged. The returned network is on the CPU, ready for export.
+    """
     generator = set_determinism(config.seed)
-    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    device = training_device(config.device)
+    net.to(device)
+    use_amp = device.type == "cuda"  # float16 autocast only where it pays and is safe
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    groups = _param_groups(net, config)
+    opt = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = max(1, int(np.ceil(len(train) / config.batch_size)))
     sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.15
+        opt,
+        max_lr=[g["lr"] for g in groups],
+        total_steps=config.epochs * steps_per_epoch,
+        pct_start=0.15,
     )
     counts = np.bincount(train.labels, minlength=len(train.classes)).astype(np.float32)
-    class_weights = torch.tensor(counts.sum() / np.maximum(counts, 1) / len(counts))
+    class_weights = torch.tensor(counts.sum() / np.maximum(counts, 1) / len(counts)).to(device)
     images, masks = torch.from_numpy(train.images), torch.from_numpy(train.masks)
     labels = torch.from_numpy(train.labels)
     best_score, best_state, history, stale = -1.0, None, [], 0
+    first_epoch, stopped = 1, False
+    if config.resume and config.checkpoint and Path(config.checkpoint).is_file():
+        state = torch.load(config.checkpoint, map_location=device, weights_only=True)
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])  # dropout draws from the global generator
+        best_score, best_state, stale = state["best_score"], state["best_state"], state["stale"]
+        history, stopped = list(state["history"]), bool(state["stopped"])
+        first_epoch = int(state["epoch"]) + 1
+        log({"event": "resumed", "epoch": first_epoch - 1, "checkpoint": config.checkpoint})
+    bar = ProgressBar(config.epochs * steps_per_epoch) if config.progress_bar else None
     started = time.time()
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
+        if stopped:
+            break
+        if before_epoch is not None and (event := before_epoch(epoch)):
+            log(event)
         net.train()
         order = torch.randperm(len(train), generator=generator)
         total, seen = 0.0, 0
@@ -72,19 +117,29 @@ def fit(
             x, m, y = images[idx].clone(), masks[idx].clone(), labels[idx]
             if config.augment:
                 x, m = augment_batch(x, m, generator)
-            seg, cls = net(x)
-            loss = segmentation_loss(seg, m) + config.cls_weight * classification_loss(
-                cls, y, class_weights
+            x, m, y = x.to(device), m.to(device), y.to(device)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                seg, cls = net(x)
+            loss = segmentation_loss(seg.float(), m) + config.cls_weight * classification_loss(
+                cls.float(), y, class_weights, config.focal_gamma
             )
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
             torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-            opt.step()
+            scaler.step(opt)
+            scaler.update()
             sched.step()
             total += loss.item() * len(idx)
             seen += len(idx)
+            if bar is not None:
+                bar.update(
+                    (epoch - 1) * steps_per_epoch + step + 1,
+                    f"epoch {epoch} loss {loss.item():.3f}",
+                )
         scores = evaluate_arrays(net, val)
         elapsed = time.time() - started
+        done_here = epoch - first_epoch + 1
         record = {
             "epoch": epoch,
             "epochs": config.epochs,
@@ -93,21 +148,68 @@ def fit(
             "val_accuracy": round(scores["accuracy"], 4),
             "val_auc": round(scores["auc"], 4),
             "elapsed_s": round(elapsed, 1),
-            "eta_s": round(elapsed / epoch * (config.epochs - epoch), 1),
+            "eta_s": round(elapsed / done_here * (config.epochs - epoch), 1),
         }
         history.append(record)
         log(record)
         score = scores["dice"] + scores["accuracy"]
         if score > best_score:
-            best_score, best_state, stale = score, copy.deepcopy(net.state_dict()), 0
+            best_score, stale = score, 0
+            best_state = copy.deepcopy(net.state_dict()) if config.select == "best" else None
         else:
             stale += 1
-            if stale >= config.patience:
+            if stale >= config.patience and config.select == "best":
                 log({"event": "early_stop", "epoch": epoch})
-                break
+                stopped = True
+        if config.checkpoint:
+            _save_checkpoint(
+                config.checkpoint,
+                {
+                    "net": net.state_dict(),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "generator": generator.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "best_score": best_score,
+                    "best_state": best_state,
+                    "stale": stale,
+                    "history": history,
+                    "stopped": stopped,
+                    "epoch": epoch,
+                },
+            )
+    if bar is not None:
+        bar.close()
     if best_state is not None:
         net.load_state_dict(best_state)
-    return net, history
+    return net.to("cpu"), history
+
+
+def training_device(choice: str = "auto") -> torch.device:
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(choice)
+
+
+def _param_groups(net: torch.nn.Module, config: TrainConfig) -> list[dict]:
+    """One group, or two when the pretrained encoder gets a smaller learning rate
+    (discriminative fine-tuning). Frozen parameters stay in the optimiser: they receive no
+    gradient, so AdamW leaves them untouched until a freezing schedule releases them."""
+    if config.encoder_lr_scale == 1.0:
+        return [{"params": list(net.parameters()), "lr": config.lr}]
+    encoder, rest = [], []
+    for name, param in net.named_parameters():
+        (encoder if name.startswith("encoder.") else rest).append(param)
+    groups = [{"params": rest, "lr": config.lr}]
+    if encoder:
+        groups.append({"params": encoder, "lr": config.lr * config.encoder_lr_scale})
+    return groups
+
+
+def _save_checkpoint(path: str, state: dict) -> None:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 @torch.no_grad()
@@ -116,11 +218,12 @@ def predict_arrays(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Segmentation probabilities and raw class logits for preprocessed images."""
     net.eval()
+    device = next(net.parameters()).device
     probs, logits = [], []
     for start in range(0, len(images), batch_size):
-        seg, cls = net(torch.from_numpy(images[start : start + batch_size]))
-        probs.append(torch.sigmoid(seg).numpy())
-        logits.append(cls.numpy())
+        seg, cls = net(torch.from_numpy(images[start : start + batch_size]).to(device))
+        probs.append(torch.sigmoid(seg).float().cpu().numpy())
+        logits.append(cls.float().cpu().numpy())
     return np.concatenate(probs), np.concatenate(logits)
 
 

@@ -19,6 +19,53 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tenso
 
 
 def classification_loss(
-    logits: torch.Tensor, labels: torch.Tensor, class_weights: torch.Tensor | None = None
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    class_weights: torch.Tensor | None = None,
+    focal_gamma: float = 0.0,
 ) -> torch.Tensor:
+    """Class-weighted cross-entropy; with focal_gamma > 0 the focal loss instead."""
+    if focal_gamma > 0:
+        return focal_loss(logits, labels, class_weights, focal_gamma)
     return F.cross_entropy(logits, labels, weight=class_weights, label_smoothing=0.05)
+
+
+def focal_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    class_weights: torch.Tensor | None = None,
+    gamma: float = 2.0,
+) -> torch.Tensor:
+    """Focal loss (Lin et al. 2017): cross-entropy scaled by (1 - p_true)^gamma, so the many
+    easy cases stop dominating the few hard ones. Class weights act as alpha; the mean is
+    weighted like F.cross_entropy's, so gamma = 0 gives exactly weighted cross-entropy."""
+    log_p = F.log_softmax(logits, dim=1).gather(1, labels[:, None])[:, 0]
+    modulator = (1 - log_p.exp()).clamp(min=0) ** gamma
+    weight = (
+        class_weights.to(logits.dtype)[labels]
+        if class_weights is not None
+        else torch.ones_like(log_p)
+    )
+    return -(weight * modulator * log_p).sum() / weight.sum().clamp(min=1e-12)
+
+
+def feature_reconstruction_loss(
+    reconstructed: torch.Tensor, features: torch.Tensor
+) -> torch.Tensor:
+    """1 - cosine similarity between what the fused representation rebuilds and each
+    modality's own features (method 5). The target is detached and the measure is
+    scale-free, so the encoders cannot satisfy it by shrinking their features; the fusion
+    has to keep the information of both modalities."""
+    return (1 - F.cosine_similarity(reconstructed, features.detach(), dim=1)).mean()
+
+
+def multiclass_segmentation_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Soft Dice over the foreground labels + cross-entropy, for label maps (N×K×... logits,
+    N×... integer labels): kidney and tumour volumes."""
+    prob = logits.softmax(dim=1)
+    one_hot = F.one_hot(labels.long(), logits.shape[1]).movedim(-1, 1).to(prob.dtype)
+    dims = tuple(range(2, logits.ndim))
+    inter = (prob * one_hot).sum(dims)
+    denom = prob.sum(dims) + one_hot.sum(dims)
+    dice = (2 * inter + 1.0) / (denom + 1.0)
+    return (1 - dice[:, 1:]).mean() + F.cross_entropy(logits, labels.long())

@@ -97,6 +97,17 @@ class UpBlock(nn.Module):
 class HybridDualTaskNet(nn.Module):
     """Returns (segmentation logits N×1×H×W, class logits N×C)."""
 
+    # For training.transfer and training.freezing: parameters of the task heads (not copied
+    # from a source domain) and the encoder levels from the earliest to the deepest.
+    task_heads = ("cls_head",)
+    encoder_levels = (
+        "encoder.stem",
+        "encoder.level1",
+        "encoder.level2",
+        "encoder.level3",
+        "encoder.attention",
+    )
+
     def __init__(
         self, in_channels: int = 1, num_classes: int = 2, width: int = 16, attention_blocks: int = 2
     ) -> None:

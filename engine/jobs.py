@@ -1,0 +1,509 @@
+"""Fine-tuning jobs: a folder per job and a child process that speaks JSON lines.
+
+<root>/jobs/<job-id>/request.json   what to do, with everything pinned (see training.finetune)
+<root>/jobs/<job-id>/log.jsonl      every progress event, one JSON object per line
+<root>/jobs/<job-id>/status.json    the latest state: queued, running, done, failed, cancelled
+
+The child is `python -m training.finetune --request <job>/request.json`, so torch, its
+memory and any crash stay out of the caller (the GUI runs the same command with QProcess).
+It prints one JSON object per line on stdout, flushed at once:
+
+  {"event": "start", "job_id", "base_model_id", "epochs", "n_train", "n_replay", "n_heldout"}
+  {"event": "stage", "epoch", "trainable": [encoder levels being trained from this epoch]}
+  {"event": "epoch", "epoch", "epochs", "loss", "val_dice", "val_accuracy", "elapsed_s",
+   "eta_s", "trainable"}
+  {"event": "export", "out"}
+  {"event": "done", "candidate", "model_id", "parent_model_id", "wall_s", "peak_rss_mb",
+   "heldout": {"dice", "accuracy"}}
+  {"event": "error", "message"}
+
+Exit status 0 means a complete candidate bundle is in place; anything else means there is
+none (2: the request or its data is wrong, 1: training failed, killed: cancelled). To cancel,
+kill the process tree: the bundle is swapped into place whole, so nothing half-written is
+left visible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import queue
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from engine.atomic import write_bytes_atomic, write_json_atomic
+from engine.datastore.home import data_root
+from engine.errors import LesionLensError
+
+REQUEST_SCHEMA_VERSION = 1
+FINETUNE_MODULE = "training.finetune"
+QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
+    "queued",
+    "running",
+    "done",
+    "failed",
+    "cancelled",
+    "interrupted",
+)
+
+
+class JobError(LesionLensError):
+    """A job cannot be started or its files cannot be read."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def new_job_id(prefix: str = "ft") -> str:
+    return f"{prefix}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def finetune_command(request_path: str | Path) -> list[str]:
+    """The child's command line (the GUI gives the same to QProcess)."""
+    return [sys.executable, "-m", FINETUNE_MODULE, "--request", str(request_path)]
+
+
+def prepare_job(request: dict[str, Any], root: str | Path | None = None) -> Path:
+    """Give the request a job id and folder (under <root>/jobs unless it names one) and a
+    candidate output folder (<job>/candidate unless it names one); write request.json there.
+    Returns the path of request.json."""
+    request = dict(request)
+    request.setdefault("schema_version", REQUEST_SCHEMA_VERSION)
+    job_id = request.setdefault("job_id", new_job_id())
+    job_dir = Path(request.get("job_dir") or data_root(root) / "jobs" / job_id)
+    request["job_dir"] = str(job_dir)
+    request.setdefault("out", str(job_dir / "candidate"))
+    job_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(job_dir / "request.json", request)
+    write_json_atomic(job_dir / "status.json", {"state": QUEUED, "job_id": job_id, "at": _now()})
+    return job_dir / "request.json"
+
+
+class JobRecorder:
+    """The child's side of the protocol: each event goes to stdout as one JSON line, into
+    log.jsonl, and into status.json (all files replaced atomically)."""
+
+    def __init__(self, job_dir: str | Path, job_id: str = "", stream: IO[str] | None = None):
+        self.dir = Path(job_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.job_id = job_id
+        self.stream = stream if stream is not None else sys.stdout
+        self.lines: list[str] = []
+        self.status: dict[str, Any] = {
+            "state": RUNNING,
+            "job_id": job_id,
+            "pid": os.getpid(),
+            "started": _now(),
+        }
+
+    def emit(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, allow_nan=False, default=str)
+        self.stream.write(line + "\n")
+        self.stream.flush()
+        self.lines.append(line)
+        write_bytes_atomic(self.dir / "log.jsonl", ("\n".join(self.lines) + "\n").encode())
+        event = record.get("event")
+        if event == "done":
+            self.status.update(state=DONE, candidate=record.get("candidate"))
+        elif event == "error":
+            self.status.update(state=FAILED, message=record.get("message"))
+        for key in ("epoch", "epochs", "val_dice", "loss", "eta_s"):
+            if key in record:
+                self.status[key] = record[key]
+        self.status["updated"] = _now()
+        write_json_atomic(self.dir / "status.json", self.status)
+
+
+def read_status(job_dir: str | Path) -> dict[str, Any]:
+    """status.json; a job still marked running whose process is gone reads "interrupted"."""
+    path = Path(job_dir) / "status.json"
+    try:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise JobError(f"{path}: no such job status") from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise JobError(f"{path}: cannot be read ({exc})") from exc
+    if status.get("state") == RUNNING and not _alive(status.get("pid")):
+        status["state"] = INTERRUPTED
+    return status
+
+
+def read_log(job_dir: str | Path) -> list[dict[str, Any]]:
+    """The events of log.jsonl (a torn last line, from a kill, is skipped)."""
+    path = Path(job_dir) / "log.jsonl"
+    if not path.is_file():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events
+
+
+class Job:
+    """A running child process and the events it printed so far.
+
+    Events are read on a background thread; iterate `events()` to follow them, or pass
+    on_event to be called (on that thread) for each one.
+    """
+
+    def __init__(
+        self,
+        request_path: Path,
+        command: list[str],
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.request_path = Path(request_path)
+        self.dir = self.request_path.parent
+        self.request = json.loads(self.request_path.read_text(encoding="utf-8"))
+        self.command = command
+        self.history: list[dict[str, Any]] = []
+        self.stderr_tail: list[str] = []
+        self.cancelled = False
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._on_event = on_event
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env=env,
+            **_new_process_group(),
+        )
+        self._stdout = threading.Thread(target=self._read_stdout, daemon=True)
+        self._stderr = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stdout.start()
+        self._stderr.start()
+
+    @property
+    def job_id(self) -> str:
+        return str(self.request.get("job_id", self.dir.name))
+
+    @property
+    def out(self) -> Path:
+        return Path(self.request["out"])
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Events not yet taken, in order, blocking until the child has printed its last
+        line (all of them, taken or not, are in `history`)."""
+        while True:
+            event = self._queue.get()
+            if event is None:
+                self._queue.put(None)  # a later call ends at once too
+                return
+            yield event
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = self.process.wait(timeout)
+        self._stdout.join(timeout)
+        self._stderr.join(timeout)
+        return code
+
+    def status(self) -> dict[str, Any]:
+        return read_status(self.dir)
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The "done" event, once the child has printed it."""
+        return next((e for e in self.history if e.get("event") == "done"), None)
+
+    @property
+    def error(self) -> str | None:
+        for event in self.history:
+            if event.get("event") == "error":
+                return str(event.get("message"))
+        if self.process.returncode not in (None, 0) and not self.cancelled:
+            tail = " | ".join(self.stderr_tail[-3:])
+            return f"fine-tuning exited with status {self.process.returncode}: {tail}"
+        return None
+
+    def cancel(self) -> None:
+        """Kill the child and everything it started; leave no half-written candidate."""
+        if self.process.poll() is None:
+            self.cancelled = True
+            _kill_tree(self.process)
+        self.wait(timeout=30)
+        if self.cancelled:
+            _remove_staging(self.out)
+            shutil.rmtree(self.dir / "work", ignore_errors=True)
+            status = read_status(self.dir)
+            status.update(state=CANCELLED, updated=_now())
+            write_json_atomic(self.dir / "status.json", status)
+
+    def _read_stdout(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                event = {"event": "output", "text": line}
+            if not isinstance(event, dict):
+                event = {"event": "output", "text": line}
+            self.history.append(event)
+            self._queue.put(event)
+            if self._on_event is not None:
+                self._on_event(event)
+        self._queue.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.stderr_tail = (self.stderr_tail + [line.rstrip()])[-50:]
+
+
+def start_job(
+    request_path: str | Path,
+    command: list[str] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> Job:
+    """Run a prepared request (default command: the fine-tuning module)."""
+    request_path = Path(request_path)
+    if not request_path.is_file():
+        raise JobError(f"{request_path}: no such request file")
+    return Job(request_path, command or finetune_command(request_path), on_event)
+
+
+def start_finetune(
+    request: dict[str, Any],
+    root: str | Path | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> Job:
+    """Write the request into a new job folder and start the fine-tuning child."""
+    return start_job(prepare_job(request, root), on_event=on_event)
+
+
+def _new_process_group() -> dict[str, Any]:
+    if os.name == "nt":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    return {"start_new_session": True}
+
+
+def _kill_tree(process: subprocess.Popen) -> None:
+    if os.name == "nt":
+        subprocess.run(
+            ["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False
+        )
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # the child leads its own session
+
+
+def _remove_staging(out: Path) -> None:
+    """The bundle writer's hidden staging folders next to the candidate (never the bundle)."""
+    if out.parent.is_dir():
+        for staging in out.parent.glob(f".{out.name}.*"):
+            if staging.is_dir():
+                shutil.rmtree(staging, ignore_errors=True)
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if os.name == "nt":
+        return True  # no cheap check; trust the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- requests and the gate after a job (what the CLI and the GUI both call) -----------------
+
+DEFAULT_EPOCHS = 12
+REPLAY_CASES = 32
+REPLAY_FRACTION = 0.25
+
+
+def replay_for(base_dir: str | Path) -> dict[str, Any] | None:
+    """A sample of the data the base model learnt from, to replay while fine-tuning: what the
+    bundle's metrics.json records (fine-tuned bundles carry it on), or, for a model trained
+    on synthetic nodes, the first cases of its own training set (case i depends only on the
+    seed and i, so these are exactly images it was trained on). None when unknown."""
+    from engine.bundle import read_bundle
+
+    metrics = read_bundle(base_dir).metrics
+    if isinstance(metrics.get("replay"), dict):
+        return dict(metrics["replay"])
+    dataset = str(metrics.get("dataset_id", ""))
+    if dataset.startswith("synth-nodes-seed"):
+        seed = int(metrics.get("train_config", {}).get("seed", 0))
+        return {"synth": "nodes", "n": REPLAY_CASES, "seed": seed, "fraction": REPLAY_FRACTION}
+    return None
+
+
+def finetune_request(
+    base_dir: str | Path,
+    train: dict[str, Any],
+    heldout: dict[str, Any],
+    epochs: int = DEFAULT_EPOCHS,
+    seed: int = 0,
+    out: str | Path | None = None,
+    replay: dict[str, Any] | None | str = "auto",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A request with the base model pinned by folder and id.
+
+    train / heldout: data selections (engine.datastore.selection): {"folder": DIR, "split":
+    "train"} or engine.datastore.pin_cases(store, "train").
+    """
+    from engine.bundle import read_bundle
+
+    base = read_bundle(base_dir)
+    request: dict[str, Any] = {
+        "schema_version": REQUEST_SCHEMA_VERSION,
+        "base": {"dir": str(base.directory.resolve()), "model_id": base.spec.model_id},
+        "train": train,
+        "heldout": heldout,
+        "epochs": int(epochs),
+        "seed": int(seed),
+        "replay": replay_for(base.directory) if replay == "auto" else replay,
+        **extra,
+    }
+    if out is not None:
+        request["out"] = str(Path(out).resolve())
+    return request
+
+
+def judge_candidate(request: dict[str, Any], baseline_dir: str | Path | None = None) -> Any:
+    """The gate's verdict on a finished job's candidate against its base (or baseline_dir),
+    on the request's held-out cases. Changes nothing."""
+    from engine.datastore.selection import materialise
+    from engine.registry import Gate
+
+    baseline = baseline_dir if baseline_dir is not None else request["base"]["dir"]
+    with tempfile.TemporaryDirectory(prefix="lesionlens-gate-") as tmp:
+        heldout = materialise(request["heldout"], Path(tmp) / "heldout")
+        return Gate(heldout).judge(request["out"], baseline)
+
+
+def promote_candidate(request: dict[str, Any], registry: Any) -> Any:
+    """Registry.promote for a finished job's candidate, gated on the request's held-out cases."""
+    from engine.datastore.selection import materialise
+    from engine.registry import Gate
+
+    with tempfile.TemporaryDirectory(prefix="lesionlens-gate-") as tmp:
+        heldout = materialise(request["heldout"], Path(tmp) / "heldout")
+        return registry.promote(request["out"], Gate(heldout))
+
+
+def folder_selections(
+    data: str | Path, heldout: str | Path | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(train, held-out) selections for a canonical folder.
+
+    With a separate held-out folder, all of it is held out and the data folder's "train"
+    rows (all rows, without split.csv) are trained on. Without one, the data folder's own
+    split.csv decides: "train" rows train, "val" rows are held out. A folder without
+    split.csv gets its fixed split drawn once and stored (engine.datasets.ensure_fixed_split).
+    """
+    data = Path(data)
+    if not (data / "labels.csv").is_file():
+        raise JobError(f"{data}: not a canonical data set folder (labels.csv is missing)")
+    has_split = (data / "split.csv").is_file()
+    if heldout is not None:
+        train = {"folder": str(data.resolve()), "split": "train" if has_split else None}
+        return train, {"folder": str(Path(heldout).resolve()), "split": None}
+    if not has_split:
+        from engine.datasets import ensure_fixed_split, load_dataset
+
+        ensure_fixed_split(load_dataset(data))
+    from engine.datasets.tables import read_mapping
+
+    splits = read_mapping(data / "split.csv", "case", "split")
+    if "val" not in splits.values():
+        raise JobError(
+            f"{data}: split.csv holds no 'val' (held-out) cases; add some or give --heldout DIR"
+        )
+    folder = str(data.resolve())
+    return {"folder": folder, "split": "train"}, {"folder": folder, "split": "val"}
+
+
+def describe_event(event: dict[str, Any]) -> str | None:
+    """One human-readable line per progress event (None for events not worth a line)."""
+    kind = event.get("event")
+    if kind == "start":
+        return (
+            f"fine-tuning {event.get('base_model_id')} on {event.get('n_train')} cases "
+            f"(+{event.get('n_replay')} replayed), {event.get('n_heldout')} held out, "
+            f"{event.get('epochs')} epochs"
+        )
+    if kind == "stage":
+        levels = ", ".join(event.get("trainable") or []) or "none (decoder and heads only)"
+        return f"epoch {event.get('epoch')}: encoder levels trained: {levels}"
+    if kind == "epoch":
+        return (
+            f"epoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  "
+            f"held-out Dice {event['val_dice']:.4f}  accuracy {event['val_accuracy']:.3f}  "
+            f"eta {event['eta_s']:.0f} s"
+        )
+    if kind == "export":
+        return f"writing the candidate bundle to {event.get('out')}"
+    if kind == "done":
+        return (
+            f"done in {event.get('wall_s')} s (peak memory {event.get('peak_rss_mb')} MB): "
+            f"candidate {event.get('model_id')}"
+        )
+    if kind == "error":
+        return f"error: {event.get('message')}"
+    if kind == "output":
+        return str(event.get("text"))
+    return None
+
+
+MIN_TRAIN_CASES, MIN_HELDOUT_CASES = 2, 1
+
+
+def datastore_readiness(store: Any) -> str | None:
+    """Why fine-tuning from this datastore cannot start yet, or None when it can (the GUI's
+    "can apply?" check)."""
+    from engine.datastore import CORRECTED, HELDOUT, TRAIN
+
+    n_train = len(store.cases(status=CORRECTED, split=TRAIN))
+    n_heldout = len(store.cases(status=CORRECTED, split=HELDOUT))
+    if n_train < MIN_TRAIN_CASES:
+        return f"correct at least {MIN_TRAIN_CASES} training cases first ({n_train} so far)"
+    if n_heldout < MIN_HELDOUT_CASES:
+        return (
+            "correct at least one held-out case first: the gate needs cases the model never "
+            "trains on (about 1 case in 5 is held out)"
+        )
+    return None
+
+
+def datastore_request(
+    store: Any, base_dir: str | Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0
+) -> dict[str, Any]:
+    """A request for every corrected training case of the datastore, pinned to its label
+    time, with every corrected held-out case as the gate's held-out set."""
+    from engine.datastore import HELDOUT, TRAIN, pin_cases
+
+    reason = datastore_readiness(store)
+    if reason:
+        raise JobError(reason)
+    return finetune_request(
+        base_dir, pin_cases(store, TRAIN), pin_cases(store, HELDOUT), epochs=epochs, seed=seed
+    )

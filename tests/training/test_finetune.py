@@ -1,0 +1,138 @@
+"""training.finetune in process: the freezing schedule, the loop keeping frozen levels fixed,
+replay in the batches, and the refusals (bad request, changed base, held-out overlap)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.jobs import read_log, read_status
+from engine.synth.dataset import write_dataset
+from training.checkpoint import network_from_bundle
+from training.data import load_folder
+from training.finetune import (
+    EXIT_BAD_REQUEST,
+    Recipe,
+    adapt,
+    freezing_for,
+    main,
+    trainable_levels,
+)
+
+LEVELS = (
+    "encoder.stem",
+    "encoder.level1",
+    "encoder.level2",
+    "encoder.level3",
+    "encoder.attention",
+)
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dataset("nodes", 6, tmp_path_factory.mktemp("nodes"), seed=3, val_fraction=0.34)
+
+
+def test_schedule_starts_frozen_and_releases_the_deepest_level_first(tiny_bundle: Path) -> None:
+    net = network_from_bundle(tiny_bundle)
+    epochs = 10
+    schedule = freezing_for(net, epochs, Recipe())
+    assert trainable_levels(net, schedule, 1) == []
+    assert trainable_levels(net, schedule, epochs) == list(LEVELS)
+    first = {
+        level: min(e for e in range(1, epochs + 1) if level in trainable_levels(net, schedule, e))
+        for level in LEVELS
+    }
+    starts = [first[level] for level in reversed(LEVELS)]  # attention ... stem
+    assert starts == sorted(starts) and starts[0] < starts[-1]
+
+
+def test_frozen_encoder_stays_exactly_as_loaded(tiny_bundle: Path, nodes: Path) -> None:
+    data = load_folder(nodes, 64)
+    base = network_from_bundle(tiny_bundle)
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    events: list[dict] = []
+    recipe = Recipe(batch_size=4, min_target_samples=6, frozen_fraction=1.0)  # never released
+    net, history = adapt(
+        base,
+        data.subset("train"),
+        data.subset("train"),  # replayed too: one of every four in a batch
+        data.subset("val"),
+        epochs=1,
+        seed=0,
+        recipe=recipe,
+        replay_fraction=0.25,
+        log=events.append,
+    )
+    after = net.state_dict()
+    encoder = [k for k in before if k.startswith("encoder.")]
+    decoder = [k for k in before if not k.startswith("encoder.")]
+    assert encoder and all(torch.equal(before[k], after[k]) for k in encoder)
+    assert any(not torch.equal(before[k], after[k]) for k in decoder)
+    assert events[0] == {"event": "stage", "epoch": 1, "trainable": []}
+    assert history[0]["epoch"] == 1 and 0.0 <= history[0]["val_dice"] <= 1.0
+    assert {"loss", "val_dice", "val_accuracy", "eta_s", "epochs"} <= set(history[0])
+    assert all(p.requires_grad for p in net.parameters())  # ready for export
+
+
+def _request(tmp_path: Path, **fields) -> Path:  # noqa: ANN003
+    path = tmp_path / "job" / "request.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(fields))
+    return path
+
+
+def _last_event(capsys: pytest.CaptureFixture) -> dict:
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_bad_request_is_one_error_line_and_exit_2(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    path = _request(tmp_path, base={"dir": "x"}, heldout={}, epochs=1, out="o")
+    assert main(["--request", str(path)]) == EXIT_BAD_REQUEST
+    event = _last_event(capsys)
+    assert event["event"] == "error" and "no train" in event["message"]
+    assert read_status(path.parent)["state"] == "failed"
+    assert read_log(path.parent) == [event]
+
+
+def test_changed_base_and_heldout_overlap_are_refused(
+    tmp_path: Path, tiny_bundle: Path, nodes: Path, capsys: pytest.CaptureFixture
+) -> None:
+    common = {"epochs": 1, "out": str(tmp_path / "cand")}
+    path = _request(
+        tmp_path,
+        base={"dir": str(tiny_bundle), "model_id": "some-other-model"},
+        train={"folder": str(nodes), "split": "train"},
+        heldout={"folder": str(nodes), "split": "val"},
+        **common,
+    )
+    assert main(["--request", str(path)]) == EXIT_BAD_REQUEST
+    assert "pinned some-other-model" in _last_event(capsys)["message"]
+
+    path = _request(
+        tmp_path,
+        base={"dir": str(tiny_bundle), "model_id": "tiny-base"},
+        train={"folder": str(nodes)},
+        heldout={"folder": str(nodes), "split": "val"},
+        **common,
+    )
+    assert main(["--request", str(path)]) == EXIT_BAD_REQUEST
+    assert "never trained on" in _last_event(capsys)["message"]
+    assert not (tmp_path / "cand").exists() and not (tmp_path / "job" / "work").exists()
+
+
+def test_recorder_line_protocol(tmp_path: Path) -> None:
+    from engine.jobs import JobRecorder
+
+    stream = io.StringIO()
+    recorder = JobRecorder(tmp_path, "j1", stream=stream)
+    recorder.emit({"event": "epoch", "epoch": 1, "epochs": 2, "loss": 0.5, "val_dice": 0.7})
+    recorder.emit({"event": "done", "candidate": "c"})
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines == read_log(tmp_path) and lines[0]["val_dice"] == 0.7
+    status = read_status(tmp_path)
+    assert status["state"] == "done" and status["epoch"] == 1 and status["candidate"] == "c"
