@@ -34,8 +34,12 @@ test: lint
 model: $(VENV)/.installed-run
 	$(BIN)/python -m training.make_default
 
-bench: $(VENV)/.installed-run
+# Quick benchmarks (minutes). bench/transfer.py (~35 min) and bench/feedback.py run by hand.
+bench: $(VENV)/.installed-test
 	$(BIN)/python bench/analyze.py --json bench/results/analyze.json
+	$(BIN)/python bench/io.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/paint.py
+	$(BIN)/python bench/latency.py
 
 # Needs Xvfb: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 #   libxcb-render-util0 libxkbcommon-x11-0 libxcb-xinerama0 libxcb-cursor0

@@ -46,12 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
     view = sub.add_parser("view", help="open the GUI (the bundled sample when no PATH)")
     view.add_argument("path", nargs="?", type=Path)
     view.add_argument("--model", type=Path, default=None)
+    view.add_argument(
+        "--screenshot", type=Path, default=None, metavar="PNG", help="save the window, then exit"
+    )
 
     analyze = sub.add_parser("analyze", help="segment and classify images; write mask + findings")
     analyze.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     analyze.add_argument("--out", type=Path, required=True, metavar="DIR")
     analyze.add_argument("--model", type=Path, default=None, metavar="MODEL_DIR")
     analyze.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    analyze.add_argument(
+        "--no-tta",
+        action="store_true",
+        help="one pass instead of four (about 3x faster; no uncertainty spread)",
+    )
 
     evaluate = sub.add_parser("evaluate", help="score a model on a labelled data set folder")
     evaluate.add_argument("--data", type=Path, required=True, metavar="DIR")
@@ -221,6 +229,8 @@ def _view(args: argparse.Namespace) -> int:
         command.append(str(args.path))
     if args.model is not None:
         command += ["--model", str(args.model)]
+    if args.screenshot is not None:
+        command += ["--screenshot", str(args.screenshot)]
     return subprocess.call(command)
 
 
@@ -264,7 +274,7 @@ def _analyze(args: argparse.Namespace) -> int:
     failures = 0
     for i, (path, name) in enumerate(zip(files, output_names(files), strict=True), start=1):
         try:
-            analysis = analyze(load_image(path), model)
+            analysis = analyze(load_image(path), model, tta=not args.no_tta)
         except LoadError as exc:
             failures += 1
             _error(str(exc))

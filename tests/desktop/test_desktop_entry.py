@@ -56,3 +56,14 @@ def test_gui_with_bad_file_exits_nonzero_with_message(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Cannot open notes.dcm: not a DICOM file" in result.stderr
     assert shot.exists()  # the window with its error bar, for the bug report
+
+
+def test_lesionlens_view_subcommand_starts_the_gui(node_dicom: Path, tmp_path: Path) -> None:
+    """The console script's `view` runs the GUI in its own process (engine imports no Qt)."""
+    from PIL import Image as PILImage
+
+    from engine.cli import main
+
+    shot = tmp_path / "view.png"
+    assert main(["view", str(node_dicom), "--screenshot", str(shot)]) == 0
+    assert PILImage.open(shot).size[0] > 600

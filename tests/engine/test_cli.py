@@ -39,7 +39,9 @@ def test_analyze_reports_bad_input_and_goes_on(tmp_path: Path, node_png: Path, c
 
 def test_analyze_folder_input(tmp_path: Path, node_png: Path) -> None:
     assert main(["analyze", str(node_png.parent), "--out", str(tmp_path / "o2")]) == 0
-    assert (tmp_path / "o2" / "node" / "findings.json").is_file()
+    assert json.loads((tmp_path / "o2" / "node" / "findings.json").read_text())["tta_passes"] == 4
+    assert main(["analyze", str(node_png), "--out", str(tmp_path / "o3"), "--no-tta"]) == 0
+    assert json.loads((tmp_path / "o3" / "node" / "findings.json").read_text())["tta_passes"] == 1
 
 
 def test_synth_then_evaluate(tmp_path: Path) -> None:
