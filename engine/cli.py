@@ -235,12 +235,17 @@ def _view(args: argparse.Namespace) -> int:
 
 
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:
-    """Files as given; folders contribute their supported images (sorted, not recursive)."""
-    from engine.io import SUPPORTED_SUFFIXES
+    """Files as given; folders contribute their supported images (sorted, not recursive); a
+    DICOMDIR (or a folder holding one) contributes the image files it lists, missing ones
+    included so that each is reported as a failed input."""
+    from engine.io import SUPPORTED_SUFFIXES, find_dicomdir, read_dicomdir
 
     files: list[Path] = []
     for item in inputs:
-        if item.is_dir():
+        if find_dicomdir(item) is not None:
+            entries, missing = read_dicomdir(item)
+            files += [entry.path for entry in entries] + [problem.path for problem in missing]
+        elif item.is_dir():
             files += sorted(p for p in item.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES)
         else:
             files.append(item)

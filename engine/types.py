@@ -230,3 +230,18 @@ class Analysis:
     image: Image
     prediction: Prediction
     findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Study:
+    """One case seen from several views (ultrasound + clinical photo, anterior + posterior
+    scintigram, ...), so a reader can look at them side by side.
+
+    views: view name -> image or volume, in reading order ("us", "clinical", "anterior",
+    "posterior", or "view1", "view2" when the source gave no names). metadata: where the
+    study came from (source, StudyInstanceUID, patient) - kept apart from the pixels.
+    """
+
+    case_id: str
+    views: dict[str, Image | Volume]
+    metadata: dict[str, Any] = field(default_factory=dict)

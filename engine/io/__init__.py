@@ -9,24 +9,30 @@ from engine.errors import LoadError
 from engine.io.calibration import calibrate_by_distance, distance_mm, region_at, tissue_regions
 from engine.io.dicom import is_dicom, read_dicom
 from engine.io.dicom_open import read_header
+from engine.io.dicomdir import DicomdirEntry, find_dicomdir, read_dicomdir
 from engine.io.doppler import bmode_gray
 from engine.io.frames import FrameSource, read_dicom_frames
 from engine.io.nifti import NIFTI_SUFFIXES, is_nifti_name, read_nifti
 from engine.io.raster import RASTER_SUFFIXES, read_raster
+from engine.io.study import load_study
 from engine.io.volume import is_enhanced_volume, read_enhanced_volume, read_series
 from engine.types import Image, Volume
 
 __all__ = [
     "NIFTI_SUFFIXES",
     "SUPPORTED_SUFFIXES",
+    "DicomdirEntry",
     "FrameSource",
     "bmode_gray",
     "calibrate_by_distance",
     "distance_mm",
+    "find_dicomdir",
     "load_any",
     "load_image",
+    "load_study",
     "read_dicom",
     "read_dicom_frames",
+    "read_dicomdir",
     "read_enhanced_volume",
     "read_nifti",
     "read_raster",
