@@ -15,7 +15,13 @@ from pathlib import Path
 from desktop.events import Events
 from desktop.review import NEW
 from engine.errors import LoadError
-from engine.io import NIFTI_SUFFIXES, SUPPORTED_SUFFIXES, read_header
+from engine.io import (
+    NIFTI_SUFFIXES,
+    SUPPORTED_SUFFIXES,
+    find_dicomdir,
+    read_dicomdir,
+    read_header,
+)
 
 DICOM_SUFFIXES = {".dcm", ".dicom"}
 NAME_ORDER, USEFUL_ORDER = "name", "useful"
@@ -48,11 +54,28 @@ def is_series_folder(folder: Path) -> bool:
         return False
 
 
+def dicomdir_entries(folder: Path) -> list[CaseEntry]:
+    """The images a DICOMDIR (CD/USB export) lists, in its order, named by their path in the
+    export; a listed file that is missing stays in the list with the reason as its status.
+    LoadError when the DICOMDIR itself cannot be read."""
+    found, missing = read_dicomdir(folder)
+    root = folder.resolve()
+
+    def name(path: Path) -> str:
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+    entries = [CaseEntry(e.path, name(e.path)) for e in found]
+    entries += [CaseEntry(e.path, name(e.path), f"error: {e.reason}") for e in missing]
+    return entries
+
+
 def folder_entries(folder: str | Path) -> list[CaseEntry]:
     """Every image, cine, NIfTI in the folder, and every subfolder holding DICOM slices (a CT
-    or MR series), sorted by name; a folder that is itself a series is one case. Hidden
-    files are skipped."""
+    or MR series), sorted by name; a folder that is itself a series is one case, and a folder
+    with a DICOMDIR lists the DICOMDIR's images. Hidden files are skipped."""
     folder = Path(folder)
+    if find_dicomdir(folder) is not None:
+        return dicomdir_entries(folder)
     if is_series_folder(folder):
         return [CaseEntry(folder, f"{folder.name}/")]
     entries = []

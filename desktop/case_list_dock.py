@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
+    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -25,15 +27,21 @@ STATUS_COLOURS = {NEW: "#9aa3ad", AI_DONE: "#3ad6ff", CORRECTED: "#ffb347", REVI
 DOCK_WIDTH = 250
 SORT_CHOICES = ((NAME_ORDER, "Name"), (USEFUL_ORDER, "Most useful to correct next"))
 USEFUL_COLUMN = 2
+STATUS_WIDTH = 96
+ERROR_COLOUR = "#ff6b6b"
 
 
 class CaseListDock(QDockWidget):
     """case_chosen(CaseEntry): the user picked a row (click, arrow keys).
     sort_requested(str): the user picked an order (NAME_ORDER or USEFUL_ORDER); the window
-    scores the cases and sorts the CaseList, and the box follows the list's order."""
+    scores the cases and sorts the CaseList, and the box follows the list's order.
+    analyze_all_requested() / cancel_requested(): the batch buttons; the window runs the batch
+    and reports back with show_batch_progress and set_batch_running."""
 
     case_chosen = Signal(object)
     sort_requested = Signal(str)
+    analyze_all_requested = Signal()
+    cancel_requested = Signal()
 
     def __init__(self, cases: CaseList, parent: QWidget | None = None) -> None:
         super().__init__("Cases", parent)
@@ -62,9 +70,19 @@ class CaseListDock(QDockWidget):
         header = self.table.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)  # errors are long
+        header.resizeSection(1, STATUS_WIDTH)
         header.setSectionResizeMode(USEFUL_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setToolTip("Next / previous case: Ctrl+Right / Ctrl+Left or Page Down / Up")
+        self.analyze_button = QPushButton("Analyze all")
+        self.analyze_button.setToolTip("Run the model on every case of the list without AI yet")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the batch after the case being analysed")
+        self.batch_bar = QProgressBar()
+        self.batch_bar.setFormat("%v / %m")
+        self.batch_bar.setTextVisible(True)
+        self._batch_shown = False  # a batch ran: its last count stays in view
+        self.batch_running = False
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -74,6 +92,11 @@ class CaseListDock(QDockWidget):
         sort_row.addWidget(self.sort_box, stretch=1)
         layout.addLayout(sort_row)
         layout.addWidget(self.table, stretch=1)
+        batch_row = QHBoxLayout()
+        batch_row.addWidget(self.analyze_button)
+        batch_row.addWidget(self.batch_bar, stretch=1)
+        batch_row.addWidget(self.cancel_button)
+        layout.addLayout(batch_row)
         self.setWidget(body)
         self.setMinimumWidth(180)
         self.setAllowedAreas(
@@ -83,6 +106,9 @@ class CaseListDock(QDockWidget):
         self.sort_box.activated.connect(
             lambda index: self.sort_requested.emit(self.sort_box.itemData(index))
         )
+        self.analyze_button.clicked.connect(self.analyze_all_requested)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.set_batch_running(False)
         cases.subscribe("cases_changed", self.refresh)
         cases.subscribe("order_changed", lambda _order: self.show_order())
         cases.subscribe("current_changed", lambda _index: self._select_current())
@@ -114,6 +140,26 @@ class CaseListDock(QDockWidget):
         self.sort_box.setCurrentIndex(index)
         self.sort_box.activated.emit(index)
 
+    def batch_text(self) -> str:
+        """The progress bar's text, e.g. "12 / 40" ("" before the first batch)."""
+        return self.batch_bar.text() if self._batch_shown else ""
+
+    # -- batch --------------------------------------------------------------------------------
+
+    def set_batch_running(self, running: bool) -> None:
+        """The bar stays visible after a batch with its last count; Cancel only while running."""
+        self.batch_running = running
+        self.analyze_button.setEnabled(not running and bool(self.cases.entries))
+        self.cancel_button.setVisible(running)
+        self.cancel_button.setEnabled(running)
+        self.batch_bar.setVisible(running or self._batch_shown)
+
+    def show_batch_progress(self, done: int, total: int) -> None:
+        self.batch_bar.setRange(0, max(total, 1))
+        self.batch_bar.setValue(done)
+        self._batch_shown = True
+        self.batch_bar.setVisible(True)
+
     # -- rendering ----------------------------------------------------------------------------
 
     def refresh(self) -> None:
@@ -129,6 +175,8 @@ class CaseListDock(QDockWidget):
         else:
             self.source_label.setText("File ▸ Open Folder… or File ▸ Datastore Cases")
         self.sort_box.setEnabled(count > 1)
+        if not self.batch_running:
+            self.analyze_button.setEnabled(count > 0)
         self.show_order()
         self._select_current()
 
@@ -141,7 +189,10 @@ class CaseListDock(QDockWidget):
     def _item(entry: CaseEntry) -> QTreeWidgetItem:
         score = "—" if entry.usefulness is None else f"{entry.usefulness:.2f}"
         item = QTreeWidgetItem([entry.name, entry.status, score])
-        item.setForeground(1, QColor(STATUS_COLOURS.get(entry.status, "#dfe3e8")))
+        error = entry.status.startswith("error")
+        colour = ERROR_COLOUR if error else STATUS_COLOURS.get(entry.status, "#dfe3e8")
+        item.setForeground(1, QColor(colour))
+        item.setToolTip(1, entry.status)
         item.setTextAlignment(USEFUL_COLUMN, Qt.AlignmentFlag.AlignRight)
         item.setToolTip(0, str(entry.path))
         if entry.usefulness is None and entry.status not in (NEW, AI_DONE):

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop.active_learning import Scores, usefulness_steps
 from desktop.banner import ResearchBanner
+from desktop.batch_analysis import AnalysisCache, BatchStep, batch_steps, next_batch_step
 from desktop.canvas import ImageCanvas
 from desktop.case_list import NAME_ORDER, CaseEntry, CaseList, folder_entries
 from desktop.case_list_dock import DOCK_WIDTH, CaseListDock
@@ -46,7 +47,7 @@ from desktop.export_dialog import ExportDialog
 from desktop.findings_panel import FindingsPanel
 from desktop.frame_controls import FrameControls
 from desktop.paths import SAMPLE_PATH
-from desktop.review import AI_DONE, SavedReview
+from desktop.review import AI_DONE, NEW, SavedReview
 from desktop.review_panel import ReviewPanel
 from desktop.review_store import ReviewStore, record_status
 from desktop.series import CINE, IMAGE, VOLUME
@@ -57,7 +58,7 @@ from desktop.training_runner import TrainingRunner
 from desktop.training_state import TrainingState
 from desktop.worker import GeneratorJob
 from engine.datastore import DatastoreError
-from engine.errors import LesionLensError
+from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel, load_model
 from engine.io import NIFTI_SUFFIXES, SUPPORTED_SUFFIXES
 from engine.report import ExportRequest, ExportResult, ModelInfo, export_case
@@ -68,6 +69,7 @@ ANALYSE_DELAY_MS = 250  # after the last frame change, so scrubbing does not que
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 EXPORT_TAG = "export"
 SORT_TAG = "usefulness"
+BATCH_TAG = "batch"
 FILE_FILTER = (
     "Images ("
     + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES | set(NIFTI_SUFFIXES)))
@@ -116,6 +118,9 @@ class MainWindow(QMainWindow):
         self.export_message: QMessageBox | None = None
         self.calibration_dialog: QInputDialog | None = None
         self._export_folder: Path | None = None
+        self.batch_results = AnalysisCache()  # "Analyze all" results, shown when opened
+        self._batch: Generator[BatchStep, None, None] | None = None
+        self._batch_cancelled = False
 
         self.banner = ResearchBanner(self.state)
         self.error_bar = ErrorBar(self.state)
@@ -155,6 +160,8 @@ class MainWindow(QMainWindow):
         self.frame_controls.play_button.toggled.connect(self._on_play_toggled)
         self.case_dock.case_chosen.connect(self.go_to_case)
         self.case_dock.sort_requested.connect(self.sort_cases)
+        self.case_dock.analyze_all_requested.connect(self.analyze_all)
+        self.case_dock.cancel_requested.connect(self.cancel_batch)
         self.review_panel.save_requested.connect(self.save_review)
         t = self.training
         t.subscribe("error", self.state.report_error)
@@ -330,6 +337,10 @@ class MainWindow(QMainWindow):
         self.addAction(self.training_action)
         self.finetune_action = self._action("&Fine-tune on Corrected Cases", self.start_finetune)
         self.rollback_action = self._action("&Roll Back Model", self.training.rollback)
+        self.analyze_all_action = self._action("Analyze &All Cases", self.analyze_all)
+        self.analyze_all_action.setToolTip(
+            "Run the model on every case of the list without AI yet (Cancel in the case list)"
+        )
         self.run_anyway_action = self._action("Run Model &Anyway", self.run_model_anyway)
         self.run_anyway_action.setToolTip(
             "For research: analyse an image the model was not made for (its output there is "
@@ -340,6 +351,7 @@ class MainWindow(QMainWindow):
             self.finetune_action,
             self.rollback_action,
             None,
+            self.analyze_all_action,
             self.run_anyway_action,
         ):
             add_to_menu(model_menu, action)
@@ -399,12 +411,18 @@ class MainWindow(QMainWindow):
         """List the folder's cases on the left and open the first."""
         try:
             entries = folder_entries(folder)
+        except LoadError as exc:  # an unreadable DICOMDIR
+            self.state.report_error(exc)
+            return False
         except OSError as exc:
             self.state.report_error(f"Cannot list {folder}: {exc.strerror or exc}")
             return False
         try:
             statuses = self.review_store.statuses([e.path for e in entries])
-            entries = [CaseEntry(e.path, e.name, statuses[e.path]) for e in entries]
+            entries = [
+                CaseEntry(e.path, e.name, statuses[e.path] if e.status == NEW else e.status)
+                for e in entries
+            ]
         except (DatastoreError, OSError) as exc:
             self.state.report_error(f"Datastore unavailable, statuses not shown: {exc}")
         self.cases.set_entries(entries, str(folder))
@@ -513,7 +531,102 @@ class MainWindow(QMainWindow):
         if self.state.can_analyze and not self.frame_controls.playing:
             request = self.state.start_analysis()
             self._started_at = time.perf_counter()
+            cached = self._batch_result()
+            if cached is not None:  # analysed by "Analyze all": no second run
+                self._on_analysis_done(request, cached)
+                return
             self._start(lambda: analysis_steps(request), request, self._on_analysis_done)
+
+    def _batch_result(self) -> Analysis | None:
+        state = self.state
+        if state.model is None or state.series is None or state.series.kind != IMAGE:
+            return None
+        return self.batch_results.get(state.path, state.model.spec.model_id)
+
+    # -- batch ("Analyze all") ----------------------------------------------------------------
+
+    def analyze_all(self) -> bool:
+        """The case list's Analyze all (Model ▸ Analyze All Cases): every listed case without an
+        AI result, one case per worker job, so the case on screen keeps its turn and Cancel
+        stops between cases."""
+        if self.batch_running:
+            return False
+        model = self.state.model
+        if model is None:
+            self.state.notify("Load a model before analysing the cases")
+            return False
+        model_id = model.spec.model_id
+        on_screen = self.state.path if self.state.busy else None  # being analysed already
+        paths = [
+            e.path
+            for e in self.cases.entries
+            if e.status == NEW
+            and e.path != on_screen
+            and self.batch_results.get(e.path, model_id) is None
+        ]
+        if not paths:
+            self.state.notify("Every case in the list already has an AI result")
+            return False
+        self._batch, self._batch_cancelled = batch_steps(paths, model), False
+        self.case_dock.show_batch_progress(0, len(paths))
+        self.case_dock.set_batch_running(True)
+        self.analyze_all_action.setEnabled(False)
+        self._next_batch_case()
+        return True
+
+    @property
+    def batch_running(self) -> bool:
+        return self._batch is not None
+
+    def cancel_batch(self) -> None:
+        """Stop after the case being analysed (its result is still kept)."""
+        if self._batch is not None:
+            self._batch_cancelled = True
+            self.state.notify("Stopping the batch after the current case…")
+
+    def _next_batch_case(self) -> None:
+        steps = self._batch
+        assert steps is not None
+        self._start(lambda: next_batch_step(steps), BATCH_TAG, self._on_batch_step)
+
+    @Slot(object, object)
+    def _on_batch_step(self, _tag: str, step: BatchStep | None) -> None:
+        if step is None:
+            self._end_batch("Batch finished")
+            return
+        if step.analysis is not None:
+            self.batch_results.put(step.path, step.analysis, step.kind)
+            self._record_ai(step)
+        elif step.error is not None:
+            self.state.report_error(f"Batch: cannot analyse {step.path.name}: {step.error}")
+        self.cases.set_status(step.path, step.status)
+        self.case_dock.show_batch_progress(step.done, step.total)
+        self._show_status(f"Analysed {step.done} / {step.total}: {step.path.name}")
+        if step.path == self.state.path:
+            self.analyze_if_ready()  # the open case shows its batch result
+        if self._batch_cancelled:
+            self._end_batch(f"Batch cancelled after {step.done} / {step.total} cases")
+        elif step.done >= step.total:
+            self._end_batch(f"Batch finished: {step.total} cases")
+        else:
+            self._next_batch_case()
+
+    def _record_ai(self, step: BatchStep) -> None:
+        """A case already in the datastore keeps the AI mask in labels/original."""
+        if step.kind != IMAGE or step.analysis is None:
+            return
+        try:
+            self.review_store.record_ai(step.path, step.analysis.prediction)
+        except (LesionLensError, OSError) as exc:
+            self.state.report_error(f"AI result of {step.path.name} not stored: {exc}")
+
+    def _end_batch(self, message: str) -> None:
+        if self._batch is not None:
+            self._batch.close()
+        self._batch = None
+        self.case_dock.set_batch_running(False)
+        self.analyze_all_action.setEnabled(True)
+        self._show_status(message)
 
     def has_running_jobs(self) -> bool:
         """True while a model load, an analysis or an export is queued or running."""
@@ -713,6 +826,9 @@ class MainWindow(QMainWindow):
             self.state.fail_analysis(tag, error)
         elif tag == EXPORT_TAG:
             self.state.report_error(f"Export failed: {describe_error(error)}")
+        elif tag == BATCH_TAG:
+            self.state.report_error(f"Batch stopped: {describe_error(error)}")
+            self._end_batch("Batch stopped")
         elif tag == SORT_TAG:
             self.case_dock.show_order()
             self.state.report_error(f"Cannot sort by usefulness: {describe_error(error)}")
@@ -796,6 +912,7 @@ class MainWindow(QMainWindow):
             return
         self.frame_controls.set_playing(False)
         self.training_runner.shutdown()  # never leave a training process behind
+        self._batch_cancelled = True
         for job in list(self._jobs):
             job.cancel()
         self.pool.waitForDone(10_000)

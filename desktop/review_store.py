@@ -22,6 +22,7 @@ from desktop.series import CINE, VOLUME
 from engine.datastore import Datastore, DatastoreError, data_root
 from engine.datastore.index import INDEX_NAME
 from engine.datastore.records import CaseRecord
+from engine.types import Prediction
 
 
 def default_author() -> str:
@@ -109,6 +110,17 @@ class ReviewStore:
         mask = self.store.final_mask(case_id)
         assert mask is not None
         return _saved(record, mask.astype(np.uint8))
+
+    def record_ai(self, path: str | Path, prediction: Prediction) -> bool:
+        """A batch result of a case already in the datastore goes to labels/original (kept
+        once, never replaced); a file from elsewhere is not imported for it. True if stored."""
+        if not self.exists:
+            return False
+        case_id = self.case_id_for(path)
+        if case_id is None or self.store.case(case_id).original is not None:
+            return False
+        self.store.record_prediction(case_id, prediction)
+        return True
 
     def save(self, review: ReviewToSave) -> SavedReview:
         """Import the file if needed, keep the AI mask once, store the correction."""

@@ -1,0 +1,141 @@
+"""Analyze all: the Qt-free batch generator, and the case-list button with progress and Cancel."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+import desktop.batch_analysis as batch_module
+from desktop.batch_analysis import AnalysisCache, batch_steps
+from desktop.case_list import folder_entries
+from desktop.review import AI_DONE, NEW
+from engine.analysis import analyze
+from engine.inference import LoadedModel
+from engine.io import load_image
+from engine.synth.nodes import NodeSample
+
+BATCH_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def case_folder(tmp_path: Path, node_sample: NodeSample) -> Path:
+    """Three cases: an unreadable one first, then two images (the second one flipped)."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a_bad.png").write_bytes(b"not a png at all")
+    PILImage.fromarray(node_sample.image).save(folder / "b.png")
+    PILImage.fromarray(np.ascontiguousarray(node_sample.image[:, ::-1])).save(folder / "c.png")
+    return folder
+
+
+def test_batch_steps_report_every_case_and_match_analyze(
+    case_folder: Path, model: LoadedModel
+) -> None:
+    paths = sorted(case_folder.iterdir())
+    steps = list(batch_steps(paths, model))
+    assert [(s.done, s.total, s.path) for s in steps] == [(k, 3, p) for k, p in enumerate(paths, 1)]
+    bad, *good = steps
+    assert bad.analysis is None and bad.error and bad.status.startswith("error: ")
+    for step in good:
+        assert step.error is None and step.status == AI_DONE
+        reference = analyze(load_image(step.path), model)
+        np.testing.assert_array_equal(step.analysis.prediction.mask, reference.prediction.mask)
+        assert step.analysis.prediction.probabilities == pytest.approx(
+            reference.prediction.probabilities, abs=1e-6
+        )
+        assert len(step.analysis.findings) == len(reference.findings)
+
+
+def test_batch_skips_images_out_of_the_models_domain(ct_nifti: Path, model: LoadedModel) -> None:
+    if not model.spec.raw.get("views"):
+        pytest.skip("this bundle declares no views")
+    (step,) = batch_steps([ct_nifti], model)
+    assert step.analysis is None and step.error is None and "Not analysed" in step.skipped
+
+
+def test_analysis_cache_is_per_model(case_folder: Path, model: LoadedModel) -> None:
+    path = case_folder / "b.png"
+    (step,) = batch_steps([path], model)
+    cache = AnalysisCache()
+    cache.put(path, step.analysis)
+    assert cache.get(path, model.spec.model_id) is step.analysis
+    assert cache.get(path, "another-model") is None
+
+
+def test_analyze_all_updates_statuses_and_progress(window, qtbot, case_folder: Path) -> None:  # noqa: ANN001
+    window.open_folder(case_folder)  # the first case is unreadable: nothing is analysed yet
+    assert [e.status for e in window.cases.entries] == [NEW, NEW, NEW]
+    qtbot.mouseClick(window.case_dock.analyze_button, _left())
+    assert window.batch_running
+    qtbot.waitUntil(lambda: not window.batch_running, timeout=BATCH_TIMEOUT_MS)
+    statuses = [e.status for e in window.cases.entries]
+    assert statuses[0].startswith("error: ") and statuses[1:] == [AI_DONE, AI_DONE]
+    assert window.case_dock.batch_text() == "3 / 3"
+    assert "a_bad.png" in window.error_bar.message()
+    # opening an analysed case shows its batch result at once, without a second run
+    window.go_to_case(window.cases.entries[2])
+    assert window.state.analysis is not None and not window.state.busy
+    cached = window.batch_results.get(case_folder / "c.png", window.state.model.spec.model_id)
+    np.testing.assert_array_equal(window.state.analysis.prediction.mask, cached.prediction.mask)
+
+
+def test_cancel_stops_the_batch_between_cases(
+    window,
+    qtbot,
+    case_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+) -> None:
+    (case_folder / "a_bad.png").unlink()
+    PILImage.fromarray(load_image(case_folder / "b.png").pixels).save(case_folder / "d.png")
+    window.cases.set_entries(folder_entries(case_folder), str(case_folder))  # listed, not opened
+    release = threading.Event()
+    calls: list[Path] = []
+    real_analyze = batch_module.analyze
+
+    def gated(image, model):  # noqa: ANN001, ANN202 - the second case waits for the test
+        calls.append(image)
+        if len(calls) == 2:
+            release.wait(10)
+        return real_analyze(image, model)
+
+    monkeypatch.setattr(batch_module, "analyze", gated)
+    window.analyze_all()
+    qtbot.waitUntil(lambda: window.cases.entries[0].status == AI_DONE, timeout=BATCH_TIMEOUT_MS)
+    qtbot.mouseClick(window.case_dock.cancel_button, _left())
+    release.set()
+    qtbot.waitUntil(lambda: not window.batch_running, timeout=BATCH_TIMEOUT_MS)
+    statuses = [e.status for e in window.cases.entries]
+    assert statuses == [AI_DONE, AI_DONE, NEW]  # the case running at Cancel finishes; no more
+    assert len(calls) == 2
+    assert window.case_dock.batch_text() == "2 / 3"
+
+
+def _left():  # noqa: ANN202
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
+
+
+def test_batch_results_of_datastore_cases_go_to_labels_original(
+    window,
+    qtbot,
+    case_folder: Path,
+    datastore_home: Path,  # noqa: ANN001
+) -> None:
+    from engine.datastore import Datastore
+
+    store = Datastore(datastore_home)
+    ids = [store.add_case(case_folder / name) for name in ("b.png", "c.png")]
+    window.open_datastore_cases()  # opens and analyses the first case the usual way
+    qtbot.waitUntil(lambda: window.state.analysis is not None, timeout=BATCH_TIMEOUT_MS)
+    assert window.analyze_all()
+    qtbot.waitUntil(lambda: not window.batch_running, timeout=BATCH_TIMEOUT_MS)
+    assert window.case_dock.batch_text() == "1 / 1"
+    assert store.case(ids[0]).original is None  # only batch results are recorded
+    stored = store.original_mask(ids[1])
+    cached = window.batch_results.get(store.case(ids[1]).image, window.state.model.spec.model_id)
+    np.testing.assert_array_equal(stored > 0, cached.prediction.mask > 0)
