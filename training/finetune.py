@@ -66,6 +66,7 @@ class Recipe:
     batch_size: int = 8
     min_target_samples: int = 32  # per epoch: a few corrected cases are seen several times
     cls_weight: float = 0.5
+    anchor_weight: float = 0.0  # L2-SP: pull towards the base weights (Li et al. 2018)
     warmup_fraction: float = 0.1
     augment: bool = True
     monitor_cases: int = 32  # held-out cases scored after each epoch (evenly spaced subset)
@@ -138,6 +139,7 @@ def adapt(
     t_images, t_masks = torch.from_numpy(target.images), torch.from_numpy(target.masks)
     t_labels = torch.from_numpy(target.labels)
     monitor = _evenly_spaced(heldout, recipe.monitor_cases)
+    anchor = {name: p.detach().clone() for name, p in net.named_parameters()}
     history: list[dict[str, Any]] = []
     started, trainable = time.time(), None
     for epoch in range(1, epochs + 1):
@@ -165,6 +167,8 @@ def adapt(
             loss = segmentation_loss(seg, m) + recipe.cls_weight * classification_loss(
                 cls, y, class_weights
             )
+            if recipe.anchor_weight > 0:
+                loss = loss + recipe.anchor_weight * _distance_from(net, anchor)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 5.0)
@@ -190,6 +194,12 @@ def adapt(
     for param in net.parameters():
         param.requires_grad_(True)
     return net.to("cpu").eval(), history
+
+
+def _distance_from(net: torch.nn.Module, anchor: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Squared distance of the trained parameters from where fine-tuning started."""
+    terms = [((p - anchor[n]) ** 2).sum() for n, p in net.named_parameters() if p.requires_grad]
+    return torch.stack(terms).sum() if terms else torch.zeros(())
 
 
 def _evenly_spaced(data: ArrayDataset, n: int) -> ArrayDataset:
