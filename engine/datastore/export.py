@@ -12,12 +12,16 @@ import datetime as dt
 import hashlib
 import io
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.atomic import write_bytes_atomic, write_json_atomic, write_png_atomic
+from engine.atomic import (
+    replace_folder_atomic,
+    write_bytes_atomic,
+    write_json_atomic,
+    write_png_atomic,
+)
 from engine.datastore.errors import DatastoreError
 from engine.datastore.masks import file_sha256
 from engine.datastore.records import CORRECTED, CaseRecord
@@ -122,23 +126,7 @@ def folder_fingerprint(folder: str | Path) -> str:
 
 def build_folder(out_dir: str | Path, fill: Callable[[Path], None]) -> Path:
     """Run fill(staging) and swap the finished folder into out_dir (replacing it)."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        fill(staging)
-        if out_dir.exists():
-            retired = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(retired, ignore_errors=True)
-            out_dir.rename(retired)
-            staging.rename(out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+    return replace_folder_atomic(out_dir, fill)
 
 
 def _pinned(store: Datastore, case_id: str, stamp: str, split: str | None) -> CaseRecord:
