@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import DatasetError, LoadError
+from engine.evaluation import find_image
 from engine.io import load_image
 from engine.preprocess import letterbox, letterbox_mask, normalise_intensity, to_gray_float
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm")
 
 
 @dataclass
@@ -67,16 +66,7 @@ def load_folder(
     splits = read_csv_map(split_csv) if split_csv.is_file() else {}
     cases, images, masks, ys, case_splits = [], [], [], [], []
     for case in sorted(labels):
-        image_path = next(
-            (
-                root / "images" / f"{case}{s}"
-                for s in IMAGE_SUFFIXES
-                if (root / "images" / f"{case}{s}").is_file()
-            ),
-            None,
-        )
-        if image_path is None:
-            raise DatasetError(f"{root}: case {case} has no image in images/")
+        image_path = find_image(root, case)
         if labels[case] not in classes:
             raise DatasetError(f"{root}: case {case} has unknown label {labels[case]!r}")
         try:
