@@ -21,6 +21,7 @@ import platform
 import resource
 import shutil
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -200,27 +201,31 @@ def _summary(before: dict, rounds: list[dict]) -> dict[str, Any]:
 
 def write_section(path: Path, result: dict[str, Any]) -> None:
     """Replace (or append) this benchmark's section of docs/benchmarks.md."""
-    lines = [
-        SECTION_START,
-        "## Feedback loop: fine-tuning on corrected cases (bench/feedback.py)",
-        "",
+    intro = (
         f"Base model `{result['base_model_id']}`; held-out: {result['heldout']}; corrections: "
         f"{result['corrections']}; forgetting: Dice on {result['forgetting_set']}. Each round "
         f"fine-tunes the base for {result['epochs']} epochs in the `training.finetune` child "
-        "(2 torch threads) and is scored by the gate (onnxruntime, TTA). Wall time = child + "
-        f"gate; machine load (1 min) at the end: {result['machine']['load_average_1m']} on "
-        f"{result['machine']['cpus']} cores.",
+        f"(2 torch threads; recipe overrides: {result['recipe_overrides'] or 'none'}) and is "
+        "scored by the gate (onnxruntime, TTA). Wall time = child + gate; machine load (1 "
+        f"min) at the end: {result['machine']['load_average_1m']} on "
+        f"{result['machine']['cpus']} cores."
+    )
+    lines = [
+        SECTION_START,
+        "## Feedback loop: fine-tuning on corrected cases (`python bench/feedback.py`)",
+        "",
+        textwrap.fill(intro, width=92),
         "",
         "| corrected cases | held-out Dice | accuracy | AUC | original-scanner Dice | "
-        "round wall (s) | child peak RSS (MB) | gate |",
-        "|---|---|---|---|---|---|---|---|",
+        "round wall (s) | child CPU (s) | child peak RSS (MB) | gate |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, row in result["summary"].items():
         gate = "" if "promoted" not in row else ("promoted" if row["promoted"] else "rejected")
         lines.append(
             f"| {name} | {row['dice']:.3f} | {row['accuracy']:.3f} | {row['auc']:.3f} | "
             f"{row['original_dice']:.3f} | {row.get('round_wall_s', '')} | "
-            f"{row.get('child_peak_rss_mb', '')} | {gate} |"
+            f"{row.get('finetune_cpu_s', '')} | {row.get('child_peak_rss_mb', '')} | {gate} |"
         )
     lines += ["", "Raw numbers: `bench/results/feedback.json`.", SECTION_END]
     section = "\n".join(lines)

@@ -351,7 +351,7 @@ def _reasons(state: dict[str, Any], model_id: str) -> str:
 def describe_entry(entry: ModelEntry) -> str:
     """One line per model for `lesionlens models list` and the GUI's history."""
     marker = "*" if entry.status == ACTIVE else " "
-    line = f"{marker} {entry.model_id:<44} {entry.status:<9} {entry.registered or 'shipped'}"
+    line = f"{marker} {entry.model_id:<48} {entry.status:<9} {entry.registered or 'shipped'}"
     gate = entry.gate or {}
     if gate.get("candidate") and gate.get("baseline"):
         after, before = gate["candidate"], gate["baseline"]

@@ -16,7 +16,10 @@ The request (JSON; engine.jobs.finetune_request builds one) pins everything:
 Method 4 of SCIENCE.md, hierarchical freezing (training.freezing): the first epochs train
 only the decoder and the heads on top of the frozen encoder; then the encoder levels are
 released deepest first (attention, level3, level2, level1, the stem last), at a lower
-learning rate than the decoder. Progress is printed as JSON lines (protocol: engine.jobs).
+learning rate than the decoder. Two guards against learning the noise of a few cases and
+forgetting the first domain: replayed cases in every batch, and an L2-SP pull towards the
+base weights (docs/benchmarks.md has the measurements behind both). Progress is printed as
+JSON lines (protocol: engine.jobs).
 """
 
 from __future__ import annotations
@@ -66,7 +69,9 @@ class Recipe:
     batch_size: int = 8
     min_target_samples: int = 32  # per epoch: a few corrected cases are seen several times
     cls_weight: float = 0.5
-    anchor_weight: float = 0.0  # L2-SP: pull towards the base weights (Li et al. 2018)
+    # L2-SP (Li et al. 2018): a pull towards the base weights, so 10-20 cases move the model
+    # only where they agree (bench/feedback.py; docs/benchmarks.md)
+    anchor_weight: float = 0.1
     warmup_fraction: float = 0.1
     augment: bool = True
     monitor_cases: int = 32  # held-out cases scored after each epoch (evenly spaced subset)

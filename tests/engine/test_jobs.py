@@ -129,11 +129,15 @@ def test_cancel_during_export_leaves_no_candidate(tmp_path: Path, tiny_bundle: P
         recipe={"batch_size": 4, "min_target_samples": 4},
     )
     job = start_finetune(request, root=tmp_path / "home")
+    staged = False
     for event in job.events():
         if event["event"] == "export":
-            time.sleep(0.5)  # inside the ONNX export now
+            deadline = time.time() + 10
+            while not staged and time.time() < deadline:
+                staged = bool(list(out.parent.glob(".candidate.*")))  # the bundle being built
+                time.sleep(0.02)
             job.cancel()
-    assert job.cancelled and job.result is None
+    assert staged and job.cancelled and job.result is None
     assert not out.exists() and not list(out.parent.glob(".candidate*"))
     assert read_status(job.dir)["state"] == "cancelled" and not (job.dir / "work").exists()
 

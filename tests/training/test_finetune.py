@@ -79,6 +79,20 @@ def test_frozen_encoder_stays_exactly_as_loaded(tiny_bundle: Path, nodes: Path) 
     assert all(p.requires_grad for p in net.parameters())  # ready for export
 
 
+def test_anchor_keeps_the_weights_near_the_base(tiny_bundle: Path, nodes: Path) -> None:
+    data = load_folder(nodes, 64)
+    moved = []
+    for weight in (0.0, 1.0):
+        net = network_from_bundle(tiny_bundle)
+        start = {name: p.detach().clone() for name, p in net.named_parameters()}
+        recipe = Recipe(batch_size=4, min_target_samples=16, anchor_weight=weight)
+        net, _ = adapt(
+            net, data.subset("train"), None, data.subset("val"), 1, 0, recipe, 0.0, lambda e: None
+        )
+        moved.append(sum(float(((p - start[n]) ** 2).sum()) for n, p in net.named_parameters()))
+    assert 0 < moved[1] < 0.5 * moved[0]
+
+
 def _request(tmp_path: Path, **fields) -> Path:  # noqa: ANN003
     path = tmp_path / "job" / "request.json"
     path.parent.mkdir(parents=True, exist_ok=True)
