@@ -15,6 +15,13 @@ from engine.errors import BundleError
 
 SCHEMA_VERSION = 1
 REQUIRED_FILES = ("model.onnx", "model.json")
+TASKS = ("image", "views", "volume")
+# Roles each task's outputs must name (ONNX output names in model.json "outputs").
+REQUIRED_OUTPUTS = {
+    "image": ("segmentation", "classification"),
+    "views": ("classification",),
+    "volume": ("segmentation", "classification"),
+}
 
 
 def default_bundle_dir() -> Path:
@@ -29,6 +36,7 @@ class InputSpec:
     channels: int
     resize: str  # "letterbox": keep aspect ratio, pad to a square
     normalisation: dict[str, Any]
+    view: str | None = None  # task "views": the view name of the study this input takes
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,9 @@ class ModelSpec:
     temperature: float
     min_lesion_area_px: int
     confidence_threshold: float = 0.7
+    # "image": one 2D image in (engine.inference); "views": one input per view of a Study
+    # (two projections, photo + ultrasound); "volume": a CT/MR volume through a 3D window.
+    task: str = "image"
     tiling: dict[str, Any] | None = None  # {"window_px": W, "overlap": 0.5}: sliding window
     card: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -114,10 +125,16 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
                 channels=channels,
                 resize=resize,
                 normalisation=dict(need(item, "normalisation", where)),
+                view=str(item["view"]) if item.get("view") is not None else None,
             )
         )
+    task = str(raw.get("task", "image"))
+    if task not in TASKS:
+        raise BundleError(directory, f"model.json task '{task}' is not one of {', '.join(TASKS)}")
+    if task == "views" and any(i.view is None for i in inputs):
+        raise BundleError(directory, "model.json task 'views' needs a 'view' on every input")
     outputs = dict(need(raw, "outputs"))
-    for role in ("segmentation", "classification"):
+    for role in REQUIRED_OUTPUTS[task]:
         if role not in outputs:
             raise BundleError(directory, f"model.json outputs has no '{role}'")
     classes = tuple(str(c) for c in need(raw, "classes"))
@@ -137,6 +154,7 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         temperature=temperature,
         min_lesion_area_px=int(raw.get("min_lesion_area_px", 20)),
         confidence_threshold=float(raw.get("confidence_threshold", 0.7)),
+        task=task,
         tiling=_tiling(raw.get("tiling"), directory),
         card=dict(raw.get("card", {})),
         raw=raw,

@@ -65,6 +65,12 @@ class LoadedModel:
         lesion probability.
         """
         spec = self.bundle.spec
+        if spec.task != "image":
+            raise BundleError(
+                self.bundle.directory,
+                f"this model takes a {'study' if spec.task == 'views' else 'volume'}, "
+                "not one image",
+            )
         gray = (
             bmode_gray(image).astype(np.float32) if image.is_color else to_gray_float(image.pixels)
         )
@@ -170,8 +176,9 @@ def _check_signature(bundle: Bundle, session) -> None:  # noqa: ANN001 - ort.Inf
         if name not in actual:
             raise BundleError(bundle.directory, f"model.onnx has no input named '{name}'")
         shape = actual[name].shape
-        if len(shape) != 4:
-            raise BundleError(bundle.directory, f"input '{name}' must be NCHW, is {shape}")
+        rank, layout = (5, "NCDHW") if spec.task == "volume" else (4, "NCHW")
+        if len(shape) != rank:
+            raise BundleError(bundle.directory, f"input '{name}' must be {layout}, is {shape}")
         if isinstance(shape[1], int) and shape[1] != inp.channels:
             raise BundleError(
                 bundle.directory,

@@ -245,3 +245,57 @@ class Study:
     case_id: str
     views: dict[str, Image | Volume]
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StudyPrediction:
+    """What a multi-input model (two views, or photo + ultrasound) said about one case.
+
+    The class belongs to the case, not to a view. view_maps: per view name, where the model
+    looked (attention or saliency in [0, 1] at that view's image size) so a reader can check
+    the evidence view by view. masks: per view name, a lesion mask (0/1, view size) for the
+    views the model segments (the fusion model segments "us"; the two-view model none).
+    """
+
+    probabilities: dict[str, float]
+    view_maps: dict[str, np.ndarray]
+    masks: dict[str, np.ndarray]
+    model_id: str
+    probability_spread: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return max(self.probabilities, key=self.probabilities.__getitem__)
+
+
+@dataclass(frozen=True)
+class StudyAnalysis:
+    """A study with its prediction and, per segmented view, the findings on that view."""
+
+    study: Study
+    prediction: StudyPrediction
+    findings: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VolumePrediction:
+    """What a volume model said about one CT/MR volume, at the volume's own grid.
+
+    labels: D×H×W uint8 label map; label_names[i] names value i (0 is "background").
+    probabilities: the tumour class from the deep classifier head; radiomics_probabilities:
+    the same question answered by the classical classifier on radiomics features of the
+    segmented tumour (empty when there is no tumour or no radiomics model in the bundle).
+    volumes_ml: per label name (background excluded), from the voxel spacing.
+    """
+
+    labels: np.ndarray
+    label_names: tuple[str, ...]
+    probabilities: dict[str, float]
+    volumes_ml: dict[str, float]
+    model_id: str
+    radiomics_probabilities: dict[str, float] = field(default_factory=dict)
+    features: dict[str, float] = field(default_factory=dict)  # radiomics of the tumour
+
+    @property
+    def label(self) -> str:
+        return max(self.probabilities, key=self.probabilities.__getitem__)
