@@ -69,3 +69,27 @@ def test_perimeter_orientation_and_irregularity() -> None:
     theta = np.arctan2(yy - 100, xx - 100)
     lobed[np.hypot(yy - 100, xx - 100) < 50 * (1 + 0.25 * np.cos(6 * theta))] = True
     assert smooth.irregularity < 0.03 < measure_component(lobed, None).irregularity
+
+
+def test_bounding_box_tracing_matches_whole_image_tracing() -> None:
+    """Lesions are filled and traced in their bounding box; the result must be the same as on
+    the whole image (same outline in image coordinates, holes filled, nested lesion kept)."""
+    from scipy import ndimage
+    from skimage import measure
+
+    from engine.measure import lesion_components, outer_contour
+
+    yy, xx = np.mgrid[:200, :300]
+    mask = (((yy - 120) / 50) ** 2 + ((xx - 180) / 70) ** 2 < 1).astype(np.uint8)
+    mask[((yy - 120) / 10) ** 2 + ((xx - 180) / 10) ** 2 < 1] = 0  # a hole
+    mask[5:9, 290:300] = 1  # a small lesion on the image edge
+    components = lesion_components(mask, 5)
+    assert len(components) == 2
+    big = components[0]
+    assert big[120, 180]  # the hole is filled
+    expected = ndimage.binary_fill_holes(mask[:, :250] > 0)
+    assert np.array_equal(big[:, :250], expected)
+    for component in components:
+        whole = measure.find_contours(np.pad(component.astype(np.float32), 1), 0.5)
+        reference = max(whole, key=len) - 1.0
+        np.testing.assert_allclose(outer_contour(component), reference)
