@@ -6,7 +6,7 @@ rejected, with the numbers the gate saw), and the gate's verdict as before/after
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,21 +65,6 @@ def active_model_fields(bundle: Bundle, entry: ModelEntry | None) -> list[tuple[
         ("Intended use", spec.intended_use),
         ("Training data", str(spec.card.get("training_data", "not documented"))),
     ]
-
-
-def rollback_target(history: Iterable[dict[str, Any]]) -> str | None:
-    """The model Roll back would return to, replayed from the registry's history (the same
-    stack Registry.rollback walks)."""
-    stack: list[str] = []
-    for event in history:
-        kind, model_id = event.get("event"), str(event.get("model_id"))
-        if kind == "initial":
-            stack = [model_id]
-        elif kind in ("promoted", "activated"):
-            stack.append(model_id)
-        elif kind == "rollback" and len(stack) > 1:
-            stack.pop()
-    return stack[-2] if len(stack) > 1 else None
 
 
 @dataclass(frozen=True)

@@ -11,30 +11,24 @@ rejected, with its numbers.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from desktop.events import Events
-from desktop.model_summary import duration_text, rollback_target
+from desktop.model_summary import duration_text
 from desktop.review_store import ReviewStore
-from engine.atomic import write_json_atomic
 from engine.bundle import Bundle, read_bundle
 from engine.datastore import CORRECTED, HELDOUT, TRAIN, DatastoreError
 from engine.errors import LesionLensError
 from engine.jobs import (
-    CANCELLED as JOB_CANCELLED,
-)
-from engine.jobs import (
     DEFAULT_EPOCHS,
-    JobError,
     datastore_readiness,
     datastore_request,
     describe_event,
+    finish_cancelled,
     prepare_job,
     promote_candidate,
-    read_status,
 )
 from engine.registry import ModelEntry, Registry, Verdict
 
@@ -57,26 +51,6 @@ EVENTS = (
     "status",  # a line for the status bar
     "error",  # something failed; the window shows it in the error bar
 )
-
-
-def finish_cancelled(request: dict[str, Any]) -> None:
-    """After the child was killed: remove what it may have left half-done (the bundle
-    writer's hidden staging folders beside the candidate, the job's work folder) and mark the
-    job cancelled. A complete candidate is swapped in whole, so it is never half-written.
-    (engine.jobs.Job.cancel does the same for the subprocess-based CLI.)"""
-    out = Path(request["out"])
-    if out.parent.is_dir():
-        for staging in out.parent.glob(f".{out.name}.*"):
-            if staging.is_dir():
-                shutil.rmtree(staging, ignore_errors=True)
-    job_dir = Path(request["job_dir"])
-    shutil.rmtree(job_dir / "work", ignore_errors=True)
-    try:
-        status = read_status(job_dir)
-    except JobError:
-        status = {"job_id": request.get("job_id")}
-    status["state"] = JOB_CANCELLED
-    write_json_atomic(job_dir / "status.json", status)
 
 
 class TrainingState:
@@ -122,7 +96,7 @@ class TrainingState:
         """Re-read the registry and the datastore (cheap: two small JSON files)."""
         try:
             self.entries = self.registry.list()
-            self.previous_id = rollback_target(self.registry.history())
+            self.previous_id = self.registry.previous_id()
             active = self.registry.active_id()
             self.active_entry = next((e for e in self.entries if e.model_id == active), None)
             self.active_bundle = read_bundle(self.registry.active_dir())
@@ -287,7 +261,7 @@ class TrainingState:
             return False
         assert self.request is not None
         if self.cancel_requested:
-            finish_cancelled(self.request)
+            finish_cancelled(self.request["job_dir"], self.request["out"])
             self._set_phase(CANCELLED)
             self._emit("status", "Fine-tuning cancelled; no candidate was kept")
             return False

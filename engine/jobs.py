@@ -242,11 +242,7 @@ class Job:
             _kill_tree(self.process)
         self.wait(timeout=30)
         if self.cancelled:
-            _remove_staging(self.out)
-            shutil.rmtree(self.dir / "work", ignore_errors=True)
-            status = read_status(self.dir)
-            status.update(state=CANCELLED, updated=_now())
-            write_json_atomic(self.dir / "status.json", status)
+            finish_cancelled(self.dir, self.out)
 
     def _read_stdout(self) -> None:
         assert self.process.stdout is not None
@@ -475,6 +471,22 @@ def describe_event(event: dict[str, Any]) -> str | None:
 
 
 MIN_TRAIN_CASES, MIN_HELDOUT_CASES = 2, 1
+
+
+def finish_cancelled(job_dir: str | Path, out: str | Path) -> None:
+    """After the child was killed (by Job.cancel or by the GUI's QProcess): remove what it
+    may have left half-done (the bundle writer's staging folders beside the candidate, the
+    job's work folder) and mark the job cancelled. A complete candidate is swapped in whole,
+    so it is never half-written."""
+    job_dir = Path(job_dir)
+    _remove_staging(Path(out))
+    shutil.rmtree(job_dir / "work", ignore_errors=True)
+    try:
+        status = read_status(job_dir)
+    except JobError:
+        status = {"job_id": job_dir.name}
+    status.update(state=CANCELLED, updated=_now())
+    write_json_atomic(job_dir / "status.json", status)
 
 
 def datastore_readiness(store: Any) -> str | None:

@@ -151,6 +151,11 @@ class Registry:
         state = self._read()
         return state["active"] if state else _builtin_id()
 
+    def previous_id(self) -> str | None:
+        """The model Roll back would return to (None when the active model is the first)."""
+        state = self._read()
+        return state["stack"][-2] if state and len(state["stack"]) > 1 else None
+
     def active_dir(self) -> Path:
         """The bundle folder to load for inference and to fine-tune from."""
         state = self._read()

@@ -9,25 +9,10 @@ from desktop.model_summary import (
     duration_text,
     heldout_numbers,
     model_rows,
-    rollback_target,
     verdict_headline,
     verdict_rows,
 )
 from engine.registry import ModelEntry, Verdict
-
-
-def test_rollback_target_follows_the_registry_stack() -> None:
-    history = [{"event": "initial", "model_id": "a"}]
-    assert rollback_target(history) is None
-    history.append({"event": "promoted", "model_id": "b"})
-    history.append({"event": "rejected", "model_id": "c"})
-    assert rollback_target(history) == "a"
-    history.append({"event": "activated", "model_id": "a"})
-    assert rollback_target(history) == "b"  # a, b, a: back to b
-    history.append({"event": "rollback", "model_id": "b"})
-    assert rollback_target(history) == "a"
-    history.append({"event": "rollback", "model_id": "a"})
-    assert rollback_target(history) is None
 
 
 def test_heldout_numbers_prefer_the_gate_then_the_test_set_then_fine_tuning() -> None:

@@ -79,9 +79,12 @@ def test_gate_promotes_the_not_worse_and_keeps_the_worse_as_rejected(
         registry.activate("tiny-bad")
 
     assert [e.model_id for e in registry.list()] == [builtin, "tiny-good", "tiny-same", "tiny-bad"]
+    assert registry.previous_id() == "tiny-good"  # what Roll back offers (GUI button)
     assert registry.rollback().model_id == "tiny-good"
     assert registry.active_dir() == home / "models" / "tiny-good"
+    assert registry.previous_id() == builtin
     assert registry.rollback().model_id == builtin
+    assert registry.previous_id() is None
     with pytest.raises(RegistryError, match="nothing to roll back"):
         registry.rollback()
     events = [h["event"] for h in registry.history()]
