@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from engine.errors import LoadError
 from engine.io.dicom import is_dicom
@@ -101,7 +104,36 @@ def _from_views_csv(root: Path, case: str | None) -> Study:
     if case not in cases:
         raise LoadError(table, f"no case {case!r} (it lists {len(cases)} cases)")
     views = {row["view"]: root / row["file"] for row in rows if row["case"] == case}
-    return Study(case, _load_views(views), {"source": str(root)})
+    loaded = _load_views(views)
+    for view, spacing in _meta_spacing(root, case, list(loaded)).items():
+        picture = loaded[view]
+        if isinstance(picture, Image) and picture.spacing_mm is None:
+            loaded[view] = replace(picture, spacing_mm=(spacing, spacing))
+    return Study(case, loaded, {"source": str(root)})
+
+
+def _meta_spacing(root: Path, case: str, views: list[str]) -> dict[str, float]:
+    """Pixel size per view from the data set's meta.csv (`<view>_spacing_mm`, or
+    `spacing_mm` for all views): PNG views carry no calibration of their own, and without it
+    every size would be reported in pixels."""
+    table = root / "meta.csv"
+    if not table.is_file():
+        return {}
+    try:
+        with table.open(newline="", encoding="utf-8") as fh:
+            row = next((r for r in csv.DictReader(fh) if r.get("case") == case), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LoadError(table, f"cannot be read ({exc})") from exc
+    spacings: dict[str, float] = {}
+    for view in views if row else []:
+        text = row.get(f"{view}_spacing_mm") or row.get("spacing_mm") or ""
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        if value > 0 and np.isfinite(value):
+            spacings[view] = value
+    return spacings
 
 
 def _from_dicomdir(dicomdir: Path) -> Study:

@@ -69,10 +69,24 @@ def test_one_case_of_a_scinti_data_set(tmp_path: Path) -> None:
         np.testing.assert_array_equal(
             study.views[view].pixels, np.asarray(PILImage.open(root / file))
         )
+    with (root / "meta.csv").open() as fh:
+        spacing = float(next(r for r in csv.DictReader(fh) if r["case"] == case)["spacing_mm"])
+    assert study.views["anterior"].spacing_mm == study.views["posterior"].spacing_mm
+    assert study.views["anterior"].spacing_mm == pytest.approx((spacing, spacing))
     with pytest.raises(LoadError, match="2 cases"):
         load_study(root)
     with pytest.raises(LoadError, match="no case 'nope'"):
         load_study(root, case="nope")
+
+
+def test_skin_pair_views_get_their_own_pixel_size_from_meta(tmp_path: Path) -> None:
+    root = write_dataset("skin-pair", 1, tmp_path / "ds", seed=0)
+    with (root / "meta.csv").open() as fh:
+        meta = next(csv.DictReader(fh))
+    study = load_study(root)
+    for view in ("photo", "us"):
+        expected = float(meta[f"{view}_spacing_mm"])
+        assert study.views[view].spacing_mm == pytest.approx((expected, expected))
 
 
 def test_dicom_study_names_views_from_tags(tmp_path: Path) -> None:
