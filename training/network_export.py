@@ -17,8 +17,14 @@ from engine.atomic import write_bytes_atomic
 SIGNATURES: dict[str, tuple[tuple[tuple[str, int], ...], tuple[str, ...]]] = {
     "hybrid-dual-task": ((("image", 1),), ("segmentation", "classification")),
     "cascaded-unet": ((("image", 1),), ("segmentation", "classification")),
-    "two-view": ((("anterior", 1), ("posterior", 1)), ("classification",)),
-    "fusion-attention": ((("photo", 3), ("us", 1)), ("classification",)),
+    "two-view": (
+        (("anterior", 1), ("posterior", 1)),
+        ("classification", "attention_anterior", "attention_posterior"),
+    ),
+    "fusion-attention": (
+        (("photo", 3), ("us", 1)),
+        ("classification", "segmentation_us", "attention_photo", "attention_us"),
+    ),
     "unet3d": ((("volume", 1),), ("segmentation", "classification")),
 }
 

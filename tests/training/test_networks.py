@@ -44,6 +44,8 @@ def test_exports_to_one_onnx_file_with_parity(name: str, tmp_path: Path) -> None
     torch.manual_seed(0)
     net = build_network(name, **TINY[name]).eval()
     shapes = input_shapes(name, 32, depth=8)
+    if name in ("two-view", "fusion-attention"):  # views are not square (a bone scan is tall)
+        shapes = {n: (shape[0], 32, 40) for n, shape in shapes.items()}
     outputs = SIGNATURES[name][1]
     path = export_network(net, tmp_path / "model.onnx", shapes, outputs)
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]  # no external data file
@@ -79,11 +81,17 @@ def test_output_shapes() -> None:
     x = torch.rand(3, 1, 32, 32)
     seg, cls = build_network("cascaded-unet", **TINY["cascaded-unet"], num_classes=3)(x)
     assert seg.shape == (3, 1, 32, 32) and cls.shape == (3, 3)
-    logits = build_network("two-view", **TINY["two-view"])(x, x.flip(-1))
-    assert logits.shape == (3, 2)
+    logits, att_a, att_b = build_network("two-view", **TINY["two-view"])(x, x.flip(-1))
+    assert logits.shape == (3, 2) and att_a.shape == att_b.shape == (3, 1, 4, 4)
+    # Attention weights are a distribution over each view's positions.
+    assert torch.allclose(att_a.sum(dim=(1, 2, 3)), torch.ones(3), atol=1e-5)
     fusion = build_network("fusion-attention", **TINY["fusion-attention"])
-    out = fusion.forward_train(torch.rand(3, 3, 32, 32), x)
-    assert out["logits"].shape == (3, 2)
+    photo = torch.rand(3, 3, 32, 40)
+    out = fusion.forward_train(photo, torch.rand(3, 1, 32, 40))
+    assert out["logits"].shape == (3, 2) and out["segmentation"].shape == (3, 1, 32, 40)
+    cls, seg, att_photo, att_us = fusion(photo, torch.rand(3, 1, 32, 40))
+    assert seg.shape == (3, 1, 32, 40) and att_photo.shape == att_us.shape == (3, 1, 4, 5)
+    assert torch.allclose(att_us.sum(dim=(1, 2, 3)), torch.ones(3), atol=1e-5)
     assert out["reconstructed"].shape == out["features"].shape == (3, 2 * (16 + 32 + 64))
     seg3, cls3 = build_network("unet3d", **TINY["unet3d"])(torch.rand(2, 1, 8, 32, 24))
     assert seg3.shape == (2, 3, 8, 32, 24) and cls3.shape == (2, 2)
@@ -96,7 +104,8 @@ def test_two_view_aggregation_does_not_depend_on_batch_neighbours() -> None:
     with torch.no_grad():
         together = net(a, b)
         alone = net(a[2:3], b[2:3])
-    assert torch.allclose(together[2:3], alone, atol=1e-5)
+    for both, one in zip(together, alone, strict=True):
+        assert torch.allclose(both[2:3], one, atol=1e-5)
 
 
 def test_lesion_crop_centres_on_the_lesion() -> None:
@@ -141,7 +150,8 @@ def test_one_step_lowers_each_objective() -> None:
     def fusion_loss(net: torch.nn.Module) -> torch.Tensor:
         out = net.forward_train(photo, x)
         rec = feature_reconstruction_loss(out["reconstructed"], out["features"])
-        return classification_loss(out["logits"], y) + rec
+        seg = segmentation_loss(out["segmentation"], mask)
+        return classification_loss(out["logits"], y) + rec + seg
 
     first, last = descend(fusion, fusion_loss)
     assert last < first

@@ -13,6 +13,12 @@ Feature reconstruction (forward_train): from the fused representation, small dec
 rebuild each modality's own pooled features; the loss penalises what the fusion dropped,
 which keeps discriminative features of both modalities and makes the model tolerate one
 weak view (training.losses.feature_reconstruction_loss).
+
+The global descriptors are attention-pooled (training.networks.two_view.AttentionPool), and
+the weights are returned per modality as a map of where the model looked. A light decoder
+with skips from the ultrasound encoder segments the lesion on the ultrasound view, so the
+depth of the lesion can be measured; its loss also trains the ultrasound encoder to find
+the lesion rather than the background.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from training.networks.hybrid_dual_task import ConvBlock
+from training.networks.two_view import AttentionPool
 
 
 class ModalityEncoder(nn.Module):
@@ -78,11 +85,30 @@ class GlobalFusion(nn.Module):
         return weights[:, 0] * ga + weights[:, 1] * gb
 
 
-class AttentionFusionNet(nn.Module):
-    """forward(photo, ultrasound) -> class logits N×C; forward_train adds the
-    reconstructions and their targets for the feature-reconstruction loss."""
+class LesionDecoder(nn.Module):
+    """1/8 -> full resolution with the encoder's 1/4 and 1/2 features as skips; one logit map."""
 
-    task_heads = ("head",)
+    def __init__(self, channels: tuple[int, int, int]) -> None:
+        super().__init__()
+        c1, c2, c3 = channels
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.block2 = ConvBlock(c3 + c2, c2)
+        self.block1 = ConvBlock(c2 + c1, c1)
+        self.out = nn.Conv2d(c1, 1, 1)
+
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        s1, s2, s3 = features
+        x = self.block2(torch.cat([self.up(s3), s2], dim=1))
+        x = self.block1(torch.cat([self.up(x), s1], dim=1))
+        return self.up(self.out(x))
+
+
+class AttentionFusionNet(nn.Module):
+    """forward(photo, ultrasound) -> (class logits N×C, ultrasound lesion logits N×1×H×W,
+    photo attention N×1×H/8×W/8, ultrasound attention); forward_train returns them by name
+    with the reconstructions and their targets for the feature-reconstruction loss."""
+
+    task_heads = ("head", "us_decoder")
     encoder_levels = (
         "photo_encoder.stem",
         "us_encoder.stem",
@@ -108,7 +134,10 @@ class AttentionFusionNet(nn.Module):
         self.us_encoder = ModalityEncoder(us_channels, width)
         chans = self.photo_encoder.channels
         self.local = nn.ModuleList(LocalFusion(c, grid) for c in chans)
+        self.photo_pool = AttentionPool(chans[-1])
+        self.us_pool = AttentionPool(chans[-1])
         self.global_fusion = GlobalFusion(chans[-1])
+        self.us_decoder = LesionDecoder(chans)
         fused_dim = 2 * sum(chans) + chans[-1]
         self.head = nn.Sequential(
             nn.Linear(fused_dim, 64), nn.GELU(), nn.Dropout(0.2), nn.Linear(64, num_classes)
@@ -117,29 +146,44 @@ class AttentionFusionNet(nn.Module):
         self.reconstruct_photo = nn.Linear(fused_dim, sum(chans))
         self.reconstruct_us = nn.Linear(fused_dim, sum(chans))
 
-    def _fused(
-        self, photo: torch.Tensor, us: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _fused(self, photo: torch.Tensor, us: torch.Tensor) -> dict[str, torch.Tensor]:
         fa, fb = self.photo_encoder(photo), self.us_encoder(us)
         local = []
         for fusion, a, b in zip(self.local, fa, fb, strict=True):
             la, lb = fusion(a, b)
             local += [la, lb]
-        ga, gb = fa[-1].mean(dim=(2, 3)), fb[-1].mean(dim=(2, 3))
-        fused = torch.cat([*local, self.global_fusion(ga, gb)], dim=1)
-        own_a = torch.cat([f.mean(dim=(2, 3)) for f in fa], dim=1)
-        own_b = torch.cat([f.mean(dim=(2, 3)) for f in fb], dim=1)
-        return fused, own_a, own_b
+        ga, attention_photo, scores_photo = self.photo_pool(fa[-1])
+        gb, attention_us, scores_us = self.us_pool(fb[-1])
+        return {
+            "fused": torch.cat([*local, self.global_fusion(ga, gb)], dim=1),
+            "own_photo": torch.cat([f.mean(dim=(2, 3)) for f in fa], dim=1),
+            "own_us": torch.cat([f.mean(dim=(2, 3)) for f in fb], dim=1),
+            "segmentation": self.us_decoder(fb),
+            "attention_photo": attention_photo,
+            "attention_us": attention_us,
+            "attention_scores": [scores_photo, scores_us],
+        }
 
-    def forward(self, photo: torch.Tensor, us: torch.Tensor) -> torch.Tensor:
-        return self.head(self._fused(photo, us)[0])
+    def forward(
+        self, photo: torch.Tensor, us: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        parts = self._fused(photo, us)
+        return (
+            self.head(parts["fused"]),
+            parts["segmentation"],
+            parts["attention_photo"],
+            parts["attention_us"],
+        )
 
     def forward_train(self, photo: torch.Tensor, us: torch.Tensor) -> dict[str, torch.Tensor]:
-        fused, own_a, own_b = self._fused(photo, us)
+        parts = self._fused(photo, us)
+        fused = parts["fused"]
         return {
             "logits": self.head(fused),
+            "segmentation": parts["segmentation"],
             "reconstructed": torch.cat(
                 [self.reconstruct_photo(fused), self.reconstruct_us(fused)], dim=1
             ),
-            "features": torch.cat([own_a, own_b], dim=1),
+            "features": torch.cat([parts["own_photo"], parts["own_us"]], dim=1),
+            "attention_scores": parts["attention_scores"],
         }

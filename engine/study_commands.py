@@ -1,0 +1,145 @@
+"""`lesionlens analyze` and `evaluate` on multi-view cases (engine.cli hands them over here).
+
+A study input is a folder of view-named files (anterior.png, case7_us.png, ...), a multi-view
+data set (views.csv; every case, or the one named by --case), or — with --model naming a
+multi-view bundle — any layout engine.io.load_study reads (a DICOM study, a DICOMDIR).
+Without --model the shipped bundle whose inputs are exactly the case's views is used
+(engine.model_catalog.bundle_for_views).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+from engine import inference
+from engine.atomic import write_json_atomic
+from engine.bundle import read_bundle
+from engine.errors import BundleError, LesionLensError, LoadError
+from engine.inference import LoadedModel
+from engine.io.study import KNOWN_VIEWS, load_study
+from engine.model_catalog import bundle_for_views
+from engine.types import Study
+
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".dcm"}
+StudyItem = tuple[Path, str | None]  # (folder, case in its views.csv or None)
+
+
+def study_inputs(
+    inputs: list[Path], case: str | None, model: Path | None
+) -> list[StudyItem] | None:
+    """The studies to analyse, or None when the inputs are single images."""
+    takes_views = model is not None and read_bundle(model).spec.task == "views"
+    if case is not None:
+        return [(path, case) for path in inputs]
+    if not takes_views and not all(_looks_like_study(path) for path in inputs):
+        return None
+    items: list[StudyItem] = []
+    for path in inputs:
+        cases = _dataset_cases(path)
+        items += [(path, c) for c in cases] if cases else [(path, None)]
+    return items
+
+
+def _looks_like_study(path: Path) -> bool:
+    if not path.is_dir():
+        return False
+    if (path / "views.csv").is_file():
+        return True
+    images = [p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES]
+    views = {p.stem.lower().rpartition("_")[2] for p in images}
+    return len(images) >= 2 and views <= set(KNOWN_VIEWS) and len(views) == len(images)
+
+
+def _dataset_cases(path: Path) -> list[str]:
+    table = path / "views.csv"
+    if not table.is_file():
+        return []
+    with table.open(newline="", encoding="utf-8") as fh:
+        return list(dict.fromkeys(row["case"] for row in csv.DictReader(fh) if row.get("case")))
+
+
+def model_for(study: Study, model_dir: Path | None, device: str) -> LoadedModel:
+    """--model when given, else the shipped bundle that takes exactly this case's views."""
+    if model_dir is not None:
+        return inference.cached_model(model_dir, device)
+    bundle = bundle_for_views(study.views)
+    if bundle is None:
+        raise LoadError(
+            study.metadata.get("source") or study.case_id,
+            f"no shipped model takes the views {', '.join(study.views)}; pass --model",
+        )
+    return inference.cached_model(bundle.directory, device)
+
+
+def analyze_studies(
+    items: list[StudyItem], out: Path, model_dir: Path | None, device: str, tta: bool
+) -> int:
+    """Analyse each study; DIR/<case>/findings.json (+ masks and attention maps). Returns the
+    exit status: 0, or 1 when some studies could not be analysed."""
+    from engine.study_analysis import analyze_study, write_study_analysis
+
+    failures, used = 0, set()
+    for i, (path, case) in enumerate(items, start=1):
+        try:
+            study = load_study(path, case)
+            analysis = analyze_study(study, model_for(study, model_dir, device), tta=tta)
+        except (LoadError, BundleError) as exc:
+            failures += 1
+            _error(f"[{i}/{len(items)}]{f' case {case}' if case else ''} {exc}")
+            continue
+        name = _unique(study.case_id, used)
+        write_study_analysis(analysis, out / name)
+        prediction = analysis.prediction
+        lesions = "".join(
+            f", {view}: {len(found)} lesion(s)" for view, found in analysis.findings.items()
+        )
+        print(
+            f"[{i}/{len(items)}] {study.case_id} ({', '.join(study.views)}): {prediction.label} "
+            f"({prediction.probabilities[prediction.label]:.0%}){lesions} -> {out / name}",
+            file=sys.stderr,
+        )
+    if failures:
+        _error(f"{failures} of {len(items)} case(s) could not be analysed")
+        return 1
+    return 0
+
+
+def evaluate_studies(data: Path, model_dir: Path | None, device: str, json_out: Path | None) -> int:
+    """Accuracy, F1, AUC, ECE per case and Dice on the segmented views; prints the summary."""
+    from engine.study_evaluation import evaluate_study_folder
+
+    cases = _dataset_cases(data)
+    if not cases:
+        raise LesionLensError(f"{data}: views.csv lists no cases")
+    model = (
+        inference.load_model(model_dir, device)
+        if model_dir is not None
+        else model_for(load_study(data, cases[0]), None, device)
+    )
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r[{done}/{total}] evaluating", end="", file=sys.stderr, flush=True)
+
+    result = evaluate_study_folder(data, model, progress=progress)
+    print(file=sys.stderr)
+    result["model_id"] = model.spec.model_id
+    result["data"] = str(data)
+    print(json.dumps(result["summary"], indent=2, allow_nan=True))
+    if json_out is not None:
+        write_json_atomic(json_out, result)
+    return 0
+
+
+def _unique(name: str, used: set[str]) -> str:
+    candidate, k = name, 2
+    while candidate in used:
+        candidate, k = f"{name}_{k}", k + 1
+    used.add(candidate)
+    return candidate
+
+
+def _error(message: str) -> None:
+    print(f"lesionlens: error: {message}", file=sys.stderr)
