@@ -28,11 +28,16 @@ def window_starts(length: int, window: int, stride: int) -> list[int]:
 
 
 def gaussian_weight(height: int, width: int, sigma_fraction: float = 0.125) -> np.ndarray:
-    rows = np.arange(height) - (height - 1) / 2
-    cols = np.arange(width) - (width - 1) / 2
-    wr = np.exp(-(rows**2) / (2 * (sigma_fraction * height) ** 2))
-    wc = np.exp(-(cols**2) / (2 * (sigma_fraction * width) ** 2))
-    weight = np.outer(wr, wc).astype(np.float32)
+    return gaussian_window((height, width), sigma_fraction)
+
+
+def gaussian_window(shape: tuple[int, ...], sigma_fraction: float = 0.125) -> np.ndarray:
+    """Separable Gaussian over a window of any dimension (2D tiles, 3D patches)."""
+    weight = np.ones((), dtype=np.float64)
+    for n in shape:
+        axis = np.arange(n) - (n - 1) / 2
+        weight = np.multiply.outer(weight, np.exp(-(axis**2) / (2 * (sigma_fraction * n) ** 2)))
+    weight = weight.astype(np.float32)
     return np.maximum(weight, weight.max() * 1e-3)  # edges still count a little
 
 

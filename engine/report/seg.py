@@ -117,10 +117,14 @@ def volume_seg(
     model: ModelInfo,
     corrected: bool = False,
     deidentifier: Deidentifier | None = None,
+    headers: Sequence[Dataset] | None = None,
 ) -> hd.seg.Segmentation:
     """SEG of a CT/MR series: labels is D×H×W (0 background, k = names[k-1]) in the
-    Volume's slice order (along the slice normal), e.g. names = ("kidney", "tumour")."""
-    headers = series_headers(volume)
+    Volume's slice order (along the slice normal), e.g. names = ("kidney", "tumour").
+
+    headers: the slices to reference, in that order; default: the series the volume was
+    read from (a NIfTI volume passes its engine.report.ct_series.derived_ct_series)."""
+    headers = list(headers) if headers is not None else series_headers(volume)
     if labels.shape != (len(headers), int(headers[0].Rows), int(headers[0].Columns)):
         raise ExportError("SEG", f"labels are {labels.shape}, series is {len(headers)} slices")
     if labels.max(initial=0) > len(names):

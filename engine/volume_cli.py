@@ -1,0 +1,171 @@
+"""The volume side of `lesionlens analyze / evaluate / export` (CT kidney and tumour).
+
+engine.cli hands over here when an input is a volume (NIfTI, a folder holding a CT/MR slice
+series, an enhanced multi-frame CT/MR) or the data set holds NIfTI volumes; the model is
+--model or the shipped volume bundle (engine.model_catalog.bundle_for_volume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine import inference
+from engine.errors import BundleError, LoadError
+from engine.inference import LoadedModel
+from engine.types import Volume, VolumePrediction
+
+EXIT_OK, EXIT_FAILED_INPUTS = 0, 1
+VOLUME_MODALITIES = ("CT", "MR", "PT")
+
+
+def is_volume_input(path: Path) -> bool:
+    """NIfTI, a folder of CT/MR/PET slices, or an enhanced multi-frame CT/MR file."""
+    from engine.io import is_dicom, is_enhanced_volume, is_nifti_name, read_header
+
+    if is_nifti_name(path):
+        return True
+    try:
+        if path.is_dir():
+            first = next((p for p in sorted(path.iterdir()) if p.is_file() and is_dicom(p)), None)
+            if first is None:
+                return False
+            header = read_header(first)
+            return (
+                str(header.get("Modality", "")) in VOLUME_MODALITIES
+                and int(header.get("NumberOfFrames", 1) or 1) == 1
+            )
+        return path.is_file() and is_dicom(path) and is_enhanced_volume(read_header(path))
+    except (LoadError, OSError, ValueError):
+        return False
+
+
+def volume_model(model_dir: Path | None, device: str = "auto") -> LoadedModel:
+    from engine.model_catalog import bundle_for_volume
+
+    if model_dir is None:
+        bundle = bundle_for_volume()
+        if bundle is None:
+            raise BundleError(Path("resources/models"), "no volume model is installed")
+        model_dir = bundle.directory
+    model = inference.load_model(model_dir, device=device)  # looked up now, not at import
+    if model.spec.task != "volume":
+        raise BundleError(model.bundle.directory, "this model takes images, not volumes")
+    return model
+
+
+def load_volume(path: Path) -> Volume:
+    from engine.io import load_any
+
+    loaded = load_any(path)
+    if not isinstance(loaded, Volume):
+        raise LoadError(path, "not a volume (expected NIfTI or a CT/MR series)")
+    return loaded
+
+
+def volume_name(path: Path) -> str:
+    name = path.name
+    return name[: -len(".nii.gz")] if name.lower().endswith(".nii.gz") else path.stem or name
+
+
+def describe(prediction: VolumePrediction) -> str:
+    volumes = ", ".join(f"{k} {v:.1f} mL" for k, v in prediction.volumes_ml.items())
+    deep = ", ".join(f"{k} {v:.0%}" for k, v in prediction.probabilities.items())
+    rad = ", ".join(f"{k} {v:.0%}" for k, v in prediction.radiomics_probabilities.items())
+    return f"{volumes}; deep: {deep}; radiomics: {rad or 'no tumour found'}"
+
+
+def analyze_volumes(args: argparse.Namespace) -> int:
+    """DIR/<name>/volume.json (and labels.nii.gz with --labels-nifti) per input volume."""
+    from engine.report.model_info import ModelInfo
+    from engine.report.volume_export import VolumeExportRequest, export_volume
+    from engine.volume_inference import predict_volume
+
+    model = volume_model(args.model, args.device)
+    failures = 0
+    for i, path in enumerate(args.inputs, start=1):
+        try:
+            volume = load_volume(path)
+        except LoadError as exc:
+            failures += 1
+            print(f"lesionlens: error: {exc}", file=sys.stderr)
+            continue
+        prediction = predict_volume(volume, model)
+        out = args.out / volume_name(path)
+        request = VolumeExportRequest(
+            json=out / "volume.json",
+            labels_nifti=out / "labels.nii.gz" if args.labels_nifti else None,
+            deidentify=False,
+        )
+        export_volume(volume, prediction, ModelInfo.from_spec(model.spec), request)
+        print(f"[{i}/{len(args.inputs)}] {path.name}: {describe(prediction)} -> {out}")
+    if failures:
+        print(f"lesionlens: error: {failures} input(s) could not be analysed", file=sys.stderr)
+        return EXIT_FAILED_INPUTS
+    return EXIT_OK
+
+
+def evaluate_volume_data(args: argparse.Namespace) -> int:
+    from engine.atomic import write_json_atomic
+    from engine.volume_evaluation import evaluate_volume_folder
+
+    model = volume_model(args.model, args.device)
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r[{done}/{total}] evaluating", end="", file=sys.stderr, flush=True)
+
+    result = evaluate_volume_folder(args.data, model, progress)
+    print(file=sys.stderr)
+    result["model_id"] = model.spec.model_id
+    result["data"] = str(args.data)
+    print(json.dumps(result["summary"], indent=2, allow_nan=True))
+    if args.json is not None:
+        write_json_atomic(args.json, result)
+    return EXIT_OK
+
+
+def export_volumes(args: argparse.Namespace) -> int:
+    """SEG (two segments) + JSON (+ labels NIfTI) per volume; PDF/SR/key image are 2D."""
+    from engine.report import ModelInfo
+    from engine.report.volume_export import VolumeExportRequest, export_volume
+    from engine.volume_inference import predict_volume
+
+    wanted_2d = [n for n in ("pdf", "sr", "key_image", "csv") if getattr(args, n) is not None]
+    if wanted_2d:
+        print(
+            f"lesionlens: error: --{wanted_2d[0].replace('_', '-')} is for images; "
+            "a volume exports --seg and --json",
+            file=sys.stderr,
+        )
+        return 2
+    model = volume_model(args.model, args.device)
+    info = ModelInfo.from_spec(model.spec)
+    failures = 0
+    for i, path in enumerate(args.inputs, start=1):
+        name = f"case{i:03d}" if args.deidentify else volume_name(path)
+        out = args.out / name if len(args.inputs) > 1 else args.out
+        seg, js = args.seg, args.json
+        if seg is None and js is None:
+            seg, js = Path("seg.dcm"), Path("volume.json")
+        request = VolumeExportRequest(
+            seg=out / seg if seg is not None else None,
+            json=out / js if js is not None else None,
+            deidentify=args.deidentify,
+        )
+        try:
+            volume = load_volume(path)
+        except LoadError as exc:
+            failures += 1
+            print(f"lesionlens: error: [{i}/{len(args.inputs)}] {name}: {exc}", file=sys.stderr)
+            continue
+        prediction = predict_volume(volume, model)
+        result = export_volume(volume, prediction, info, request)
+        shown = [p for p in result.written if "source_ct" not in p.parts]
+        print(
+            f"[{i}/{len(args.inputs)}] {name}: {describe(prediction)} -> "
+            f"{', '.join(str(p) for p in shown)}",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED_INPUTS if failures else EXIT_OK
