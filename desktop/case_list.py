@@ -14,6 +14,7 @@ from pathlib import Path
 
 from desktop.events import Events
 from desktop.review import NEW
+from desktop.study_cases import VIEWS_TABLE, is_study_folder, views_table_cases
 from engine.errors import LoadError
 from engine.io import (
     NIFTI_SUFFIXES,
@@ -71,12 +72,18 @@ def dicomdir_entries(folder: Path) -> list[CaseEntry]:
 
 def folder_entries(folder: str | Path) -> list[CaseEntry]:
     """Every image, cine, NIfTI in the folder, and every subfolder holding DICOM slices (a CT
-    or MR series), sorted by name; a folder that is itself a series is one case, and a folder
-    with a DICOMDIR lists the DICOMDIR's images. Hidden files are skipped."""
+    or MR series) or view-named files (a multi-view study), sorted by name; a folder that is
+    itself a series or a study is one case, a folder with a DICOMDIR lists the DICOMDIR's
+    images, and a views.csv data set lists its cases (as <folder>/<case>, desktop.study_cases).
+    Hidden files are skipped."""
     folder = Path(folder)
     if find_dicomdir(folder) is not None:
         return dicomdir_entries(folder)
     if is_series_folder(folder):
+        return [CaseEntry(folder, f"{folder.name}/")]
+    if (folder / VIEWS_TABLE).is_file():  # a multi-view data set: one study per case
+        return [CaseEntry(folder / case, case) for case in views_table_cases(folder)]
+    if is_study_folder(folder):
         return [CaseEntry(folder, f"{folder.name}/")]
     entries = []
     for path in sorted(folder.iterdir(), key=lambda p: p.name.lower()):
@@ -84,7 +91,9 @@ def folder_entries(folder: str | Path) -> list[CaseEntry]:
             continue
         if path.is_file() and is_case_file(path):
             entries.append(CaseEntry(path, path.name))
-        elif path.is_dir() and any(p.suffix.lower() in DICOM_SUFFIXES for p in path.iterdir()):
+        elif path.is_dir() and (
+            any(p.suffix.lower() in DICOM_SUFFIXES for p in path.iterdir()) or is_study_folder(path)
+        ):
             entries.append(CaseEntry(path, f"{path.name}/"))
     return entries
 

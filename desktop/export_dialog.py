@@ -7,6 +7,7 @@ the case name, or a neutral "case" when de-identifying so the file names carry n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -31,8 +32,17 @@ OUTPUT_TITLES = {
     "seg": "DICOM SEG (mask)",
     "sr": "DICOM SR (TID 1500 measurements)",
     "key_image": "Key image (PNG)",
+    "json": "Finding (JSON)",
+    "csv": "Finding (CSV, one row per view)",
 }
-FILE_NAMES = {"pdf": "report.pdf", "seg": "seg.dcm", "sr": "sr.dcm", "key_image": "key.png"}
+FILE_NAMES = {
+    "pdf": "report.pdf",
+    "seg": "seg.dcm",
+    "sr": "sr.dcm",
+    "key_image": "key.png",
+    "json": "finding.json",
+    "csv": "finding.csv",
+}
 DEIDENTIFIED_STEM = "case"
 
 
@@ -64,12 +74,13 @@ class ExportDialog(QDialog):
         folder: Path,
         frame_index: int = 0,
         parent: QWidget | None = None,
+        outputs: Sequence[str] = OUTPUTS,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export case")
         self.setMinimumWidth(480)
         self.case_stem, self.frame_index = case_stem, frame_index
-        self.output_boxes = {name: QCheckBox(OUTPUT_TITLES[name]) for name in OUTPUTS}
+        self.output_boxes = {name: QCheckBox(OUTPUT_TITLES[name]) for name in outputs}
         for box in self.output_boxes.values():
             box.setChecked(True)
             box.toggled.connect(self._update_ok)

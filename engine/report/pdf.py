@@ -90,48 +90,40 @@ def report_pdf(
 ) -> bytes:
     """The PDF as bytes (write it with write_report_pdf, or atomically yourself).
     zooms: (finding number, PNG) enlarged views shown beside the key image."""
-    _register_fonts()
     created = created or dt.datetime.now().astimezone()
-    styles = _styles()
+    styles = report_styles()
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=16 * mm,
-        rightMargin=16 * mm,
-        topMargin=14 * mm,
-        bottomMargin=20 * mm,
-        title="LesionLens lesion analysis report",
-        author=SOFTWARE_NAME,
-        subject=DISCLAIMER,
-        creator=f"{SOFTWARE_NAME} {software_version()}",
-    )
-    # A frame without padding, so tables and headings share the page margins exactly.
-    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, 0, 0, 0, 0)
-    doc.addPageTemplates([PageTemplate(id="report", frames=[frame], onPage=_footer)])
+    doc = report_document(buffer, "LesionLens lesion analysis report")
     width = doc.width
     story: list[Any] = [
-        _title(styles, width),
+        title_block(styles, width),
         Spacer(1, 3 * mm),
         _study_block(header, case, analysis, styles, width),
         Spacer(1, 4 * mm),
         _key_image(key_png, zooms, analysis, styles, width),
         Spacer(1, 4 * mm),
-        _section("Findings", styles),
+        section_heading("Findings", styles),
         _findings_table(analysis, styles, width),
         Spacer(1, 2 * mm),
         Paragraph(_summary(analysis), styles["small"]),
         Spacer(1, 4 * mm),
         KeepTogether(
             [
-                _section("Model and review", styles),
-                _model_block(analysis, model, reviewer, created, styles, width),
+                section_heading("Model and review", styles),
+                model_block(
+                    any(f.corrected for f in analysis.findings),
+                    model,
+                    reviewer,
+                    created,
+                    styles,
+                    width,
+                ),
             ]
         ),
     ]
     if notes:
-        story += [Spacer(1, 3 * mm), _section("Notes", styles)]
-        story += [Paragraph(f"\u2022 {_escape(n)}", styles["small"]) for n in notes]
+        story += [Spacer(1, 3 * mm), section_heading("Notes", styles)]
+        story += [Paragraph(f"\u2022 {escape(n)}", styles["small"]) for n in notes]
     doc.build(story)
     return buffer.getvalue()
 
@@ -140,14 +132,36 @@ def write_report_pdf(path: str | Path, pdf: bytes) -> Path:
     return write_bytes_atomic(path, pdf)
 
 
-def _register_fonts() -> None:
+def report_document(buffer: io.BytesIO, title: str) -> BaseDocTemplate:
+    """An A4 document with the LesionLens margins and the disclaimer footer on every page
+    (fonts registered); the single-image and the study report share it."""
+    register_fonts()
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=16 * mm,
+        rightMargin=16 * mm,
+        topMargin=14 * mm,
+        bottomMargin=20 * mm,
+        title=title,
+        author=SOFTWARE_NAME,
+        subject=DISCLAIMER,
+        creator=f"{SOFTWARE_NAME} {software_version()}",
+    )
+    # A frame without padding, so tables and headings share the page margins exactly.
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, 0, 0, 0, 0)
+    doc.addPageTemplates([PageTemplate(id="report", frames=[frame], onPage=_footer)])
+    return doc
+
+
+def register_fonts() -> None:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT, str(font_path())))
         pdfmetrics.registerFont(TTFont(BOLD, str(font_path(bold=True))))
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def report_styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12, textColor=INK)
     return {
         "base": base,
@@ -166,11 +180,13 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _title(styles: dict[str, ParagraphStyle], width: float) -> Table:
+def title_block(
+    styles: dict[str, ParagraphStyle], width: float, text: str = "Lesion analysis report"
+) -> Table:
     table = Table(
         [
             [
-                Paragraph("Lesion analysis report", styles["title"]),
+                Paragraph(escape(text), styles["title"]),
                 Paragraph("RESEARCH USE ONLY<br/>NOT FOR DIAGNOSIS", styles["badge"]),
             ]
         ],
@@ -190,10 +206,10 @@ def _title(styles: dict[str, ParagraphStyle], width: float) -> Table:
     return table
 
 
-def _field(label: str, value: str, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
+def field_cells(label: str, value: str, styles: dict[str, ParagraphStyle]) -> list[Paragraph]:
     """Label over value; an empty value keeps its line (a blank field, not a missing one)."""
-    shown = _escape(value) if value else "\u00a0"
-    return [Paragraph(_escape(label), styles["label"]), Paragraph(shown, styles["value"])]
+    shown = escape(value) if value else "\u00a0"
+    return [Paragraph(escape(label), styles["label"]), Paragraph(shown, styles["value"])]
 
 
 def _study_block(
@@ -211,16 +227,22 @@ def _study_block(
     else:
         spacing = f"{image.spacing_mm[0]:.3f} \u00d7 {image.spacing_mm[1]:.3f} mm/px"
     cells = [
-        _field("Patient name", header.patient_name, styles),
-        _field("Patient ID", header.patient_id, styles),
-        _field("Study date", header.study_date, styles),
-        _field("Institution", header.institution, styles),
-        _field("Case", case, styles),
-        _field("Modality", header.modality, styles),
-        _field("Image", f"{image.width} \u00d7 {image.height} px", styles),
-        _field("Pixel size", spacing, styles),
+        field_cells("Patient name", header.patient_name, styles),
+        field_cells("Patient ID", header.patient_id, styles),
+        field_cells("Study date", header.study_date, styles),
+        field_cells("Institution", header.institution, styles),
+        field_cells("Case", case, styles),
+        field_cells("Modality", header.modality, styles),
+        field_cells("Image", f"{image.width} \u00d7 {image.height} px", styles),
+        field_cells("Pixel size", spacing, styles),
     ]
-    rows = [cells[0:4], cells[4:8]]
+    return field_grid(cells, width)
+
+
+def field_grid(cells: Sequence[list[Paragraph]], width: float) -> Table:
+    """field_cells four to a row on the shaded header background."""
+    rows = [list(cells[i : i + 4]) for i in range(0, len(cells), 4)]
+    rows[-1] += [[Paragraph("", ParagraphStyle("empty")), ""]] * (4 - len(rows[-1]))
     table = Table(
         [[Table([[c[0]], [c[1]]], colWidths=[width / 4 - 4]) for c in row] for row in rows],
         colWidths=[width / 4] * 4,
@@ -289,8 +311,8 @@ def _key_image(
     return table
 
 
-def _section(text: str, styles: dict[str, ParagraphStyle]) -> Paragraph:
-    return Paragraph(_escape(text), styles["section"])
+def section_heading(text: str, styles: dict[str, ParagraphStyle]) -> Paragraph:
+    return Paragraph(escape(text), styles["section"])
 
 
 def _findings_table(analysis: Analysis, styles: dict[str, ParagraphStyle], width: float) -> Table:
@@ -343,7 +365,7 @@ def _finding_cells(number: int, finding: Finding) -> list[str]:
     area = m.area_mm2 if calibrated and m.area_mm2 is not None else m.area_px
     return [
         str(number),
-        _escape(finding.label),
+        escape(finding.label),
         percent(finding.probability),
         f"\u00b1{percent(finding.uncertainty)}",
         f"{long_axis:.1f}",
@@ -358,7 +380,7 @@ def _finding_cells(number: int, finding: Finding) -> list[str]:
 def _summary(analysis: Analysis) -> str:
     prediction = analysis.prediction
     probabilities = ", ".join(
-        f"{_escape(name)} {percent(p)}" for name, p in sorted(prediction.probabilities.items())
+        f"{escape(name)} {percent(p)}" for name, p in sorted(prediction.probabilities.items())
     )
     text = (
         f"Image-level classifier: {probabilities} (mean of {prediction.tta_passes} "
@@ -370,27 +392,33 @@ def _summary(analysis: Analysis) -> str:
     return text
 
 
-def _model_block(
-    analysis: Analysis,
+def _mask_text(corrected: bool | None) -> str:
+    if corrected is None:
+        return "none (the model does not segment)"
+    return "corrected by a clinician" if corrected else "AI output, not edited"
+
+
+def model_block(
+    corrected: bool | None,
     model: ModelInfo,
     reviewer: str,
     created: dt.datetime,
     styles: dict[str, ParagraphStyle],
     width: float,
 ) -> Table:
-    """Two label/value pairs per row; the training-data line spans the width."""
-    corrected = any(f.corrected for f in analysis.findings)
+    """Two label/value pairs per row; the training-data line spans the width.
+    corrected: None when there is no mask at all."""
     pairs = [
         ("Model", f"{model.model_id}, version {model.version}"),
         ("Intended use", model.intended_use),
-        ("Mask", "corrected by a clinician" if corrected else "AI output, not edited"),
+        ("Mask", _mask_text(corrected)),
         ("Reviewer", reviewer or "not reviewed"),
         ("Report date", created.strftime("%Y-%m-%d %H:%M")),
         ("Software", f"{SOFTWARE_NAME} {software_version()}"),
     ]
 
     def cells(k: str, v: str) -> list[Paragraph]:
-        return [Paragraph(_escape(k), styles["label"]), Paragraph(_escape(v), styles["cell"])]
+        return [Paragraph(escape(k), styles["label"]), Paragraph(escape(v), styles["cell"])]
 
     data = [cells(*pairs[i]) + cells(*pairs[i + 1]) for i in range(0, len(pairs), 2)]
     data.append(cells("Training data", model.training_data or "see the model card") + ["", ""])
@@ -447,5 +475,5 @@ def _date(value: str) -> str:
     return value
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

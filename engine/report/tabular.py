@@ -59,8 +59,6 @@ def pseudonymous_cases(count: int) -> list[str]:
 
 
 def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelInfo) -> dict:
-    m = finding.measurements
-    calibrated = m.long_axis_mm is not None
     return {
         "case": case.case,
         "file": case.file,
@@ -70,6 +68,17 @@ def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelI
         "uncertainty": round(finding.uncertainty, 4),
         "low_confidence": finding.low_confidence,
         "corrected": finding.corrected,
+        **size_fields(finding),
+        "model_id": model.model_id,
+        "model_version": model.version,
+    }
+
+
+def size_fields(finding: Finding) -> dict:
+    """The lesion's size with its unit (mm on calibrated images, px otherwise)."""
+    m = finding.measurements
+    calibrated = m.long_axis_mm is not None
+    return {
         "long_axis": round(m.long_axis_mm if calibrated else m.long_axis_px, 2),
         "short_axis": round(m.short_axis_mm if calibrated else m.short_axis_px, 2),
         "units": "mm" if calibrated else "px",
@@ -79,8 +88,6 @@ def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelI
         "long_axis_px": round(m.long_axis_px, 2),
         "short_axis_px": round(m.short_axis_px, 2),
         "area_px": m.area_px,
-        "model_id": model.model_id,
-        "model_version": model.version,
     }
 
 

@@ -1,0 +1,99 @@
+"""Side panel of a study: ONE finding for the case (class, probabilities, spread, model) and,
+per view, what the model did there (lesion size on the segmented view, attention map only on
+the others). Renders StudyState; the words come from desktop.study_findings."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from desktop.findings_panel import LABEL_COLOURS, section_title, value_label
+from desktop.study_findings import case_fields, view_rows
+from desktop.study_geometry import view_title
+from desktop.study_state import StudyState
+
+CASE_COLOURS = {
+    **LABEL_COLOURS,
+    "normal": LABEL_COLOURS["benign"],
+    "metastatic": LABEL_COLOURS["malignant"],
+}
+NOTE = (
+    "The class belongs to the case: the model reads all views together and gives one "
+    "answer. The attention map shows where it looked in each view; it is evidence to check, "
+    "not a lesion outline. Spread = standard deviation of the class probability over "
+    "test-time augmentation."
+)
+
+
+class StudyFindingsPanel(QWidget):
+    def __init__(self, state: StudyState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.case_form = QFormLayout()
+        self.finding_form = QFormLayout()
+        self.view_form = QFormLayout()
+        self.values: dict[str, QLabel] = {}
+        self.note = QLabel()
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 8)
+        layout.setSpacing(6)
+        layout.addWidget(section_title("Study"))
+        layout.addLayout(self.case_form)
+        self.finding_title = section_title("Finding of the case")
+        self.per_view_title = section_title("Per view")
+        layout.addWidget(self.finding_title)
+        layout.addLayout(self.finding_form)
+        layout.addWidget(self.per_view_title)
+        layout.addLayout(self.view_form)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        for event in ("study_changed", "analysis_changed", "busy_changed", "error"):
+            state.subscribe(event, lambda *_: self.refresh())
+        self.refresh()
+
+    def value(self, field: str) -> str:
+        """The text shown for a field ("" when absent): tests and screenshots read it."""
+        label = self.values.get(field)
+        return label.text() if label is not None else ""
+
+    @property
+    def finding_count(self) -> int:
+        """How many case findings are shown: one with an analysis, none without."""
+        return 1 if self.values.get("Class") is not None else 0
+
+    def refresh(self) -> None:
+        state, analysis = self.state, self.state.analysis
+        self.values = {}
+        study = state.study
+        case_rows = []
+        if study is not None:
+            case_rows = [
+                ("Case", study.case_id),
+                ("Views", " + ".join(view_title(v) for v in study.views)),
+                ("Source", str(state.path or study.metadata.get("source", ""))),
+            ]
+        self._fill(self.case_form, case_rows)
+        self.finding_title.setVisible(analysis is not None)
+        self.per_view_title.setVisible(analysis is not None)
+        if analysis is None:
+            self._fill(self.finding_form, [])
+            self._fill(self.view_form, [])
+            self.note.setText(state.last_error or state.why_not_analysed())
+            return
+        self._fill(self.finding_form, case_fields(analysis, state.spec))
+        label = self.values["Class"]
+        label.setObjectName("classLabel")
+        colour = CASE_COLOURS.get(analysis.prediction.label, "#e6e6e6")
+        label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self._fill(self.view_form, view_rows(analysis))
+        self.note.setText(NOTE)
+
+    def _fill(self, form: QFormLayout, rows: list[tuple[str, str]]) -> None:
+        while form.rowCount():
+            form.removeRow(0)
+        for name, text in rows:
+            value = value_label()
+            value.setText(text)
+            form.addRow(name, value)
+            self.values[name] = value
