@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint model bench screenshot clean
+.PHONY: run test lint model model-ct models-multiview bench screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "LesionLens needs Python 3.11+"'
@@ -34,7 +34,17 @@ test: lint
 model: $(VENV)/.installed-run
 	$(BIN)/python -m training.make_default
 
-# Quick benchmarks (minutes). bench/transfer.py (~35 min) and bench/feedback.py run by hand.
+# Retrain the kidney-ct volume bundle resources/models/kidney-ct (seeded; ~35 min on 2 cores).
+model-ct: $(VENV)/.installed-run
+	nice -n 10 $(BIN)/python -m training.make_ct --out resources/models/kidney-ct
+
+# Retrain the shipped multi-view bundles resources/models/scinti-two-view and skin-fusion
+# (seeded, synthetic data; ~25 min on 2 busy cores).
+models-multiview: $(VENV)/.installed-run
+	nice -n 10 $(BIN)/python -m training.make_multiview
+
+# Quick benchmarks (minutes). bench/transfer.py (~35 min), bench/feedback.py and
+# bench/multiview.py (~25 min) run by hand.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/analyze.py --json bench/results/analyze.json
 	$(BIN)/python bench/io.py

@@ -52,10 +52,13 @@ from desktop.review_panel import ReviewPanel
 from desktop.review_store import ReviewStore, record_status
 from desktop.series import CINE, IMAGE, VOLUME
 from desktop.state import AnalysisRequest, CaseState, analysis_steps, describe_error
+from desktop.study_cases import is_study_dataset, is_study_path
+from desktop.study_page import StudyPage
 from desktop.tool_state import ToolState
 from desktop.training_panel import TrainingPanel
 from desktop.training_runner import TrainingRunner
 from desktop.training_state import TrainingState
+from desktop.volume_mode import VolumeMode
 from desktop.worker import GeneratorJob
 from engine.datastore import DatastoreError
 from engine.errors import LesionLensError, LoadError
@@ -154,6 +157,7 @@ class MainWindow(QMainWindow):
         s.subscribe("analysis_changed", lambda _a: self._on_review_changed())
         s.subscribe("status", self._show_status)
         s.subscribe("error", self.show_error)
+        self.study_page.state.subscribe("analysis_changed", lambda _a: self._on_review_changed())
         self.tools.subscribe("tool_changed", self._show_tool)
         self.canvas.controller.subscribe("calibration_requested", self._ask_calibration)
         self.frame_controls.frame_requested.connect(self.request_frame)
@@ -171,6 +175,7 @@ class MainWindow(QMainWindow):
         t.subscribe("models_changed", self._sync_model_actions)
         for event in ("image_changed", "frame_changed", "model_changed", "domain_changed"):
             s.subscribe(event, lambda *_: self._sync_model_actions())
+        self.volume_mode = VolumeMode(self)  # CT/MR volumes: three views, labels, 3D model
         self.training.refresh()
         self._on_review_changed()
 
@@ -185,6 +190,10 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.review_panel)
         side_layout.addWidget(self.display_controls)
         side.setMinimumWidth(420)
+        # A multi-view case opens on the study page, which hides the single-image widgets.
+        hidden = [self.findings_panel, self.review_panel, self.display_controls]
+        self.study_page = StudyPage(self, self._start, [*hidden, self.frame_controls, self.toolbar])
+        side_layout.addWidget(self.study_page.panel, stretch=1)
 
         self.placeholder = QLabel(
             "Open an ultrasound image, cine, DICOM series or NIfTI\n"
@@ -195,6 +204,7 @@ class MainWindow(QMainWindow):
         self.canvas_stack = QStackedWidget()
         self.canvas_stack.addWidget(self.placeholder)
         self.canvas_stack.addWidget(self.canvas)
+        self.canvas_stack.addWidget(self.study_page.view)
         image_area = QWidget()
         image_layout = QVBoxLayout(image_area)
         image_layout.setContentsMargins(0, 0, 0, 0)
@@ -205,6 +215,7 @@ class MainWindow(QMainWindow):
         splitter = QSplitter()
         splitter.addWidget(image_area)
         side_scroll = QScrollArea()  # a short window scrolls the panel, never overlaps its text
+        self.side_scroll = side_scroll  # volume mode hides it (desktop.volume_mode)
         side_scroll.setWidget(side)
         side_scroll.setWidgetResizable(True)
         side_scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -405,7 +416,21 @@ class MainWindow(QMainWindow):
 
     def _open(self, path: str | Path) -> bool:
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        if is_study_path(path):
+            return self.open_study(path)
         return self.state.open(path)
+
+    def open_study(self, path: str | Path) -> bool:
+        """A multi-view case (views side by side, one finding for the case): desktop.study_page.
+        A multi-view data set of several cases opens as the case list."""
+        if is_study_dataset(path):
+            return self.open_folder(path)
+        if not self.study_page.open(path):
+            return False
+        self.canvas_stack.setCurrentWidget(self.study_page.view)
+        self.cases.set_current_path(path)
+        self._on_review_changed()
+        return True
 
     def open_folder(self, folder: str | Path) -> bool:
         """List the folder's cases on the left and open the first."""
@@ -451,6 +476,9 @@ class MainWindow(QMainWindow):
         if self.state.modified and not self.save_review():
             self.cases.set_current_path(self.state.path)
             return False
+        if not self.volume_mode.confirm_leave("opening another case"):
+            self.cases.set_current_path(self.state.path)
+            return False
         return self._open(entry.path)
 
     def step_case(self, step: int) -> bool:
@@ -492,6 +520,12 @@ class MainWindow(QMainWindow):
 
     def run_model_anyway(self) -> bool:
         """Model ▸ Run Model Anyway: analyse an image outside the model's domain (research)."""
+        if self.volume_mode.active:
+            self.state.notify(
+                "A volume is analysed by the volume model (Model ▸ Analyze Volume), "
+                "not slice by slice with the ultrasound model"
+            )
+            return False
         if not self.state.run_model_anyway():
             self.state.notify("Nothing to override: the model was made for this image")
             return False
@@ -528,6 +562,8 @@ class MainWindow(QMainWindow):
         self.state.notify(f"Sorted: most useful to correct next first ({ranked} cases scored)")
 
     def analyze_if_ready(self) -> None:
+        if self.study_page.active:
+            return  # the image behind the study page is not on screen
         if self.state.can_analyze and not self.frame_controls.playing:
             request = self.state.start_analysis()
             self._started_at = time.perf_counter()
@@ -562,10 +598,16 @@ class MainWindow(QMainWindow):
             for e in self.cases.entries
             if e.status == NEW
             and e.path != on_screen
+            and not is_study_path(e.path)  # studies are analysed when opened
             and self.batch_results.get(e.path, model_id) is None
         ]
         if not paths:
-            self.state.notify("Every case in the list already has an AI result")
+            studies = any(is_study_path(e.path) for e in self.cases.entries)
+            self.state.notify(
+                "Multi-view studies are analysed when opened"
+                if studies
+                else "Every case in the list already has an AI result"
+            )
             return False
         self._batch, self._batch_cancelled = batch_steps(paths, model), False
         self.case_dock.show_batch_progress(0, len(paths))
@@ -670,7 +712,7 @@ class MainWindow(QMainWindow):
     def confirm_leave(self, what: str) -> bool:
         """True when the case on screen may be left (nothing unsaved, saved, or discarded)."""
         if not self.state.modified:
-            return True
+            return self.volume_mode.confirm_leave(what)  # label edits of a volume
         answer = self.ask_unsaved_changes(what)
         if answer == SAVE:
             return self.save_review()
@@ -692,6 +734,8 @@ class MainWindow(QMainWindow):
 
     def open_export_dialog(self) -> ExportDialog | None:
         """File ▸ Export…: non-blocking; the export starts when the dialog is accepted."""
+        if self.study_page.active:
+            return self.study_page.open_export_dialog(self.review_panel.reviewer)
         state = self.state
         if state.analysis is None or state.model is None or state.path is None:
             self.state.notify("Nothing to export: open and analyse a case first")
@@ -779,11 +823,12 @@ class MainWindow(QMainWindow):
         steps: Callable[[], Generator[str, None, Any]],
         tag: Any,
         on_success: Callable[[Any, Any], None],
+        on_failure: Callable[[Any, BaseException], None] | None = None,
     ) -> None:
         job = GeneratorJob(steps, tag)
         job.signals.progress.connect(self._on_progress)
         job.signals.succeeded.connect(on_success)
-        job.signals.failed.connect(self._on_job_failed)
+        job.signals.failed.connect(on_failure or self._on_job_failed)
         job.signals.finished.connect(lambda: self._on_job_finished(job))
         self._jobs.add(job)
         self._on_busy_changed(self.state.busy)
@@ -838,6 +883,7 @@ class MainWindow(QMainWindow):
     # -- state -> window ----------------------------------------------------------------------
 
     def _on_image_changed(self) -> None:
+        self.study_page.leave()  # first: the new image is analysed only once it is on screen
         path, image = self.state.path, self.state.image
         self._update_title()
         self.canvas_stack.setCurrentWidget(self.canvas)
@@ -860,6 +906,8 @@ class MainWindow(QMainWindow):
         self.analyze_if_ready()
 
     def _update_title(self) -> None:
+        if self.study_page.active:
+            return  # the study page titles the window with its case
         path = self.state.path
         if path is None and self.state.image is None:
             self.setWindowTitle("LesionLens")
@@ -872,7 +920,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         has_analysis = state.analysis is not None
         self.save_action.setEnabled(state.editor is not None)
-        self.export_action.setEnabled(has_analysis and state.model is not None)
+        study = self.study_page
+        study_done = study.active and study.state.analysis is not None
+        self.export_action.setEnabled((has_analysis and state.model is not None) or study_done)
 
     def _on_busy_changed(self, busy: bool) -> None:
         working = busy or bool(self._jobs)
@@ -881,8 +931,11 @@ class MainWindow(QMainWindow):
 
     def _sync_model_actions(self) -> None:
         state, training = self.state, self.training
+        volume_mode = getattr(self, "volume_mode", None)  # built after the first sync
         self.run_anyway_action.setEnabled(
-            state.domain_mismatch is not None and not state.domain_override
+            state.domain_mismatch is not None
+            and not state.domain_override
+            and not (volume_mode is not None and volume_mode.active)
         )
         self.finetune_action.setEnabled(training.readiness is None)
         self.finetune_action.setToolTip(training.readiness_text())

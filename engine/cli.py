@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one pass instead of four (about 3x faster; no uncertainty spread)",
     )
+    analyze.add_argument(
+        "--labels-nifti", action="store_true", help="volumes: also write labels.nii.gz"
+    )
+    analyze.add_argument(
+        "--case", default=None, metavar="ID", help="multi-view data set (views.csv): this case"
+    )
 
     evaluate = sub.add_parser("evaluate", help="score a model on a labelled data set folder")
     evaluate.add_argument("--data", type=Path, required=True, metavar="DIR")
@@ -179,6 +185,9 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--frame", type=int, default=1, help="analysed frame of a cine (1-based)")
     export.add_argument("--model", type=Path, default=None, metavar="MODEL_DIR")
     export.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    export.add_argument(
+        "--case", default=None, metavar="ID", help="multi-view data set (views.csv): this case"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,7 +279,15 @@ def _analyze(args: argparse.Namespace) -> int:
     from engine.analysis import analyze, write_analysis
     from engine.inference import load_model
     from engine.io import load_image
+    from engine.volume_cli import analyze_volumes, is_volume_input
 
+    if any(is_volume_input(p) for p in args.inputs):  # CT/MR: kidney and tumour
+        return analyze_volumes(args)
+    from engine.study_commands import analyze_studies, study_inputs
+
+    studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
+    if studies is not None:
+        return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
     model = load_model(args.model, device=args.device)
     files = expand_inputs(args.inputs)
     if not files:
@@ -302,7 +319,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     from engine.atomic import write_json_atomic
     from engine.evaluation import evaluate_folder
     from engine.inference import load_model
+    from engine.volume_evaluation import is_volume_dataset
 
+    if is_volume_dataset(args.data):
+        from engine.volume_cli import evaluate_volume_data
+
+        return evaluate_volume_data(args)
+    if (args.data / "views.csv").is_file():  # multi-view cases: one class per case
+        from engine.study_commands import evaluate_studies
+
+        return evaluate_studies(args.data, args.model, args.device, args.json)
     model = load_model(args.model, device=args.device)
 
     def progress(done: int, total: int) -> None:
@@ -357,7 +383,15 @@ def _export(args: argparse.Namespace) -> int:
     from engine.inference import load_model
     from engine.report import ModelInfo
     from engine.report.batch import BatchOptions, export_batch
+    from engine.volume_cli import export_volumes, is_volume_input
 
+    if any(is_volume_input(p) for p in args.inputs):  # two-segment SEG + JSON per volume
+        return export_volumes(args)
+    from engine.study_commands import study_inputs
+
+    studies = study_inputs(args.inputs, args.case, args.model)  # multi-view: PDF, JSON, CSV
+    if studies is not None:
+        return _export_studies(studies, args)
     if args.frame < 1:
         _error("--frame counts from 1")
         return EXIT_USAGE
@@ -407,6 +441,25 @@ def _export(args: argparse.Namespace) -> int:
         _error(f"{failures} of {len(files)} input(s) could not be exported")
         return EXIT_FAILED_INPUTS
     return EXIT_OK
+
+
+def _export_studies(studies: list, args: argparse.Namespace) -> int:
+    from engine.report.study_batch import StudyExportOptions, export_studies
+
+    if args.seg or args.sr or args.key_image:
+        _error("a multi-view study exports --pdf, --json and --csv (no SEG, SR or key image)")
+        return EXIT_USAGE
+    options = StudyExportOptions(
+        out=args.out,
+        pdf=args.pdf,
+        json=args.json,
+        csv=args.csv,
+        deidentify=args.deidentify,
+        reviewer=args.reviewer,
+        model=args.model,
+        device=args.device,
+    )
+    return EXIT_FAILED_INPUTS if export_studies(studies, options) else EXIT_OK
 
 
 def _finetune(args: argparse.Namespace) -> int:

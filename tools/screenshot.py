@@ -11,9 +11,14 @@ sample, a kidney CT volume) with a throw-away datastore, drives it the way a use
     docs/screenshots/editing.png       a brush stroke in progress, one stroke already undoable
     docs/screenshots/caliper.png       a caliper in mm, and one refused outside the region
     docs/screenshots/cine.png          cine with play/pause and the frame slider
-    docs/screenshots/volume.png        CT volume: slice slider, a CT window preset, and no AI
-                                       (the ultrasound model was not made for CT)
+    docs/screenshots/ct_three_views.png  kidney CT: axial, coronal and sagittal views with the
+                                       linked crosshair, kidney and tumour labels, mL per label,
+                                       the finding when a volume model is shipped
     docs/screenshots/export_dialog.png File ▸ Export… over the window
+    docs/screenshots/study_scinti.png  anterior + posterior bone scan side by side: posterior
+                                       mirrored, linked zoom, attention maps, one finding
+    docs/screenshots/study_skin_pair.png clinical photo + ultrasound: independent views, the
+                                       lesion outlined on the ultrasound
     docs/screenshots/training_panel.png Model & training after a real fine-tuning run: curves,
                                        the gate's verdict, the registry; cases sorted by
                                        "most useful to correct next"
@@ -46,6 +51,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.app import configure_qt
 from desktop.case_list import USEFUL_ORDER
+from desktop.label_files import labels_path_for, write_labels
 from desktop.main_window import DISCARD, MainWindow
 from desktop.paths import REPO_ROOT, SAMPLE_PATH
 from desktop.review_store import ReviewStore
@@ -57,6 +63,8 @@ from engine.atomic import write_json_atomic
 from engine.bundle import default_bundle_dir, read_bundle
 from engine.datastore import HELDOUT, TRAIN, Datastore, split_for
 from engine.io import read_dicom
+from engine.io import read_nifti as read_volume
+from engine.model_catalog import bundle_for_volume
 from engine.registry import Gate, Registry
 from engine.synth.dataset import write_dataset
 from engine.synth.kidney_ct import generate_kidney_ct
@@ -145,6 +153,9 @@ def make_cases(folder: Path) -> dict[str, Path]:
     write_cine(cases["cine"], SAMPLE_PATH)
     ct = generate_kidney_ct(np.random.default_rng(3), "malignant")
     write_nifti(cases["ct"], ct.volume, ct.spacing_mm)
+    # The synthetic truth as the reader's saved labels: they open with the CT.
+    names = ("background", "kidney", "tumour")
+    write_labels(labels_path_for(cases["ct"]), ct.labels, read_volume(cases["ct"]), names)
     return cases
 
 
@@ -239,9 +250,7 @@ def shoot_all(shooter: Shooter, cases: dict[str, Path]) -> None:
     window.frame_controls.set_playing(False)
     shooter.save("cine.png")
 
-    shooter.open_case(cases["ct"])
-    state.apply_preset("Soft tissue")
-    shooter.save("volume.png")
+    shoot_ct(shooter, cases)
 
     shooter.open_case(cases["dicom"])
     dialog = window.open_export_dialog()
@@ -252,6 +261,69 @@ def shoot_all(shooter: Shooter, cases: dict[str, Path]) -> None:
     settle(app)
     shooter.save("export_dialog.png", with_dialog(window, dialog))
     dialog.reject()
+
+
+def shoot_ct(shooter: Shooter, cases: dict[str, Path]) -> None:
+    """The kidney CT in three views, crosshair on the tumour, with its saved labels; the
+    volume model's finding beside them when a volume model is shipped."""
+    window, app = shooter.window, shooter.app
+    shooter.open_case(cases["ct"])
+    mode = window.volume_mode
+    session = mode.session
+    if session.labels is None or not (session.labels.labels == 2).any():
+        raise ScreenshotError("the CT's saved labels did not load")
+    if bundle_for_volume() is not None:
+        if not mode.analyze():
+            raise ScreenshotError(window.state.last_error or "the volume model did not start")
+        wait_until(app, lambda: not session.busy, "the volume model", 600)
+        if session.prediction is None:
+            raise ScreenshotError(window.state.last_error or "no volume prediction")
+    tumour = np.argwhere(session.labels.labels == 2).mean(axis=0)
+    session.set_position(tuple(int(round(v)) for v in tumour))
+    session.set_active_label("tumour")
+    session.apply_preset("Abdomen")
+    window.tools.set_tool(BRUSH)
+    shooter.save("ct_three_views.png")
+
+
+def _first_case(root: Path, label: str) -> str:
+    rows = (line.split(",") for line in (root / "labels.csv").read_text().splitlines()[1:])
+    return next(case for case, value in rows if value == label)
+
+
+def open_study_case(shooter: Shooter, root: Path, label: str) -> None:
+    """List a multi-view data set, open its first case of `label`, wait for the analysis
+    (or for the page to say that no shipped model takes these views)."""
+    window, app = shooter.window, shooter.app
+    window.open_folder(root)
+    case = root / _first_case(root, label)
+    if not window.go_to_case(window.cases.entries[window.cases.index_of(case)]):
+        raise ScreenshotError(f"could not open study {case.name}")
+    page = window.study_page.state
+    wait_until(
+        app,
+        lambda: page.analysis is not None or page.last_error is not None or page.bundle is None,
+        "the study analysis",
+        TIMEOUT_S * 3,
+    )
+    if page.last_error:
+        raise ScreenshotError(page.last_error)
+    settle(app, 0.5)
+
+
+def shoot_studies(shooter: Shooter, work: Path) -> None:
+    """Issue 11: two-view scintigraphy (linked zoom on the trunk, posterior mirrored) and a
+    clinical photo + ultrasound pair (independent views, lesion outlined on the ultrasound)."""
+    window = shooter.window
+    scinti = write_dataset("scinti", 6, work / "scinti", seed=1)
+    open_study_case(shooter, scinti, "metastatic")
+    anterior = window.study_page.view.pane("anterior")
+    height, width = anterior.image.height, anterior.image.width
+    anterior.set_view_range((0.0, float(width), 0.05 * height, 0.62 * height))
+    shooter.save("study_scinti.png")
+    skin = write_dataset("skin-pair", 6, work / "skin", seed=1)
+    open_study_case(shooter, skin, "malignant")
+    shooter.save("study_skin_pair.png")
 
 
 def small_base(work: Path) -> Path:
@@ -371,6 +443,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only-training", action="store_true", help="only the Model & training screenshot"
     )
+    parser.add_argument("--only-ct", action="store_true", help="only the CT screenshot")
+    parser.add_argument(
+        "--only-studies", action="store_true", help="only the multi-view study screenshots"
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lesionlens-shots-") as tmp:
@@ -389,8 +465,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.open_folder(cases["dicom"].parent)
         shooter = Shooter(app, window, args.out)
         try:
+            if args.only_ct:
+                shoot_ct(shooter, cases)
+                return 0
+            if args.only_studies:
+                shoot_studies(shooter, Path(tmp) / "studies")
+                return 0
             if not args.only_training:
                 shoot_all(shooter, cases)
+                shoot_studies(shooter, Path(tmp) / "studies")
             shoot_training(shooter, home, Path(tmp) / "training", args.finetune_base)
         except (ScreenshotError, subprocess.CalledProcessError) as exc:
             print(f"screenshot: {exc}", file=sys.stderr)

@@ -171,3 +171,74 @@ def ct_nifti(tmp_path):  # noqa: ANN001, ANN201
     for k in range(7):
         volume[k, 8:40, 10:54] = 10 * k
     return write_nifti(tmp_path / "ct.nii.gz", volume, (2.5, 0.8, 0.8))
+
+
+# -- multi-view studies (issue 11) ---------------------------------------------------------
+
+
+def write_study(folder, views: dict[str, np.ndarray]):  # noqa: ANN001, ANN201
+    """A folder of view-named PNGs (<view>.png), as desktop.study_cases opens it."""
+    from PIL import Image as PILImage
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, pixels in views.items():
+        PILImage.fromarray(pixels).save(folder / f"{name}.png")
+    return folder
+
+
+@pytest.fixture
+def scinti_study_dir(tmp_path):  # noqa: ANN001, ANN201
+    """Anterior + posterior, 64×32 gray: same geometry, so zoom and pan may be linked."""
+    rng = np.random.default_rng(5)
+    views = {v: rng.integers(150, 255, (64, 32), dtype=np.uint8) for v in ("anterior", "posterior")}
+    return write_study(tmp_path / "scinti_case", views)
+
+
+@pytest.fixture
+def skin_study_dir(tmp_path):  # noqa: ANN001, ANN201
+    """Clinical photo (RGB) + ultrasound (gray) of one lesion, both 48×64: same size, but
+    different modalities, so the views stay independent."""
+    rng = np.random.default_rng(6)
+    views = {
+        "photo": rng.integers(120, 220, (48, 64, 3), dtype=np.uint8),
+        "us": rng.integers(0, 120, (48, 64), dtype=np.uint8),
+    }
+    return write_study(tmp_path / "skin_case", views)
+
+
+def fake_study_analysis(study, spacing_mm: float | None = None):  # noqa: ANN001, ANN201
+    """A StudyAnalysis with known pieces: each view's map a bump at (row 20, col 10); on "us"
+    (the segmented view) a 10×20 px rectangular lesion at rows 10-19, cols 20-39."""
+    import dataclasses
+
+    from engine.analysis import findings_from
+    from engine.types import Prediction, StudyAnalysis, StudyPrediction
+
+    if spacing_mm is not None:
+        views = {
+            n: dataclasses.replace(v, spacing_mm=(spacing_mm, spacing_mm))
+            for n, v in study.views.items()
+        }
+        study = dataclasses.replace(study, views=views)
+    maps, masks, findings = {}, {}, {}
+    for name, image in study.views.items():
+        rows, cols = np.mgrid[: image.height, : image.width]
+        maps[name] = np.exp(-((rows - 20) ** 2 + (cols - 10) ** 2) / 50.0).astype(np.float32)
+    classes = ("normal", "metastatic") if "anterior" in study.views else ("benign", "malignant")
+    probabilities = {classes[0]: 0.3, classes[1]: 0.7}
+    if "us" in study.views:
+        mask = np.zeros((study.views["us"].height, study.views["us"].width), dtype=np.uint8)
+        mask[10:20, 20:40] = 1
+        masks["us"] = mask
+        view_prediction = Prediction(mask, probabilities, np.zeros(mask.shape, np.float32), "f")
+        findings["us"] = findings_from(study.views["us"], view_prediction)
+    prediction = StudyPrediction(
+        probabilities, maps, masks, "fake-views", probability_spread={classes[1]: 0.05}
+    )
+    return StudyAnalysis(study, prediction, findings)
+
+
+@pytest.fixture
+def make_study_analysis():  # noqa: ANN201
+    """fake_study_analysis, for tests (conftest functions are not importable here)."""
+    return fake_study_analysis

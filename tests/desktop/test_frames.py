@@ -94,10 +94,6 @@ def test_volume_slices_and_ct_presets(qtbot, window: MainWindow, ct_nifti: Path)
     assert int(window.canvas.image_item.image[20, 30]) == 40
     assert window.canvas.image_item.getLevels() == pytest.approx((-1350.0, 150.0))
     assert state.analysis is None and not window.has_running_jobs()  # not for this model
-    assert window.run_model_anyway()
-    qtbot.waitUntil(
-        lambda: state.analysis is not None and not state.busy, timeout=ANALYSIS_TIMEOUT_MS
-    )
-    assert window.findings_panel.note.text().startswith("Out of domain")
-    assert not window.save_review()  # the datastore keeps 2D cases only: said, not hidden
-    assert "volume slices cannot be stored" in window.error_bar.message()
+    assert not window.run_model_anyway()  # volumes go to the volume model, not slice by slice
+    assert "volume model" in window.statusBar().currentMessage()
+    assert not window.save_review()  # no 2D review of a volume (labels: File > Save Labels)

@@ -38,31 +38,25 @@ def test_views_decide_the_domain(model, known_analysis) -> None:  # noqa: ANN001
     assert domain_mismatch(no_views, ct, volume=True) is None  # nothing declared to check
 
 
-def test_a_volume_slice_is_shown_without_ai_until_run_anyway(
+def test_a_volume_is_not_analysed_by_the_ultrasound_model(
     qtbot, window: MainWindow, ct_nifti: Path, node_png: Path
 ) -> None:  # noqa: ANN001
-    state, panel = window.state, window.findings_panel
+    state = window.state
     assert window.open_path(ct_nifti)
+    assert window.volume_mode.active  # three views; the volume model is on Model menu
     assert state.image is not None and state.analysis is None
     assert not state.busy and not window.has_running_jobs()  # nothing was even started
-    assert panel.note.text().startswith("Not analysed: this is a volume slice, and ")
-    assert "Model ▸ Run Model Anyway" in panel.note.text()
     assert "not analysed" in window.statusBar().currentMessage()
-    assert window.canvas.overlay_item.image is None or not window.canvas.overlay_item.image.any()
-    assert window.run_anyway_action.isEnabled()
-
-    window.frame_controls.step(1)  # another slice: still withheld
-    qtbot.wait(400)  # past the analyse delay after a frame change
+    assert not window.run_anyway_action.isEnabled()  # its output would not be on screen
+    assert not window.run_model_anyway()
+    qtbot.wait(400)  # past the analyse delay
     assert state.analysis is None and not window.has_running_jobs()
 
-    window.run_anyway_action.trigger()
-    qtbot.waitUntil(lambda: state.analysis is not None and not state.busy, timeout=TIMEOUT_MS)
-    assert panel.note.text().startswith("Out of domain")
-    assert not window.run_anyway_action.isEnabled()
-
     assert window.open_path(node_png)  # an ultrasound-like image: analysed as usual
+    assert not window.volume_mode.active
     assert state.domain_override is False and not window.run_anyway_action.isEnabled()
     qtbot.waitUntil(lambda: state.analysis is not None, timeout=TIMEOUT_MS)
+    panel = window.findings_panel
     assert not panel.note.text().startswith(("Out of domain", "Not analysed"))
 
 
