@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from desktop.edit_history import EditHistory
 from desktop.events import Events
 from desktop.mask_ops import (
     LESION,
@@ -83,7 +84,7 @@ class _Stroke:
     box: Box | None = None
 
 
-class MaskEditor:
+class MaskEditor(EditHistory):
     """Start from the AI mask (or a saved correction of it); every edit is undoable."""
 
     def __init__(
@@ -105,9 +106,7 @@ class MaskEditor:
         self.classes = tuple(classes)
         self.events = Events(EDITOR_EVENTS)
         self.subscribe = self.events.subscribe
-        self._undo: list[Edit] = []
-        self._redo: list[Edit] = []
-        self._clean: Edit | None = None  # the history top when last saved (None: as opened)
+        self._start_history()
         self._stroke: _Stroke | None = None
 
     # -- queries ------------------------------------------------------------------------------
@@ -117,33 +116,8 @@ class MaskEditor:
         return (int(self.mask.shape[0]), int(self.mask.shape[1]))
 
     @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    @property
-    def undo_name(self) -> str:
-        return self._undo[-1].name if self._undo else ""
-
-    @property
-    def redo_name(self) -> str:
-        return self._redo[-1].name if self._redo else ""
-
-    @property
-    def modified(self) -> bool:
-        """Changes since the case was opened or last saved (what a close would lose)."""
-        return (self._undo[-1] if self._undo else None) is not self._clean
-
-    @property
     def differs_from_ai(self) -> bool:
         return not np.array_equal(self.mask, self.original)
-
-    @property
-    def history_nbytes(self) -> int:
-        return sum(edit.nbytes for edit in (*self._undo, *self._redo))
 
     @property
     def stroking(self) -> bool:
@@ -235,32 +209,7 @@ class MaskEditor:
         self.events.emit("changed", "label")
         return True
 
-    # -- history ------------------------------------------------------------------------------
-
-    def undo(self) -> bool:
-        self.end_stroke()
-        if not self._undo:
-            return False
-        edit = self._undo.pop()
-        self._redo.append(edit)
-        self._apply(edit, forward=False)
-        return True
-
-    def redo(self) -> bool:
-        self.end_stroke()
-        if not self._redo:
-            return False
-        edit = self._redo.pop()
-        self._undo.append(edit)
-        self._apply(edit, forward=True)
-        return True
-
-    def mark_saved(self) -> None:
-        """What is shown now is what is stored: closing loses nothing."""
-        self._clean = self._undo[-1] if self._undo else None
-        self.events.emit("changed", "saved")
-
-    # -- internals ----------------------------------------------------------------------------
+    # -- internals (undo and redo: desktop.edit_history) -----------------------------------
 
     def _apply(self, edit: Edit, forward: bool) -> None:
         if edit.patch is not None:
@@ -296,7 +245,3 @@ class MaskEditor:
             self.events.emit("mask_edited", patch.box)
         self.events.emit("changed", "mask")
         return edit
-
-    def _push(self, edit: Edit) -> None:
-        self._undo.append(edit)
-        self._redo.clear()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from desktop.edit_history import EditHistory
 from desktop.events import Events
 from desktop.mask_ops import Box, Point
 from desktop.volume_planes import PlaneLayout
@@ -137,6 +138,10 @@ class LabelEdit:
     patch: LabelPatch
     marks: tuple[SliceMark, ...] = ()  # slices this edit counts as "edited by the reader"
 
+    @property
+    def nbytes(self) -> int:
+        return self.patch.nbytes
+
 
 @dataclass
 class _Stroke:
@@ -150,7 +155,7 @@ class _Stroke:
     box: Box | None = None
 
 
-class VolumeLabels:
+class VolumeLabels(EditHistory):
     """Start from the AI labels (or a saved correction); every edit is undoable."""
 
     def __init__(
@@ -175,9 +180,7 @@ class VolumeLabels:
         self.events = Events(LABEL_EVENTS)
         self.subscribe = self.events.subscribe
         self._counts = np.bincount(self.labels.ravel(), minlength=len(self.label_names))
-        self._undo: list[LabelEdit] = []
-        self._redo: list[LabelEdit] = []
-        self._clean: LabelEdit | None = None
+        self._start_history()
         self._stroke: _Stroke | None = None
 
     # -- queries ------------------------------------------------------------------------------
@@ -200,36 +203,12 @@ class VolumeLabels:
         return sorted(marks)
 
     @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    @property
-    def undo_name(self) -> str:
-        return self._undo[-1].name if self._undo else ""
-
-    @property
-    def redo_name(self) -> str:
-        return self._redo[-1].name if self._redo else ""
-
-    @property
-    def modified(self) -> bool:
-        return (self._undo[-1] if self._undo else None) is not self._clean
-
-    @property
     def differs_from_ai(self) -> bool:
         return not np.array_equal(self.labels, self.original)
 
     @property
     def stroking(self) -> bool:
         return self._stroke is not None
-
-    @property
-    def history_nbytes(self) -> int:
-        return sum(e.patch.nbytes for e in (*self._undo, *self._redo))
 
     # -- strokes on one plane -----------------------------------------------------------------
 
@@ -369,27 +348,12 @@ class VolumeLabels:
 
     # -- history ------------------------------------------------------------------------------
 
-    def undo(self) -> bool:
-        self.end_stroke()
-        if not self._undo:
-            return False
-        edit = self._undo.pop()
-        self._redo.append(edit)
-        self._put(edit.patch, edit.patch.before, edit.patch.after)
-        return True
-
-    def redo(self) -> bool:
-        self.end_stroke()
-        if not self._redo:
-            return False
-        edit = self._redo.pop()
-        self._undo.append(edit)
-        self._put(edit.patch, edit.patch.after, edit.patch.before)
-        return True
-
-    def mark_saved(self) -> None:
-        self._clean = self._undo[-1] if self._undo else None
-        self.events.emit("changed", "saved")
+    def _apply(self, edit: LabelEdit, forward: bool) -> None:
+        patch = edit.patch
+        if forward:
+            self._put(patch, patch.after, patch.before)
+        else:
+            self._put(patch, patch.before, patch.after)
 
     def _put(self, patch: LabelPatch, values: np.ndarray, replaced: np.ndarray) -> None:
         self.labels[patch.region] = values
@@ -401,8 +365,7 @@ class VolumeLabels:
         self, name: str, patch: LabelPatch, marks: tuple[SliceMark, ...], announce: bool = True
     ) -> LabelEdit:
         edit = LabelEdit(name, patch, marks)
-        self._undo.append(edit)
-        self._redo.clear()
+        self._push(edit)
         self._count(patch.before, patch.after)
         if announce:
             self.events.emit("labels_edited", patch.region)
