@@ -106,26 +106,36 @@ def report_pdf(
         _findings_table(analysis, styles, width),
         Spacer(1, 2 * mm),
         Paragraph(_summary(analysis), styles["small"]),
+    ]
+    corrected = any(f.corrected for f in analysis.findings)
+    story += closing_sections(corrected, model, reviewer, created, notes, styles, width)
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def closing_sections(
+    corrected: bool | None,
+    model: ModelInfo,
+    reviewer: str,
+    created: dt.datetime,
+    notes: Sequence[str],
+    styles: dict[str, ParagraphStyle],
+    width: float,
+) -> list[Any]:
+    """How every report ends: the model and review block (kept on one page), then notes."""
+    story: list[Any] = [
         Spacer(1, 4 * mm),
         KeepTogether(
             [
                 section_heading("Model and review", styles),
-                model_block(
-                    any(f.corrected for f in analysis.findings),
-                    model,
-                    reviewer,
-                    created,
-                    styles,
-                    width,
-                ),
+                model_block(corrected, model, reviewer, created, styles, width),
             ]
         ),
     ]
     if notes:
         story += [Spacer(1, 3 * mm), section_heading("Notes", styles)]
         story += [Paragraph(f"\u2022 {escape(n)}", styles["small"]) for n in notes]
-    doc.build(story)
-    return buffer.getvalue()
+    return story
 
 
 def write_report_pdf(path: str | Path, pdf: bytes) -> Path:

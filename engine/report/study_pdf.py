@@ -16,7 +16,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image as PdfImage
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from engine.report.model_info import ModelInfo
 from engine.report.pdf import (
@@ -24,10 +24,10 @@ from engine.report.pdf import (
     INK,
     RULE,
     ReportHeader,
+    closing_sections,
     escape,
     field_cells,
     field_grid,
-    model_block,
     percent,
     report_document,
     report_styles,
@@ -108,24 +108,9 @@ def study_report_pdf(
         Spacer(1, 4 * mm),
         section_heading("Per view", styles),
         _view_table(analysis, styles, width),
-        Spacer(1, 4 * mm),
-        KeepTogether(
-            [
-                section_heading("Model and review", styles),
-                model_block(
-                    False if analysis.prediction.masks else None,
-                    model,
-                    reviewer,
-                    created,
-                    styles,
-                    width,
-                ),
-            ]
-        ),
     ]
-    if notes:
-        story += [Spacer(1, 3 * mm), section_heading("Notes", styles)]
-        story += [Paragraph(f"\u2022 {escape(n)}", styles["small"]) for n in notes]
+    corrected = False if analysis.prediction.masks else None  # None: "Mask: none"
+    story += closing_sections(corrected, model, reviewer, created, notes, styles, width)
     doc.build(story)
     return buffer.getvalue()
 
