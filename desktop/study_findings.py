@@ -4,19 +4,10 @@ so the wording is tested without a display."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from desktop.study_geometry import view_title
 from engine.bundle import Bundle, ModelSpec
-from engine.types import Finding, Image, StudyAnalysis
-
-
-def percent(p: float) -> str:
-    if p > 0.99:
-        return ">99%"
-    if 0 < p < 0.01:
-        return "<1%"
-    return f"{p:.0%}"
+from engine.report.wording import lesion_size_text, percent
+from engine.types import StudyAnalysis
 
 
 def probabilities_text(analysis: StudyAnalysis) -> str:
@@ -34,30 +25,13 @@ def spread_text(analysis: StudyAnalysis) -> str:
     return f"±{spread * 100:.1f} points over test-time augmentation"
 
 
-def lesion_size_text(findings: Sequence[Finding], image: Image) -> str:
-    """ "12.3 × 7.1 mm, 68.2 mm²" per lesion, in px (and said so) on an uncalibrated view."""
-    if not findings:
-        return "no lesion segmented"
-    parts = []
-    for number, finding in enumerate(findings, start=1):
-        m = finding.measurements
-        if m.long_axis_mm is not None and m.short_axis_mm is not None:
-            area = f", {m.area_mm2:.1f} mm²" if m.area_mm2 is not None else ""
-            size = f"{m.long_axis_mm:.1f} × {m.short_axis_mm:.1f} mm{area}"
-        else:
-            size = f"{m.long_axis_px:.0f} × {m.short_axis_px:.0f} px, {m.area_px:.0f} px²"
-            size += " (uncalibrated)"
-        parts.append(size if len(findings) == 1 else f"#{number} {size}")
-    return "; ".join(parts)
-
-
 def view_rows(analysis: StudyAnalysis) -> list[tuple[str, str]]:
     """(view title, what the model says on that view), in the study's view order."""
     rows = []
     prediction = analysis.prediction
-    for name, view in analysis.study.views.items():
+    for name in analysis.study.views:
         if name in prediction.masks or name in analysis.findings:
-            text = lesion_size_text(analysis.findings.get(name, ()), view)  # type: ignore[arg-type]
+            text = lesion_size_text(analysis.findings.get(name, ()), say_uncalibrated=True)
         elif name in prediction.view_maps:
             text = "attention map only (the model does not segment this view)"
         else:

@@ -36,6 +36,7 @@ from reportlab.platypus import (
 from reportlab.platypus import Image as PdfImage
 
 from engine.atomic import write_bytes_atomic
+from engine.report import wording
 from engine.report.fonts import font_path
 from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
 from engine.types import Analysis, Finding
@@ -462,12 +463,8 @@ def _footer(canvas, doc) -> None:  # noqa: ANN001 - reportlab callback signature
 
 
 def percent(p: float) -> str:
-    """Whole percent, but never a certainty the model does not have: >99% and <1%."""
-    if p > 0.99:
-        return "&gt;99%"
-    if 0 < p < 0.01:
-        return "&lt;1%"
-    return f"{p:.0%}"
+    """engine.report.wording.percent, escaped for reportlab's paragraph markup."""
+    return escape(wording.percent(p))
 
 
 def _person_name(value: str) -> str:

@@ -34,7 +34,8 @@ from engine.report.pdf import (
     section_heading,
     title_block,
 )
-from engine.types import Finding, Image, StudyAnalysis
+from engine.report.wording import lesion_size_text
+from engine.types import Image, StudyAnalysis
 from engine.view_orientation import orientation_note, view_title
 
 VIEWS_HEIGHT = 82 * mm  # the tallest view (a whole-body scan) fits with the tables below
@@ -47,22 +48,6 @@ def spacing_text(image: Image) -> str:
     if abs(row - col) < 5e-4:
         return f"{row:.3f} mm/px"
     return f"{row:.3f} \u00d7 {col:.3f} mm/px"
-
-
-def lesion_text(findings: Sequence[Finding]) -> str:
-    """Long × short axis and area of each lesion, in mm when calibrated, else px (said so)."""
-    if not findings:
-        return "no lesion segmented"
-    parts = []
-    for number, finding in enumerate(findings, start=1):
-        m = finding.measurements
-        if m.long_axis_mm is not None and m.short_axis_mm is not None:
-            area = f", {m.area_mm2:.1f} mm\u00b2" if m.area_mm2 is not None else ""
-            text = f"{m.long_axis_mm:.1f} \u00d7 {m.short_axis_mm:.1f} mm{area}"
-        else:
-            text = f"{m.long_axis_px:.0f} \u00d7 {m.short_axis_px:.0f} px, {m.area_px:.0f} px\u00b2"
-        parts.append(text if len(findings) == 1 else f"#{number}: {text}")
-    return "; ".join(parts)
 
 
 def view_output_text(analysis: StudyAnalysis, view: str) -> str:
@@ -223,7 +208,7 @@ def _view_table(analysis: StudyAnalysis, styles, width: float) -> Table:  # noqa
         if not isinstance(view, Image):
             continue
         segmented = name in analysis.prediction.masks or name in analysis.findings
-        lesion = lesion_text(analysis.findings.get(name, ())) if segmented else "\u2014"
+        lesion = lesion_size_text(analysis.findings.get(name, ())) if segmented else "\u2014"
         cells = [
             escape(view_title(name)),
             f"{view.width} \u00d7 {view.height} px",

@@ -10,12 +10,13 @@ import pytest
 
 from desktop.case_list import folder_entries
 from desktop.study_cases import is_study_folder, study_source
-from desktop.study_findings import case_fields, lesion_size_text, view_rows
+from desktop.study_findings import case_fields, view_rows
 from desktop.study_geometry import link_decision, linked_range, opposed, side_labels
 from desktop.study_state import StudyResult, StudyState
 from engine.bundle import read_bundle
 from engine.errors import LoadError
 from engine.io import load_study
+from engine.report.wording import lesion_size_text
 from engine.types import Image
 
 
@@ -116,7 +117,7 @@ def test_one_finding_for_the_case_with_sizes_per_view(skin_study_dir, make_study
     text = rows["Ultrasound"]
     assert text.startswith(f"{m.long_axis_mm:.1f} × {m.short_axis_mm:.1f} mm, ")
     assert text.endswith(f"{m.area_mm2:.1f} mm²") and 1.7 <= m.area_mm2 <= 2.0
-    assert text == lesion_size_text(analysis.findings["us"], study.views["us"])
+    assert text == lesion_size_text(analysis.findings["us"], say_uncalibrated=True)
     uncalibrated = make_study_analysis(study)
     assert "(uncalibrated)" in dict(view_rows(uncalibrated))["Ultrasound"]
 
