@@ -34,6 +34,7 @@ OUTPUT_TITLES = {
     "key_image": "Key image (PNG)",
     "json": "Finding (JSON)",
     "csv": "Finding (CSV, one row per view)",
+    "labels_nifti": "Labels (NIfTI, on the CT's grid)",
 }
 FILE_NAMES = {
     "pdf": "report.pdf",
@@ -42,6 +43,7 @@ FILE_NAMES = {
     "key_image": "key.png",
     "json": "finding.json",
     "csv": "finding.csv",
+    "labels_nifti": "labels.nii.gz",
 }
 DEIDENTIFIED_STEM = "case"
 

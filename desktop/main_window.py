@@ -736,6 +736,8 @@ class MainWindow(QMainWindow):
         """File ▸ Export…: non-blocking; the export starts when the dialog is accepted."""
         if self.study_page.active:
             return self.study_page.open_export_dialog(self.review_panel.reviewer)
+        if self.volume_mode.active:
+            return self.volume_mode.open_export_dialog()
         state = self.state
         if state.analysis is None or state.model is None or state.path is None:
             self.state.notify("Nothing to export: open and analyse a case first")
@@ -922,7 +924,11 @@ class MainWindow(QMainWindow):
         self.save_action.setEnabled(state.editor is not None)
         study = self.study_page
         study_done = study.active and study.state.analysis is not None
-        self.export_action.setEnabled((has_analysis and state.model is not None) or study_done)
+        volume_mode = getattr(self, "volume_mode", None)  # built after the first sync
+        volume_done = volume_mode is not None and volume_mode.exportable()
+        self.export_action.setEnabled(
+            (has_analysis and state.model is not None) or study_done or volume_done
+        )
 
     def _on_busy_changed(self, busy: bool) -> None:
         working = busy or bool(self._jobs)

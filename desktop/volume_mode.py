@@ -10,6 +10,8 @@ so plainly when no volume model is shipped.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Generator
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
@@ -19,9 +21,12 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 from desktop.findings_table import disclaimer_text
 from desktop.series import VOLUME
 from desktop.tool_state import BRUSH, ERASER
+from desktop.volume_export_dialog import VolumeExportDialog
 from desktop.volume_session import VolumeRequest, volume_analysis_steps
 from desktop.volume_workspace import VolumeWorkspace
 from engine.model_catalog import bundle_for_volume
+from engine.report import ExportResult, ModelInfo
+from engine.report.volume_export import VolumeExportRequest, export_volume
 from engine.types import Volume, VolumePrediction
 
 ANALYZE_TAG = "volume"
@@ -31,6 +36,14 @@ NO_VOLUME_MODEL = (
     "follow every edit."
 )
 SAVE, DISCARD = "save", "discard"  # the answers of MainWindow.ask_unsaved_changes
+EXPORT_TAG = "volume-export"
+
+
+def volume_export_steps(
+    volume: Volume, prediction: VolumePrediction, model: ModelInfo, request: VolumeExportRequest
+) -> Generator[str, None, ExportResult]:
+    yield "Exporting the volume (SEG, finding, labels)…"
+    return export_volume(volume, prediction, model, request)
 
 
 def menu_holding(window: QMainWindow, action: QAction) -> QMenu | None:
@@ -190,6 +203,8 @@ class VolumeMode(QObject):
         self.save_labels_action.setShortcuts(keys)
         self.load_labels_action.setEnabled(editable)
         self.analyze_action.setEnabled(active and not self.session.busy)
+        if active:  # File ▸ Export… writes the volume's SEG once it is analysed
+            self.window.export_action.setEnabled(self.exportable())
 
     # -- the volume model ---------------------------------------------------------------------
 
@@ -222,6 +237,53 @@ class VolumeMode(QObject):
     @Slot(object, object)
     def _on_failed(self, request: VolumeRequest, error: BaseException) -> None:
         self.session.fail_analysis(request, error)
+
+    # -- export -------------------------------------------------------------------------------
+
+    def exportable(self) -> bool:
+        return self.active and self.session.prediction is not None and not self.session.busy
+
+    def open_export_dialog(self) -> VolumeExportDialog | None:
+        """File ▸ Export… for a volume: SEG, JSON and NIfTI of the labels on screen (the
+        reader's corrections included; the classes stay the model's)."""
+        session = self.session
+        if not self.exportable() or session.labels is None:
+            self.state.notify("Nothing to export: analyse the volume first (Model ▸ Analyze…)")
+            return None
+        path = session.path or Path.home() / "volume"
+        stem = path.name.removesuffix(".gz").removesuffix(".nii")
+        corrected = session.labels.differs_from_ai
+        dialog = VolumeExportDialog(stem, path.parent / "export", corrected, self.window)
+        dialog.accepted.connect(lambda: self.start_export(dialog.request()))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def start_export(self, request: VolumeExportRequest) -> bool:
+        session = self.session
+        bundle = bundle_for_volume()
+        if not self.exportable() or session.labels is None or not request.outputs:
+            return False
+        if bundle is None:
+            self.state.report_error(NO_VOLUME_MODEL)
+            return False
+        assert session.volume is not None and session.prediction is not None
+        labels = session.labels
+        prediction = dataclasses.replace(
+            session.prediction, labels=labels.labels.copy(), volumes_ml=labels.volumes_ml()
+        )
+        volume, model = session.volume, ModelInfo.from_spec(bundle.spec)
+        self.window._start(  # noqa: SLF001 - the window's one worker queue
+            lambda: volume_export_steps(volume, prediction, model, request),
+            EXPORT_TAG,
+            self._on_exported,
+        )
+        return True
+
+    @Slot(object, object)
+    def _on_exported(self, _tag: object, result: ExportResult) -> None:
+        names = ", ".join(p.name for p in result.written)
+        self.state.notify(f"Exported {names} to {result.written[0].parent}" if names else "")
 
     # -- label files --------------------------------------------------------------------------
 

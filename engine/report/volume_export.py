@@ -40,6 +40,11 @@ class VolumeExportRequest:
     labels_nifti: Path | None = None
     source_series: Path | None = None
     deidentify: bool = True
+    corrected: bool = False  # the labels were corrected by a reader (SEG: semi-automatic)
+
+    @property
+    def outputs(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.seg, self.json, self.labels_nifti) if p is not None)
 
 
 def volume_record(volume: Volume, prediction: VolumePrediction, deidentify: bool = True) -> dict:
@@ -79,7 +84,9 @@ def export_volume(
         names = prediction.label_names[1:]
         if Path(volume.source).is_dir():
             deid = (deidentifier or Deidentifier()) if request.deidentify else None
-            seg = volume_seg(volume, prediction.labels, names, model, deidentifier=deid)
+            seg = volume_seg(
+                volume, prediction.labels, names, model, request.corrected, deidentifier=deid
+            )
             if deid is not None:
                 mark_deidentified(seg)
                 notes.append("Identifiers removed (DICOM PS3.15 basic profile).")
@@ -89,13 +96,16 @@ def export_volume(
             outputs += [
                 (folder / f"slice{k + 1:04d}.dcm", dicom_bytes(ds)) for k, ds in enumerate(series)
             ]
-            seg = volume_seg(volume, prediction.labels, names, model, headers=series)
+            seg = volume_seg(
+                volume, prediction.labels, names, model, request.corrected, headers=series
+            )
             notes.append(f"The SEG references a CT series converted from the NIfTI ({folder}).")
         outputs.append((request.seg, dicom_bytes(seg)))
     if request.json is not None:
         import json
 
         record = volume_record(volume, prediction, request.deidentify)
+        record["labels"] = "corrected by the reader" if request.corrected else "model output"
         outputs.append((request.json, json.dumps(record, indent=2).encode("utf-8")))
     if request.labels_nifti is not None:
         outputs.append((request.labels_nifti, label_nifti_bytes(volume, prediction.labels)))

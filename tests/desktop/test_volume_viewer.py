@@ -314,3 +314,45 @@ def test_the_shipped_volume_model_runs_from_the_window(
         "benign",
         "malignant",
     )
+
+    # File ▸ Export… writes the labels on screen, corrections included, as SEG + JSON + NIfTI.
+    import json
+
+    import highdicom as hd
+
+    from desktop.volume_export_dialog import volume_export_request
+
+    assert window.export_action.isEnabled()
+    edited = prediction.labels.copy()
+    edited[edited == 2] = 1  # the reader calls the tumour kidney
+    workspace.session.labels.replace(edited, "Reader correction")
+    dialog = window.open_export_dialog()
+    assert (
+        dialog is not None
+        and dialog.corrected
+        and set(dialog.outputs())
+        == {
+            "seg",
+            "json",
+            "labels_nifti",
+        }
+    )
+    dialog.reject()
+    out = tmp_path / "export"
+    request = volume_export_request(out, "kidney_ct", set(dialog.outputs()), corrected=True)
+    assert window.volume_mode.start_export(request)
+    qtbot.waitUntil(lambda: all(p.is_file() for p in request.outputs), timeout=60_000)
+    seg = hd.seg.segread(request.seg)
+    types = {d.SegmentAlgorithmType for d in seg.SegmentSequence}
+    assert types == {"SEMIAUTOMATIC"} and len(seg.SegmentSequence) == 2
+    record = json.loads(request.json.read_text())
+    assert record["labels"] == "corrected by the reader"
+    assert record["volumes_ml"]["tumour"] == 0.0
+    assert record["volumes_ml"]["kidney"] == pytest.approx(ours["kidney"] + ours["tumour"])
+    saved = read_nifti(request.labels_nifti).voxels
+    np.testing.assert_array_equal(saved, edited)
+    assert {p.name for p in request.outputs} == {  # de-identified: no case name in file names
+        "case_seg.dcm",
+        "case_finding.json",
+        "case_labels.nii.gz",
+    }
