@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from engine.metrics import accuracy, dice, roc_auc
 from engine.study_evaluation import f1_score
-from training.augment import augment_batch
+from training.augment import augment_batch, draw_camera, gamma_camera_batch
 from training.fit import TrainConfig, emit, set_determinism
 from training.losses import classification_loss, feature_reconstruction_loss, segmentation_loss
 from training.view_data import ViewDataset
@@ -42,7 +42,10 @@ class ViewsObjective:
     attention_pos_weight: float = 20.0  # lesion cells are a few of hundreds per view
     # "scanner": training.augment (zoom, rotation, speckle, gain) on grey inputs (ultrasound),
     # flip-gain on colour ones (photos); "flip-gain": one lateral flip for all views of a
-    # case + gain/gamma (bone scans, where speckle-like noise would drown two-pixel hot spots).
+    # case + gain/gamma (bone scans, where speckle-like noise would drown two-pixel hot spots);
+    # "camera": the same flip + training.augment.gamma_camera_batch (bone scans: count level,
+    # collimator blur, matrix, display window and gamma of another gamma camera, one camera
+    # per case; tried, not adopted: docs/multiview.md).
     augment: str = "scanner"
 
     @property
@@ -112,6 +115,7 @@ def _batch(
     inputs: list[torch.Tensor | None] = []
     targets: list[torch.Tensor | None] = []
     flip = torch.rand(len(idx), generator=generator) < 0.5
+    camera = draw_camera(len(idx), generator) if augment and objective.augment == "camera" else None
     for view in objective.feed:
         if view is None:
             inputs.append(None)
@@ -121,6 +125,10 @@ def _batch(
         m = torch.from_numpy(data.masks[view][idx.numpy()]).clone()
         if augment and objective.augment == "scanner" and x.shape[1] == 1:
             x, m = augment_batch(x, m, generator)
+        elif augment and camera is not None:
+            x, m = x.clone(), m.clone()
+            x[flip], m[flip] = x[flip].flip(-1), m[flip].flip(-1)
+            x = gamma_camera_batch(x, camera, generator)
         elif augment:
             x, m = _flip_gain(x, m, flip, generator)
         inputs.append(x)

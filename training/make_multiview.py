@@ -129,12 +129,21 @@ def main(argv: list[str] | None = None) -> int:
         "--input-scale", type=float, default=1.0, help="fraction of the plan's input shape"
     )
     parser.add_argument("--work", type=Path, default=None, help="keep synthetic data here")
+    parser.add_argument(
+        "--augment",
+        choices=("flip-gain", "camera", "scanner"),
+        default=None,
+        help="training augmentation (default: the plan's; 'camera' = gamma camera model, "
+        "tried for scinti and not adopted, see docs/multiview.md)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     work = args.work or Path(tempfile.mkdtemp(prefix="lesionlens-multiview-"))
     try:
         for kind in PLANS if args.kind == "all" else (args.kind,):
             plan = PLANS[kind].scaled(args.input_scale, args.width)
+            if args.augment:
+                plan = replace(plan, objective=replace(plan.objective, augment=args.augment))
             build_bundle(plan, args, work / kind, args.out_root / plan.bundle_name)
     finally:
         if args.work is None:
