@@ -15,6 +15,8 @@ the patch sampling.
     nice -n 10 python bench/ct.py --seeds 0 1 --json bench/results/ct.json
     (--reuse-aux-bundle resources/models/kidney-ct: the shipped bundle was trained by
     `make model-ct` with the aux+target recipe and seed 0; its row is not trained again)
+    nice -n 10 python bench/ct.py --seeds 1 --merge --json bench/results/ct.json
+    (adds seed 1 to the seeds already in the JSON, without retraining or re-scoring them)
 """
 
 from __future__ import annotations
@@ -77,6 +79,49 @@ def wait_for_bundle(bundle: Path, steps: int, minutes: float = 40.0) -> None:
         time.sleep(30)
 
 
+def summarise(runs: list[dict]) -> dict:
+    """Mean and SD over seeds per recipe, and the paired difference aux+target minus target
+    per seed (a seed gives both recipes the same initial weights, so the pairs are matched)."""
+    by_recipe = {
+        recipe: {r["seed"]: r for r in runs if r["recipe"] == recipe} for recipe in RECIPES
+    }
+
+    def sd(values: list[float]) -> float:
+        return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+
+    paired_seeds = sorted(set(by_recipe["target"]) & set(by_recipe["aux+target"]))
+    differences = {
+        m: [by_recipe["aux+target"][s][m] - by_recipe["target"][s][m] for s in paired_seeds]
+        for m in METRICS
+    }
+    return {
+        "mean": {
+            recipe: {m: float(np.nanmean([r[m] for r in rows.values()])) for m in METRICS}
+            for recipe, rows in by_recipe.items()
+        },
+        "sd": {
+            recipe: {m: sd([r[m] for r in rows.values()]) for m in METRICS}
+            for recipe, rows in by_recipe.items()
+        },
+        "paired_difference": {
+            "definition": "aux+target minus target, per seed",
+            "seeds": paired_seeds,
+            "per_seed": {m: [float(d) for d in v] for m, v in differences.items()},
+            "mean": {m: float(np.mean(v)) if v else float("nan") for m, v in differences.items()},
+        },
+    }
+
+
+def merge_runs(previous: dict, runs: list[dict], steps: int) -> list[dict]:
+    """The runs of the earlier JSON for seeds not measured now (same step budget), then the
+    new ones, ordered by seed and recipe."""
+    if previous.get("steps") != steps:
+        raise SystemExit(f"cannot merge: the JSON holds {previous.get('steps')} steps, not {steps}")
+    fresh = {(r["recipe"], r["seed"]) for r in runs}
+    kept = [r for r in previous["runs"] if (r["recipe"], r["seed"]) not in fresh]
+    return sorted(kept + runs, key=lambda r: (r["seed"], RECIPES.index(r["recipe"])))
+
+
 def run(args: argparse.Namespace) -> dict:
     import torch
 
@@ -95,10 +140,11 @@ def run(args: argparse.Namespace) -> dict:
                 bundle, source = reuse, f"reused {reuse} (make model-ct, same configuration)"
             else:
                 bundle = args.work / "bundles" / f"{recipe.replace('+', '-')}-s{seed}"
-                source = "trained here"
+                source = f"collected {bundle} (training.make_ct, same configuration)"
                 if not (args.collect and finished(bundle, config.steps, seed)):
                     build(config, bundle, args.work, log=sys.stderr)
                     trained = True
+                    source = "trained here"
             metrics = json.loads((bundle / "metrics.json").read_text(encoding="utf-8"))
             row = {"recipe": recipe, "seed": seed, "source": source}
             row.update({m: metrics[m] for m in METRICS})
@@ -107,23 +153,33 @@ def run(args: argparse.Namespace) -> dict:
             row["minutes"] = round((time.time() - started) / 60, 1) if trained else None
             runs.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
-    summary = {
-        recipe: {
-            m: float(np.nanmean([r[m] for r in runs if r["recipe"] == recipe])) for m in METRICS
-        }
-        for recipe in RECIPES
-    }
+    if args.merge and args.json.is_file():
+        runs = merge_runs(json.loads(args.json.read_text(encoding="utf-8")), runs, args.steps)
     return {
         "bench": "ct",
-        "seeds": list(args.seeds),
+        "seeds": sorted({r["seed"] for r in runs}),
         "steps": args.steps,
         "test_set": "synth kidney-ct --shift, 30 volumes (seed 3300)",
         "target_set": "synth kidney-ct --shift, 20 volumes (seed 3200)",
         "aux_set": "synth kidney-ct (default scanner), 80 volumes (seed 3100)",
         "machine": {"python": platform.python_version(), "cpu": platform.processor()},
         "runs": runs,
-        "mean": summary,
+        **summarise(runs),
     }
+
+
+PAIRED_COLUMNS = {
+    "dice_kidney": "Δ Dice kidney",
+    "dice_tumour": "Δ Dice tumour",
+    "auc_deep": "Δ AUC deep",
+    "auc_radiomics_gt_fit": "Δ AUC rad. GT fit",
+    "auc_radiomics_gt_and_predicted_fit": "Δ AUC rad. GT+pred fit",
+}
+
+
+def mean_sd(mean: float, sd: float | None) -> str:
+    """SD is NaN for one seed (None once written to JSON): then the mean alone."""
+    return f"{mean:.3f}" if sd is None or np.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
 
 
 def markdown(result: dict) -> str:
@@ -137,7 +193,8 @@ def markdown(result: dict) -> str:
         f"recipe; seeds {', '.join(str(s) for s in result['seeds'])} (the data sets are fixed; "
         "a seed changes initialisation and patch sampling). All numbers through the engine "
         "(onnxruntime sliding window, engine.radiomics); radiomics on the predicted tumour "
-        "(and, as a ceiling, on the true tumour). Mean over seeds.",
+        "(and, as a ceiling, on the true tumour). Mean ± SD over seeds (SD with n - 1; "
+        "none for one seed).",
         "",
         "Radiomics columns: the classifier fitted on the ground-truth tumours of the training "
         "volumes (GT fit) or on their ground-truth and predicted tumours (GT+pred fit, what the "
@@ -151,7 +208,22 @@ def markdown(result: dict) -> str:
     ]
     for recipe, m in result["mean"].items():
         name = "target only (20)" if recipe == "target" else "aux (80) + target (20)"
-        lines.append(f"| {name} | " + " | ".join(f"{m[k]:.3f}" for k in METRICS) + " |")
+        sd = result.get("sd", {}).get(recipe, {})
+        lines.append(f"| {name} | " + " | ".join(mean_sd(m[k], sd.get(k)) for k in METRICS) + " |")
+    paired = result.get("paired_difference")
+    if paired and paired["seeds"]:
+        lines += [
+            "",
+            "Paired by seed, aux+target minus target (positive: the auxiliary set helped):",
+            "",
+            "| seed | " + " | ".join(PAIRED_COLUMNS.values()) + " |",
+            "|---|" + "---|" * len(PAIRED_COLUMNS),
+        ]
+        for i, seed in enumerate(paired["seeds"]):
+            diffs = (paired["per_seed"][k][i] for k in PAIRED_COLUMNS)
+            lines.append(f"| {seed} | " + " | ".join(f"{d:+.3f}" for d in diffs) + " |")
+        means = (paired["mean"][k] for k in PAIRED_COLUMNS)
+        lines.append("| mean | " + " | ".join(f"{d:+.3f}" for d in means) + " |")
     lines += [
         "",
         "Per seed:",
@@ -191,6 +263,11 @@ def main() -> int:
     parser.add_argument("--reuse-aux-bundle", type=Path, default=None, metavar="DIR")
     parser.add_argument(
         "--collect", action="store_true", help="reuse finished bundles in --work/bundles"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other seeds' runs already in --json (add seeds without retraining)",
     )
     parser.add_argument("--json", type=Path, default=Path("bench/results/ct.json"))
     parser.add_argument("--docs", type=Path, default=None, metavar="MD", help="update the table")
