@@ -48,6 +48,15 @@ FILE_NAMES = {
 DEIDENTIFIED_STEM = "case"
 
 
+def output_paths(
+    folder: Path, stem: str, outputs: set[str], offered: Sequence[str], deidentify: bool
+) -> dict[str, Path]:
+    """`<folder>/<stem>_<file name>` per chosen output; the stem is "case" when
+    de-identifying, so file names carry no identifier."""
+    stem = DEIDENTIFIED_STEM if deidentify else stem
+    return {name: folder / f"{stem}_{FILE_NAMES[name]}" for name in offered if name in outputs}
+
+
 def export_request(
     folder: Path,
     stem: str,
@@ -57,10 +66,8 @@ def export_request(
     frame_index: int = 0,
 ) -> ExportRequest:
     """`<folder>/<stem>_report.pdf`, `_seg.dcm`, `_sr.dcm`, `_key.png` for the chosen outputs."""
-    stem = DEIDENTIFIED_STEM if deidentify else stem
-    paths = {name: folder / f"{stem}_{FILE_NAMES[name]}" for name in OUTPUTS if name in outputs}
     return ExportRequest(
-        **paths,
+        **output_paths(folder, stem, outputs, OUTPUTS, deidentify),
         deidentify=deidentify,
         reviewer=reviewer,
         frame_index=frame_index,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.export_dialog import DEIDENTIFIED_STEM, FILE_NAMES, ExportDialog
+from desktop.export_dialog import DEIDENTIFIED_STEM, ExportDialog, output_paths
 from engine.report.study_export import StudyExportRequest
 
 STUDY_OUTPUTS = ("pdf", "json", "csv")
@@ -22,13 +22,11 @@ def study_export_request(
 ) -> StudyExportRequest:
     """`<folder>/<stem>_report.pdf`, `_finding.json`, `_finding.csv` for the chosen outputs;
     the stem (and the case name in the outputs) is "case" when de-identifying."""
-    stem = DEIDENTIFIED_STEM if deidentify else stem
-    paths = {n: folder / f"{stem}_{FILE_NAMES[n]}" for n in STUDY_OUTPUTS if n in outputs}
     return StudyExportRequest(
-        **paths,
+        **output_paths(folder, stem, outputs, STUDY_OUTPUTS, deidentify),
         deidentify=deidentify,
         reviewer=reviewer,
-        case=stem,
+        case=DEIDENTIFIED_STEM if deidentify else stem,
         mirror_posterior=mirror_posterior,
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
 
-from desktop.export_dialog import DEIDENTIFIED_STEM, FILE_NAMES, ExportDialog
+from desktop.export_dialog import ExportDialog, output_paths
 from engine.report.volume_export import VolumeExportRequest
 
 VOLUME_OUTPUTS = ("seg", "json", "labels_nifti")
@@ -20,8 +20,7 @@ def volume_export_request(
 ) -> VolumeExportRequest:
     """`<folder>/<stem>_seg.dcm`, `_finding.json`, `_labels.nii.gz` for the chosen outputs;
     the stem is "case" when de-identifying, so file names carry no identifier."""
-    stem = DEIDENTIFIED_STEM if deidentify else stem
-    paths = {n: folder / f"{stem}_{FILE_NAMES[n]}" for n in VOLUME_OUTPUTS if n in outputs}
+    paths = output_paths(folder, stem, outputs, VOLUME_OUTPUTS, deidentify)
     return VolumeExportRequest(**paths, deidentify=deidentify, corrected=corrected)
 
 
