@@ -34,16 +34,20 @@ CASES: dict[str, tuple[dict, dict[str, tuple[int, ...]], str]] = {
     "hybrid-dual-task": ({"width": 16}, {"image": (1, 128, 128)}, "128×128 (shipped bundle)"),
     "cascaded-unet": ({"width": 16}, {"image": (1, 128, 128)}, "128×128, 48×48 lesion crop"),
     "two-view": (
-        {"width": 16},
-        {"anterior": (1, 256, 256), "posterior": (1, 256, 256)},
-        "2 views of 256×256 (letterboxed 512×192 bone scans)",
+        {"in_channels": 1, "num_classes": 2, "width": 8, "attention_blocks": 1},
+        {"anterior": (1, 256, 96), "posterior": (1, 256, 96)},
+        "2 views of 256×96 (shipped scinti-two-view)",
     ),
     "fusion-attention": (
-        {"width": 16},
-        {"photo": (3, 128, 128), "us": (1, 128, 128)},
-        "photo 3×128×128 + ultrasound 128×128",
+        {"photo_channels": 3, "us_channels": 1, "num_classes": 2, "width": 8, "grid": 4},
+        {"photo": (3, 128, 160), "us": (1, 128, 160)},
+        "photo 3×128×160 + ultrasound 128×160 (shipped skin-fusion)",
     ),
-    "unet3d": ({"width": 8}, {"volume": (1, 48, 96, 128)}, "CT volume 48×96×128 voxels"),
+    "unet3d": (
+        {"width": 8},
+        {"volume": (1, 32, 48, 48)},
+        "32×48×48 window of the shipped kidney-ct sliding window",
+    ),
 }
 
 
