@@ -250,6 +250,10 @@ class MainWindow(QMainWindow):
             "&Datastore Cases", self.open_datastore_cases, "Ctrl+Shift+D"
         )
         self.sample_action = self._action("Open &Sample", lambda: self.open_path(SAMPLE_PATH))
+        # One case of every kind a shipped model reads: node ultrasound, bone scan, skin pair, CT.
+        self.samples_folder_action = self._action(
+            "Open Sample &Cases", lambda: self.open_folder(SAMPLE_PATH.parent)
+        )
         self.save_action = self._action("&Save Review", self.save_review, "Ctrl+S")
         self.export_action = self._action("&Export…", self.open_export_dialog, "Ctrl+E")
         self.next_case_action = self._action("&Next Case", lambda: self.step_case(1))
@@ -262,6 +266,7 @@ class MainWindow(QMainWindow):
             self.open_folder_action,
             self.datastore_action,
             self.sample_action,
+            self.samples_folder_action,
             None,
             self.save_action,
             self.export_action,

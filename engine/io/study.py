@@ -54,7 +54,8 @@ def load_study(path: str | Path, case: str | None = None) -> Study:
     named = _views_by_name(files)
     if named is not None:
         case_id, views = named
-        return Study(case_id or path.name, _load_views(views), {"source": str(path)})
+        case_id = case_id or path.name
+        return Study(case_id, _calibrated(path, case_id, _load_views(views)), {"source": str(path)})
     dicoms = [p for p in files if p.suffix.lower() in {".dcm", ".dicom", ""} and is_dicom(p)]
     if dicoms:
         return _from_dicom_files(path, dicoms)
@@ -104,12 +105,18 @@ def _from_views_csv(root: Path, case: str | None) -> Study:
     if case not in cases:
         raise LoadError(table, f"no case {case!r} (it lists {len(cases)} cases)")
     views = {row["view"]: root / row["file"] for row in rows if row["case"] == case}
-    loaded = _load_views(views)
+    return Study(case, _calibrated(root, case, _load_views(views)), {"source": str(root)})
+
+
+def _calibrated(
+    root: Path, case: str, loaded: dict[str, Image | Volume]
+) -> dict[str, Image | Volume]:
+    """Uncalibrated picture views get the pixel size meta.csv gives them (if any)."""
     for view, spacing in _meta_spacing(root, case, list(loaded)).items():
         picture = loaded[view]
         if isinstance(picture, Image) and picture.spacing_mm is None:
             loaded[view] = replace(picture, spacing_mm=(spacing, spacing))
-    return Study(case, loaded, {"source": str(root)})
+    return loaded
 
 
 def _meta_spacing(root: Path, case: str, views: list[str]) -> dict[str, float]:
@@ -121,7 +128,10 @@ def _meta_spacing(root: Path, case: str, views: list[str]) -> dict[str, float]:
         return {}
     try:
         with table.open(newline="", encoding="utf-8") as fh:
-            row = next((r for r in csv.DictReader(fh) if r.get("case") == case), None)
+            rows = list(csv.DictReader(fh))
+        row = next((r for r in rows if r.get("case") == case), None)
+        if row is None and len(rows) == 1 and not rows[0].get("case"):
+            row = rows[0]  # a one-case folder may leave the case column out
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise LoadError(table, f"cannot be read ({exc})") from exc
     spacings: dict[str, float] = {}

@@ -133,3 +133,25 @@ def test_datastore_cases_list_stored_cases(
     assert window.save_review()
     assert len(Datastore(datastore_home).cases()) == 1  # the stored case itself, no copy
     assert window.case_dock.row_text(0).endswith("reviewed")
+
+
+def test_sample_cases_open_each_kind_in_its_own_view(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+    """File ▸ Open Sample Cases: one case of each kind a shipped model reads."""
+    window.samples_folder_action.trigger()
+    dock = window.case_dock
+    names = [Path(e.path).name for e in window.cases.entries]
+    assert names == [
+        "sample_bone_scan",
+        "sample_kidney_ct.nii.gz",
+        "sample_node.dcm",
+        "sample_node_malignant.png",
+        "sample_skin_pair",
+    ]
+    assert dock.current_row() == 0 and window.study_page.active  # views side by side
+    qtbot.waitUntil(lambda: window.study_page.state.analysis is not None, timeout=60_000)
+    assert window.step_case(1)
+    assert window.volume_mode.active and not window.study_page.active  # three views
+    assert window.step_case(1)
+    assert not window.volume_mode.active
+    wait_for_analysis(qtbot, window)
+    assert window.state.analysis is not None  # the ultrasound model on the node

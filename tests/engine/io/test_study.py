@@ -89,6 +89,19 @@ def test_skin_pair_views_get_their_own_pixel_size_from_meta(tmp_path: Path) -> N
         assert study.views[view].spacing_mm == pytest.approx((expected, expected))
 
 
+def test_a_folder_of_view_files_takes_its_pixel_size_from_meta(tmp_path: Path) -> None:
+    folder = tmp_path / "lesion7"
+    folder.mkdir()
+    for view in ("photo", "us"):
+        PILImage.fromarray(np.zeros((8, 10), np.uint8)).save(folder / f"{view}.png")
+    (folder / "meta.csv").write_text("photo_spacing_mm,us_spacing_mm\n0.2,0.05\n")
+    study = load_study(folder)  # one row without a case column: it is this case's
+    assert study.views["photo"].spacing_mm == (0.2, 0.2)
+    assert study.views["us"].spacing_mm == (0.05, 0.05)
+    (folder / "meta.csv").write_text("case,spacing_mm\nother,0.3\n")
+    assert load_study(folder).views["us"].spacing_mm is None  # another case's row: not used
+
+
 def test_dicom_study_names_views_from_tags(tmp_path: Path) -> None:
     uid = generate_uid()
     pixels = [gray(5), gray(6), gray(7)]
