@@ -19,6 +19,7 @@ def study_export_request(
     deidentify: bool = True,
     reviewer: str = "",
     mirror_posterior: bool = True,
+    confirmed_label: str | None = None,
 ) -> StudyExportRequest:
     """`<folder>/<stem>_report.pdf`, `_finding.json`, `_finding.csv` for the chosen outputs;
     the stem (and the case name in the outputs) is "case" when de-identifying."""
@@ -28,16 +29,24 @@ def study_export_request(
         reviewer=reviewer,
         case=DEIDENTIFIED_STEM if deidentify else stem,
         mirror_posterior=mirror_posterior,
+        confirmed_label=confirmed_label,
     )
 
 
 class StudyExportDialog(ExportDialog):
     def __init__(
-        self, case_stem: str, reviewer: str, folder: Path, mirror_posterior: bool, parent=None
-    ):  # noqa: ANN001
+        self,
+        case_stem: str,
+        reviewer: str,
+        folder: Path,
+        mirror_posterior: bool,
+        parent=None,  # noqa: ANN001
+        confirmed_label: str | None = None,
+    ):
         super().__init__(case_stem, reviewer, folder, 0, parent, outputs=STUDY_OUTPUTS)
         self.setWindowTitle("Export study")
         self.mirror_posterior = mirror_posterior
+        self.confirmed_label = confirmed_label
 
     def request(self) -> StudyExportRequest:  # type: ignore[override]
         return study_export_request(
@@ -47,4 +56,5 @@ class StudyExportDialog(ExportDialog):
             deidentify=self.deidentify_box.isChecked(),
             reviewer=self.reviewer_edit.text().strip(),
             mirror_posterior=self.mirror_posterior,
+            confirmed_label=self.confirmed_label,
         )

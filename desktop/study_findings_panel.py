@@ -4,7 +4,7 @@ the others). Renders StudyState; the words come from desktop.study_findings."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.findings_panel import LABEL_COLOURS, section_title, value_label
 from desktop.study_findings import case_fields, view_rows
@@ -44,11 +44,19 @@ class StudyFindingsPanel(QWidget):
         self.per_view_title = section_title("Per view")
         layout.addWidget(self.finding_title)
         layout.addLayout(self.finding_form)
+        # The reader confirms (or overrides) the case's class; the export carries it.
+        self.confirm_box = QComboBox()
+        self.confirm_box.setToolTip("Your class for the case; the report shows it beside the AI's")
+        self.confirm_box.activated.connect(self._on_confirm_chosen)
+        self.confirm_form = QFormLayout()
+        self.confirm_form.addRow("Reader's class", self.confirm_box)
+        layout.addLayout(self.confirm_form)
         layout.addWidget(self.per_view_title)
         layout.addLayout(self.view_form)
         layout.addWidget(self.note)
         layout.addStretch(1)
-        for event in ("study_changed", "analysis_changed", "busy_changed", "error"):
+        events = ("study_changed", "analysis_changed", "busy_changed", "error", "confirmed_changed")
+        for event in events:
             state.subscribe(event, lambda *_: self.refresh())
         self.refresh()
 
@@ -75,6 +83,7 @@ class StudyFindingsPanel(QWidget):
             ]
         self._fill(self.case_form, case_rows)
         self.finding_title.setVisible(analysis is not None)
+        self._show_confirm_choices()
         self.per_view_title.setVisible(analysis is not None)
         if analysis is None:
             self._fill(self.finding_form, [])
@@ -88,6 +97,26 @@ class StudyFindingsPanel(QWidget):
         label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self._fill(self.view_form, view_rows(analysis))
         self.note.setText(NOTE)
+
+    def _show_confirm_choices(self) -> None:
+        """ "not confirmed (AI: x)" first, then the model's classes; the current choice shown."""
+        state, box = self.state, self.confirm_box
+        box.blockSignals(True)
+        box.clear()
+        if state.analysis is not None:
+            box.addItem(f"not confirmed (AI: {state.analysis.prediction.label})", None)
+            for name in state.classes:
+                box.addItem(name, name)
+            box.setCurrentIndex(max(0, box.findData(state.confirmed_label)))
+        box.blockSignals(False)
+        box.setEnabled(state.analysis is not None)
+        self.confirm_box.setVisible(state.analysis is not None)
+        label = self.confirm_form.labelForField(self.confirm_box)
+        if label is not None:
+            label.setVisible(state.analysis is not None)
+
+    def _on_confirm_chosen(self, index: int) -> None:
+        self.state.confirm_label(self.confirm_box.itemData(index))
 
     def _fill(self, form: QFormLayout, rows: list[tuple[str, str]]) -> None:
         while form.rowCount():

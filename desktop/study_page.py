@@ -143,7 +143,12 @@ class StudyPage:
         base = state.path.parent if state.path is not None else Path.home()
         folder = self._export_folder or base / "export"
         dialog = StudyExportDialog(
-            state.study.case_id, reviewer, folder, state.mirror_posterior, self.window
+            state.study.case_id,
+            reviewer,
+            folder,
+            state.mirror_posterior,
+            self.window,
+            confirmed_label=state.confirmed_label,
         )
         dialog.accepted.connect(lambda: self.start_export(dialog.request()))
         self.export_dialog = dialog

@@ -27,6 +27,7 @@ EVENTS = (
     "display_changed",  # maps / contours visibility, map opacity, posterior mirroring
     "link_changed",  # linked zoom and pan switched on or off (bool)
     "busy_changed",  # an analysis started or ended (bool)
+    "confirmed_changed",  # the reader confirmed or changed the case's class (str | None)
     "status",  # a short message for the status bar (str)
     "error",  # last_error changed (str | None)
 )
@@ -77,6 +78,7 @@ class StudyState:
         self.map_opacity = DEFAULT_MAP_OPACITY
         self.contours_visible = True
         self.busy = False
+        self.confirmed_label: str | None = None  # the reader's class for the case (None: AI's)
         self.last_error: str | None = None
         # Which model analyses a study: the shipped bundle for exactly its views by default.
         self.find_bundle = find_bundle or (lambda views: bundle_for_views(views))
@@ -104,6 +106,7 @@ class StudyState:
         self.bundle = self.find_bundle(list(study.views))
         self.link = link_decision(study.views)
         self.analysis, self.spec = None, None
+        self.confirmed_label = None
         self._set_busy(False)
         self.dismiss_error()
         self.events.emit("study_changed", study)
@@ -171,6 +174,19 @@ class StudyState:
         self._set_busy(False)
         self.analysis, self.spec = analysis, spec
         self.events.emit("analysis_changed", analysis)
+
+    def confirm_label(self, label: str | None) -> None:
+        """The reader's class for the case (one of the model's classes), or None to leave
+        the AI's class standing. Goes into the exported report, JSON and CSV."""
+        if label is not None and (self.analysis is None or label not in self.classes):
+            raise ValueError(f"{label!r} is not one of the model's classes {self.classes}")
+        if label != self.confirmed_label:
+            self.confirmed_label = label
+            self.events.emit("confirmed_changed", label)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.analysis.prediction.probabilities) if self.analysis else ()
 
     def fail_analysis(self, request: StudyRequest, error: BaseException) -> None:
         if not self.is_current(request):

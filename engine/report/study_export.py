@@ -43,6 +43,7 @@ class StudyExportRequest:
     reviewer: str = ""
     case: str = ""
     mirror_posterior: bool = True
+    confirmed_label: str | None = None  # the reader's class for the case (None: not confirmed)
 
     @property
     def outputs(self) -> tuple[Path, ...]:
@@ -67,10 +68,12 @@ def export_study(analysis: StudyAnalysis, model: ModelInfo, request: StudyExport
     deidentified = request.deidentify
     if request.json is not None:
         document = study_document(analysis, model, case, deidentified)
+        document["confirmed_label"] = request.confirmed_label
+        document["reviewer"] = request.reviewer
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         outputs.append((request.json, text.encode("utf-8")))
     if request.csv is not None:
-        outputs.append((request.csv, study_csv(analysis, model, case)))
+        outputs.append((request.csv, study_csv(analysis, model, case, request.confirmed_label)))
     written = tuple(write_bytes_atomic(path, data) for path, data in outputs)
     return ExportResult(written=written, notes=tuple(notes))
 
@@ -109,6 +112,7 @@ def _pdf(analysis, model, request, images, case, notes) -> bytes:  # noqa: ANN00
         created=dt.datetime.now().astimezone(),
         notes=notes,
         case=case,
+        confirmed_label=request.confirmed_label,
     )
 
 

@@ -71,6 +71,7 @@ def study_report_pdf(
     created: dt.datetime | None = None,
     notes: Sequence[str] = (),
     case: str = "",
+    confirmed_label: str | None = None,
 ) -> bytes:
     """The PDF as bytes. view_pngs: view name -> the drawn view (engine.report.view_image),
     in reading order; `mirrored`: the views drawn mirrored (their captions say so)."""
@@ -87,7 +88,7 @@ def study_report_pdf(
         _views(analysis, view_pngs, set(mirrored), styles, width),
         Spacer(1, 4 * mm),
         section_heading("Finding of the case", styles),
-        _case_table(analysis, styles, width),
+        _case_table(analysis, confirmed_label, styles, width),
         Spacer(1, 2 * mm),
         Paragraph(_summary(analysis), styles["small"]),
         Spacer(1, 4 * mm),
@@ -180,25 +181,37 @@ def _grid(data: list[list[Any]], fractions: Sequence[float], width: float) -> Ta
     return table
 
 
-def _case_table(analysis: StudyAnalysis, styles, width: float) -> Table:  # noqa: ANN001
+def _case_table(
+    analysis: StudyAnalysis,
+    confirmed: str | None,
+    styles,
+    width: float,  # noqa: ANN001
+) -> Table:
     prediction = analysis.prediction
     label = prediction.label
     spread = prediction.probability_spread.get(label)
     probabilities = ", ".join(
         f"{escape(name)} {percent(p)}" for name, p in sorted(prediction.probabilities.items())
     )
-    heads = ["Class", "Probability", "Spread (TTA)", "All classes"]
+    if confirmed is None:
+        reader = "not confirmed"
+    elif confirmed == label:
+        reader = f"<b>{escape(confirmed)}</b> (agrees)"
+    else:
+        reader = f"<b>{escape(confirmed)}</b> (overrides the AI)"
+    heads = ["AI class", "Probability", "Spread (TTA)", "All classes", "Reader's class"]
     cells = [
         f"<b>{escape(label)}</b>",
         percent(prediction.probabilities[label]),
         "\u2014" if spread is None else f"\u00b1{spread * 100:.1f} points",
         probabilities,
+        reader,
     ]
     data = [
         [Paragraph(h, styles["head"]) for h in heads],
         [Paragraph(c, styles["cell"]) for c in cells],
     ]
-    return _grid(data, (0.2, 0.15, 0.18, 0.47), width)
+    return _grid(data, (0.16, 0.13, 0.16, 0.3, 0.25), width)
 
 
 def _view_table(analysis: StudyAnalysis, styles, width: float) -> Table:  # noqa: ANN001

@@ -21,6 +21,7 @@ COLUMNS = (
     "case_label",
     "case_probability",
     "case_spread",
+    "confirmed_label",
     "model_output",
     "attention_peak_row",
     "attention_peak_col",
@@ -95,7 +96,9 @@ def study_document(
     }
 
 
-def study_rows(analysis: StudyAnalysis, model: ModelInfo, case: str) -> list[dict[str, Any]]:
+def study_rows(
+    analysis: StudyAnalysis, model: ModelInfo, case: str, confirmed_label: str | None = None
+) -> list[dict[str, Any]]:
     prediction = analysis.prediction
     label = prediction.label
     spread = prediction.probability_spread.get(label)
@@ -109,6 +112,7 @@ def study_rows(analysis: StudyAnalysis, model: ModelInfo, case: str) -> list[dic
             case_label=label,
             case_probability=round(float(prediction.probabilities[label]), 4),
             case_spread="" if spread is None else round(float(spread), 4),
+            confirmed_label=confirmed_label or "",
             model_output=_outputs(analysis, name),
             attention_peak_row="" if peak is None else peak[0],
             attention_peak_col="" if peak is None else peak[1],
@@ -123,9 +127,11 @@ def study_rows(analysis: StudyAnalysis, model: ModelInfo, case: str) -> list[dic
     return rows
 
 
-def study_csv(analysis: StudyAnalysis, model: ModelInfo, case: str) -> bytes:
+def study_csv(
+    analysis: StudyAnalysis, model: ModelInfo, case: str, confirmed_label: str | None = None
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(study_rows(analysis, model, case))
+    writer.writerows(study_rows(analysis, model, case, confirmed_label))
     return buffer.getvalue().encode("utf-8")

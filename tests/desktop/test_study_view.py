@@ -4,6 +4,8 @@ there is one finding for the case, and the study exports (PDF with both views, J
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -139,6 +141,10 @@ def test_study_export_writes_pdf_json_csv(
     assert window.open_export_dialog() is None  # nothing analysed yet: refused, said why
     assert "Nothing to export" in window.statusBar().currentMessage()
     show_fake_analysis(window, make_study_analysis)
+    box = page.panel.confirm_box  # the reader overrides the AI's class
+    assert box.isEnabled() and box.itemText(0) == "not confirmed (AI: malignant)"
+    box.activated.emit(box.findData("benign"))
+    assert page.state.confirmed_label == "benign"
     dialog = window.open_export_dialog()
     assert isinstance(dialog, StudyExportDialog)
     assert set(dialog.output_boxes) == {"pdf", "json", "csv"}
@@ -149,10 +155,17 @@ def test_study_export_writes_pdf_json_csv(
     assert names == ["case_finding.csv", "case_finding.json", "case_report.pdf"]
     document = json.loads((tmp_path / "out" / "case_finding.json").read_text())
     assert document["label"] == "malignant" and document["case"] == "case"
+    assert document["confirmed_label"] == "benign"
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "case_finding.csv").read_text())))
+    assert {r["confirmed_label"] for r in rows} == {"benign"}
+    assert {r["case_label"] for r in rows} == {"malignant"}
     assert [v["view"] for v in document["views"]] == list(page.state.study.views)
     pdf = pdfium.PdfDocument(tmp_path / "out" / "case_report.pdf")
     text = pdf[0].get_textpage().get_text_range()
     assert "Clinical photo" in text and "Ultrasound" in text and "malignant" in text
+    assert "overrides the AI" in text
+    window.open_path(skin_study_dir)  # another study (here: the same, reopened): not confirmed
+    assert page.state.confirmed_label is None
 
 
 def test_export_request_names(tmp_path) -> None:  # noqa: ANN001
