@@ -50,6 +50,17 @@ HEAD_BG = colors.HexColor("#e9eef3")
 WARN_BG = colors.HexColor("#fff3cd")
 ALERT = colors.HexColor("#a4161a")
 
+# Tables of the reports: a shaded, ruled header row, thin rules between the rows.
+GRID_STYLE = (
+    ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+    ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+    ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ("TOPPADDING", (0, 0), (-1, -1), 3),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+)
+
 
 @dataclass(frozen=True)
 class ReportHeader:
@@ -351,16 +362,7 @@ def _findings_table(analysis: Analysis, styles: dict[str, ParagraphStyle], width
         data.append([Paragraph("No lesion found in the image.", styles["cell"])] + [""] * 9)
     fractions = [0.04, 0.11, 0.11, 0.12, 0.11, 0.11, 0.06, 0.1, 0.11, 0.13]
     table = Table(data, colWidths=[width * f for f in fractions], repeatRows=1)
-    style = [
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
+    style = [*GRID_STYLE, ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
     style += [("BACKGROUND", (0, r), (-1, r), WARN_BG) for r in warn_rows]
     if not analysis.findings:
         style.append(("SPAN", (0, 1), (-1, 1)))

@@ -20,9 +20,7 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from engine.report.model_info import ModelInfo
 from engine.report.pdf import (
-    HEAD_BG,
-    INK,
-    RULE,
+    GRID_STYLE,
     ReportHeader,
     closing_sections,
     escape,
@@ -165,19 +163,7 @@ def _views(
 
 def _grid(data: list[list[Any]], fractions: Sequence[float], width: float) -> Table:
     table = Table(data, colWidths=[width * f for f in fractions], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
+    table.setStyle(TableStyle(list(GRID_STYLE)))
     return table
 
 

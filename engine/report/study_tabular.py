@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from engine.report.model_info import ModelInfo
-from engine.report.tabular import size_fields
+from engine.report.tabular import MODEL_COLUMNS, SIZE_COLUMNS, size_fields
 from engine.types import Image, StudyAnalysis
 
 COLUMNS = (
@@ -26,17 +26,8 @@ COLUMNS = (
     "attention_peak_row",
     "attention_peak_col",
     "finding",
-    "long_axis",
-    "short_axis",
-    "units",
-    "area",
-    "area_units",
-    "ls_ratio",
-    "long_axis_px",
-    "short_axis_px",
-    "area_px",
-    "model_id",
-    "model_version",
+    *SIZE_COLUMNS,
+    *MODEL_COLUMNS,
 )
 DISCLAIMER = "Research use only - not for diagnosis. Model trained on synthetic data."
 

@@ -21,15 +21,8 @@ from engine.atomic import write_bytes_atomic, write_json_atomic
 from engine.report.model_info import ModelInfo
 from engine.types import Analysis, Finding
 
-COLUMNS = (
-    "case",
-    "file",
-    "finding",
-    "label",
-    "probability",
-    "uncertainty",
-    "low_confidence",
-    "corrected",
+# The lesion-size columns size_fields() fills, and the model columns; every CSV ends with them.
+SIZE_COLUMNS = (
     "long_axis",
     "short_axis",
     "units",
@@ -39,8 +32,19 @@ COLUMNS = (
     "long_axis_px",
     "short_axis_px",
     "area_px",
-    "model_id",
-    "model_version",
+)
+MODEL_COLUMNS = ("model_id", "model_version")
+COLUMNS = (
+    "case",
+    "file",
+    "finding",
+    "label",
+    "probability",
+    "uncertainty",
+    "low_confidence",
+    "corrected",
+    *SIZE_COLUMNS,
+    *MODEL_COLUMNS,
 )
 
 
