@@ -91,14 +91,13 @@ def ct_phantom(shape: tuple[int, int, int] = (20, 40, 36)) -> np.ndarray:
     return hu.astype(np.float32)
 
 
-@pytest.fixture
-def volume_bundle(tmp_path: Path) -> Path:
-    """A pointwise volume bundle with a (random) radiomics classifier."""
+def random_radiomics_classifier() -> dict:
+    """A radiomics classifier block of model.json with seeded random coefficients."""
     from engine.radiomics import FEATURE_NAMES
 
     n = len(FEATURE_NAMES)
     rng = np.random.default_rng(1)
-    radiomics = {
+    return {
         "features": list(FEATURE_NAMES),
         "mean": rng.normal(size=n).tolist(),
         "scale": (1 + rng.random(n)).tolist(),
@@ -106,11 +105,21 @@ def volume_bundle(tmp_path: Path) -> Path:
         "intercept": [0.1],
         "classes": ["benign", "malignant"],
     }
-    return write_pointwise_bundle(tmp_path / "pointwise-bundle", radiomics)
+
+
+@pytest.fixture
+def volume_bundle(tmp_path: Path) -> Path:
+    """A pointwise volume bundle with a (random) radiomics classifier."""
+    return write_pointwise_bundle(tmp_path / "pointwise-bundle", random_radiomics_classifier())
 
 
 @pytest.fixture
 def volume_kit():  # noqa: ANN201 - a namespace of the builders above
     from types import SimpleNamespace
 
-    return SimpleNamespace(bundle=write_pointwise_bundle, phantom=ct_phantom, hu_window=HU_WINDOW)
+    return SimpleNamespace(
+        bundle=write_pointwise_bundle,
+        phantom=ct_phantom,
+        hu_window=HU_WINDOW,
+        radiomics=random_radiomics_classifier,
+    )

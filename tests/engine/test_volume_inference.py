@@ -96,18 +96,7 @@ def test_only_the_two_largest_parts_are_kept() -> None:
 
 
 def test_radiomics_classifier_answers_on_the_predicted_tumour(tmp_path: Path, volume_kit) -> None:  # noqa: ANN001
-    from engine.radiomics import FEATURE_NAMES
-
-    n = len(FEATURE_NAMES)
-    rng = np.random.default_rng(1)
-    radiomics = {
-        "features": list(FEATURE_NAMES),
-        "mean": rng.normal(size=n).tolist(),
-        "scale": (1 + rng.random(n)).tolist(),
-        "coef": [rng.normal(size=n).tolist()],
-        "intercept": [0.1],
-        "classes": ["benign", "malignant"],
-    }
+    radiomics = volume_kit.radiomics()
     model = load_model(volume_kit.bundle(tmp_path / "b", radiomics), device="cpu")
     hu = volume_kit.phantom()
     pred = predict_volume(Volume(voxels=hu, spacing_mm=(3.0, 2.8, 2.8)), model)
