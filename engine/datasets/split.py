@@ -1,8 +1,9 @@
 """A fixed held-out split, drawn once per data set and stored beside it as split.csv.
 
-Drawn by patient when patients.csv says which cases belong together (no patient in two
-splits), stratified by label, seeded. Once split.csv exists it is the truth: it is never
-re-drawn, so held-out numbers stay comparable across models. Cases added later are appended:
+Drawn by group (engine.datasets.groups: a patient of patients.csv, or a chain of
+near-duplicate images of near_duplicates.csv, never in two splits), stratified by label,
+seeded. Once split.csv exists it is the truth: it is never re-drawn, so held-out numbers
+stay comparable across models. Cases added later are appended:
 to "val" when their patient is already held out, else to "train".
 """
 
@@ -14,24 +15,22 @@ from pathlib import Path
 import numpy as np
 
 from engine.datasets.cases import Dataset
+from engine.datasets.groups import case_groups
 from engine.datasets.tables import read_mapping, write_table
 from engine.errors import DatasetError
 
 SPLIT_NAMES = ("train", "val", "test")
 
 
-def group_of(case_id: str, patient: str | None) -> str:
-    return f"patient:{patient}" if patient else f"case:{case_id}"
-
-
 def draw_split(dataset: Dataset, fraction: float = 0.2, seed: int = 0) -> dict[str, str]:
-    """case -> "train"/"val": about `fraction` of each label's patients held out."""
+    """case -> "train"/"val": about `fraction` of each label's groups held out."""
     if not 0 <= fraction < 1:
         raise ValueError("fraction must be in [0, 1)")
+    group_of = case_groups(dataset)
     groups: dict[str, list[str]] = defaultdict(list)
     labels: dict[str, Counter] = defaultdict(Counter)
     for case in dataset.cases:
-        group = group_of(case.case_id, case.patient)
+        group = group_of[case.case_id]
         groups[group].append(case.case_id)
         labels[group][case.label or ""] += 1
     strata: dict[str, list[str]] = defaultdict(list)
