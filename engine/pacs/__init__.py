@@ -10,7 +10,7 @@
 Every failure is a PacsError: "PACS <node>: <reason>".
 """
 
-from engine.pacs.client import PacsConnection, connect, test_connection
+from engine.pacs.client import PacsConnection, connect, check_connection
 from engine.pacs.errors import PacsError, PartialRetrieveError
 from engine.pacs.nodes import HttpAuth, NodeBook, NodeConfigError, PacsNode, Secret
 from engine.pacs.query import QueryError, SeriesResult, StudyQuery, StudyResult
@@ -37,5 +37,5 @@ __all__ = [
     "retrieve_study",
     "retrieved_root",
     "send_files",
-    "test_connection",
+    "check_connection",
 ]

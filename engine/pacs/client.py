@@ -37,7 +37,7 @@ def connect(node: PacsNode) -> PacsConnection:
     return DimseConnection(node)
 
 
-def test_connection(node: PacsNode) -> str:
+def check_connection(node: PacsNode) -> str:
     """C-ECHO, or a one-study QIDO search: "OK" text, or a PacsError saying why not."""
     with connect(node) as connection:
         connection.echo()

@@ -108,10 +108,10 @@ class DicomWebConnection:
             ) from exc
         except requests.HTTPError as exc:
             raise PacsError(node, f"{what}: {http_reason(exc)}") from exc
+        except MALFORMED as exc:  # before RequestException: JSONDecodeError is both
+            raise PacsError(node, f"{what}: malformed DICOMweb answer ({exc})") from exc
         except requests.RequestException as exc:
             raise PacsError(node, f"{what}: {type(exc).__name__}") from exc
-        except MALFORMED as exc:
-            raise PacsError(node, f"{what}: malformed DICOMweb answer ({exc})") from exc
 
     def _search(self, what: str, call: Callable[[], list], read: Callable[[Dataset], T]) -> list[T]:
         with self._errors(what):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
+from engine.errors import LesionLensError
+
 _DATE = re.compile(r"^\d{8}$")
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 STUDY_FIELDS = (
@@ -38,7 +40,7 @@ SERIES_FIELDS = (
 INSTANCE_FIELDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
 
 
-class QueryError(ValueError):
+class QueryError(LesionLensError, ValueError):
     """A search field has a value no PACS would accept (e.g. a date that is not YYYYMMDD)."""
 
 
