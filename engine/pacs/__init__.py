@@ -10,7 +10,7 @@
 Every failure is a PacsError: "PACS <node>: <reason>".
 """
 
-from engine.pacs.client import PacsConnection, connect, check_connection
+from engine.pacs.client import PacsConnection, check_connection, connect
 from engine.pacs.errors import PacsError, PartialRetrieveError
 from engine.pacs.nodes import HttpAuth, NodeBook, NodeConfigError, PacsNode, Secret
 from engine.pacs.query import QueryError, SeriesResult, StudyQuery, StudyResult

@@ -20,7 +20,7 @@ import os
 import sys
 
 from engine.atomic import write_json_atomic
-from engine.pacs.client import connect, check_connection
+from engine.pacs.client import check_connection, connect
 from engine.pacs.nodes import HttpAuth, NodeBook, NodeConfigError, PacsNode, Secret
 from engine.pacs.query import StudyQuery
 from engine.pacs.retrieve import retrieve_study, retrieved_root
