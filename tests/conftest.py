@@ -115,3 +115,33 @@ def vendor_cine() -> Path:
     from pydicom.data import get_testdata_file
 
     return Path(get_testdata_file("OBXXXX1A.dcm"))
+
+
+@pytest.fixture
+def silent_pacs_port():  # noqa: ANN201
+    """A loopback port that accepts connections and never answers (a hung PACS)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
