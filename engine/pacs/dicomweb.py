@@ -34,6 +34,9 @@ from engine.pacs.query import (
 
 T = TypeVar("T")
 # Answers that cannot be decoded as DICOM JSON or multipart DICOM.
+# WADO-RS: the instances as the PACS stores them (a JPEG cine stays JPEG); without this a
+# server sends Explicit VR Little Endian, decompressing on the way.
+AS_STORED = (("application/dicom", "*"),)
 MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError, InvalidDicomError)
 
 
@@ -164,13 +167,15 @@ class DicomWebConnection:
             study_uid = items[0].study_uid
             if series_uid in whole_series:
                 with self._errors(f"retrieve of series {series_uid}"):
-                    stream = self.client.iter_series(study_uid, series_uid)
+                    stream = self.client.iter_series(study_uid, series_uid, media_types=AS_STORED)
                     for ds in stream:
                         yield encode(ds)
                 continue
             for ref in items:
                 with self._errors(f"retrieve of instance {ref.sop_uid}"):
-                    ds = self.client.retrieve_instance(study_uid, series_uid, ref.sop_uid)
+                    ds = self.client.retrieve_instance(
+                        study_uid, series_uid, ref.sop_uid, media_types=AS_STORED
+                    )
                     yield encode(ds)
 
     def store(self, datasets: Sequence[Dataset]) -> None:

@@ -18,16 +18,13 @@ from contextlib import contextmanager
 from pydicom.dataset import Dataset
 from pydicom.uid import (
     JPEG2000,
-    DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
-    JPEGExtended12Bit,
     JPEGLosslessSV1,
     JPEGLSLossless,
-    JPEGLSNearLossless,
     RLELossless,
 )
 from pynetdicom import AE, build_role, evt
@@ -56,20 +53,20 @@ from engine.pacs.query import (
 SUCCESS, PENDING, WARNING, CANCELLED = 0x0000, (0xFF00, 0xFF01), 0xB000, 0xFE00
 STORE_WARNINGS = (0xB000, 0xB006, 0xB007)
 UNCOMPRESSED = [ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian]
-# What we accept in C-GET, so the PACS need not transcode what it stores compressed.
-ACCEPTED_SYNTAXES = UNCOMPRESSED + [
-    DeflatedExplicitVRLittleEndian,
+# Compressed syntaxes we accept in C-GET, each in a presentation context of its own: an SCP
+# picks one syntax per context, and a context per syntax lets it send what it stores
+# (a JPEG cine stays JPEG) instead of transcoding to little endian.
+COMPRESSED = [
     JPEGBaseline8Bit,
-    JPEGExtended12Bit,
     JPEGLosslessSV1,
     JPEGLSLossless,
-    JPEGLSNearLossless,
     JPEG2000Lossless,
     JPEG2000,
     RLELossless,
 ]
-# The storage SOP classes a C-GET may bring (one presentation context each, SCP role).
-GET_STORAGE_CLASSES = (
+# The storage SOP classes a C-GET may bring (SCP role). Images get the compressed contexts
+# too; 16 x 7 + 7 + the C-GET context = 120 of the 128 an association may propose.
+IMAGE_CLASSES = (
     "1.2.840.10008.5.1.4.1.1.6.1",  # Ultrasound Image
     "1.2.840.10008.5.1.4.1.1.3.1",  # Ultrasound Multi-frame Image
     "1.2.840.10008.5.1.4.1.1.2",  # CT Image
@@ -79,21 +76,35 @@ GET_STORAGE_CLASSES = (
     "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture
     "1.2.840.10008.5.1.4.1.1.7.2",  # Multi-frame Grayscale Byte SC
     "1.2.840.10008.5.1.4.1.1.7.4",  # Multi-frame True Color SC
-    "1.2.840.10008.5.1.4.1.1.66.4",  # Segmentation
-    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
-    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
-    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
-    "1.2.840.10008.5.1.4.1.1.88.34",  # Comprehensive 3D SR
-    "1.2.840.10008.5.1.4.1.1.88.59",  # Key Object Selection
     "1.2.840.10008.5.1.4.1.1.1",  # Computed Radiography
     "1.2.840.10008.5.1.4.1.1.1.1",  # Digital X-Ray (presentation)
     "1.2.840.10008.5.1.4.1.1.1.2",  # Digital Mammography (presentation)
     "1.2.840.10008.5.1.4.1.1.20",  # Nuclear Medicine
     "1.2.840.10008.5.1.4.1.1.128",  # PET
     "1.2.840.10008.5.1.4.1.1.77.1.4",  # VL Photographic
-    "1.2.840.10008.5.1.4.1.1.104.1",  # Encapsulated PDF
     "1.2.840.10008.5.1.4.1.1.12.1",  # X-Ray Angiographic
 )
+OTHER_CLASSES = (
+    "1.2.840.10008.5.1.4.1.1.66.4",  # Segmentation
+    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
+    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
+    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
+    "1.2.840.10008.5.1.4.1.1.88.34",  # Comprehensive 3D SR
+    "1.2.840.10008.5.1.4.1.1.88.59",  # Key Object Selection
+    "1.2.840.10008.5.1.4.1.1.104.1",  # Encapsulated PDF
+)
+GET_STORAGE_CLASSES = IMAGE_CLASSES + OTHER_CLASSES
+
+
+def get_contexts(ae: AE) -> list:
+    """Request the C-GET context and every storage context; returns the role items."""
+    ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
+    for uid in GET_STORAGE_CLASSES:
+        ae.add_requested_context(uid, UNCOMPRESSED)
+    for uid in IMAGE_CLASSES:
+        for syntax in COMPRESSED:
+            ae.add_requested_context(uid, syntax)
+    return [build_role(uid, scp_role=True) for uid in GET_STORAGE_CLASSES]
 
 
 class DimseConnection:
@@ -247,10 +258,7 @@ class DimseConnection:
             return SUCCESS
 
         ae = self._ae()
-        ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
-        for uid in GET_STORAGE_CLASSES:
-            ae.add_requested_context(uid, ACCEPTED_SYNTAXES)
-        roles = [build_role(uid, scp_role=True) for uid in GET_STORAGE_CLASSES]
+        roles = get_contexts(ae)
         whole_study = {ref.series_uid for ref in refs} <= whole_series
         if whole_study:
             requests = [_get_identifier(study_uid)]

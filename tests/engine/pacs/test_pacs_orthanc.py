@@ -271,3 +271,20 @@ def test_send_refuses_a_file_that_is_not_dicom_before_sending_anything(
     with pytest.raises(LoadError, match="notes.dcm"):
         run(send_files(dimse(orthanc), [vendor_us, junk]))
     assert orthanc.rest("GET", "/instances") == []
+
+
+def test_both_protocols_retrieve_instances_as_stored_not_transcoded(
+    orthanc, tmp_path: Path
+) -> None:  # noqa: ANN001
+    """A JPEG 2000 ultrasound stays JPEG 2000 (a transcoding PACS would triple a cine)."""
+    from pydicom.data import get_testdata_file
+
+    source = Path(get_testdata_file("US1_J2KR.dcm"))
+    original = pydicom.dcmread(source)
+    orthanc.upload(source)
+    for node in (web(orthanc), dimse(orthanc)):
+        study = run(retrieve_study(node, original.StudyInstanceUID, tmp_path / node.name))
+        (path,) = study.files
+        got = pydicom.dcmread(path)
+        assert got.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID, node
+        assert got.PixelData == original.PixelData, node
