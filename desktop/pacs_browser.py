@@ -155,7 +155,8 @@ class PacsBrowser(QDialog):
         form.addWidget(self.search_button, 1, 2)
 
         bottom = QHBoxLayout()
-        bottom.addWidget(self.progress, stretch=1)
+        bottom.addWidget(self.progress, stretch=3)
+        bottom.addStretch(1)
         bottom.addWidget(self.retrieve_button)
         bottom.addWidget(self.cancel_button)
         bottom.addWidget(self.close_button)
@@ -231,6 +232,8 @@ class PacsBrowser(QDialog):
         except LesionLensError as exc:
             self.show_message(str(exc), error=True)
             return False
+        self.state.set_results([])  # never show one node's studies under another's name
+        self.progress.hide()
         self._start(lambda: search_steps(node, query), SEARCH_TAG, self._on_found)
         return True
 
@@ -335,14 +338,14 @@ class PacsBrowser(QDialog):
                 ]
             )
             for series in found.series:
-                number = "" if series.number is None else f"#{series.number} "
+                number = "" if series.number is None else f" {series.number}"
                 child = QTreeWidgetItem(
                     [
-                        "",
+                        f"Series{number}",
                         "",
                         "",
                         series.modality,
-                        f"{number}{series.description}".strip(),
+                        series.description,
                         "",
                         "" if series.instance_count is None else str(series.instance_count),
                         series.series_uid,

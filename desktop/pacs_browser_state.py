@@ -12,6 +12,8 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydicom.dataset import Dataset
+
 from desktop.case_list import DICOM_SUFFIXES, CaseEntry, is_series_folder
 from desktop.events import Events
 from engine.errors import LoadError
@@ -43,7 +45,9 @@ def search_steps(node: PacsNode, query: StudyQuery) -> Generator[str, None, list
         found = []
         for i, study in enumerate(studies, start=1):
             yield f"Listing series of study {i}/{len(studies)} on {node.name}…"
-            found.append(FoundStudy(study, tuple(pacs.find_series(study.study_uid))))
+            series = sorted(pacs.find_series(study.study_uid), key=lambda s: s.number or 0)
+            found.append(FoundStudy(study, tuple(series)))
+    found.sort(key=lambda f: f.study.study_date, reverse=True)  # newest first, as PACS show
     return found
 
 
@@ -137,28 +141,43 @@ class PacsBrowserState:
 def retrieved_entries(studies: Sequence[RetrievedStudy]) -> list[CaseEntry]:
     """Case-list entries for retrieved studies, as File ▸ Open Folder lists them: a CT/MR
     series folder is one case, every other instance (ultrasound image, cine) its own;
-    SEG, SR and secondary captures are not images to analyse and are left out."""
+    SEG, SR and other non-images are left out. Named by patient ID, date, modality, series
+    and instance number, as the browser showed them (the files are named by UID)."""
     entries: list[CaseEntry] = []
     for study in studies:
         for series in sorted(p for p in study.folder.iterdir() if p.is_dir()):
             files = sorted(p for p in series.iterdir() if p.suffix.lower() in DICOM_SUFFIXES)
-            files = [p for p in files if _is_image(p)]
-            if not files:
+            headers = [(p, h) for p, h in ((p, _image_header(p)) for p in files) if h]
+            if not headers:
                 continue
-            label = f"{study.study_uid[-12:]}/{series.name[-8:]}"
-            if len(files) > 1 and is_series_folder(series):
-                entries.append(CaseEntry(series, f"{label}/"))
-            else:
-                entries += [CaseEntry(p, f"{label}/{p.stem[-8:]}") for p in files]
+            if len(headers) > 1 and is_series_folder(series):
+                name = f"{_series_name(headers[0][1])} ({len(headers)})/"
+                entries.append(CaseEntry(series, name))
+                continue
+            for path, header in headers:
+                number = str(header.get("InstanceNumber", "") or "").strip()
+                name = _series_name(header) + (f".{number}" if number else "")
+                entries.append(CaseEntry(path, name))
     return entries
 
 
 NOT_IMAGES = {"SEG", "SR", "KO", "PR", "DOC"}
 
 
-def _is_image(path: Path) -> bool:
+def _series_name(header: Dataset) -> str:
+    """ "<patient ID> · <modality> <series number>", short enough for the case list."""
+    number = str(header.get("SeriesNumber", "") or "").strip()
+    modality = str(header.get("Modality", "") or "").strip()
+    patient = str(header.get("PatientID", "") or "").strip()
+    return " · ".join(p for p in (patient, f"{modality} {number}".strip()) if p)
+
+
+def _image_header(path: Path) -> Dataset | None:
+    """The header of an image instance; None for SEG/SR/unreadable files."""
     try:
         header = read_header(path)
     except LoadError:
-        return False
-    return "Rows" in header and str(header.get("Modality", "")) not in NOT_IMAGES
+        return None
+    if "Rows" not in header or str(header.get("Modality", "")) in NOT_IMAGES:
+        return None
+    return header

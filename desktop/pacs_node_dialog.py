@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QRadioButton,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -64,7 +63,6 @@ class PacsNodeDialog(QDialog):
         self.kind_group.addButton(self.web_radio)
         self.kind_group.addButton(self.dimse_radio)
         self.web_radio.setChecked(True)
-        self.web_radio.toggled.connect(self._sync_kind)
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("https://pacs.example.org/dicom-web")
         self.auth_combo = QComboBox()
@@ -82,22 +80,6 @@ class PacsNodeDialog(QDialog):
         self.our_aet_edit = QLineEdit()
         self.timeout_edit = QLineEdit()
 
-        web_page, dimse_page = QWidget(), QWidget()
-        web_form = QFormLayout(web_page)
-        web_form.setContentsMargins(0, 0, 0, 0)
-        web_form.addRow("DICOMweb URL", self.url_edit)
-        web_form.addRow("Authentication", self.auth_combo)
-        web_form.addRow("User", self.user_edit)
-        web_form.addRow("Password / token", self.secret_edit)
-        dimse_form = QFormLayout(dimse_page)
-        dimse_form.setContentsMargins(0, 0, 0, 0)
-        dimse_form.addRow("PACS AE title", self.aet_edit)
-        dimse_form.addRow("Host", self.host_edit)
-        dimse_form.addRow("Port", self.port_edit)
-        self.kind_pages = QStackedWidget()
-        self.kind_pages.addWidget(web_page)
-        self.kind_pages.addWidget(dimse_page)
-
         self.test_button = QPushButton("Test connection")
         self.test_button.clicked.connect(self.test_connection)
         self.save_button = QPushButton("Save")
@@ -111,16 +93,22 @@ class PacsNodeDialog(QDialog):
         kinds.addWidget(self.web_radio)
         kinds.addWidget(self.dimse_radio)
         kinds.addStretch(1)
-        form = QFormLayout()
+        self.form_layout = form = QFormLayout()
         form.addRow("Name", self.name_edit)
         form.addRow("Protocol", kinds)
+        form.addRow("DICOMweb URL", self.url_edit)
+        form.addRow("Authentication", self.auth_combo)
+        form.addRow("User", self.user_edit)
+        form.addRow("Password / token", self.secret_edit)
+        form.addRow("PACS AE title", self.aet_edit)
+        form.addRow("Host", self.host_edit)
+        form.addRow("Port", self.port_edit)
+        form.addRow("Our AE title", self.our_aet_edit)
+        form.addRow("Timeout (s)", self.timeout_edit)
+        self.web_rows = (self.url_edit, self.auth_combo, self.user_edit, self.secret_edit)
+        self.dimse_rows = (self.aet_edit, self.host_edit, self.port_edit)
         settings = QVBoxLayout()
         settings.addLayout(form)
-        settings.addWidget(self.kind_pages)
-        common = QFormLayout()
-        common.addRow("Our AE title", self.our_aet_edit)
-        common.addRow("Timeout (s)", self.timeout_edit)
-        settings.addLayout(common)
         settings.addStretch(1)
         settings.addWidget(self.message)
         buttons = QHBoxLayout()
@@ -140,6 +128,7 @@ class PacsNodeDialog(QDialog):
         layout.addLayout(left)
         layout.addLayout(settings, stretch=1)
 
+        self.web_radio.toggled.connect(self._sync_kind)
         self._fill_list(current)
         if self.node_list.count() == 0:
             self.new_node()
@@ -177,7 +166,11 @@ class PacsNodeDialog(QDialog):
         self._sync_auth()
 
     def _sync_kind(self) -> None:
-        self.kind_pages.setCurrentIndex(0 if self.web_radio.isChecked() else 1)
+        web = self.web_radio.isChecked()
+        for widget in self.web_rows:
+            self.form_layout.setRowVisible(widget, web)
+        for widget in self.dimse_rows:
+            self.form_layout.setRowVisible(widget, not web)
 
     def _sync_auth(self) -> None:
         kind = self.auth_combo.currentData()

@@ -40,7 +40,7 @@ def test_node_dialog_tests_and_saves_a_node(qtbot, orthanc) -> None:  # noqa: AN
     dialog.show()
     qtbot.keyClicks(dialog.name_edit, "ward-pacs")
     click(qtbot, dialog.dimse_radio)
-    assert dialog.kind_pages.currentIndex() == 1
+    assert dialog.aet_edit.isVisible() and not dialog.url_edit.isVisible()
     qtbot.keyClicks(dialog.aet_edit, "WRONG")
     qtbot.keyClicks(dialog.host_edit, "127.0.0.1")
     qtbot.keyClicks(dialog.port_edit, str(orthanc.dicom_port))
