@@ -157,3 +157,68 @@ def test_send_to_pacs_from_the_export_dialog(
     assert all(tags["StudyInstanceUID"] != US_STUDY for tags in stored)
     key = next(p for p in window.last_export.written if p.name == "case_key_sc.dcm")
     assert pydicom.dcmread(key).SOPClassUID == "1.2.840.10008.5.1.4.1.1.7"
+
+
+def test_cancel_keeps_what_arrived_and_retrieve_again_resumes(
+    qtbot, orthanc, vendor_us: Path, tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    import engine.pacs.retrieve as retrieve_module
+
+    orthanc.upload(vendor_us)
+    for k in range(2, 7):
+        copy = pydicom.dcmread(vendor_us)
+        copy.SOPInstanceUID = copy.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+        copy.InstanceNumber = k
+        copy.save_as(tmp_path / f"{k}.dcm", enforce_file_format=True)
+        orthanc.upload(tmp_path / f"{k}.dcm")
+    save_nodes(orthanc)
+    write = retrieve_module.write_bytes_atomic
+
+    def slow_write(path, data):  # noqa: ANN001, ANN202 - a slow disk, so Cancel lands mid-way
+        import time
+
+        time.sleep(0.3)
+        return write(path, data)
+
+    monkeypatch.setattr(retrieve_module, "write_bytes_atomic", slow_write)
+    browser = PacsBrowser()
+    qtbot.addWidget(browser)
+    browser.show()
+    browser.node_combo.setCurrentText("orthanc-dicom")
+    click(qtbot, browser.search_button)
+    qtbot.waitUntil(lambda: browser.results.topLevelItemCount() == 1, timeout=NET_TIMEOUT_MS)
+    browser.results.topLevelItem(0).setSelected(True)
+    retrieved = []
+    browser.studies_retrieved.connect(retrieved.append)
+    click(qtbot, browser.retrieve_button)
+    qtbot.waitUntil(lambda: browser.progress.value() >= 1, timeout=NET_TIMEOUT_MS)
+    assert browser.progress.maximum() == 6
+    click(qtbot, browser.cancel_button)
+    qtbot.waitUntil(lambda: not browser.state.busy, timeout=NET_TIMEOUT_MS)
+    assert browser.message.text().startswith("Retrieve cancelled")
+    assert retrieved == []
+    folder = Path(NodeBook().path).parent.parent / "pacs" / US_STUDY
+    have = len(list(folder.glob("*/*.dcm")))
+    assert 1 <= have < 6 and not (folder / "study.json").exists()
+
+    monkeypatch.setattr(retrieve_module, "write_bytes_atomic", write)
+    with qtbot.waitSignal(browser.studies_retrieved, timeout=NET_TIMEOUT_MS):
+        click(qtbot, browser.retrieve_button)
+    assert f"({have} were already here)" in browser.message.text()
+    ((study,),) = retrieved  # one retrieve, one study
+    assert len(study.files) == 6 and study.reused == have
+
+
+def test_retrieved_entries_are_images_named_from_their_header(vendor_us: Path, tmp_path) -> None:  # noqa: ANN001
+    from desktop.pacs_browser_state import retrieved_entries
+    from engine.pacs import RetrievedStudy
+
+    series = tmp_path / "study" / "1.2.3"
+    series.mkdir(parents=True)
+    for number, modality in ((1, "US"), (2, "US"), (3, "SEG")):
+        ds = pydicom.dcmread(vendor_us)
+        ds.InstanceNumber, ds.Modality = number, modality
+        ds.save_as(series / f"{number}.dcm", enforce_file_format=True)
+    study = RetrievedStudy("1.2", tmp_path / "study", (), 3, 0, 0)
+    names = [entry.name for entry in retrieved_entries([study])]
+    assert names == ["13US1 · US 1.1", "13US1 · US 1.2"]

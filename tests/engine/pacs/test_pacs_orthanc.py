@@ -19,6 +19,7 @@ from pydicom.uid import generate_uid
 from engine.cli import main
 from engine.pacs import (
     HttpAuth,
+    NodeBook,
     PacsError,
     PacsNode,
     PartialRetrieveError,
@@ -288,3 +289,24 @@ def test_both_protocols_retrieve_instances_as_stored_not_transcoded(
         got = pydicom.dcmread(path)
         assert got.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID, node
         assert got.PixelData == original.PixelData, node
+
+
+def test_cli_errors_are_one_line_naming_node_and_reason(pacs_home: Path, capsys) -> None:  # noqa: ANN001
+    port = free_port()
+    assert main(["pacs", "add", "gone", "--aet", "PACS", "--host", "127.0.0.1",
+                 "--port", str(port)]) == 0  # fmt: skip
+    assert main(["pacs", "add", "cloud", "--dicomweb", "https://pacs.example.org/dw",
+                 "--token-env", "PACS_TOKEN"]) == 2  # fmt: skip
+    assert "$PACS_TOKEN is empty or not set" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["pacs", "find", "gone", "--patient-id", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"lesionlens: error: PACS gone: nothing listens on 127.0.0.1:{port} "
+                   "(PACS down or wrong port)"]  # fmt: skip
+    assert main(["pacs", "get", "nowhere", "1.2.3"]) == 2
+    assert "no PACS node named 'nowhere' (known: gone)" in capsys.readouterr().err
+    assert main(["pacs", "find", "gone", "--since", "2024"]) == 2
+    assert "use YYYYMMDD" in capsys.readouterr().err
+    assert main(["pacs", "list"]) == 0
+    assert "gone\tdimse\tPACS@127.0.0.1" in capsys.readouterr().out
+    assert main(["pacs", "remove", "gone"]) == 0 and NodeBook().load() == {}
