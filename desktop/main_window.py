@@ -66,7 +66,7 @@ from engine.datastore import DatastoreError
 from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel, load_model
 from engine.io import NIFTI_SUFFIXES, SUPPORTED_SUFFIXES
-from engine.pacs import PacsNode, send_files
+from engine.pacs import PacsError, PacsNode, send_files
 from engine.report import ExportRequest, ExportResult, ModelInfo, export_case
 from engine.types import Analysis
 
@@ -76,6 +76,7 @@ SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 EXPORT_TAG = "export"
 SORT_TAG = "usefulness"
 BATCH_TAG = "batch"
+NOT_SENT = "Not sent:"
 FILE_FILTER = (
     "Images ("
     + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES | set(NIFTI_SUFFIXES)))
@@ -104,7 +105,10 @@ def export_steps(
     result = export_case(analysis, model, request)
     if send_to is None:
         return result
-    sent = yield from send_files(send_to, [p for p in result.written if p.suffix == ".dcm"])
+    try:
+        sent = yield from send_files(send_to, [p for p in result.written if p.suffix == ".dcm"])
+    except PacsError as exc:  # the files are written: the export stands, the send did not
+        return ExportResult(result.written, (*result.notes, f"{NOT_SENT} {exc}"))
     return ExportResult(result.written, (*result.notes, f"Sent {len(sent.sent)} to {sent.node}."))
 
 
@@ -500,6 +504,11 @@ class MainWindow(QMainWindow):
         if not entries:
             self.state.notify("The retrieved studies hold no image to open")
             return False
+        try:  # a study retrieved again keeps its review status
+            statuses = self.review_store.statuses([e.path for e in entries])
+            entries = [CaseEntry(e.path, e.name, statuses[e.path]) for e in entries]
+        except (DatastoreError, OSError) as exc:
+            self.state.report_error(f"Datastore unavailable, statuses not shown: {exc}")
         self.cases.set_entries(entries, "PACS")
         self.cases.set_current_path(self.state.path)
         return self.go_to_case(entries[0])
@@ -807,6 +816,9 @@ class MainWindow(QMainWindow):
         details = "\n".join(f"• {path.name}" for path in result.written)
         if result.notes:
             details += "\n\n" + "\n".join(result.notes)
+        for note in result.notes:
+            if note.startswith(NOT_SENT):
+                self.state.report_error(note)
         box = QMessageBox(QMessageBox.Icon.Information, "Export finished", summary, parent=self)
         box.setInformativeText(details)
         box.setModal(False)

@@ -58,7 +58,6 @@ def session_for(node: PacsNode) -> requests.Session:
         session.auth = requests.auth.HTTPBasicAuth(node.auth.username, node.auth.secret.reveal())
     elif node.auth.kind == "bearer":
         session.auth = BearerAuth(node.auth.secret.reveal())
-    session.trust_env = False  # no proxy or .netrc from the environment between us and the PACS
     return session
 
 

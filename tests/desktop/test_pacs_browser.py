@@ -222,3 +222,23 @@ def test_retrieved_entries_are_images_named_from_their_header(vendor_us: Path, t
     study = RetrievedStudy("1.2", tmp_path / "study", (), 3, 0, 0)
     names = [entry.name for entry in retrieved_entries([study])]
     assert names == ["13US1 · US 1.1", "13US1 · US 1.2"]
+
+
+def test_a_failed_send_keeps_the_export_and_says_why(
+    qtbot, window: MainWindow, vendor_us: Path, tmp_path: Path
+) -> None:  # noqa: ANN001
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    NodeBook().save(PacsNode("gone", ae_title="PACS", host="127.0.0.1", port=port))
+    window.open_path(vendor_us)
+    qtbot.waitUntil(lambda: window.state.analysis is not None, timeout=ANALYSIS_TIMEOUT_MS)
+    dialog = window.open_export_dialog()
+    dialog.folder_edit.setText(str(tmp_path / "out"))
+    click(qtbot, dialog.send_box)
+    click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+    qtbot.waitUntil(lambda: window.last_export is not None, timeout=NET_TIMEOUT_MS)
+    assert (tmp_path / "out" / "case_seg.dcm").is_file()
+    assert window.error_bar.message().startswith("Not sent: PACS gone: nothing listens on")
