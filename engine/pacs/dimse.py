@@ -243,11 +243,10 @@ class DimseConnection:
         return self._read("C-FIND (image)", answers, lambda ds: instance_ref(ds, study_uid))
 
     def fetch(self, refs: Sequence[InstanceRef], whole_series: set[str]) -> Iterator[bytes]:
-        """C-GET: the whole study in one request when every instance is wanted, otherwise
-        one IMAGE-level request per missing instance (resuming a partial retrieve)."""
+        """C-GET: one SERIES-level request per series in `whole_series` (nothing of it on
+        disk yet), one IMAGE-level request per other instance (resuming a partial study)."""
         if not refs:
             return
-        study_uid = refs[0].study_uid
         received: deque[bytes] = deque()
         lock = threading.Lock()
 
@@ -259,11 +258,12 @@ class DimseConnection:
 
         ae = self._ae()
         roles = get_contexts(ae)
-        whole_study = {ref.series_uid for ref in refs} <= whole_series
-        if whole_study:
-            requests = [_get_identifier(study_uid)]
-        else:
-            requests = [_get_identifier(study_uid, ref) for ref in refs]
+        requests: list[Dataset] = []
+        for ref in refs:
+            if ref.series_uid not in whole_series:
+                requests.append(_get_identifier(ref))
+            elif not any(r.SeriesInstanceUID == ref.series_uid for r in requests):
+                requests.append(_get_identifier(ref, level="SERIES"))
         failures: list[str] = []
         with self._association(ae, roles, [(evt.EVT_C_STORE, on_store)]) as assoc:
             for identifier in requests:
@@ -324,11 +324,11 @@ def _identifier(level: str, fields: Sequence[str]) -> Dataset:
     return ds
 
 
-def _get_identifier(study_uid: str, ref: InstanceRef | None = None) -> Dataset:
+def _get_identifier(ref: InstanceRef, level: str = "IMAGE") -> Dataset:
     ds = Dataset()
-    ds.QueryRetrieveLevel = "STUDY" if ref is None else "IMAGE"
-    ds.StudyInstanceUID = study_uid
-    if ref is not None:
-        ds.SeriesInstanceUID = ref.series_uid
+    ds.QueryRetrieveLevel = level
+    ds.StudyInstanceUID = ref.study_uid
+    ds.SeriesInstanceUID = ref.series_uid
+    if level == "IMAGE":
         ds.SOPInstanceUID = ref.sop_uid
     return ds

@@ -310,3 +310,22 @@ def test_cli_errors_are_one_line_naming_node_and_reason(pacs_home: Path, capsys)
     assert main(["pacs", "list"]) == 0
     assert "gone\tdimse\tPACS@127.0.0.1" in capsys.readouterr().out
     assert main(["pacs", "remove", "gone"]) == 0 and NodeBook().load() == {}
+
+
+def test_resume_fetches_only_the_missing_series(orthanc, vendor_us: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    other = pydicom.dcmread(vendor_us)
+    other.SeriesInstanceUID, other.SeriesNumber = generate_uid(), 2
+    other.SOPInstanceUID = other.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    other.save_as(tmp_path / "series2.dcm", enforce_file_format=True)
+    orthanc.upload(vendor_us)
+    orthanc.upload(tmp_path / "series2.dcm")
+    for node in (web(orthanc), dimse(orthanc)):
+        dest = tmp_path / node.name
+        first = run(retrieve_study(node, US_STUDY, dest))
+        assert first.fetched == 2
+        lost = next(p for p in first.files if p.parent.name == other.SeriesInstanceUID)
+        lost.unlink()
+        (first.folder / MANIFEST).unlink()
+        again = run(retrieve_study(node, US_STUDY, dest))
+        assert (again.reused, again.fetched) == (1, 1), node
+        assert again.bytes_received == lost.stat().st_size, node  # nothing fetched twice
