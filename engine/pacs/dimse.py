@@ -259,10 +259,12 @@ class DimseConnection:
         ae = self._ae()
         roles = get_contexts(ae)
         requests: list[Dataset] = []
+        asked: set[str] = set()
         for ref in refs:
             if ref.series_uid not in whole_series:
                 requests.append(_get_identifier(ref))
-            elif not any(r.SeriesInstanceUID == ref.series_uid for r in requests):
+            elif ref.series_uid not in asked:
+                asked.add(ref.series_uid)
                 requests.append(_get_identifier(ref, level="SERIES"))
         failures: list[str] = []
         with self._association(ae, roles, [(evt.EVT_C_STORE, on_store)]) as assoc:
