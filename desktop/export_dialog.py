@@ -114,7 +114,8 @@ class ExportDialog(QDialog):
         self.deidentify_box.setToolTip(
             "Remove patient identifiers and remap UIDs; the file names use 'case'"
         )
-        self.send_box = QCheckBox("Send to PACS (SEG, SR and key image)")
+        sends = "SEG, SR and key image" if "key_image" in outputs else "SEG"
+        self.send_box = QCheckBox(f"Send to PACS ({sends})")
         self.send_box.setToolTip(
             "After writing the files, store SEG, SR and the key image (Secondary Capture) "
             "on the chosen node"
@@ -157,7 +158,7 @@ class ExportDialog(QDialog):
         note.setObjectName("note")
         layout.addWidget(note)
         layout.addWidget(self.buttons)
-        self._fill_nodes(book, can_send="key_image" in outputs)  # image exports only
+        self._fill_nodes(book, can_send="seg" in outputs)  # images and volumes, not studies
         self.send_box.toggled.connect(self._sync_pacs)
         self.deidentify_box.toggled.connect(self._sync_pacs)
         self.node_combo.currentIndexChanged.connect(self._sync_pacs)

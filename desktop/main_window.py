@@ -48,6 +48,7 @@ from desktop.findings_panel import FindingsPanel
 from desktop.frame_controls import FrameControls
 from desktop.pacs_browser import PacsBrowser
 from desktop.pacs_browser_state import retrieved_entries
+from desktop.pacs_export import send_exported, send_failure
 from desktop.paths import SAMPLE_PATH
 from desktop.review import AI_DONE, NEW, SavedReview
 from desktop.review_panel import ReviewPanel
@@ -66,7 +67,7 @@ from engine.datastore import DatastoreError
 from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel, load_model
 from engine.io import NIFTI_SUFFIXES, SUPPORTED_SUFFIXES
-from engine.pacs import PacsError, PacsNode, send_files
+from engine.pacs import PacsNode
 from engine.report import ExportRequest, ExportResult, ModelInfo, export_case
 from engine.types import Analysis
 
@@ -76,7 +77,6 @@ SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 EXPORT_TAG = "export"
 SORT_TAG = "usefulness"
 BATCH_TAG = "batch"
-NOT_SENT = "Not sent:"
 FILE_FILTER = (
     "Images ("
     + " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES | set(NIFTI_SUFFIXES)))
@@ -105,11 +105,7 @@ def export_steps(
     result = export_case(analysis, model, request)
     if send_to is None:
         return result
-    try:
-        sent = yield from send_files(send_to, [p for p in result.written if p.suffix == ".dcm"])
-    except PacsError as exc:  # the files are written: the export stands, the send did not
-        return ExportResult(result.written, (*result.notes, f"{NOT_SENT} {exc}"))
-    return ExportResult(result.written, (*result.notes, f"Sent {len(sent.sent)} to {sent.node}."))
+    return (yield from send_exported(result, send_to))
 
 
 class MainWindow(QMainWindow):
@@ -816,9 +812,8 @@ class MainWindow(QMainWindow):
         details = "\n".join(f"• {path.name}" for path in result.written)
         if result.notes:
             details += "\n\n" + "\n".join(result.notes)
-        for note in result.notes:
-            if note.startswith(NOT_SENT):
-                self.state.report_error(note)
+        if send_failure(result):
+            self.state.report_error(send_failure(result))
         box = QMessageBox(QMessageBox.Icon.Information, "Export finished", summary, parent=self)
         box.setInformativeText(details)
         box.setModal(False)

@@ -242,3 +242,61 @@ def test_a_failed_send_keeps_the_export_and_says_why(
     qtbot.waitUntil(lambda: window.last_export is not None, timeout=NET_TIMEOUT_MS)
     assert (tmp_path / "out" / "case_seg.dcm").is_file()
     assert window.error_bar.message().startswith("Not sent: PACS gone: nothing listens on")
+
+
+def test_send_a_volume_seg_to_pacs(
+    qtbot, orthanc, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    """CT: the SEG and the CT series it references (converted from the NIfTI) go to the PACS
+    (the labels come from a stand-in model here; the shipped one is tested elsewhere)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from desktop import volume_mode
+    from engine.synth.nifti_out import write_nifti
+    from engine.types import VolumePrediction
+
+    shape = (6, 32, 32)
+    path = write_nifti(tmp_path / "kidney.nii.gz", np.full(shape, 40, np.int16), (3.0, 1.0, 1.0))
+    labels = np.zeros(shape, np.uint8)
+    labels[2:4, 8:20, 8:20] = 1
+    prediction = VolumePrediction(
+        labels=labels,
+        label_names=("background", "kidney", "tumour"),
+        probabilities={"benign": 0.7, "malignant": 0.3},
+        volumes_ml={"kidney": 0.864, "tumour": 0.0},
+        model_id="kidney-ct-test",
+    )
+
+    def fake_steps(_request):  # noqa: ANN001, ANN202
+        yield "Segmenting…"
+        return prediction
+
+    spec = SimpleNamespace(
+        model_id="kidney-ct-test",
+        version="1",
+        classes=("benign", "malignant"),
+        intended_use="research use",
+        card={"training_data": "SYNTHETIC"},
+    )
+    bundle = SimpleNamespace(directory=tmp_path, spec=spec)
+    monkeypatch.setattr(volume_mode, "bundle_for_volume", lambda: bundle)
+    monkeypatch.setattr(volume_mode, "volume_analysis_steps", fake_steps)
+    save_nodes(orthanc)
+    assert window.open_path(path) and window.volume_mode.analyze()
+    session = window.volume_mode.session
+    qtbot.waitUntil(lambda: session.prediction is not None, timeout=NET_TIMEOUT_MS)
+    dialog = window.open_export_dialog()
+    assert dialog.send_box.text() == "Send to PACS (SEG)"
+    for box in dialog.output_boxes.values():
+        box.setChecked(False)
+    dialog.folder_edit.setText(str(tmp_path / "out"))
+    click(qtbot, dialog.send_box)
+    dialog.node_combo.setCurrentText("orthanc-web")
+    click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
+    qtbot.waitUntil(lambda: window.volume_mode.last_export is not None, timeout=NET_TIMEOUT_MS)
+    assert any(n.startswith("Sent 7 to orthanc-web") for n in window.volume_mode.last_export.notes)
+    stored = [orthanc.rest("GET", f"/instances/{i}/simplified-tags")["Modality"]
+              for i in orthanc.rest("GET", "/instances")]  # fmt: skip
+    assert sorted(stored) == ["CT"] * 6 + ["SEG"]
