@@ -43,18 +43,20 @@ model-ct: $(VENV)/.installed-run
 models-multiview: $(VENV)/.installed-run
 	nice -n 10 $(BIN)/python -m training.make_multiview
 
-# Quick benchmarks (minutes). bench/transfer.py (~35 min), bench/feedback.py and
+# Quick benchmarks (minutes; bench/pacs.py needs the Debian packages orthanc orthanc-dicomweb). bench/transfer.py (~35 min), bench/feedback.py and
 # bench/multiview.py (~25 min) run by hand.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/analyze.py --json bench/results/analyze.json
 	$(BIN)/python bench/io.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/paint.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/pacs.py
 
-# Needs Xvfb: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+# Needs Xvfb (and, for the PACS shots, orthanc orthanc-dicomweb): apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 #   libxcb-render-util0 libxkbcommon-x11-0 libxcb-xinerama0 libxcb-cursor0
-screenshot: $(VENV)/.installed-run
+screenshot: $(VENV)/.installed-test
 	xvfb-run -a -s "-screen 0 1400x900x24" $(BIN)/python tools/screenshot.py
+	xvfb-run -a -s "-screen 0 1400x1000x24" $(BIN)/python tools/screenshot_pacs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

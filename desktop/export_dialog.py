@@ -3,6 +3,11 @@
 The dialog only builds an engine.report.ExportRequest; the window runs export_case on the
 worker thread. De-identification is on by default (issue 9). Output names are derived from
 the case name, or a neutral "case" when de-identifying so the file names carry no identifier.
+
+"Send to PACS" (image exports) adds SEG, SR and the key image as a Secondary Capture to the
+outputs and names the node the window stores them to after writing them
+(desktop.main_window.export_steps); de-identified unless the reader unticks De-identify,
+e.g. for their own hospital's PACS.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -24,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.errors import LesionLensError
+from engine.pacs import NodeBook, PacsNode
 from engine.report import ExportRequest
 
 OUTPUTS = ("pdf", "seg", "sr", "key_image")
@@ -46,6 +54,7 @@ FILE_NAMES = {
     "labels_nifti": "labels.nii.gz",
 }
 DEIDENTIFIED_STEM = "case"
+PACS_OUTPUTS = {"seg", "sr"}  # and the key image as a Secondary Capture
 
 
 def output_paths(
@@ -64,10 +73,16 @@ def export_request(
     deidentify: bool = True,
     reviewer: str = "",
     frame_index: int = 0,
+    for_pacs: bool = False,
 ) -> ExportRequest:
-    """`<folder>/<stem>_report.pdf`, `_seg.dcm`, `_sr.dcm`, `_key.png` for the chosen outputs."""
+    """`<folder>/<stem>_report.pdf`, `_seg.dcm`, `_sr.dcm`, `_key.png` for the chosen outputs;
+    for_pacs adds SEG, SR and `_key_sc.dcm` (the key image as a Secondary Capture)."""
+    if for_pacs:
+        outputs = set(outputs) | PACS_OUTPUTS
+    key_sc = folder / f"{DEIDENTIFIED_STEM if deidentify else stem}_key_sc.dcm"
     return ExportRequest(
         **output_paths(folder, stem, outputs, OUTPUTS, deidentify),
+        key_image_dicom=key_sc if for_pacs else None,
         deidentify=deidentify,
         reviewer=reviewer,
         frame_index=frame_index,
@@ -84,6 +99,7 @@ class ExportDialog(QDialog):
         frame_index: int = 0,
         parent: QWidget | None = None,
         outputs: Sequence[str] = OUTPUTS,
+        book: NodeBook | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export case")
@@ -98,6 +114,16 @@ class ExportDialog(QDialog):
         self.deidentify_box.setToolTip(
             "Remove patient identifiers and remap UIDs; the file names use 'case'"
         )
+        sends = "SEG, SR and key image" if "key_image" in outputs else "SEG"
+        self.send_box = QCheckBox(f"Send to PACS ({sends})")
+        self.send_box.setToolTip(
+            "After writing the files, store SEG, SR and the key image (Secondary Capture) "
+            "on the chosen node"
+        )
+        self.node_combo = QComboBox()
+        self.pacs_note = QLabel()
+        self.pacs_note.setObjectName("note")
+        self.pacs_note.setWordWrap(True)
         self.reviewer_edit = QLineEdit(reviewer)
         self.folder_edit = QLineEdit(str(folder))
         self.folder_edit.textChanged.connect(self._update_ok)
@@ -122,11 +148,20 @@ class ExportDialog(QDialog):
             layout.addWidget(box)
         layout.addSpacing(6)
         layout.addWidget(self.deidentify_box)
+        send_row = QHBoxLayout()
+        send_row.addWidget(self.send_box)
+        send_row.addWidget(self.node_combo, stretch=1)
+        layout.addLayout(send_row)
+        layout.addWidget(self.pacs_note)
         layout.addLayout(form)
         note = QLabel("Research use only — not for diagnosis.")
         note.setObjectName("note")
         layout.addWidget(note)
         layout.addWidget(self.buttons)
+        self._fill_nodes(book, can_send="seg" in outputs)  # images and volumes, not studies
+        self.send_box.toggled.connect(self._sync_pacs)
+        self.deidentify_box.toggled.connect(self._sync_pacs)
+        self.node_combo.currentIndexChanged.connect(self._sync_pacs)
         self._update_ok()
 
     def outputs(self) -> set[str]:
@@ -140,10 +175,50 @@ class ExportDialog(QDialog):
             deidentify=self.deidentify_box.isChecked(),
             reviewer=self.reviewer_edit.text().strip(),
             frame_index=self.frame_index,
+            for_pacs=self.send_node() is not None,
         )
 
+    def send_node(self) -> PacsNode | None:
+        """The node to store SEG, SR and key image on, None when not sending."""
+        if not self.send_box.isChecked():
+            return None
+        return self._nodes.get(self.node_combo.currentText())
+
+    def _fill_nodes(self, book: NodeBook | None, can_send: bool) -> None:
+        self._nodes: dict[str, PacsNode] = {}
+        if not can_send:  # a multi-view study exports no DICOM to store
+            for widget in (self.send_box, self.node_combo, self.pacs_note):
+                widget.hide()
+            return
+        try:
+            self._nodes = (book or NodeBook()).load()
+        except LesionLensError as exc:
+            self.pacs_note.setText(str(exc))
+        self.node_combo.addItems(list(self._nodes))
+        if not self._nodes:
+            self.send_box.setEnabled(False)
+            self.node_combo.setEnabled(False)
+            self.send_box.setToolTip("No PACS node yet: File ▸ PACS… ▸ Nodes…")
+        self._sync_pacs()
+
+    def _sync_pacs(self) -> None:
+        sending = self.send_box.isChecked()
+        self.node_combo.setEnabled(sending and bool(self._nodes))
+        node = self.node_combo.currentText()
+        if not sending:
+            self.pacs_note.setText("")
+        elif self.deidentify_box.isChecked():
+            self.pacs_note.setText(f"De-identified copies go to {node} (a new pseudonymous study).")
+        else:
+            self.pacs_note.setText(
+                f"Identified: patient data goes to {node}, filed in the original study."
+            )
+        self._update_ok()
+
     def _update_ok(self) -> None:
-        ok = bool(self.outputs()) and bool(self.folder_edit.text().strip())
+        ok = (bool(self.outputs()) or self.send_box.isChecked()) and bool(
+            self.folder_edit.text().strip()
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
     def _browse(self) -> None:

@@ -46,6 +46,9 @@ from desktop.error_bar import ErrorBar
 from desktop.export_dialog import ExportDialog
 from desktop.findings_panel import FindingsPanel
 from desktop.frame_controls import FrameControls
+from desktop.pacs_browser import PacsBrowser
+from desktop.pacs_browser_state import retrieved_entries
+from desktop.pacs_export import send_exported, send_failure
 from desktop.paths import SAMPLE_PATH
 from desktop.review import AI_DONE, NEW, SavedReview
 from desktop.review_panel import ReviewPanel
@@ -64,6 +67,7 @@ from engine.datastore import DatastoreError
 from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel, load_model
 from engine.io import NIFTI_SUFFIXES, SUPPORTED_SUFFIXES
+from engine.pacs import PacsNode
 from engine.report import ExportRequest, ExportResult, ModelInfo, export_case
 from engine.types import Analysis
 
@@ -94,10 +98,14 @@ def model_steps(bundle_dir: str | Path | None) -> Generator[str, None, LoadedMod
 
 
 def export_steps(
-    analysis: Analysis, model: ModelInfo, request: ExportRequest
+    analysis: Analysis, model: ModelInfo, request: ExportRequest, send_to: PacsNode | None = None
 ) -> Generator[str, None, ExportResult]:
+    """Export, then (send_to) store the DICOM outputs on a PACS node."""
     yield "Exporting…"
-    return export_case(analysis, model, request)
+    result = export_case(analysis, model, request)
+    if send_to is None:
+        return result
+    return (yield from send_exported(result, send_to))
 
 
 class MainWindow(QMainWindow):
@@ -119,6 +127,7 @@ class MainWindow(QMainWindow):
         self.last_export: ExportResult | None = None
         self.export_dialog: ExportDialog | None = None
         self.export_message: QMessageBox | None = None
+        self.pacs_browser: PacsBrowser | None = None
         self.calibration_dialog: QInputDialog | None = None
         self._export_folder: Path | None = None
         self.batch_results = AnalysisCache()  # "Analyze all" results, shown when opened
@@ -256,6 +265,7 @@ class MainWindow(QMainWindow):
         )
         self.save_action = self._action("&Save Review", self.save_review, "Ctrl+S")
         self.export_action = self._action("&Export…", self.open_export_dialog, "Ctrl+E")
+        self.pacs_action = self._action("&PACS…", self.open_pacs_browser, "Ctrl+Shift+P")
         self.next_case_action = self._action("&Next Case", lambda: self.step_case(1))
         self.next_case_action.setShortcuts([QKeySequence("Ctrl+Right"), QKeySequence("PgDown")])
         self.previous_case_action = self._action("&Previous Case", lambda: self.step_case(-1))
@@ -267,6 +277,7 @@ class MainWindow(QMainWindow):
             self.datastore_action,
             self.sample_action,
             self.samples_folder_action,
+            self.pacs_action,
             None,
             self.save_action,
             self.export_action,
@@ -473,6 +484,30 @@ class MainWindow(QMainWindow):
         self.cases.set_entries(entries, f"Datastore {root}")
         self.cases.set_current_path(self.state.path)
         return self.go_to_case(entries[0]) if entries else False
+
+    def open_pacs_browser(self) -> PacsBrowser:
+        """File ▸ PACS…: search and retrieve; retrieved studies become the case list."""
+        if self.pacs_browser is None:
+            self.pacs_browser = PacsBrowser(parent=self)
+            self.pacs_browser.studies_retrieved.connect(self.open_retrieved_studies)
+        self.pacs_browser.reload_nodes()
+        self.pacs_browser.show()
+        self.pacs_browser.raise_()
+        return self.pacs_browser
+
+    def open_retrieved_studies(self, studies: list) -> bool:
+        entries = retrieved_entries(studies)
+        if not entries:
+            self.state.notify("The retrieved studies hold no image to open")
+            return False
+        try:  # a study retrieved again keeps its review status
+            statuses = self.review_store.statuses([e.path for e in entries])
+            entries = [CaseEntry(e.path, e.name, statuses[e.path]) for e in entries]
+        except (DatastoreError, OSError) as exc:
+            self.state.report_error(f"Datastore unavailable, statuses not shown: {exc}")
+        self.cases.set_entries(entries, "PACS")
+        self.cases.set_current_path(self.state.path)
+        return self.go_to_case(entries[0])
 
     def go_to_case(self, entry: CaseEntry) -> bool:
         """Case change: unsaved corrections are saved first (a failed save keeps the case)."""
@@ -751,12 +786,12 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(
             state.path.stem, self.review_panel.reviewer, folder, state.frame_index, self
         )
-        dialog.accepted.connect(lambda: self.start_export(dialog.request()))
+        dialog.accepted.connect(lambda: self.start_export(dialog.request(), dialog.send_node()))
         self.export_dialog = dialog
         dialog.open()
         return dialog
 
-    def start_export(self, request: ExportRequest) -> None:
+    def start_export(self, request: ExportRequest, send_to: PacsNode | None = None) -> None:
         state = self.state
         if state.analysis is None or state.model is None:
             return
@@ -765,7 +800,8 @@ class MainWindow(QMainWindow):
         analysis, model = state.analysis, ModelInfo.from_spec(state.model.spec)
         anchor = next(p for p in (request.pdf, request.seg, request.sr, request.key_image) if p)
         self._export_folder = anchor.parent
-        self._start(lambda: export_steps(analysis, model, request), EXPORT_TAG, self._on_exported)
+        steps = lambda: export_steps(analysis, model, request, send_to)  # noqa: E731
+        self._start(steps, EXPORT_TAG, self._on_exported)
 
     @Slot(object, object)
     def _on_exported(self, _tag: str, result: ExportResult) -> None:
@@ -776,6 +812,8 @@ class MainWindow(QMainWindow):
         details = "\n".join(f"• {path.name}" for path in result.written)
         if result.notes:
             details += "\n\n" + "\n".join(result.notes)
+        if send_failure(result):
+            self.state.report_error(send_failure(result))
         box = QMessageBox(QMessageBox.Icon.Information, "Export finished", summary, parent=self)
         box.setInformativeText(details)
         box.setModal(False)

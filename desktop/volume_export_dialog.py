@@ -38,10 +38,11 @@ class VolumeExportDialog(ExportDialog):
         self.reviewer_edit.setEnabled(False)  # no report page to sign for a volume yet
 
     def request(self) -> VolumeExportRequest:  # type: ignore[override]
+        outputs = self.outputs() | ({"seg"} if self.send_node() is not None else set())
         return volume_export_request(
             Path(self.folder_edit.text().strip()).expanduser(),
             self.case_stem,
-            self.outputs(),
+            outputs,
             deidentify=self.deidentify_box.isChecked(),
             corrected=self.corrected,
         )

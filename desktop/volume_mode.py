@@ -19,12 +19,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
 from desktop.findings_table import disclaimer_text
+from desktop.pacs_export import send_exported, send_failure
 from desktop.series import VOLUME
 from desktop.tool_state import BRUSH, ERASER
 from desktop.volume_export_dialog import VolumeExportDialog
 from desktop.volume_session import VolumeRequest, volume_analysis_steps
 from desktop.volume_workspace import VolumeWorkspace
 from engine.model_catalog import bundle_for_volume
+from engine.pacs import PacsNode
 from engine.report import ExportResult, ModelInfo
 from engine.report.volume_export import VolumeExportRequest, export_volume
 from engine.types import Volume, VolumePrediction
@@ -40,10 +42,18 @@ EXPORT_TAG = "volume-export"
 
 
 def volume_export_steps(
-    volume: Volume, prediction: VolumePrediction, model: ModelInfo, request: VolumeExportRequest
+    volume: Volume,
+    prediction: VolumePrediction,
+    model: ModelInfo,
+    request: VolumeExportRequest,
+    send_to: PacsNode | None = None,
 ) -> Generator[str, None, ExportResult]:
+    """Export, then (send_to) store the SEG (and a NIfTI's derived CT series) on a PACS."""
     yield "Exporting the volume (SEG, finding, labels)…"
-    return export_volume(volume, prediction, model, request)
+    result = export_volume(volume, prediction, model, request)
+    if send_to is None:
+        return result
+    return (yield from send_exported(result, send_to))
 
 
 def menu_holding(window: QMainWindow, action: QAction) -> QMenu | None:
@@ -69,6 +79,7 @@ class VolumeMode(QObject):
         self.state = window.state
         self.workspace = VolumeWorkspace(window.tools)
         self.session = self.workspace.session
+        self.last_export: ExportResult | None = None
         self.controls = self.workspace.controls
         window.canvas_stack.addWidget(self.workspace)
         self._build_actions()
@@ -254,12 +265,12 @@ class VolumeMode(QObject):
         stem = path.name.removesuffix(".gz").removesuffix(".nii")
         corrected = session.labels.differs_from_ai
         dialog = VolumeExportDialog(stem, path.parent / "export", corrected, self.window)
-        dialog.accepted.connect(lambda: self.start_export(dialog.request()))
+        dialog.accepted.connect(lambda: self.start_export(dialog.request(), dialog.send_node()))
         self.export_dialog = dialog
         dialog.open()
         return dialog
 
-    def start_export(self, request: VolumeExportRequest) -> bool:
+    def start_export(self, request: VolumeExportRequest, send_to: PacsNode | None = None) -> bool:
         session = self.session
         bundle = bundle_for_volume()
         if not self.exportable() or session.labels is None or not request.outputs:
@@ -274,7 +285,7 @@ class VolumeMode(QObject):
         )
         volume, model = session.volume, ModelInfo.from_spec(bundle.spec)
         self.window._start(  # noqa: SLF001 - the window's one worker queue
-            lambda: volume_export_steps(volume, prediction, model, request),
+            lambda: volume_export_steps(volume, prediction, model, request, send_to),
             EXPORT_TAG,
             self._on_exported,
         )
@@ -283,7 +294,14 @@ class VolumeMode(QObject):
     @Slot(object, object)
     def _on_exported(self, _tag: object, result: ExportResult) -> None:
         names = ", ".join(p.name for p in result.written)
+        self.last_export = result
         self.state.notify(f"Exported {names} to {result.written[0].parent}" if names else "")
+        if send_failure(result):
+            self.state.report_error(send_failure(result))
+        else:
+            sent = [note for note in result.notes if note.startswith("Sent ")]
+            if sent:
+                self.state.notify(f"Exported {names}; {sent[0]}")
 
     # -- label files --------------------------------------------------------------------------
 

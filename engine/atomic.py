@@ -29,7 +29,10 @@ def _current_umask() -> int:
 _FILE_MODE = 0o666 & ~_current_umask()
 
 
-def write_atomic(path: str | Path, writer: Callable[[IO[bytes]], None]) -> Path:
+def write_atomic(
+    path: str | Path, writer: Callable[[IO[bytes]], None], mode: int | None = None
+) -> Path:
+    """mode: the finished file's permissions (e.g. 0o600 for secrets); default 0666 & ~umask."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -38,7 +41,7 @@ def write_atomic(path: str | Path, writer: Callable[[IO[bytes]], None]) -> Path:
             writer(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, _FILE_MODE)
+        os.chmod(tmp, _FILE_MODE if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -46,8 +49,8 @@ def write_atomic(path: str | Path, writer: Callable[[IO[bytes]], None]) -> Path:
     return path
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    return write_atomic(path, lambda fh: fh.write(data))
+def write_bytes_atomic(path: str | Path, data: bytes, mode: int | None = None) -> Path:
+    return write_atomic(path, lambda fh: fh.write(data), mode)
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> Path:

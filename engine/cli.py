@@ -92,7 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export_parser(sub)
     _add_train_parser(sub)
     _add_feedback_parsers(sub)
+    from engine.pacs.parser import add_pacs_parser
+
+    add_pacs_parser(sub, _home_parent())
     return parser
+
+
+def _home_parent() -> argparse.ArgumentParser:
+    home = argparse.ArgumentParser(add_help=False)
+    home.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="data root (default: $LESIONLENS_HOME or the user data folder)",
+    )
+    return home
 
 
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:
@@ -114,14 +129,7 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
 
 def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
     """`finetune` and `models`: the clinician-correction loop (engine.jobs, engine.registry)."""
-    home = argparse.ArgumentParser(add_help=False)
-    home.add_argument(
-        "--home",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="data root (default: $LESIONLENS_HOME or the user data folder)",
-    )
+    home = _home_parent()
     finetune = sub.add_parser(
         "finetune",
         parents=[home],
@@ -204,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": _train,
         "finetune": _finetune,
         "models": _models,
+        "pacs": _pacs,
     }
     try:
         return handlers[args.command](args)
@@ -213,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+
+
+def _pacs(args: argparse.Namespace) -> int:
+    from engine.pacs.commands import run_pacs
+
+    return run_pacs(args)
 
 
 def _error(message: str) -> None:

@@ -66,3 +66,85 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         card={"intended_use": "tests only", "training_data": "none (random weights)"},
     )
     return write_bundle(net, tmp_path_factory.mktemp("tiny") / "bundle", spec, {})
+
+
+@pytest.fixture(scope="session")
+def orthanc_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """One private Orthanc (DICOMweb + DIMSE, basic auth) for the session, on free loopback
+    ports; stopped at the end. Missing Orthanc is a failure, never a skip."""
+    import sys
+
+    sys.path.insert(0, str(REPO))
+    from tools.orthanc_server import OrthancMissing, OrthancServer
+
+    server = OrthancServer(tmp_path_factory.mktemp("orthanc"))
+    missing = ""
+    try:
+        server.start()
+    except OrthancMissing as exc:
+        missing = str(exc)
+    if missing:
+        pytest.fail(f"these tests need a real Orthanc PACS: {missing}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def orthanc(orthanc_server):  # noqa: ANN001, ANN201
+    """The session's Orthanc, emptied before each test."""
+    orthanc_server.clear()
+    return orthanc_server
+
+
+@pytest.fixture
+def pacs_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """LESIONLENS_HOME for the test: the data root and the PACS node config."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("LESIONLENS_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def vendor_us() -> Path:
+    """A real vendor ultrasound image (pydicom-data): 480x640 RGB, uncompressed."""
+    from pydicom.data import get_testdata_file
+
+    return Path(get_testdata_file("US1_UNCR.dcm"))
+
+
+@pytest.fixture
+def vendor_cine() -> Path:
+    """A real vendor multi-frame ultrasound (pydicom-data, OBXXXX1A)."""
+    from pydicom.data import get_testdata_file
+
+    return Path(get_testdata_file("OBXXXX1A.dcm"))
+
+
+@pytest.fixture
+def silent_pacs_port():  # noqa: ANN201
+    """A loopback port that accepts connections and never answers (a hung PACS)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()

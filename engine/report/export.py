@@ -22,9 +22,10 @@ from pydicom.dataset import Dataset
 
 from engine.atomic import write_bytes_atomic
 from engine.report.deidentify import Deidentifier, blank_outside_tissue, mark_deidentified
-from engine.report.key_image import key_image_png, lesion_zoom_pngs
+from engine.report.key_image import key_image_png, lesion_zoom_pngs, render_key_image
 from engine.report.model_info import ModelInfo
 from engine.report.pdf import ReportHeader, report_pdf
+from engine.report.secondary_capture import key_image_secondary_capture
 from engine.report.seg import image_seg
 from engine.report.source import SourceImage, source_image
 from engine.report.sr import measurement_report_sr
@@ -39,6 +40,7 @@ class ExportRequest:
 
     secondary_capture: where the SC made from a PNG/JPG source goes when SEG or SR is
     written (they reference it); default: source_sc.dcm beside the SEG (or SR).
+    key_image_dicom: the key image as a Secondary Capture in the source's study (for a PACS).
     frame_index: the analysed frame (0-based) of a multi-frame source.
     corrected: override "was the mask corrected" (default: any finding says so).
     case: the name printed in the PDF (pass a pseudonym when de-identifying)."""
@@ -47,6 +49,7 @@ class ExportRequest:
     seg: Path | None = None
     sr: Path | None = None
     key_image: Path | None = None
+    key_image_dicom: Path | None = None
     secondary_capture: Path | None = None
     deidentify: bool = True
     reviewer: str = ""
@@ -60,7 +63,11 @@ class ExportRequest:
 
     @property
     def wants_pixels(self) -> bool:
-        return self.pdf is not None or self.key_image is not None
+        return self.pdf is not None or self.key_image is not None or self.wants_key_sc
+
+    @property
+    def wants_key_sc(self) -> bool:
+        return self.key_image_dicom is not None
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,12 @@ def export_case(
         key_png = key_image_png(analysis.image, analysis.findings, pixels)
         if request.key_image is not None:
             outputs.append((request.key_image, key_png))
+        if request.key_image_dicom is not None:
+            rgb = render_key_image(analysis.image, analysis.findings, pixels)
+            key_sc = key_image_secondary_capture(rgb, source.header)
+            if deid is not None:
+                mark_deidentified(key_sc, pixels_cleaned=pixels is not None)
+            outputs.append((request.key_image_dicom, _dicom_bytes(key_sc)))
         if request.pdf is not None:
             metadata = deid.metadata(analysis.image.metadata) if deid else analysis.image.metadata
             pdf = report_pdf(

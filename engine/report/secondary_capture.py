@@ -11,6 +11,7 @@ import datetime as dt
 
 import highdicom as hd
 import numpy as np
+from pydicom.dataset import Dataset
 
 from engine.types import Image
 
@@ -63,3 +64,36 @@ def _to_uint8(pixels: np.ndarray) -> np.ndarray:
     low, high = float(values.min()), float(values.max())
     scaled = (values - low) / (high - low) * 255.0 if high > low else np.zeros_like(values)
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+KEY_IMAGE_SERIES_NUMBER = 9902
+
+
+def key_image_secondary_capture(
+    rgb: np.ndarray, reference: Dataset, when: dt.datetime | None = None
+) -> hd.sc.SCImage:
+    """The key image (outlines and calipers drawn in) as an SC in the reference's study: its
+    patient and study come from `reference` (the source header, de-identified when the
+    export is), so a PACS files it beside the image it was made from."""
+    when = when or dt.datetime.now()
+    sc = hd.sc.SCImage.from_ref_dataset(
+        ref_dataset=reference,
+        pixel_array=_to_uint8(rgb[..., :3]) if rgb.ndim == 3 else _to_uint8(rgb),
+        photometric_interpretation="RGB" if rgb.ndim == 3 else "MONOCHROME2",
+        bits_allocated=8,
+        coordinate_system="PATIENT",
+        series_instance_uid=hd.UID(),
+        series_number=KEY_IMAGE_SERIES_NUMBER,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer=MANUFACTURER,
+        patient_orientation=("L", "F"),  # required by highdicom; a rendering has none
+    )
+    sc.PatientOrientation = None
+    sc.Laterality = None
+    sc.ConversionType = "WSD"
+    sc.ContentDate = when.strftime("%Y%m%d")
+    sc.ContentTime = when.strftime("%H%M%S")
+    sc.SeriesDescription = "LesionLens key image (outlines and measurements)"
+    sc.BurnedInAnnotation = "YES"  # the outlines, labels and calipers are in the pixels
+    return sc

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
+import pytest
 from PIL import Image as PILImage
 
 from engine.report import ExportRequest, export_case
@@ -110,3 +111,25 @@ def test_png_input_report_states_pixel_units(framed_sample, kit, tmp_path: Path)
     assert "Long axis (px)" in text and "uncalibrated" in text
     assert "not checked for burned-in text" in text
     assert io.BytesIO((tmp_path / "r.pdf").read_bytes()).read(5) == b"%PDF-"
+
+
+@pytest.mark.parametrize("deidentify", [False, True])
+def test_key_image_secondary_capture_is_filed_in_the_source_study(
+    us_image, identified_us, kit, tmp_path: Path, deidentify: bool
+) -> None:  # noqa: ANN001
+    """The key image for a PACS: a valid SC in the study of the image it was made from (the
+    pseudonymous study when de-identifying), outlines burned in and saying so."""
+    import pydicom
+
+    analysis = kit.analysis_of(us_image, identified_us.sample.mask)
+    request = ExportRequest(
+        seg=tmp_path / "seg.dcm", key_image_dicom=tmp_path / "key.dcm", deidentify=deidentify
+    )
+    export_case(analysis, kit.model, request)
+    key, seg = pydicom.dcmread(tmp_path / "key.dcm"), pydicom.dcmread(tmp_path / "seg.dcm")
+    kit.assert_valid(tmp_path / "key.dcm")
+    assert key.SOPClassUID == "1.2.840.10008.5.1.4.1.1.7" and key.BurnedInAnnotation == "YES"
+    assert key.StudyInstanceUID == seg.StudyInstanceUID
+    assert key.SeriesInstanceUID != seg.SeriesInstanceUID
+    assert (key.PatientID == kit.patient_id) is not deidentify
+    assert key.pixel_array.shape[-1] == 3
