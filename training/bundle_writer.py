@@ -31,7 +31,10 @@ def model_json(
     card: dict[str, Any],
     parent: str | None = None,
     training_data_hash: str = "",
+    outputs: tuple[str, ...] = OUTPUT_NAMES,
 ) -> dict[str, Any]:
+    """model.json of a single-image bundle; `outputs` are the network's ONNX output names,
+    each also its role (segmentation, classification[, presence, features])."""
     return {
         "schema_version": SCHEMA_VERSION,
         "model_id": model_id,
@@ -51,7 +54,7 @@ def model_json(
                 },
             }
         ],
-        "outputs": {"segmentation": OUTPUT_NAMES[0], "classification": OUTPUT_NAMES[1]},
+        "outputs": {name: name for name in outputs},
         "classes": list(classes),
         "threshold": 0.5,
         "temperature": temperature,
@@ -65,9 +68,14 @@ def model_json(
 
 
 def write_bundle(
-    net: torch.nn.Module, out_dir: str | Path, spec: dict[str, Any], metrics: dict[str, Any]
+    net: torch.nn.Module,
+    out_dir: str | Path,
+    spec: dict[str, Any],
+    metrics: dict[str, Any],
+    extra_json: dict[str, Any] | None = None,
 ) -> Path:
-    """Export, check ONNX/torch parity, then swap the finished folder into place."""
+    """Export, check ONNX/torch parity, then swap the finished folder into place.
+    extra_json: more JSON files of the bundle by name (e.g. {"scope.json": {...}})."""
     size = int(spec["inputs"][0]["size"])
     channels = int(spec["inputs"][0]["channels"])
 
@@ -79,6 +87,8 @@ def write_bundle(
         # The torch weights travel with the bundle so fine-tuning can start from it; they are
         # read back with torch.load(weights_only=True) only.
         torch.save(net.state_dict(), staging / "weights.pt")
+        for name, content in (extra_json or {}).items():
+            write_json_atomic(staging / name, content)
         write_json_atomic(staging / "model.json", spec)
         write_json_atomic(staging / "metrics.json", {**metrics, "onnx_parity_max_abs": parity})
         read_bundle(staging)  # the bundle must parse before it replaces anything

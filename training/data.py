@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from engine.datasets import Dataset, read_mask
 from engine.errors import DatasetError, LoadError
 from engine.evaluation import find_image
 from engine.io import load_image
 from engine.preprocess import letterbox, letterbox_mask, normalise_intensity, to_gray_float
+from training.losses import NO_LESION
 
 
 @dataclass
@@ -38,6 +41,63 @@ class ArrayDataset:
 
     def __len__(self) -> int:
         return len(self.cases)
+
+
+def load_cases(
+    dataset: Dataset,
+    size: int,
+    classes: tuple[str, ...] = ("benign", "malignant"),
+    case_ids: Iterable[str] | None = None,
+    no_lesion_label: str | None = None,
+    low_pct: float = 0.5,
+    high_pct: float = 99.5,
+) -> ArrayDataset:
+    """Single-view cases of an indexed data set (any format engine.datasets reads) as model
+    tensors, through engine's own preprocessing. Cases labelled `no_lesion_label` (e.g.
+    BUSI's "normal") get the label NO_LESION and an empty mask; any other label must be one
+    of `classes`. The case's split (from split.csv) is kept, "train" when it has none."""
+    wanted = None if case_ids is None else set(case_ids)
+    cases, images, masks, ys, splits = [], [], [], [], []
+    for case in dataset.cases:
+        if wanted is not None and case.case_id not in wanted:
+            continue
+        label = case.label or ""
+        if label == no_lesion_label:
+            y = NO_LESION
+        elif label in classes:
+            y = classes.index(label)
+        else:
+            raise DatasetError(f"{dataset.root}: case {case.case_id} has unknown label {label!r}")
+        view = case.views[0]
+        try:
+            image = load_image(view.image) if view.image is not None else None
+            if image is None:
+                raise DatasetError(f"{dataset.root}: case {case.case_id} has no image")
+            mask = (
+                read_mask(view) > 0 if view.masks else np.zeros(image.pixels.shape[:2], dtype=bool)
+            )
+        except LoadError as exc:
+            raise DatasetError(str(exc)) from exc
+        if mask.shape != image.pixels.shape[:2]:
+            raise DatasetError(
+                f"{dataset.root}: case {case.case_id} mask size {mask.shape} != image size"
+            )
+        norm = normalise_intensity(to_gray_float(image.pixels), low_pct, high_pct)
+        images.append(letterbox(norm, size)[0][None])
+        masks.append((letterbox_mask(mask.astype(np.uint8), size) > 0)[None])
+        ys.append(y)
+        cases.append(case.case_id)
+        splits.append(case.split or "train")
+    if not cases:
+        raise DatasetError(f"{dataset.root}: no cases to load")
+    return ArrayDataset(
+        cases,
+        np.stack(images).astype(np.float32),
+        np.stack(masks).astype(np.float32),
+        np.asarray(ys, dtype=np.int64),
+        splits,
+        classes,
+    )
 
 
 def read_csv_map(path: Path) -> dict[str, str]:

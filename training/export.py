@@ -14,6 +14,12 @@ INPUT_NAME = "image"
 OUTPUT_NAMES = ("segmentation", "classification")
 
 
+def output_names(net: torch.nn.Module) -> tuple[str, ...]:
+    """The network's ONNX outputs: its own `output_names` (a presence head adds "presence"
+    and "features"), else the two of every dual-task network."""
+    return tuple(getattr(net, "output_names", OUTPUT_NAMES))
+
+
 def export_onnx(net: torch.nn.Module, path: str | Path, size: int, channels: int = 1) -> Path:
     net = net.eval()
     example = torch.zeros(2, channels, size, size)  # batch 2: a batch of 1 gets specialised
@@ -24,7 +30,7 @@ def export_onnx(net: torch.nn.Module, path: str | Path, size: int, channels: int
             (example,),
             str(tmp_path),
             input_names=[INPUT_NAME],
-            output_names=list(OUTPUT_NAMES),
+            output_names=list(output_names(net)),
             dynamic_shapes=({0: torch.export.Dim.DYNAMIC},),
             external_data=False,
             dynamo=True,
@@ -41,5 +47,5 @@ def onnx_parity(net: torch.nn.Module, path: str | Path, size: int, channels: int
     with torch.no_grad():
         expected = [t.numpy() for t in net.eval()(x)]
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run(list(OUTPUT_NAMES), {INPUT_NAME: x.numpy()})
+    got = session.run(list(output_names(net)), {INPUT_NAME: x.numpy()})
     return float(max(np.abs(a - b).max() for a, b in zip(expected, got, strict=True)))

@@ -69,3 +69,37 @@ def multiclass_segmentation_loss(logits: torch.Tensor, labels: torch.Tensor) -> 
     denom = prob.sum(dims) + one_hot.sum(dims)
     dice = (2 * inter + 1.0) / (denom + 1.0)
     return (1 - dice[:, 1:]).mean() + F.cross_entropy(logits, labels.long())
+
+
+NO_LESION = -1  # ArrayDataset label of an image without a lesion (a normal scan)
+
+
+def dual_task_loss(
+    outputs: tuple[torch.Tensor, ...],
+    masks: torch.Tensor,
+    labels: torch.Tensor,
+    class_weights: torch.Tensor | None = None,
+    cls_weight: float = 0.5,
+    presence_weight: float = 0.5,
+    focal_gamma: float = 0.0,
+) -> torch.Tensor:
+    """The loss of a (segmentation, classification[, presence, features]) network on a batch.
+
+    The mask loss covers every image, normal ones included (they teach "nothing here"). With
+    a presence head, the class is learned from lesion images only (a normal scan has no
+    benign or malignant lesion to name) and presence from all: is the mask non-empty? A
+    network without presence head gets no image with label NO_LESION.
+    """
+    seg, cls = outputs[0].float(), outputs[1].float()
+    loss = segmentation_loss(seg, masks)
+    lesion = labels != NO_LESION
+    if lesion.any():
+        loss = loss + cls_weight * classification_loss(
+            cls[lesion], labels[lesion], class_weights, focal_gamma
+        )
+    if len(outputs) > 2:
+        present = (masks.flatten(1).amax(dim=1) > 0).to(seg.dtype)
+        loss = loss + presence_weight * F.binary_cross_entropy_with_logits(
+            outputs[2].float()[:, 0], present
+        )
+    return loss

@@ -62,14 +62,35 @@ class AttentionBlock(nn.Module):
         return tokens.transpose(1, 2).reshape(n, c, h, w)
 
 
-class Encoder(nn.Module):
-    """Four convolutional levels, then attention at 1/8 resolution. Levels are named so
-    hierarchical freezing can address them: stem, level1, level2, level3, attention."""
+class StridedStem(nn.Module):
+    """A stride-2 convolution before the first block: the network reads the input at twice
+    the resolution (speckle texture, thin margins) for little more than the cost of the
+    half-resolution network."""
 
-    def __init__(self, in_channels: int = 1, width: int = 16, attention_blocks: int = 2) -> None:
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.down = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False), _norm(c_out), nn.GELU()
+        )
+        self.block = ConvBlock(c_out, c_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(self.down(x))
+
+
+class Encoder(nn.Module):
+    """Four convolutional levels, then attention at 1/8 resolution (1/16 with a strided
+    stem). Levels are named so hierarchical freezing can address them: stem, level1, level2,
+    level3, attention."""
+
+    def __init__(
+        self, in_channels: int = 1, width: int = 16, attention_blocks: int = 2, stem_stride: int = 1
+    ) -> None:
         super().__init__()
         w = width
-        self.stem = ConvBlock(in_channels, w)
+        if stem_stride not in (1, 2):
+            raise ValueError(f"stem_stride must be 1 or 2, not {stem_stride}")
+        self.stem = ConvBlock(in_channels, w) if stem_stride == 1 else StridedStem(in_channels, w)
         self.level1 = nn.Sequential(nn.MaxPool2d(2), ConvBlock(w, 2 * w))
         self.level2 = nn.Sequential(nn.MaxPool2d(2), ConvBlock(2 * w, 4 * w))
         self.level3 = nn.Sequential(nn.MaxPool2d(2), ConvBlock(4 * w, 8 * w))
@@ -95,11 +116,19 @@ class UpBlock(nn.Module):
 
 
 class HybridDualTaskNet(nn.Module):
-    """Returns (segmentation logits N×1×H×W, class logits N×C)."""
+    """Returns (segmentation logits N×1×H×W, class logits N×C); with presence=True also
+    (lesion-present logit N×1, image features N×F).
+
+    The presence head answers "is there a lesion at all?" from the whole image, so a normal
+    scan can come back empty instead of with the least unlikely blob; the class head is then
+    trained on lesion images only. The features (the pooled encoder and decoder activations
+    both heads read) let the engine tell how far an image lies from the training images
+    (its scope score).
+    """
 
     # For training.transfer and training.freezing: parameters of the task heads (not copied
     # from a source domain) and the encoder levels from the earliest to the deepest.
-    task_heads = ("cls_head",)
+    task_heads = ("cls_head", "presence_head")
     encoder_levels = (
         "encoder.stem",
         "encoder.level1",
@@ -109,10 +138,18 @@ class HybridDualTaskNet(nn.Module):
     )
 
     def __init__(
-        self, in_channels: int = 1, num_classes: int = 2, width: int = 16, attention_blocks: int = 2
+        self,
+        in_channels: int = 1,
+        num_classes: int = 2,
+        width: int = 16,
+        attention_blocks: int = 2,
+        presence: bool = False,
+        stem_stride: int = 1,
     ) -> None:
         super().__init__()
-        self.encoder = Encoder(in_channels, width, attention_blocks)
+        self.presence = presence
+        self.stem_stride = stem_stride
+        self.encoder = Encoder(in_channels, width, attention_blocks, stem_stride)
         c0, c1, c2, c3 = self.encoder.channels
         self.decoder3 = UpBlock(c3, c2, c2)
         self.decoder2 = UpBlock(c2, c1, c1)
@@ -121,21 +158,36 @@ class HybridDualTaskNet(nn.Module):
         self.cls_head = nn.Sequential(
             nn.Linear(2 * c3 + 2 * c2, 64), nn.GELU(), nn.Dropout(0.2), nn.Linear(64, num_classes)
         )
+        if presence:
+            self.presence_head = nn.Sequential(
+                nn.Linear(2 * c3 + 2 * c2, 64), nn.GELU(), nn.Dropout(0.2), nn.Linear(64, 1)
+            )
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        base = ("segmentation", "classification")
+        return (*base, "presence", "features") if self.presence else base
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         s0, s1, s2, s3 = self.encoder(x)
         d2 = self.decoder3(s3, s2)
         d1 = self.decoder2(d2, s1)
         d0 = self.decoder1(d1, s0)
         seg = self.seg_head(d0)
         prob = torch.sigmoid(seg)
+        if self.stem_stride > 1:  # back to the input grid (the head ran at half resolution)
+            seg = F.interpolate(seg, scale_factor=self.stem_stride, mode="bilinear")
         features = [
             s3.mean(dim=(2, 3)),
             _masked_mean(s3, prob),
             d2.mean(dim=(2, 3)),
             _masked_mean(d2, prob),
         ]
-        return seg, self.cls_head(torch.cat(features, dim=1))
+        pooled = torch.cat(features, dim=1)
+        if not self.presence:
+            return seg, self.cls_head(pooled)
+        image_level = torch.cat([features[0], features[2]], dim=1)
+        return seg, self.cls_head(pooled), self.presence_head(pooled), image_level
 
 
 def _masked_mean(features: torch.Tensor, prob: torch.Tensor) -> torch.Tensor:
