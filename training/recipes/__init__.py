@@ -1,0 +1,1 @@
+"""Training recipes per domain: what data, which network, which budget, how calibrated."""
