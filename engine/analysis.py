@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,25 @@ from engine.measure import lesion_components, measure_component, outer_contour
 from engine.types import Analysis, Finding, Image, Prediction
 
 
-def analyze(image: Image, model: LoadedModel, tta: bool = True) -> Analysis:
+def analyze(image: Image, model: LoadedModel, tta: bool = True, force: bool = False) -> Analysis:
+    """Predict, check the scope, derive the findings.
+
+    Out of the model's scope (engine.scope), the findings are withheld (an empty tuple, and
+    the scope says why) unless force: the reader asked to run the model anyway, and the
+    analysis is marked so (scope.forced) wherever it goes.
+    """
     prediction = model.predict(image, tta=tta)
     spec = model.spec
+    scope = model.assess_scope(image, prediction)
+    if force and not scope.in_scope:
+        scope = dataclasses.replace(scope, forced=True)
+    if not scope.in_scope and not force:  # withheld: nothing to draw, measure or export
+        empty = np.zeros_like(prediction.mask)
+        return Analysis(image, dataclasses.replace(prediction, mask=empty), (), scope)
     findings = findings_from(
         image, prediction, spec.min_lesion_area_px, confidence_threshold=spec.confidence_threshold
     )
-    return Analysis(image=image, prediction=prediction, findings=findings)
+    return Analysis(image=image, prediction=prediction, findings=findings, scope=scope)
 
 
 # A class probability that moves by more than this under flips and grey-map changes is not
@@ -64,7 +77,12 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "calibrated": image.calibrated,
         "units": "mm" if image.calibrated else "px",
         "model_id": prediction.model_id,
-        "label": prediction.label,
+        "result": analysis.result,
+        "lesion_present": bool(analysis.findings),
+        "lesion_probability": _rounded(prediction.lesion_probability),
+        "scope": analysis.scope.as_json() if analysis.scope is not None else None,
+        "label": prediction.label if analysis.findings else None,
+        "model_label": prediction.label,
         "probabilities": prediction.probabilities,
         "probability_spread": prediction.probability_spread,
         "tta_passes": prediction.tta_passes,
@@ -72,6 +90,10 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "measurements": [_finding_json(f) for f in analysis.findings],
         "disclaimer": "research use; not for diagnosis",
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _finding_json(finding: Finding) -> dict[str, Any]:

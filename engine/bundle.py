@@ -16,7 +16,9 @@ from engine.errors import BundleError
 SCHEMA_VERSION = 1
 REQUIRED_FILES = ("model.onnx", "model.json")
 TASKS = ("image", "views", "volume")
-# Roles each task's outputs must name (ONNX output names in model.json "outputs").
+# Roles each task's outputs must name (ONNX output names in model.json "outputs"). An image
+# model may also name "presence" (lesion-present logit, N×1) and "features" (image
+# features, N×F, for the scope score).
 REQUIRED_OUTPUTS = {
     "image": ("segmentation", "classification"),
     "views": ("classification",),
@@ -57,8 +59,20 @@ class ModelSpec:
     # (two projections, photo + ultrasound); "volume": a CT/MR volume through a 3D window.
     task: str = "image"
     tiling: dict[str, Any] | None = None  # {"window_px": W, "overlap": 0.5}: sliding window
+    # With a "presence" output: a lesion-present probability below this means "no lesion"
+    # (calibrated on held-out data; zero findings then). Its logit is divided by
+    # presence_temperature first.
+    presence_threshold: float = 0.5
+    presence_temperature: float = 1.0
+    # model.json "scope": {"threshold", "file", "body_parts", "probe", "description"} (see
+    # engine.scope); None: the bundle has no scope model.
+    scope: dict[str, Any] | None = None
     card: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_presence(self) -> bool:
+        return "presence" in self.outputs
 
     @property
     def intended_use(self) -> str:
@@ -143,6 +157,17 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
     temperature = float(raw.get("temperature", 1.0))
     if temperature <= 0:
         raise BundleError(directory, f"temperature must be positive, not {temperature}")
+    presence_temperature = float(raw.get("presence_temperature", 1.0))
+    presence_threshold = float(raw.get("presence_threshold", 0.5))
+    if presence_temperature <= 0 or not 0.0 < presence_threshold < 1.0:
+        raise BundleError(
+            directory, "presence_temperature must be positive and presence_threshold in (0, 1)"
+        )
+    scope = raw.get("scope")
+    if scope is not None and (not isinstance(scope, dict) or "threshold" not in scope):
+        raise BundleError(directory, "model.json scope must be an object with a 'threshold'")
+    if scope is not None and "features" not in outputs:
+        raise BundleError(directory, "model.json scope needs a 'features' output")
     return ModelSpec(
         model_id=str(need(raw, "model_id")),
         version=str(raw.get("version", "0")),
@@ -156,6 +181,9 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         confidence_threshold=float(raw.get("confidence_threshold", 0.7)),
         task=task,
         tiling=_tiling(raw.get("tiling"), directory),
+        presence_threshold=presence_threshold,
+        presence_temperature=presence_temperature,
+        scope=scope,
         card=dict(raw.get("card", {})),
         raw=raw,
     )

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from engine.errors import BundleError, DatasetError, LesionLensError, LoadError
+from engine.model_catalog import resolve_model_dir
+
+MODEL_HELP = "a bundle folder, or a shipped model by its folder name (breast-us, default)"
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
 # engine.synth.dataset.KINDS, spelled out so `lesionlens --help` does not import the generators.
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     view = sub.add_parser("view", help="open the GUI (the bundled sample when no PATH)")
     view.add_argument("path", nargs="?", type=Path)
-    view.add_argument("--model", type=Path, default=None)
+    view.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     view.add_argument(
         "--screenshot", type=Path, default=None, metavar="PNG", help="save the window, then exit"
     )
@@ -53,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help="segment and classify images; write mask + findings")
     analyze.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     analyze.add_argument("--out", type=Path, required=True, metavar="DIR")
-    analyze.add_argument("--model", type=Path, default=None, metavar="MODEL_DIR")
+    analyze.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     analyze.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     analyze.add_argument(
         "--no-tta",
@@ -69,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="score a model on a labelled data set folder")
     evaluate.add_argument("--data", type=Path, required=True, metavar="DIR")
-    evaluate.add_argument("--model", type=Path, default=None, metavar="MODEL_DIR")
+    evaluate.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     evaluate.add_argument("--json", type=Path, default=None, metavar="OUT")
     evaluate.add_argument(
         "--plots",
@@ -191,7 +194,7 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     privacy.add_argument("--keep-identifiers", dest="deidentify", action="store_false")
     export.add_argument("--reviewer", default="", metavar="NAME")
     export.add_argument("--frame", type=int, default=1, help="analysed frame of a cine (1-based)")
-    export.add_argument("--model", type=Path, default=None, metavar="MODEL_DIR")
+    export.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     export.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     export.add_argument(
         "--case", default=None, metavar="ID", help="multi-view data set (views.csv): this case"
@@ -215,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         "pacs": _pacs,
     }
     try:
+        if isinstance(getattr(args, "model", None), Path):  # a folder, or a shipped name
+            args.model = resolve_model_dir(args.model)
         return handlers[args.command](args)
     except (BundleError, DatasetError, LesionLensError) as exc:
         _error(str(exc))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from engine.metrics import (
     iou,
     roc_auc,
 )
+from engine.types import Analysis
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm")
 
@@ -43,55 +44,118 @@ def find_image(root: Path, case: str) -> Path:
     raise DatasetError(f"{root}: case {case} has no image in images/")
 
 
+NO_LESION_LABEL = "normal"  # the data-set label of images without a lesion (BUSI's)
+
+
 def evaluate_folder(
     root: str | Path,
     model: LoadedModel,
     progress: Callable[[int, int], None] | None = None,
     keep_masks: bool = False,
+    cases: Iterable[str] | None = None,
+    no_lesion_label: str = NO_LESION_LABEL,
 ) -> dict[str, Any]:
-    """Per-case rows and a summary. keep_masks also returns {case: (image, truth, predicted)}
-    for plotting the worst cases."""
-    root = Path(root)
-    labels = read_labels(root)
+    """Per-case rows and a summary, through engine.analysis.analyze as users run it (TTA,
+    the image's own size, findings after the minimum-area filter).
+
+    Any data-set folder engine.datasets reads (canonical, BUSI, ...); `cases` limits the
+    run to those case ids (a cross-validation fold). Cases labelled `no_lesion_label` (empty
+    masks) are scored on whether they came back with no finding, and kept out of the
+    segmentation and class metrics, which are about lesions. keep_masks also returns
+    {case: (image, truth, predicted)} for plotting the worst cases."""
+    from engine.analysis import analyze
+    from engine.datasets import load_dataset, read_mask
+
+    dataset = load_dataset(root)
     classes = model.spec.classes
-    unknown = sorted({v for v in labels.values() if v not in classes})
+    allowed = set(classes) | {no_lesion_label}
+    chosen = dataset.cases if cases is None else [dataset.case(c) for c in cases]
+    unknown = sorted({c.label or "" for c in chosen} - allowed)
     if unknown:
-        raise DatasetError(f"{root}: labels {unknown} are not among the model's classes {classes}")
-    cases, rows, y_true, y_prob = sorted(labels), [], [], []
-    kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for i, case in enumerate(cases):
-        image = load_image(find_image(root, case))
-        truth = np.asarray(load_image(root / "masks" / f"{case}.png").pixels) > 0
-        if truth.shape != image.pixels.shape[:2]:
-            raise DatasetError(f"{root}: case {case}: mask {truth.shape} != image size")
-        prediction = model.predict(image)
-        probs = np.array([prediction.probabilities[c] for c in classes])
-        y_true.append(classes.index(labels[case]))
-        y_prob.append(probs)
-        rows.append(
-            {
-                "case": case,
-                "label": labels[case],
-                "predicted": prediction.label,
-                "dice": dice(prediction.mask, truth),
-                "iou": iou(prediction.mask, truth),
-                "hd95": hausdorff_95(prediction.mask, truth, image.spacing_mm),
-                "hd95_units": "mm" if image.spacing_mm else "px",
-                "probabilities": {c: float(p) for c, p in zip(classes, probs, strict=True)},
-            }
+        raise DatasetError(
+            f"{dataset.root}: labels {unknown} are not among the model's classes {classes}"
         )
+    rows = []
+    kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for i, case in enumerate(sorted(chosen, key=lambda c: c.case_id)):
+        view = case.views[0]
+        if view.image is None:
+            raise DatasetError(f"{dataset.root}: case {case.case_id} has no image")
+        image = load_image(view.image)
+        truth = read_mask(view) > 0 if view.masks else np.zeros(image.pixels.shape[:2], bool)
+        if truth.shape != image.pixels.shape[:2]:
+            raise DatasetError(
+                f"{dataset.root}: case {case.case_id}: mask {truth.shape} != image size"
+            )
+        analysis = analyze(image, model, force=True)
+        rows.append(_case_row(case.case_id, case.label or "", analysis, truth, classes))
         if keep_masks:
-            kept[case] = (image.pixels, truth, prediction.mask > 0)
+            kept[case.case_id] = (image.pixels, truth, analysis.prediction.mask > 0)
         if progress:
-            progress(i + 1, len(cases))
+            progress(i + 1, len(chosen))
     result: dict[str, Any] = {
         "cases": rows,
-        "summary": summarise(rows, np.array(y_true), np.array(y_prob)),
+        "summary": summarise_rows(rows, classes),
         "classes": list(classes),
     }
     if keep_masks:
         result["masks"] = kept
     return result
+
+
+def _case_row(
+    case: str, label: str, analysis: Analysis, truth: np.ndarray, classes: tuple[str, ...]
+) -> dict[str, Any]:
+    prediction, image = analysis.prediction, analysis.image
+    from skimage.draw import polygon
+
+    found = np.zeros(truth.shape, dtype=bool)
+    for finding in analysis.findings:
+        found[polygon(finding.contour[:, 0], finding.contour[:, 1], truth.shape)] = True
+    return {
+        "case": case,
+        "label": label,
+        "lesion": bool(truth.any()),
+        "predicted": prediction.label,
+        "findings": len(analysis.findings),
+        # Whether a finding lies on the true lesion (a lesion "found", whatever its outline).
+        "lesion_overlapped": bool((found & truth).any()) if truth.any() else None,
+        "lesion_probability": prediction.lesion_probability,
+        "scope_score": analysis.scope.score if analysis.scope is not None else None,
+        "dice": dice(prediction.mask, truth),
+        "iou": iou(prediction.mask, truth),
+        "hd95": hausdorff_95(prediction.mask, truth, image.spacing_mm),
+        "hd95_units": "mm" if image.spacing_mm else "px",
+        "probabilities": {c: float(prediction.probabilities[c]) for c in classes},
+    }
+
+
+def summarise_rows(rows: list[dict[str, Any]], classes: tuple[str, ...]) -> dict[str, Any]:
+    """The summary of evaluate_folder rows: lesion metrics over the rows labelled with one of
+    the model's classes; detection metrics over every row."""
+    lesion_rows = [r for r in rows if r["label"] in classes]
+    summary: dict[str, Any] = {"n": len(rows), "n_lesion": len(lesion_rows)}
+    if lesion_rows:
+        y_true = np.array([classes.index(r["label"]) for r in lesion_rows])
+        y_prob = np.array([[r["probabilities"][c] for c in classes] for r in lesion_rows])
+        summary.update(summarise(lesion_rows, y_true, y_prob))
+        summary["n"] = len(rows)
+    normals = [r for r in rows if not r["lesion"]]
+    lesions = [r for r in rows if r["lesion"]]
+    summary["no_lesion_cases"] = len(normals)
+    summary["no_lesion_clear"] = (
+        float(np.mean([r["findings"] == 0 for r in normals])) if normals else float("nan")
+    )
+    summary["lesions_overlapped"] = (
+        float(np.mean([bool(r["lesion_overlapped"]) for r in lesions])) if lesions else float("nan")
+    )
+    scores = [r["lesion_probability"] for r in rows]
+    summary["presence_auc"] = (
+        roc_auc(np.array([r["lesion"] for r in rows]), np.array(scores, dtype=float))
+        if normals and lesions and all(s is not None for s in scores)
+        else float("nan")
+    )
+    return summary
 
 
 def summarise(rows: list[dict], y_true: np.ndarray, y_prob: np.ndarray) -> dict[str, float]:

@@ -13,8 +13,9 @@ from engine.errors import BundleError, DeviceError
 from engine.io.calibration import tissue_regions
 from engine.io.doppler import bmode_gray
 from engine.preprocess import letterbox, normalise_intensity, to_gray_float, unletterbox
+from engine.scope import ScopeModel, assess_scope, read_scope_model
 from engine.tiling import predict_tiled
-from engine.types import Image, Prediction
+from engine.types import Image, Prediction, Scope
 
 PROVIDER_PREFERENCE = (
     "CUDAExecutionProvider",
@@ -45,6 +46,11 @@ class LoadedModel:
 
     bundle: Bundle
     session: object
+    scope_model: ScopeModel | None = None
+
+    def assess_scope(self, image: Image, prediction: Prediction) -> Scope:
+        """Whether the image is one this model was made for (engine.scope)."""
+        return assess_scope(self.scope_model, prediction.features, image.metadata)
 
     @property
     def spec(self):  # noqa: ANN201 - ModelSpec; property for brevity at call sites
@@ -77,7 +83,7 @@ class LoadedModel:
         prob = np.zeros(gray.shape, dtype=np.float32)
         windows = [(r.row0, r.col0, r.row1 + 1, r.col1 + 1) for r in tissue_regions(image)]
         windows = windows or [(0, 0, gray.shape[0], gray.shape[1])]
-        results = []
+        results: list[CropOutputs] = []
         for r0, c0, r1, c1 in windows:
             crop = gray[r0:r1, c0:c1]
             tiling = spec.tiling
@@ -86,26 +92,39 @@ class LoadedModel:
                     crop,
                     int(tiling["window_px"]),
                     float(tiling.get("overlap", 0.5)),
-                    lambda window: self._predict_crop(window, tta),
+                    lambda window: self._predict_crop(window, tta).pair,
                 )
+                outputs = CropOutputs(crop_prob, probs)
             else:
-                crop_prob, probs = self._predict_crop(crop, tta)
-            prob[r0:r1, c0:c1] = np.maximum(prob[r0:r1, c0:c1], crop_prob)
-            results.append(probs)
-        class_probs = results[0]
+                outputs = self._predict_crop(crop, tta)
+            prob[r0:r1, c0:c1] = np.maximum(prob[r0:r1, c0:c1], outputs.lesion)
+            results.append(outputs)
+        largest = results[0]
+        class_probs = largest.class_probs
         mean, spread = class_probs.mean(axis=0), class_probs.std(axis=0)
+        # A lesion in any tissue panel is a lesion in the image (tiled windows give none).
+        presences = [float(r.presence.mean()) for r in results if r.presence is not None]
+        lesion_probability = max(presences) if presences else None
+        found = lesion_probability is None or lesion_probability >= spec.presence_threshold
+        # "No lesion" is an answer: the mask is empty then (the probability map stays in the
+        # uncertainty), so mask.png, findings and the editor all say the same.
         return Prediction(
-            mask=(prob >= spec.threshold).astype(np.uint8),
+            mask=((prob >= spec.threshold) & found).astype(np.uint8),
             probabilities={c: float(p) for c, p in zip(spec.classes, mean, strict=True)},
             uncertainty=_binary_entropy(prob),
             model_id=spec.model_id,
             probability_spread={c: float(p) for c, p in zip(spec.classes, spread, strict=True)},
             tta_passes=len(class_probs),
             input_size=spec.inputs[0].size,
+            lesion_probability=lesion_probability,
+            lesion_found=found,
+            features=None if largest.features is None else largest.features.mean(axis=0),
         )
 
-    def _predict_crop(self, gray: np.ndarray, tta: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Lesion probability at the crop's size, and class probabilities per TTA pass."""
+    def _predict_crop(self, gray: np.ndarray, tta: bool) -> CropOutputs:
+        """The model's outputs for one crop: lesion probability at the crop's size, and per
+        TTA pass the class probabilities (and lesion presence and features, if the model
+        has them)."""
         spec = self.bundle.spec
         inp = spec.inputs[0]
         norm = normalise_intensity(
@@ -117,15 +136,39 @@ class LoadedModel:
         variants = _tta_variants(boxed) if tta else [(boxed, False)]
         batch = np.stack([v for v, _ in variants])[:, None]
         tensor = np.repeat(batch, inp.channels, axis=1).astype(np.float32)
-        seg_name = spec.outputs["segmentation"]
-        cls_name = spec.outputs["classification"]
-        seg_logits, cls_logits = self.session.run([seg_name, cls_name], {inp.name: tensor})
-        seg_probs = _sigmoid(seg_logits[:, 0])
+        roles = ["segmentation", "classification"] + [
+            r for r in ("presence", "features") if r in spec.outputs
+        ]
+        arrays = self.session.run([spec.outputs[r] for r in roles], {inp.name: tensor})
+        got = dict(zip(roles, arrays, strict=True))
+        seg_probs = _sigmoid(got["segmentation"][:, 0])
         for i, (_, flipped) in enumerate(variants):
             if flipped:
                 seg_probs[i] = seg_probs[i][:, ::-1]
-        class_probs = np.stack([_softmax(row / spec.temperature) for row in cls_logits])
-        return unletterbox(seg_probs.mean(axis=0), box), class_probs
+        class_probs = np.stack([_softmax(row / spec.temperature) for row in got["classification"]])
+        presence = (
+            _sigmoid(got["presence"][:, 0] / spec.presence_temperature)
+            if "presence" in got
+            else None
+        )
+        return CropOutputs(
+            unletterbox(seg_probs.mean(axis=0), box), class_probs, presence, got.get("features")
+        )
+
+
+@dataclass(frozen=True)
+class CropOutputs:
+    """What one pass of the network over a crop gave, TTA passes stacked on the first axis."""
+
+    lesion: np.ndarray  # lesion probability at the crop's size (TTA mean)
+    class_probs: np.ndarray  # passes × classes
+    presence: np.ndarray | None = None  # passes: lesion-present probability
+    features: np.ndarray | None = None  # passes × F
+
+    @property
+    def pair(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lesion probability, class probabilities): what tiled prediction blends."""
+        return self.lesion, self.class_probs
 
 
 def _tta_variants(boxed: np.ndarray) -> list[tuple[np.ndarray, bool]]:
@@ -165,7 +208,8 @@ def load_model(bundle_dir: str | Path | None = None, device: str = "auto") -> Lo
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors
         raise BundleError(bundle.directory, f"model.onnx cannot be loaded ({exc})") from exc
     _check_signature(bundle, session)
-    return LoadedModel(bundle=bundle, session=session)
+    scope_model = read_scope_model(bundle.directory, bundle.spec.scope)
+    return LoadedModel(bundle=bundle, session=session, scope_model=scope_model)
 
 
 def _check_signature(bundle: Bundle, session) -> None:  # noqa: ANN001 - ort.InferenceSession

@@ -46,3 +46,23 @@ def bundle_for_volume(root: str | Path | None = None) -> Bundle | None:
         if bundle.spec.task == "volume":
             return bundle
     return None
+
+
+def resolve_model_dir(name_or_path: str | Path | None) -> Path | None:
+    """--model takes a bundle folder, or the folder name of a shipped bundle ("breast-us",
+    "default"); None stays None (the caller's default). BundleError names what exists."""
+    if name_or_path is None:
+        return None
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    shipped = models_root() / str(name_or_path)
+    if path.parent == Path(".") and shipped.is_dir():
+        return shipped
+    names = ", ".join(b.directory.name for b in shipped_bundles())
+    raise BundleError(path, f"no such bundle folder, and no shipped model of that name ({names})")
+
+
+def image_bundles(root: str | Path | None = None) -> list[Bundle]:
+    """The shipped single-image models (task "image"): the ones a 2D image can be read by."""
+    return [b for b in shipped_bundles(root) if b.spec.task == "image"]

@@ -35,7 +35,8 @@ REGISTRY_NAME = "registry.json"
 DICE_MARGIN = 0.01
 ACCURACY_MARGIN = 0.02
 ACTIVE, AVAILABLE, REJECTED = "active", "available", "rejected"
-BUNDLE_FILES = ("model.onnx", "model.json", "metrics.json", "weights.pt")
+# What a registered copy of a bundle holds (scope.json: the scope model, engine.scope).
+BUNDLE_FILES = ("model.onnx", "model.json", "metrics.json", "weights.pt", "scope.json")
 
 
 class RegistryError(LesionLensError):

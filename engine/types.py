@@ -171,6 +171,12 @@ class Prediction:
     tta_passes: int = 1
     # The model's preprocessed view of the image is letterboxed to this size (for the record).
     input_size: int = 0
+    # Models with a presence output: the probability that the image shows a lesion at all
+    # (calibrated), and whether it reached the bundle's threshold. None/True otherwise.
+    lesion_probability: float | None = None
+    lesion_found: bool = True
+    # Models with a features output: the image features (TTA mean) the scope score reads.
+    features: np.ndarray | None = None
 
     @property
     def label(self) -> str:
@@ -224,12 +230,53 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """The verdict on one image: its score (distance / threshold), in or out, and why."""
+
+    score: float | None  # None: the bundle has no scope model (features not checked)
+    in_scope: bool
+    reasons: tuple[str, ...] = ()
+    forced: bool = False  # the reader ran the model although the image is out of scope
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "score": None if self.score is None else round(self.score, 4),
+            "in_scope": self.in_scope,
+            "reasons": list(self.reasons),
+            "run_on_demand": self.forced,
+        }
+
+
+@dataclass(frozen=True)
 class Analysis:
-    """An image with the model's prediction and the findings derived from it."""
+    """An image with the model's prediction and the findings derived from it.
+
+    scope: whether the image is one the model was made for (engine.scope.Scope; None when not
+    checked). Out of scope, findings are withheld (empty) unless the reader ran the model on
+    demand (scope.forced).
+    """
 
     image: Image
     prediction: Prediction
     findings: tuple[Finding, ...]
+    scope: Scope | None = None
+
+    @property
+    def withheld(self) -> bool:
+        """Findings withheld: the image is out of the model's scope (and not forced)."""
+        return self.scope is not None and not self.scope.in_scope and not self.scope.forced
+
+    @property
+    def result(self) -> str:
+        """The image-level answer in plain words: "lesion found", "no lesion found" or
+        "withheld: out of scope"."""
+        if self.withheld:
+            return "withheld: out of scope"
+        return "lesion found" if self.findings else "no lesion found"
 
 
 @dataclass(frozen=True)
