@@ -25,6 +25,8 @@ from desktop.findings_table import (
     finding_rows,
     model_text,
     probabilities_text,
+    result_text,
+    scope_note,
 )
 from desktop.series import VOLUME
 from desktop.state import CaseState
@@ -122,7 +124,7 @@ class FindingsPanel(QWidget):
             self.note.setText(self._waiting_text())
             self.note.setStyleSheet(WARNING_STYLE if state.withheld is not None else "")
             return
-        label = analysis.prediction.label
+        label = result_text(analysis)
         self.label_value.setText(label)
         self.label_value.setStyleSheet(f"color: {LABEL_COLOURS.get(label, '#e6e6e6')};")
         self.probabilities_value.setText(probabilities_text(analysis))
@@ -139,8 +141,13 @@ class FindingsPanel(QWidget):
         corrected = editor is not None and editor.differs_from_ai
         series = state.series
         warning = domain_warning(state.model, image, series is not None and series.kind == VOLUME)
-        note = self._findings_note(len(rows), calibrated, corrected)
-        self.note.setText(f"{warning}\n{note}" if warning else note)
+        warning = "\n".join(w for w in (warning, scope_note(analysis)) if w)
+        note = (
+            ""
+            if analysis.withheld and not rows
+            else self._findings_note(len(rows), calibrated, corrected)
+        )
+        self.note.setText("\n".join(t for t in (warning, note) if t))
         self.note.setStyleSheet(WARNING_STYLE if warning else "")
 
     def _show_case_fields(self) -> None:
@@ -181,7 +188,7 @@ class FindingsPanel(QWidget):
         if count == 0:
             if corrected:
                 return "No lesion left in the corrected mask."
-            return "The model found no lesion in this image."
+            return "No lesion found: the model found no lesion in this image."
         units = "Sizes in millimetres." if calibrated else "Sizes in pixels: uncalibrated (px)."
         return (
             f"{count} lesion{'s' if count != 1 else ''}. {units} "

@@ -87,9 +87,44 @@ def calibration_text(image: Image | None) -> str:
 
 
 def probabilities_text(analysis: Analysis) -> str:
-    """Every class with its probability, most likely first."""
-    probs = sorted(analysis.prediction.probabilities.items(), key=lambda kv: -kv[1])
-    return "   ".join(f"{name} {percent_text(p)} %" for name, p in probs)
+    """Lesion presence (models that answer it), then every class with its probability, most
+    likely first; no class when the model found no lesion (there is nothing to name)."""
+    prediction = analysis.prediction
+    presence = (
+        f"lesion present {percent_text(prediction.lesion_probability)} %"
+        if prediction.lesion_probability is not None
+        else ""
+    )
+    if analysis.withheld or (presence and not prediction.lesion_found):
+        return presence or "—"
+    probs = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
+    classes = "   ".join(f"{name} {percent_text(p)} %" for name, p in probs)
+    return f"{presence}   {classes}" if presence else classes
+
+
+def result_text(analysis: Analysis) -> str:
+    """The image-level answer: the class, "no lesion" or "withheld" (out of scope)."""
+    if analysis.withheld:
+        return "withheld (out of scope)"
+    if not analysis.findings and not analysis.prediction.lesion_found:
+        return "no lesion"
+    return analysis.prediction.label
+
+
+def scope_note(analysis: Analysis) -> str:
+    """Why the AI's findings are withheld, or that they were run on demand ("" in scope)."""
+    scope = analysis.scope
+    if scope is None or scope.in_scope:
+        return ""
+    if scope.forced:
+        return (
+            f"Run on demand outside the model's scope ({scope.reason}): its output is not a "
+            "finding."
+        )
+    return (
+        f"Findings withheld: {scope.reason}. The image is shown without AI. For research: "
+        "Model ▸ Run Model Anyway."
+    )
 
 
 def model_text(model: LoadedModel | None) -> str:

@@ -370,8 +370,8 @@ class MainWindow(QMainWindow):
         )
         self.run_anyway_action = self._action("Run Model &Anyway", self.run_model_anyway)
         self.run_anyway_action.setToolTip(
-            "For research: analyse an image the model was not made for (its output there is "
-            "not a finding)"
+            "For research: analyse an image the model was not made for, or show the findings "
+            "withheld as out of its scope (marked as run on demand; not findings)"
         )
         for action in (
             self.training_action,
@@ -982,9 +982,7 @@ class MainWindow(QMainWindow):
         state, training = self.state, self.training
         volume_mode = getattr(self, "volume_mode", None)  # built after the first sync
         self.run_anyway_action.setEnabled(
-            state.domain_mismatch is not None
-            and not state.domain_override
-            and not (volume_mode is not None and volume_mode.active)
+            state.can_run_anyway and not (volume_mode is not None and volume_mode.active)
         )
         self.finetune_action.setEnabled(training.readiness is None)
         self.finetune_action.setToolTip(training.readiness_text())

@@ -64,13 +64,14 @@ class AnalysisRequest:
     generation: int
     image: Image
     model: LoadedModel
+    force: bool = False  # the reader ran the model although the image is out of its scope
 
 
 def analysis_steps(request: AnalysisRequest) -> Generator[str, None, Analysis]:
     """The analysis as a generator (superqt's thread_worker idea): it yields progress text and
     can be cancelled between steps; the worker thread runs it, tests can run it directly."""
     yield f"Analysing with {request.model.spec.model_id}…"
-    return analyze(request.image, request.model)
+    return analyze(request.image, request.model, force=request.force)
 
 
 def describe_error(error: BaseException) -> str:
@@ -227,12 +228,26 @@ class CaseState:
         """Why the image is shown without AI: out of the model's domain and not overridden."""
         return None if self.domain_override else self.domain_mismatch
 
+    @property
+    def can_run_anyway(self) -> bool:
+        """Whether Run Model Anyway has something to override: an image the model was not
+        made for (its modality), or one whose findings were withheld as out of scope."""
+        if self.domain_override:
+            return False
+        withheld = self.ai_analysis is not None and self.ai_analysis.withheld
+        return self.domain_mismatch is not None or withheld
+
     def run_model_anyway(self) -> bool:
-        """A researcher's override for this case (all its slices): analyse despite the domain.
-        False when there was nothing to override."""
-        if self.domain_mismatch is None or self.domain_override:
+        """A researcher's override for this case (all its slices): analyse despite the domain
+        or the scope; the result is marked as run on demand. False when there was nothing to
+        override."""
+        if not self.can_run_anyway:
             return False
         self.domain_override = True
+        if self.ai_analysis is not None and self.ai_analysis.withheld and not self.modified:
+            self._generation += 1
+            self._set_analysis(None, None)
+            self._emit("analysis_changed", None)
         self._emit("domain_changed")
         return True
 
@@ -240,7 +255,7 @@ class CaseState:
         if self.image is None or self.model is None:
             raise RuntimeError("start_analysis needs an open image and a model")
         self._set_busy(True)
-        return AnalysisRequest(self._generation, self.image, self.model)
+        return AnalysisRequest(self._generation, self.image, self.model, self.domain_override)
 
     def is_current(self, request: AnalysisRequest) -> bool:
         """Whether a request still belongs to the frame on screen."""
@@ -343,7 +358,8 @@ class CaseState:
         ai = self.ai_analysis
         prediction = dataclasses.replace(ai.prediction, mask=self.editor.mask.copy())
         corrected = self.editor.differs_from_ai
-        return Analysis(ai.image, prediction, self._findings(ai.image, prediction, corrected))
+        findings = self._findings(ai.image, prediction, corrected)
+        return Analysis(ai.image, prediction, findings, ai.scope)
 
     def _findings(
         self, image: Image, prediction: Prediction, corrected: bool = False
@@ -358,7 +374,10 @@ class CaseState:
         )
 
     def _on_image(self, analysis: Analysis, image: Image) -> Analysis:
-        return Analysis(image, analysis.prediction, self._findings(image, analysis.prediction))
+        if analysis.withheld:  # out of scope: still nothing to show after a calibration
+            return dataclasses.replace(analysis, image=image)
+        findings = self._findings(image, analysis.prediction)
+        return Analysis(image, analysis.prediction, findings, analysis.scope)
 
     # -- measurement and calibration ----------------------------------------------------------
 
