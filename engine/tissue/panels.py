@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.morphology import convex_hull_image
 
 from engine.tissue.area import Box, Panel
 from engine.tissue.seams import seam_columns
@@ -88,6 +87,9 @@ def _shaped(
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     if min(r1 - r0, c1 - c0) < MIN_SIDE_PX:
         return None
+    # skimage.morphology takes a second to import: only when a fan needs its hull.
+    from skimage.morphology import convex_hull_image
+
     local = piece[r0:r1, c0:c1]
     hull = local if local.mean() >= RECTANGLE_FILL else convex_hull_image(local)
     box = (int(origin[0] + r0), int(origin[1] + c0), int(origin[0] + r1), int(origin[1] + c1))
