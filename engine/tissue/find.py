@@ -39,12 +39,13 @@ def find_tissue_area(image: Image) -> TissueArea:
     gray = screen_gray(image.pixels)
     shape = gray.shape
     empty = np.zeros(shape, dtype=bool)
-    if min(shape) < MIN_SIDE_PX:
+    tagged = any(r.is_tissue for r in image.regions)
+    if min(shape) < MIN_SIDE_PX and not tagged:
         return TissueArea((), empty, empty, False, f"image too small ({shape[1]}x{shape[0]} px)")
     colour = colour_overlay(image.pixels) if _is_rgb(image.pixels) else empty
     annotation = colour | graphics_overlay(gray) | flat_overlay(gray)
     annotation |= bar_regions(image.regions, shape)
-    if any(r.is_tissue for r in image.regions):
+    if tagged:
         panels = panels_from_regions(image.regions, shape)
         how = f"{len(panels)} panel(s) from ultrasound region tags"
     else:

@@ -26,10 +26,11 @@ CONTRAST = 60.0  # how much brighter than the 5x5 opening around it a stroke pix
 STROKE_PX = 5  # marks thinner than this vanish in the opening
 GLYPH_MIN_HEIGHT = 5  # a letter or a + is at least this tall; a fascia streak is not
 GLYPH_MIN_PIXELS = 8
-DOTS_IN_A_LINE = 4
+DOTS_IN_A_LINE = 4  # this many separate marks within one group: dotted line or a word
 FLAT_RUN = 7  # a grey bar is at least this wide and constant across
 FLAT_LOW, FLAT_HIGH = 24.0, 250.0
-FLAT_MIN_PIXELS = 200  # this many separate marks within one group: dotted line or a word
+FLAT_MIN_PIXELS = 200  # smaller flat patches happen in smooth (upscaled) tissue
+FLAT_MAX_FRACTION = 0.05  # of the screen: larger flat areas are not drawn marks
 
 
 def colour_overlay(rgb: np.ndarray, threshold: int = CHROMA_THRESHOLD) -> np.ndarray:
@@ -55,9 +56,11 @@ def flat_overlay(gray: np.ndarray) -> np.ndarray:
         return candidates
     blobs, count = ndi.label(candidates)
     sizes = np.bincount(blobs.ravel(), minlength=count + 1)
-    big = sizes >= FLAT_MIN_PIXELS
-    big[0] = False
-    return big[blobs]
+    # A bar or a logo is small beside the picture; a flat area as big as a panel is a flat
+    # (test or phantom) picture, not something drawn on one.
+    drawn = (sizes >= FLAT_MIN_PIXELS) & (sizes <= FLAT_MAX_FRACTION * gray.size)
+    drawn[0] = False
+    return drawn[blobs]
 
 
 def graphics_overlay(gray: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from engine.tissue.area import Panel
 from engine.types import UltrasoundRegion
 
 BAR_TYPES = ("gray bar", "color bar")
+BAR_MAX_FRACTION = 0.25
 
 
 def panels_from_regions(
@@ -42,10 +43,14 @@ def panels_from_regions(
 
 
 def bar_regions(regions: tuple[UltrasoundRegion, ...], shape: tuple[int, int]) -> np.ndarray:
-    """H×W bool over the grey and colour bars the tags name (annotation wherever they lie)."""
+    """H×W bool over the grey and colour bars the tags name (annotation wherever they lie).
+    A "bar" as big as a quarter of the screen is not a bar but a mislabelled region: left out."""
     bars = np.zeros(shape, dtype=bool)
     for region in regions:
-        if region.data_type in BAR_TYPES:
+        if (
+            region.data_type in BAR_TYPES
+            and region.area_px < BAR_MAX_FRACTION * shape[0] * shape[1]
+        ):
             bars[max(0, region.row0) : region.row1 + 1, max(0, region.col0) : region.col1 + 1] = (
                 True
             )
