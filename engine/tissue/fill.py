@@ -16,6 +16,7 @@ from scipy.ndimage import gaussian_filter
 from engine.tissue.area import TissueArea
 
 SIGMAS = (2.0, 4.0, 8.0, 16.0, 32.0)
+SEED_PERCENTILE = 99.5  # tissue brighter than this does not seed the fill
 
 
 def fill_overlay(gray: np.ndarray, area: TissueArea) -> np.ndarray:
@@ -29,8 +30,11 @@ def fill_overlay(gray: np.ndarray, area: TissueArea) -> np.ndarray:
         inside = panel.crop()
         holes = area.overlay[r0:r1, c0:c1] & inside
         if holes.any():
+            crop = out[r0:r1, c0:c1]
             known = inside & ~holes
-            out[r0:r1, c0:c1] = filled(out[r0:r1, c0:c1], holes, known)
+            if known.any():  # the brightest tissue pixels are often marks the finder missed
+                known &= crop <= np.percentile(crop[known], SEED_PERCENTILE)
+            out[r0:r1, c0:c1] = filled(crop, holes, known)
     return out
 
 
