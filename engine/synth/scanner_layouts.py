@@ -466,4 +466,7 @@ def draw_annotations(gray: np.ndarray, rng: np.random.Generator) -> tuple[np.nda
         size = max(9, round(14 * scale))
         at = (int(rng.integers(2, max(3, w // 3))), int(rng.integers(int(0.6 * h), h - size - 1)))
         _text(canvas, at, str(rng.choice(WORDS)), rng.uniform(200, 255), size)
-    return np.clip(canvas.gray / 255.0, 0.0, 1.0), canvas.annotations
+    drawn = canvas.annotations
+    annotated = np.array(gray, dtype=np.float64, copy=True)  # untouched pixels stay exact
+    annotated[drawn] = np.clip(canvas.gray[drawn] / 255.0, 0.0, 1.0)
+    return annotated, drawn
