@@ -41,17 +41,35 @@ def dilated(mask: np.ndarray, rows: int, cols: int | None = None) -> np.ndarray:
 
 
 def _running(values: np.ndarray, size: int, axis: int, op) -> np.ndarray:  # noqa: ANN001
+    """out[i] = op over values[i - size//2 : i + size - size//2], edges repeated: each shift
+    is one vectorised op on a slice (no padding copy, no fancy indexing)."""
     if size <= 1:
         return values
     before = size // 2
-    after = size - 1 - before
-    pad = [(0, 0)] * values.ndim
-    pad[axis] = (before, after)
-    padded = np.pad(values, pad, mode="edge")
     length = values.shape[axis]
-    out = np.take(padded, np.arange(0, length), axis=axis)
-    for shift in range(1, size):
-        op(out, _slice(padded, axis, shift, shift + length), out=out)
+    out = values.copy()
+    for shift in range(-before, size - before):
+        if shift == 0 or abs(shift) >= length:
+            continue
+        if shift > 0:  # out[i] vs values[i + shift]; the last `shift` see the edge value
+            op(
+                _slice(out, axis, 0, length - shift),
+                _slice(values, axis, shift, length),
+                out=_slice(out, axis, 0, length - shift),
+            )
+            op(
+                _slice(out, axis, length - shift, length),
+                _slice(values, axis, length - 1, length),
+                out=_slice(out, axis, length - shift, length),
+            )
+        else:  # out[i] vs values[i + shift] (shift < 0); the first `-shift` see the edge
+            k = -shift
+            op(
+                _slice(out, axis, k, length),
+                _slice(values, axis, 0, length - k),
+                out=_slice(out, axis, k, length),
+            )
+            op(_slice(out, axis, 0, k), _slice(values, axis, 0, 1), out=_slice(out, axis, 0, k))
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.tissue.area import Panel, TissueArea
+from engine.tissue.area import TissueArea
 from engine.tissue.overlay import colour_overlay, flat_overlay, graphics_overlay
 from engine.tissue.panels import MIN_SIDE_PX, enlarged, panels_from_support
 from engine.tissue.regions import bar_regions, panels_from_regions
@@ -42,14 +42,19 @@ def find_tissue_area(image: Image) -> TissueArea:
     tagged = any(r.is_tissue for r in image.regions)
     if min(shape) < MIN_SIDE_PX and not tagged:
         return TissueArea((), empty, empty, False, f"image too small ({shape[1]}x{shape[0]} px)")
+    # Large things (bars, panels) are looked for at half resolution: a quarter of the work.
+    factor = WORKING_FACTOR if min(shape) >= WORKING_FACTOR * 128 else 1
+    small_gray = _reduced(gray, factor)
     colour = colour_overlay(image.pixels) if _is_rgb(image.pixels) else empty
-    annotation = colour | graphics_overlay(gray) | flat_overlay(gray)
-    annotation |= bar_regions(image.regions, shape)
+    annotation = colour | graphics_overlay(gray) | bar_regions(image.regions, shape)
+    annotation |= _enlarged_mask(flat_overlay(small_gray, factor), factor, shape)
     if tagged:
         panels = panels_from_regions(image.regions, shape)
         how = f"{len(panels)} panel(s) from ultrasound region tags"
     else:
-        panels = sorted(_panels_in_pixels(gray, annotation), key=lambda p: -p.area_px)
+        support = tissue_support(small_gray, _pooled(annotation, factor))
+        found = panels_from_support(gray, support, annotation, factor)
+        panels = sorted((enlarged(p, factor, shape) for p in found), key=lambda p: -p.area_px)
         how = _described(panels)
     if not panels:
         return TissueArea(
@@ -61,28 +66,37 @@ def find_tissue_area(image: Image) -> TissueArea:
     return TissueArea(tuple(panels), annotation & inside, colour & inside, True, how)
 
 
-def _panels_in_pixels(gray: np.ndarray, annotation: np.ndarray) -> list[Panel]:
-    """Panels found in the pixels. Panels are large, so screens are searched at half
-    resolution (a quarter of the work); the masks come back at full size."""
-    factor = WORKING_FACTOR if min(gray.shape) >= WORKING_FACTOR * 128 else 1
-    small_gray, small_annotation = _reduced(gray, annotation, factor)
-    support = tissue_support(small_gray, small_annotation)
-    found = panels_from_support(gray, support, annotation, factor)
-    return [enlarged(panel, factor, gray.shape) for panel in found]
-
-
-def _reduced(gray: np.ndarray, annotation: np.ndarray, factor: int):  # noqa: ANN202
-    """gray averaged and annotation max-pooled over factor×factor blocks."""
+def _reduced(gray: np.ndarray, factor: int) -> np.ndarray:
+    """gray averaged over factor×factor blocks (strided slices: faster than a reshape)."""
     if factor == 1:
-        return gray, annotation
+        return gray
     h, w = (gray.shape[0] // factor) * factor, (gray.shape[1] // factor) * factor
-    small_gray = np.zeros((h // factor, w // factor), dtype=np.float32)
-    small_annotation = np.zeros((h // factor, w // factor), dtype=bool)
-    for dr in range(factor):  # strided slices: much faster than a reshaped mean
+    small = np.zeros((h // factor, w // factor), dtype=np.float32)
+    for dr in range(factor):
         for dc in range(factor):
-            small_gray += gray[dr:h:factor, dc:w:factor]
-            small_annotation |= annotation[dr:h:factor, dc:w:factor]
-    return small_gray / (factor * factor), small_annotation
+            small += gray[dr:h:factor, dc:w:factor]
+    return small / (factor * factor)
+
+
+def _pooled(mask: np.ndarray, factor: int) -> np.ndarray:
+    """mask max-pooled over factor×factor blocks."""
+    if factor == 1:
+        return mask
+    h, w = (mask.shape[0] // factor) * factor, (mask.shape[1] // factor) * factor
+    small = np.zeros((h // factor, w // factor), dtype=bool)
+    for dr in range(factor):
+        for dc in range(factor):
+            small |= mask[dr:h:factor, dc:w:factor]
+    return small
+
+
+def _enlarged_mask(small: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndarray:
+    if factor == 1:
+        return small
+    big = np.zeros(shape, dtype=bool)
+    grown = np.repeat(np.repeat(small, factor, axis=0), factor, axis=1)
+    big[: grown.shape[0], : grown.shape[1]] = grown
+    return big
 
 
 def _is_rgb(pixels: np.ndarray) -> bool:

@@ -41,14 +41,16 @@ def colour_overlay(rgb: np.ndarray, threshold: int = CHROMA_THRESHOLD) -> np.nda
     return dilated(coloured, 3) if coloured.any() else coloured
 
 
-def flat_overlay(gray: np.ndarray) -> np.ndarray:
+def flat_overlay(gray: np.ndarray, scale: int = 1) -> np.ndarray:
     """True on non-black areas that are constant along rows for FLAT_RUN pixels and change
     smoothly down the columns (grey bars, flat logos, banners), in blobs of FLAT_MIN_PIXELS.
-    Black is left out (it is background) and so is white (saturated tissue is flat too)."""
+    Black is left out (it is background) and so is white (saturated tissue is flat too).
+    scale: gray is the screen reduced this many times (runs and sizes shrink with it)."""
+    run, min_pixels = FLAT_RUN // scale + 1, FLAT_MIN_PIXELS // (scale * scale)
     levels = np.rint(gray).astype(np.int16)
     changes = np.zeros(levels.shape, dtype=np.uint8)
     changes[:, :-1] = levels[:, 1:] != levels[:, :-1]
-    flat = running_max(changes, FLAT_RUN, axis=1) == 0
+    flat = running_max(changes, run, axis=1) == 0
     steep = np.zeros(levels.shape, dtype=bool)
     steep[:-1] = np.abs(levels[1:] - levels[:-1]) > 8
     candidates = flat & ~steep & (levels > FLAT_LOW) & (levels < FLAT_HIGH)
@@ -58,7 +60,7 @@ def flat_overlay(gray: np.ndarray) -> np.ndarray:
     sizes = np.bincount(blobs.ravel(), minlength=count + 1)
     # A bar or a logo is small beside the picture; a flat area as big as a panel is a flat
     # (test or phantom) picture, not something drawn on one.
-    drawn = (sizes >= FLAT_MIN_PIXELS) & (sizes <= FLAT_MAX_FRACTION * gray.size)
+    drawn = (sizes >= min_pixels) & (sizes <= FLAT_MAX_FRACTION * gray.size)
     drawn[0] = False
     return drawn[blobs]
 

@@ -21,6 +21,7 @@ MIN_SIDE_PX = 32
 MIN_AREA_FRACTION = 0.03  # of the picture: smaller blobs are icons, bars or text blocks
 RECTANGLE_FILL = 0.93  # a linear image fills its box; a fan fills ~0.5-0.85 of it
 EDGE_SNAP_FRACTION = 0.03  # within this of a picture edge counts as touching it
+TOUCHING_FILL = 0.8  # a blob this rectangular may be two linear images touching
 
 
 def panels_from_support(
@@ -63,7 +64,8 @@ def _seams(
     block, marks = gray[window], overlay[window]
     big = big[: block.shape[0], : block.shape[1]]
     # Only echo counts: the upsampled blob's rim holds black background pixels.
-    runs = seam_columns(block, big & ~marks & (block > BLACK), marks)
+    rectangular = bool(blob.mean() >= TOUCHING_FILL)
+    runs = seam_columns(block, big & ~marks & (block > BLACK), marks, rectangular)
     return [(a // factor, -(-b // factor)) for a, b in runs]
 
 

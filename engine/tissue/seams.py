@@ -15,13 +15,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-MIN_ROWS_FRACTION = 0.25  # rows where both columns are echo (annotations may hide the rest)
+MIN_ROWS_FRACTION = 0.5  # of a band's rows, echo in both columns (annotations hide the rest)
 MIN_ROWS = 32
 ROW_STEP = 2
 BANDS = 4
 LINE_FRACTION = 0.8  # a drawn dividing line covers this much of the height
 CORR_DROP = 0.3  # a seam's correlation is this far below the block's median ...
 CORR_CEILING = 0.65  # ... and below this in absolute terms
+MEAN_DROP = 0.5  # ... and on average over the bands this far below the typical value
 SPREADS = 5  # ... and this many median deviations below it, where speckle is noisy
 EMPTY_FRACTION = 0.05  # a column with (almost) no echo inside a blob is a gap
 MIN_PIECE_PX = 48  # each side of a seam is a real image, not a strip
@@ -54,21 +55,23 @@ def column_correlation(block: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray
 
 
 def seam_columns(
-    block: np.ndarray, valid: np.ndarray, overlay: np.ndarray
+    block: np.ndarray, valid: np.ndarray, overlay: np.ndarray, by_correlation: bool = True
 ) -> list[tuple[int, int]]:
     """Column runs [start, stop) of the block that are seams, left to right.
 
     block: rows×cols gray of one support component's box; valid: where it is tissue (not
-    annotation, inside the component); overlay: annotation pixels in the same box."""
+    annotation, inside the component); overlay: annotation pixels in the same box.
+    by_correlation: also look for seams where no line is drawn (speckle decorrelation). Only
+    rectangles touch without a line (split linear screens); fans side by side leave a
+    black wedge between them, and inside one fan the statistic only finds noise."""
     height, width = block.shape
     if width < 2 * MIN_PIECE_PX:
         return []
     valid_share = _column_share(valid)
-    # A seam cuts through the whole height: it must show in most bands of rows, where a
-    # cyst's edge or a label's rim makes a dip in one band only.
-    bands = np.array_split(np.arange(height), BANDS)
-    drops, usable_bands = [], []
-    for rows in bands:
+    # A seam cuts through the whole height: it shows in (nearly) every band of rows, and
+    # deeply on average, where a dark blob or a label's rim dips one or two bands a little.
+    drops, dips, usable_bands = [], [], []
+    for rows in np.array_split(np.arange(height), BANDS):
         corr, coverage = column_correlation(block[rows], valid[rows])
         usable = (coverage >= MIN_ROWS_FRACTION) & (coverage * rows.size >= MIN_ROWS / BANDS)
         usable &= np.isfinite(corr)
@@ -77,17 +80,18 @@ def seam_columns(
         typical = float(np.median(corr[usable]))
         spread = float(np.median(np.abs(corr[usable] - typical)))  # noisy speckle: larger
         margin = max(CORR_DROP, SPREADS * spread)
-        dipped = usable & (corr < typical - margin) & (corr < CORR_CEILING)
-        drops.append(np.where(dipped, typical - np.nan_to_num(corr), 0.0))
+        dips.append(usable & (corr < typical - margin) & (corr < CORR_CEILING))
+        drops.append(np.where(usable, np.maximum(typical - np.nan_to_num(corr), 0.0), 0.0))
         usable_bands.append(usable)
     pair_drop = np.zeros(width - 1)
-    if len(drops) >= 2:
-        drop_stack, usable_stack = np.array(drops), np.array(usable_bands)
-        n_usable = usable_stack.sum(axis=0)
-        n_dipped = (drop_stack > 0).sum(axis=0)
-        # Every band that can tell must dip; with four that can, one may be hidden.
-        dropped = (n_usable >= 2) & (n_dipped >= n_usable - (n_usable >= BANDS))
-        pair_drop = np.where(dropped, np.median(drop_stack, axis=0), 0.0)
+    if by_correlation and len(drops) >= 2:
+        n_usable = np.sum(usable_bands, axis=0)
+        n_dipped = np.sum(dips, axis=0)
+        mean_drop = np.sum(drops, axis=0) / np.maximum(n_usable, 1)
+        allowed_misses = (n_usable >= 3).astype(int)
+        dropped = (n_usable >= 2) & (n_dipped >= n_usable - allowed_misses)
+        dropped &= mean_drop >= MEAN_DROP
+        pair_drop = np.where(dropped, mean_drop, 0.0)
     # Strength: how far below the typical correlation; drawn lines and gaps are certain.
     drop = np.zeros(width)
     drop[:-1] = pair_drop  # pair (c, c+1) dipping marks both columns as the seam's edge
