@@ -49,7 +49,7 @@ def find_tissue_area(image: Image) -> TissueArea:
     annotation = colour | graphics_overlay(gray) | bar_regions(image.regions, shape)
     annotation |= _enlarged_mask(flat_overlay(small_gray, factor), factor, shape)
     if tagged:
-        panels = panels_from_regions(image.regions, shape)
+        panels = panels_from_regions(image.regions, shape, gray, annotation)
         how = f"{len(panels)} panel(s) from ultrasound region tags"
     else:
         support = tissue_support(small_gray, _pooled(annotation, factor))

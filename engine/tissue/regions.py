@@ -9,19 +9,31 @@ plus any non-tissue region drawn inside a tissue one (grey bar, colour bar).
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from engine.tissue.area import Panel
+from engine.tissue.support import BLACK, TEXTURE_STD, local_std
 from engine.types import UltrasoundRegion
 
 BAR_TYPES = ("gray bar", "color bar")
 BAR_MAX_FRACTION = 0.25
+ISLAND_FRACTION = 0.01  # pieces of a panel smaller than this of its box are marks
+MAX_MARGIN = 0.95  # a box blacker than this is a dark image, not a fan in a box
 
 
 def panels_from_regions(
-    regions: tuple[UltrasoundRegion, ...], shape: tuple[int, int]
+    regions: tuple[UltrasoundRegion, ...],
+    shape: tuple[int, int],
+    gray: np.ndarray | None = None,
+    annotation: np.ndarray | None = None,
 ) -> list[Panel]:
-    """One rectangle panel per B-mode tissue region, largest first, clipped to the picture;
-    where two regions overlap, the larger one keeps the pixels (panels never overlap)."""
+    """One panel per B-mode tissue region, largest first, clipped to the picture; where two
+    regions overlap, the larger one keeps the pixels (panels never overlap).
+
+    A region is a rectangle but a sector probe's image is a fan inside it: with gray given,
+    the flat black corners of the box (no echo at all, reaching the box's edge; annotation
+    drawn on that black counts as black) are left out of the panel's mask, so nothing is
+    segmented there; the box stays the tags' box."""
     tissue = sorted((r for r in regions if r.is_tissue), key=lambda r: -r.area_px)
     taken = np.zeros(shape, dtype=bool)
     panels = []
@@ -31,14 +43,17 @@ def panels_from_regions(
         if r1 <= r0 or c1 <= c0:
             continue
         mask = np.zeros(shape, dtype=bool)
-        mask[r0:r1, c0:c1] = True
+        if gray is None:
+            mask[r0:r1, c0:c1] = True
+        else:
+            drawn = None if annotation is None else annotation[r0:r1, c0:c1]
+            mask[r0:r1, c0:c1] = ~_empty_margin(gray[r0:r1, c0:c1], drawn)
         mask &= ~taken
         if not mask.any():
             continue
         taken |= mask
-        panels.append(
-            Panel(mask=mask, box=(r0, c0, r1, c1), shape="rectangle", source="region tags")
-        )
+        kind = "rectangle" if mask[r0:r1, c0:c1].mean() >= 0.93 else "sector"
+        panels.append(Panel(mask=mask, box=(r0, c0, r1, c1), shape=kind, source="region tags"))
     return panels
 
 
@@ -55,3 +70,44 @@ def bar_regions(regions: tuple[UltrasoundRegion, ...], shape: tuple[int, int]) -
                 True
             )
     return bars
+
+
+def _empty_margin(box: np.ndarray, drawn: np.ndarray | None) -> np.ndarray:
+    """True on the box's flat black pixels connected to its edge (outside the fan); kept
+    only when the rest is a sensible panel (a black-but-tissue image stays whole)."""
+    empty = (box <= BLACK) & (local_std(box, 5) <= TEXTURE_STD)
+    if drawn is not None:
+        empty |= drawn
+    labels, count = ndi.label(empty)
+    if count == 0:
+        return empty
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    margin = np.isin(labels, edge[edge > 0])
+    # An anechoic bladder or cyst reaching the fan's edge is black and flat too: only what
+    # lies outside the convex hull of the echo is margin (the fan is convex).
+    echo = _speckle_blobs(box, empty)
+    if echo.any():
+        from skimage.morphology import convex_hull_image  # slow import: only when needed
+
+        margin &= ~convex_hull_image(echo)
+    if margin.mean() > MAX_MARGIN:
+        return np.zeros_like(margin)
+    # Marks drawn on the black (a caliper, a body marker) leave islands: margin too.
+    kept, count = ndi.label(~margin)
+    sizes = np.bincount(kept.ravel())
+    islands = sizes < ISLAND_FRACTION * box.size
+    islands[0] = False
+    return margin | islands[kept]
+
+
+def _speckle_blobs(box: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    """The textured blobs of the box (speckle, not bars or marks), each at least 3% of it."""
+    textured = (box > BLACK) & (local_std(box, 5) > TEXTURE_STD) & ~empty
+    dense = ndi.uniform_filter(textured.astype(np.float32), 9) > 0.5
+    labels, count = ndi.label(dense)
+    if count == 0:
+        return dense
+    sizes = np.bincount(labels.ravel())
+    keep = sizes >= 0.03 * box.size
+    keep[0] = False
+    return keep[labels]
