@@ -8,10 +8,9 @@ from engine.tissue.area import TissueArea
 from engine.tissue.overlay import colour_overlay, flat_overlay, graphics_overlay
 from engine.tissue.panels import MIN_SIDE_PX, enlarged, panels_from_support
 from engine.tissue.regions import bar_regions, panels_from_regions
+from engine.tissue.scale import enlarged_mask, pooled, reduced, working_factor
 from engine.tissue.support import tissue_support
 from engine.types import Image
-
-WORKING_FACTOR = 2  # panels are searched at 1/2 resolution on screens of 256 px and more
 
 
 def screen_gray(pixels: np.ndarray) -> np.ndarray:
@@ -43,16 +42,16 @@ def find_tissue_area(image: Image) -> TissueArea:
     if min(shape) < MIN_SIDE_PX and not tagged:
         return TissueArea((), empty, empty, False, f"image too small ({shape[1]}x{shape[0]} px)")
     # Large things (bars, panels) are looked for at half resolution: a quarter of the work.
-    factor = WORKING_FACTOR if min(shape) >= WORKING_FACTOR * 128 else 1
-    small_gray = _reduced(gray, factor)
+    factor = working_factor(shape)
+    small_gray = reduced(gray, factor)
     colour = colour_overlay(image.pixels) if _is_rgb(image.pixels) else empty
     annotation = colour | graphics_overlay(gray) | bar_regions(image.regions, shape)
-    annotation |= _enlarged_mask(flat_overlay(small_gray, factor), factor, shape)
+    annotation |= enlarged_mask(flat_overlay(small_gray, factor), factor, shape)
     if tagged:
         panels = panels_from_regions(image.regions, shape, gray, annotation)
         how = f"{len(panels)} panel(s) from ultrasound region tags"
     else:
-        support = tissue_support(small_gray, _pooled(annotation, factor))
+        support = tissue_support(small_gray, pooled(annotation, factor))
         found = panels_from_support(gray, support, annotation, factor)
         panels = sorted((enlarged(p, factor, shape) for p in found), key=lambda p: -p.area_px)
         how = _described(panels)
@@ -64,39 +63,6 @@ def find_tissue_area(image: Image) -> TissueArea:
     for panel in panels:
         inside |= panel.mask
     return TissueArea(tuple(panels), annotation & inside, colour & inside, True, how)
-
-
-def _reduced(gray: np.ndarray, factor: int) -> np.ndarray:
-    """gray averaged over factor×factor blocks (strided slices: faster than a reshape)."""
-    if factor == 1:
-        return gray
-    h, w = (gray.shape[0] // factor) * factor, (gray.shape[1] // factor) * factor
-    small = np.zeros((h // factor, w // factor), dtype=np.float32)
-    for dr in range(factor):
-        for dc in range(factor):
-            small += gray[dr:h:factor, dc:w:factor]
-    return small / (factor * factor)
-
-
-def _pooled(mask: np.ndarray, factor: int) -> np.ndarray:
-    """mask max-pooled over factor×factor blocks."""
-    if factor == 1:
-        return mask
-    h, w = (mask.shape[0] // factor) * factor, (mask.shape[1] // factor) * factor
-    small = np.zeros((h // factor, w // factor), dtype=bool)
-    for dr in range(factor):
-        for dc in range(factor):
-            small |= mask[dr:h:factor, dc:w:factor]
-    return small
-
-
-def _enlarged_mask(small: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndarray:
-    if factor == 1:
-        return small
-    big = np.zeros(shape, dtype=bool)
-    grown = np.repeat(np.repeat(small, factor, axis=0), factor, axis=1)
-    big[: grown.shape[0], : grown.shape[1]] = grown
-    return big
 
 
 def _is_rgb(pixels: np.ndarray) -> bool:

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from engine.tissue.area import Box, Panel
+from engine.tissue.hull import filled_hull
 from engine.tissue.seams import seam_columns
 from engine.tissue.support import BLACK
 
@@ -89,11 +90,8 @@ def _shaped(
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     if min(r1 - r0, c1 - c0) < MIN_SIDE_PX:
         return None
-    # skimage.morphology takes a second to import: only when a fan needs its hull.
-    from skimage.morphology import convex_hull_image
-
     local = piece[r0:r1, c0:c1]
-    hull = local if local.mean() >= RECTANGLE_FILL else convex_hull_image(local)
+    hull = local if local.mean() >= RECTANGLE_FILL else filled_hull(local)
     box = (int(origin[0] + r0), int(origin[1] + c0), int(origin[0] + r1), int(origin[1] + c1))
     box, hull = _snapped(box, hull, screen)
     rectangle = hull.mean() >= RECTANGLE_FILL

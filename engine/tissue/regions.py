@@ -12,6 +12,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from engine.tissue.area import Panel
+from engine.tissue.hull import filled_hull
+from engine.tissue.scale import enlarged_mask, pooled, reduced, working_factor
 from engine.tissue.support import BLACK, TEXTURE_STD, local_std
 from engine.types import UltrasoundRegion
 
@@ -74,8 +76,17 @@ def bar_regions(regions: tuple[UltrasoundRegion, ...], shape: tuple[int, int]) -
 
 def _empty_margin(box: np.ndarray, drawn: np.ndarray | None) -> np.ndarray:
     """True on the box's flat black pixels connected to its edge (outside the fan); kept
-    only when the rest is a sensible panel (a black-but-tissue image stays whole)."""
-    empty = (box <= BLACK) & (local_std(box, 5) <= TEXTURE_STD)
+    only when the rest is a sensible panel (a black-but-tissue image stays whole). Worked
+    out at half resolution on big boxes (a margin is large), returned at the box's size."""
+    factor = working_factor(box.shape)
+    small = reduced(box, factor)
+    marks = None if drawn is None else pooled(drawn, factor)
+    return enlarged_mask(_margin(small, marks), factor, box.shape)
+
+
+def _margin(box: np.ndarray, drawn: np.ndarray | None) -> np.ndarray:
+    spread = local_std(box, 5)
+    empty = (box <= BLACK) & (spread <= TEXTURE_STD)
     if drawn is not None:
         empty |= drawn
     labels, count = ndi.label(empty)
@@ -85,11 +96,9 @@ def _empty_margin(box: np.ndarray, drawn: np.ndarray | None) -> np.ndarray:
     margin = np.isin(labels, edge[edge > 0])
     # An anechoic bladder or cyst reaching the fan's edge is black and flat too: only what
     # lies outside the convex hull of the echo is margin (the fan is convex).
-    echo = _speckle_blobs(box, empty)
+    echo = _speckle_blobs(box, spread, empty)
     if echo.any():
-        from skimage.morphology import convex_hull_image  # slow import: only when needed
-
-        margin &= ~convex_hull_image(echo)
+        margin &= ~filled_hull(echo)
     if margin.mean() > MAX_MARGIN:
         return np.zeros_like(margin)
     # Marks drawn on the black (a caliper, a body marker) leave islands: margin too.
@@ -100,9 +109,9 @@ def _empty_margin(box: np.ndarray, drawn: np.ndarray | None) -> np.ndarray:
     return margin | islands[kept]
 
 
-def _speckle_blobs(box: np.ndarray, empty: np.ndarray) -> np.ndarray:
+def _speckle_blobs(box: np.ndarray, spread: np.ndarray, empty: np.ndarray) -> np.ndarray:
     """The textured blobs of the box (speckle, not bars or marks), each at least 3% of it."""
-    textured = (box > BLACK) & (local_std(box, 5) > TEXTURE_STD) & ~empty
+    textured = (box > BLACK) & (spread > TEXTURE_STD) & ~empty
     dense = ndi.uniform_filter(textured.astype(np.float32), 9) > 0.5
     labels, count = ndi.label(dense)
     if count == 0:
