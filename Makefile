@@ -43,13 +43,14 @@ model-ct: $(VENV)/.installed-run
 models-multiview: $(VENV)/.installed-run
 	nice -n 10 $(BIN)/python -m training.make_multiview
 
-# Quick benchmarks (minutes). bench/transfer.py (~35 min), bench/feedback.py and
+# Quick benchmarks (minutes; tissue.py needs the test extra's pydicom-data). bench/transfer.py (~35 min), bench/feedback.py and
 # bench/multiview.py (~25 min) run by hand.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/analyze.py --json bench/results/analyze.json
 	$(BIN)/python bench/io.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/paint.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/tissue.py
 
 # Needs Xvfb: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 #   libxcb-render-util0 libxkbcommon-x11-0 libxcb-xinerama0 libxcb-cursor0
