@@ -43,7 +43,8 @@ model-ct: $(VENV)/.installed-run
 models-multiview: $(VENV)/.installed-run
 	nice -n 10 $(BIN)/python -m training.make_multiview
 
-# Quick benchmarks (minutes; tissue.py needs the test extra's pydicom-data). bench/transfer.py (~35 min), bench/feedback.py and
+# Quick benchmarks (minutes; tissue.py reads the test extra's pydicom-data).
+# bench/transfer.py (~35 min), bench/feedback.py and
 # bench/multiview.py (~25 min) run by hand.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/analyze.py --json bench/results/analyze.json

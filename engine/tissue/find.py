@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from engine.tissue.area import TissueArea
+from engine.tissue.area import Panel, TissueArea
 from engine.tissue.overlay import colour_overlay, flat_overlay, graphics_overlay
 from engine.tissue.panels import MIN_SIDE_PX, enlarged, panels_from_support
 from engine.tissue.regions import bar_regions, panels_from_regions
@@ -53,7 +55,7 @@ def find_tissue_area(image: Image) -> TissueArea:
     else:
         support = tissue_support(small_gray, pooled(annotation, factor))
         found = panels_from_support(gray, support, annotation, factor)
-        panels = sorted((enlarged(p, factor, shape) for p in found), key=lambda p: -p.area_px)
+        panels = _disjoint(sorted((enlarged(p, factor, shape) for p in found), key=_size))
         how = _described(panels)
     if not panels:
         return TissueArea(
@@ -63,6 +65,21 @@ def find_tissue_area(image: Image) -> TissueArea:
     for panel in panels:
         inside |= panel.mask
     return TissueArea(tuple(panels), annotation & inside, colour & inside, True, how)
+
+
+def _size(panel: Panel) -> int:
+    return -panel.area_px
+
+
+def _disjoint(panels: list[Panel]) -> list[Panel]:
+    """Hulls of two blobs may overlap at a corner: the larger panel keeps those pixels."""
+    taken = np.zeros(panels[0].mask.shape, dtype=bool) if panels else None
+    out = []
+    for panel in panels:
+        mask = panel.mask & ~taken
+        taken |= mask
+        out.append(dataclasses.replace(panel, mask=mask) if (mask != panel.mask).any() else panel)
+    return out
 
 
 def _is_rgb(pixels: np.ndarray) -> bool:
