@@ -43,7 +43,8 @@ model-ct: $(VENV)/.installed-run
 models-multiview: $(VENV)/.installed-run
 	nice -n 10 $(BIN)/python -m training.make_multiview
 
-# Quick benchmarks (minutes; bench/pacs.py needs the Debian packages orthanc orthanc-dicomweb). bench/transfer.py (~35 min), bench/feedback.py and
+# Quick benchmarks (minutes; bench/pacs.py needs the Debian packages orthanc orthanc-dicomweb,
+# tissue.py reads the test extra's pydicom-data). bench/transfer.py (~35 min), bench/feedback.py and
 # bench/multiview.py (~25 min) run by hand.
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/analyze.py --json bench/results/analyze.json
@@ -51,6 +52,7 @@ bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/paint.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/pacs.py
+	$(BIN)/python bench/tissue.py
 
 # Needs Xvfb (and, for the PACS shots, orthanc orthanc-dicomweb): apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 #   libxcb-render-util0 libxkbcommon-x11-0 libxcb-xinerama0 libxcb-cursor0

@@ -10,11 +10,11 @@ import numpy as np
 
 from engine.bundle import Bundle, read_bundle
 from engine.errors import BundleError, DeviceError
-from engine.io.calibration import tissue_regions
 from engine.io.doppler import bmode_gray
 from engine.preprocess import letterbox, normalise_intensity, to_gray_float, unletterbox
 from engine.scope import ScopeModel, assess_scope, read_scope_model
 from engine.tiling import predict_tiled
+from engine.tissue import fill_overlay, tissue_area_of
 from engine.types import Image, Prediction, Scope
 
 PROVIDER_PREFERENCE = (
@@ -49,8 +49,10 @@ class LoadedModel:
     scope_model: ScopeModel | None = None
 
     def assess_scope(self, image: Image, prediction: Prediction) -> Scope:
-        """Whether the image is one this model was made for (engine.scope)."""
-        return assess_scope(self.scope_model, prediction.features, image.metadata)
+        """Whether the image is one this model was made for (engine.scope): its features,
+        its tags, and the shape of its tissue panels (a fan for a linear-probe model)."""
+        shapes = tuple(panel.shape for panel in tissue_area_of(image).panels)
+        return assess_scope(self.scope_model, prediction.features, image.metadata, shapes)
 
     @property
     def spec(self):  # noqa: ANN201 - ModelSpec; property for brevity at call sites
@@ -59,10 +61,14 @@ class LoadedModel:
     def predict(self, image: Image, tta: bool = True) -> Prediction:
         """Segment and classify one image.
 
-        Only B-mode tissue is analysed: where the DICOM names ultrasound tissue regions, each
-        is run on its own (burned-in text, colour bars and a second side-by-side image stay
-        out), and colour Doppler is turned back into the grayscale B-mode the model was
-        trained on. The class comes from the largest tissue region.
+        Only B-mode tissue is analysed: each panel of the screen's tissue area (engine.tissue:
+        the DICOM ultrasound tissue regions when there are any, else the panels found in the
+        pixels) is run on its own, and its lesion probability is kept only inside the panel,
+        so burned-in text, bars and a second side-by-side image stay out and no lesion
+        crosses a seam. Annotations inside a panel (calipers, labels, Doppler colour) are
+        filled from the tissue around them first, so they cannot drive the model; colour
+        Doppler becomes the grayscale B-mode the model was trained on. When no panel is
+        found the whole image is analysed. The class comes from the largest panel.
 
         With tta, each input also goes through a lateral flip and two grey-map changes (what
         differs between operators and scanners) in the same batch; the prediction is the
@@ -80,11 +86,13 @@ class LoadedModel:
         gray = (
             bmode_gray(image).astype(np.float32) if image.is_color else to_gray_float(image.pixels)
         )
+        area = tissue_area_of(image)
+        gray = fill_overlay(gray, area)
         prob = np.zeros(gray.shape, dtype=np.float32)
-        windows = [(r.row0, r.col0, r.row1 + 1, r.col1 + 1) for r in tissue_regions(image)]
-        windows = windows or [(0, 0, gray.shape[0], gray.shape[1])]
+        windows = [(panel.box, panel.crop()) for panel in area.panels]
+        windows = windows or [((0, 0, gray.shape[0], gray.shape[1]), None)]
         results: list[CropOutputs] = []
-        for r0, c0, r1, c1 in windows:
+        for (r0, c0, r1, c1), inside in windows:
             crop = gray[r0:r1, c0:c1]
             tiling = spec.tiling
             if tiling and max(crop.shape) > int(tiling["window_px"]):
@@ -97,7 +105,8 @@ class LoadedModel:
                 outputs = CropOutputs(crop_prob, probs)
             else:
                 outputs = self._predict_crop(crop, tta)
-            prob[r0:r1, c0:c1] = np.maximum(prob[r0:r1, c0:c1], outputs.lesion)
+            lesion = outputs.lesion if inside is None else outputs.lesion * inside
+            prob[r0:r1, c0:c1] = np.maximum(prob[r0:r1, c0:c1], lesion)
             results.append(outputs)
         largest = results[0]
         class_probs = largest.class_probs

@@ -2,7 +2,10 @@
 
 Ultrasound: each region has its own pixel size, so a distance uses the region under both
 points and is refused when they lie in different regions or outside any region in cm.
-Other images: one spacing for the whole picture (PixelSpacing, or the user's calibration).
+Other images: one spacing for the whole picture (PixelSpacing, or the user's calibration),
+except that a screen without region tags whose pixels show two or more B-mode panels side by
+side (engine.tissue) refuses a distance between panels: the panels are separate images,
+often at different depth settings, and the line between them crosses no tissue.
 Points are (row, col) in image pixel coordinates.
 """
 
@@ -12,6 +15,7 @@ import dataclasses
 import math
 
 from engine.errors import MeasurementError
+from engine.tissue import tissue_area_of
 from engine.types import Image, UltrasoundRegion
 
 Point = tuple[float, float]
@@ -32,6 +36,7 @@ def tissue_regions(image: Image) -> tuple[UltrasoundRegion, ...]:
 def measurement_spacing_mm(image: Image, p0: Point, p1: Point) -> tuple[float, float]:
     """(row, col) mm per pixel valid for the segment p0-p1, or MeasurementError saying why."""
     if not image.regions:
+        _refuse_across_panels(image, p0, p1)
         if image.spacing_mm is None:
             raise MeasurementError("image is uncalibrated: distances are in pixels only")
         return image.spacing_mm
@@ -51,6 +56,27 @@ def measurement_spacing_mm(image: Image, p0: Point, p1: Point) -> tuple[float, f
     raise MeasurementError(
         f"the {region.data_type or 'unnamed'} region is in {region.units_x} x {region.units_y}, "
         "not a distance in cm"
+    )
+
+
+def _refuse_across_panels(image: Image, p0: Point, p1: Point) -> None:
+    """MeasurementError when the two points lie in different panels of a split screen (the
+    tissue area is cached per image, so this costs nothing after the first caliper)."""
+    area = tissue_area_of(image)
+    if len(area.panels) < 2:
+        return
+    first, second = area.panel_index(*p0), area.panel_index(*p1)
+    if first == second:
+        return
+    if first is None or second is None:
+        raise MeasurementError(
+            "a point lies outside the B-mode panels of a split screen; measure inside one panel"
+        )
+    from_left = sorted(range(len(area.panels)), key=lambda i: area.panels[i].box[1])
+    a, b = sorted((from_left.index(first) + 1, from_left.index(second) + 1))
+    raise MeasurementError(
+        f"the points lie in two different panels of a split screen (panels {a} and {b} "
+        "from the left); measure inside one panel"
     )
 
 

@@ -32,7 +32,8 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from engine.report.errors import ExportError
-from engine.types import UltrasoundRegion
+from engine.tissue import TissueArea, find_tissue_area
+from engine.types import Image, UltrasoundRegion
 
 DEIDENTIFICATION_METHOD = "LesionLens: PS3.15 Basic Profile"  # LO, at most 64 characters
 BASIC_PROFILE = ("113100", "DCM", "Basic Application Confidentiality Profile")
@@ -293,21 +294,40 @@ def burned_in_text_possible(header: Dataset | None, regions: tuple[UltrasoundReg
     return flag != "NO" and bool(regions)
 
 
-def blank_outside_tissue(pixels: np.ndarray, regions: tuple[UltrasoundRegion, ...]) -> np.ndarray:
-    """Zero every pixel outside the B-mode tissue regions (where scanners burn in text).
+def blank_outside_tissue(
+    pixels: np.ndarray,
+    regions: tuple[UltrasoundRegion, ...] = (),
+    area: TissueArea | None = None,
+) -> np.ndarray:
+    """Zero every pixel that is not tissue (DICOM PS3.15 Clean Pixel Data): everything outside
+    the B-mode panels, where scanners burn in names, codes, dates and institutions, and the
+    text and marks drawn inside them. Doppler colour is kept: it is echo data.
 
-    Raises ExportError when there is no tissue region to keep: then the annotation cannot
-    be located and the pixels cannot be shown de-identified."""
-    tissue = [r for r in regions if r.is_tissue]
-    if not tissue:
+    area: the tissue area of these pixels (engine.tissue; found now from the pixels and
+    regions when not given). Raises ExportError when no tissue area can be found: then the
+    annotation cannot be located and the pixels cannot be shown de-identified."""
+    if area is None:
+        area = find_tissue_area(Image(pixels=pixels, regions=regions))
+    if not area.found:
         raise ExportError(
             "de-identification",
-            "the source has burned-in annotation and no ultrasound tissue region, so the "
-            "text cannot be blanked; export without images or use --keep-identifiers",
+            f"the pixels may carry burned-in annotation and no tissue area could be found in "
+            f"them ({area.reason}), so the text cannot be blanked; export without images or "
+            "use --keep-identifiers",
         )
-    keep = np.zeros(pixels.shape[:2], dtype=bool)
-    for r in tissue:
-        keep[r.row0 : r.row1 + 1, r.col0 : r.col1 + 1] = True
+    keep = area.panel_union & ~(area.overlay & ~area.colour)
     out = pixels.copy()
     out[~keep] = 0
     return out
+
+
+def blanking_note(area: TissueArea) -> str:
+    """What was blanked, for the report's notes."""
+    where = (
+        "the ultrasound tissue region"
+        if all(p.source == "region tags" for p in area.panels)
+        else f"the tissue area found in the pixels ({len(area.panels)} panel(s))"
+    )
+    drawn_inside = (area.overlay & ~area.colour).any()
+    inside = ", and so were the text and marks drawn inside it" if drawn_inside else ""
+    return f"everything outside {where} was blanked{inside}"

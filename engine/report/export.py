@@ -12,6 +12,7 @@ be blanked) leaves nothing half-exported. De-identification is on by default.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from dataclasses import dataclass
@@ -21,7 +22,12 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from engine.atomic import write_bytes_atomic
-from engine.report.deidentify import Deidentifier, blank_outside_tissue, mark_deidentified
+from engine.report.deidentify import (
+    Deidentifier,
+    blank_outside_tissue,
+    blanking_note,
+    mark_deidentified,
+)
 from engine.report.key_image import key_image_png, lesion_zoom_pngs, render_key_image
 from engine.report.model_info import ModelInfo
 from engine.report.pdf import ReportHeader, report_pdf
@@ -29,7 +35,8 @@ from engine.report.secondary_capture import key_image_secondary_capture
 from engine.report.seg import image_seg
 from engine.report.source import SourceImage, source_image
 from engine.report.sr import measurement_report_sr
-from engine.types import Analysis
+from engine.tissue import tissue_area_of
+from engine.types import Analysis, Image
 
 SECONDARY_CAPTURE_NAME = "source_sc.dcm"
 
@@ -90,7 +97,13 @@ def export_case(
     deid = (deidentifier or Deidentifier()) if request.deidentify else None
     source = source_image(analysis.image, request.frame_index, deid)
     notes: list[str] = []
-    pixels = _shown_pixels(analysis, source, deid is not None, request.wants_pixels, notes)
+    leaves = request.wants_pixels or (source.secondary_capture and request.wants_dicom)
+    pixels = _shown_pixels(analysis, source, deid is not None, leaves, notes)
+    if source.secondary_capture and deid is not None and pixels is not None:
+        # The SC carries pixels too: the cleaned ones, and says so.
+        cleaned = dataclasses.replace(analysis.image, pixels=pixels)
+        source = source_image(cleaned, request.frame_index, deid, burned_in_annotation="NO")
+        mark_deidentified(source.header, pixels_cleaned=True)
     outputs: list[tuple[Path, bytes]] = []
 
     if request.wants_dicom:
@@ -144,27 +157,42 @@ def _shown_pixels(
     analysis: Analysis,
     source: SourceImage,
     deidentifying: bool,
-    wants_pixels: bool,
+    pixels_leave: bool,
     notes: list[str],
 ) -> np.ndarray | None:
-    """The pixels the PDF and key image may show; None = the image's own."""
+    """The pixels the PDF, key image and Secondary Capture may show; None = the image's own.
+
+    De-identifying, every picture of a screen that may carry burned-in text (an ultrasound
+    screen, a PNG/JPG capture, any source flagged BurnedInAnnotation YES) leaves with
+    everything outside its tissue area blanked; when no tissue area can be found the export
+    is refused (ExportError) rather than claiming identifiers were removed."""
     if not deidentifying:
         return None
     notes.append(
         "Identifiers removed (DICOM PS3.15 Basic Application Level Confidentiality Profile)."
     )
-    if source.secondary_capture:
-        if wants_pixels:
-            notes.append("Source is a PNG/JPG: its pixels were not checked for burned-in text.")
+    image = analysis.image
+    if not pixels_leave or not (
+        source.secondary_capture or source.burned_in_text or _is_ultrasound(image)
+    ):
         return None
-    if not source.burned_in_text or not wants_pixels:
-        return None
-    pixels = blank_outside_tissue(analysis.image.pixels, analysis.image.regions)
+    area = tissue_area_of(image)
+    pixels = blank_outside_tissue(image.pixels, image.regions, area)
+    kind = (
+        "a PNG/JPG capture"
+        if source.secondary_capture
+        else "a screen that may carry burned-in annotation"
+    )
     notes.append(
-        "The source may carry burned-in annotation: everything outside the ultrasound "
-        "tissue region was blanked in the images of this report."
+        f"The source is {kind}; in the images of this report {blanking_note(area)} "
+        "(DICOM PS3.15 Clean Pixel Data)."
     )
     return pixels
+
+
+def _is_ultrasound(image: Image) -> bool:
+    """A scanner screen: region tags or Modality US (scanners burn in text whatever the flag)."""
+    return bool(image.regions) or str(image.metadata.get("Modality", "")).upper() == "US"
 
 
 def dicom_person_name(name: str) -> str:

@@ -54,9 +54,16 @@ class SourceImage:
 
 
 def source_image(
-    image: Image, frame_index: int = 0, deidentifier: Deidentifier | None = None
+    image: Image,
+    frame_index: int = 0,
+    deidentifier: Deidentifier | None = None,
+    burned_in_annotation: str = "YES",
 ) -> SourceImage:
-    """The instance behind `image` (frame `frame_index`, 0-based, of a cine)."""
+    """The instance behind `image` (frame `frame_index`, 0-based, of a cine).
+
+    burned_in_annotation: what a Secondary Capture made here says of its pixels ("YES"
+    unless the caller blanked everything outside the tissue: a screen capture may show
+    names and codes)."""
     path = Path(image.source) if image.source else None
     if path is not None and path.is_dir():
         raise ExportError(
@@ -77,6 +84,7 @@ def source_image(
         made_here = False
     else:
         header = secondary_capture(image)
+        header.BurnedInAnnotation = burned_in_annotation
         burned, frame_number, made_here = False, None, True
     if deidentifier is not None:
         header = deidentifier.dataset(header)

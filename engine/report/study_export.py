@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.atomic import write_bytes_atomic
-from engine.report.deidentify import Deidentifier, blank_outside_tissue
+from engine.report.deidentify import Deidentifier, blank_outside_tissue, blanking_note
 from engine.report.errors import ExportError
 from engine.report.export import ExportResult
 from engine.report.model_info import ModelInfo
@@ -25,6 +25,7 @@ from engine.report.pdf import ReportHeader
 from engine.report.study_pdf import study_report_pdf
 from engine.report.study_tabular import study_csv, study_document
 from engine.report.view_image import view_png
+from engine.tissue import tissue_area_of
 from engine.types import Image, StudyAnalysis
 from engine.view_orientation import shown_mirrored, side_labels
 
@@ -117,14 +118,31 @@ def _pdf(analysis, model, request, images, case, notes) -> bytes:  # noqa: ANN00
 
 
 def blank_annotations(images: dict[str, Image], notes: list[str]) -> dict[str, Image]:
-    """Ultrasound views (they carry tissue regions) lose everything outside the tissue, where
-    scanners burn in text, as the single-image export does for burned-in sources."""
+    """Ultrasound views lose everything that is not tissue (engine.tissue: outside the
+    panels, and the text and marks inside them), where scanners burn in text, as the
+    single-image export does. A view with region tags or Modality US that shows no tissue
+    area is refused (ExportError); a raster "us" view (PNG/JPG) is blanked when its tissue
+    area is found, and otherwise the notes say it was not."""
     blanked = {}
     for name, image in images.items():
-        if any(region.is_tissue for region in image.regions):
+        if _is_scanner_screen(image):
+            area = tissue_area_of(image)
             image = dataclasses.replace(
-                image, pixels=blank_outside_tissue(image.pixels, image.regions)
+                image, pixels=blank_outside_tissue(image.pixels, image.regions, area)
             )
-            notes.append(f"{name}: everything outside the ultrasound tissue region was blanked.")
+            notes.append(f"{name}: {blanking_note(area)}.")
+        elif name == "us":
+            area = tissue_area_of(image)
+            if area.found:
+                image = dataclasses.replace(
+                    image, pixels=blank_outside_tissue(image.pixels, image.regions, area)
+                )
+                notes.append(f"{name}: {blanking_note(area)}.")
+            else:
+                notes.append(f"{name}: no tissue area found ({area.reason}); not blanked.")
         blanked[name] = image
     return blanked
+
+
+def _is_scanner_screen(image: Image) -> bool:
+    return bool(image.regions) or str(image.metadata.get("Modality", "")).upper() == "US"

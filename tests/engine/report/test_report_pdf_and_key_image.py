@@ -109,7 +109,8 @@ def test_png_input_report_states_pixel_units(framed_sample, kit, tmp_path: Path)
     export_case(analysis, kit.model, ExportRequest(pdf=tmp_path / "r.pdf"))
     text, _ = _pdf_text_and_page(tmp_path / "r.pdf", tmp_path / "p.png")
     assert "Long axis (px)" in text and "uncalibrated" in text
-    assert "not checked for burned-in text" in text
+    # A PNG/JPG has no header to say what is burned in: its pixels are cleaned like a scanner's.
+    assert "PNG/JPG capture" in text and "Clean Pixel Data" in text
     assert io.BytesIO((tmp_path / "r.pdf").read_bytes()).read(5) == b"%PDF-"
 
 
