@@ -10,6 +10,7 @@ from pathlib import Path
 
 from desktop.domain import domain_mismatch
 from engine.inference import LoadedModel
+from engine.report.wording import scope_sentence
 from engine.types import Analysis, Finding, Image
 
 UNCALIBRATED = "uncalibrated (px)"
@@ -113,18 +114,7 @@ def result_text(analysis: Analysis) -> str:
 
 def scope_note(analysis: Analysis) -> str:
     """Why the AI's findings are withheld, or that they were run on demand ("" in scope)."""
-    scope = analysis.scope
-    if scope is None or scope.in_scope:
-        return ""
-    if scope.forced:
-        return (
-            f"Run on demand outside the model's scope ({scope.reason}): its output is not a "
-            "finding."
-        )
-    return (
-        f"Findings withheld: {scope.reason}. The image is shown without AI. For research: "
-        "Model ▸ Run Model Anyway."
-    )
+    return scope_sentence(analysis).replace("Model > Run", "Model ▸ Run")
 
 
 def model_text(model: LoadedModel | None) -> str:

@@ -60,7 +60,7 @@ def resolve_model_dir(name_or_path: str | Path | None) -> Path | None:
     if path.parent == Path(".") and shipped.is_dir():
         return shipped
     names = ", ".join(b.directory.name for b in shipped_bundles())
-    raise BundleError(path, f"no such bundle folder, and no shipped model of that name ({names})")
+    raise BundleError(path, f"folder not found, and no shipped model has that name ({names})")
 
 
 def image_bundles(root: str | Path | None = None) -> list[Bundle]:

@@ -39,9 +39,10 @@ from engine.atomic import write_bytes_atomic
 from engine.report import wording
 from engine.report.fonts import font_path
 from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
+from engine.report.wording import result_sentence, scope_sentence
 from engine.types import Analysis, Finding
 
-DISCLAIMER = "Research use only \u2014 not for diagnosis. Model trained on synthetic data."
+DISCLAIMER = "Research use only \u2014 not for diagnosis. Model and training data: see the report."
 FONT, BOLD = "LLSans", "LLSans-Bold"
 INK = colors.HexColor("#1d2733")
 MUTED = colors.HexColor("#5b6775")
@@ -359,7 +360,7 @@ def _findings_table(analysis: Analysis, styles: dict[str, ParagraphStyle], width
         if finding.low_confidence:
             warn_rows.append(number)
     if not analysis.findings:
-        data.append([Paragraph("No lesion found in the image.", styles["cell"])] + [""] * 9)
+        data.append([Paragraph(escape(result_sentence(analysis)), styles["cell"])] + [""] * 9)
     fractions = [0.04, 0.11, 0.11, 0.12, 0.11, 0.11, 0.06, 0.1, 0.11, 0.13]
     table = Table(data, colWidths=[width * f for f in fractions], repeatRows=1)
     style = [*GRID_STYLE, ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
@@ -392,14 +393,20 @@ def _finding_cells(number: int, finding: Finding) -> list[str]:
 
 def _summary(analysis: Analysis) -> str:
     prediction = analysis.prediction
-    probabilities = ", ".join(
-        f"{escape(name)} {percent(p)}" for name, p in sorted(prediction.probabilities.items())
-    )
-    text = (
-        f"Image-level classifier: {probabilities} (mean of {prediction.tta_passes} "
-        "test-time augmentation passes). Uncertainty: spread of the class probability over "
-        "those passes. Low-confidence rows are shaded."
-    )
+    text = f"<b>{escape(result_sentence(analysis))}</b> "
+    if analysis.findings:
+        probabilities = ", ".join(
+            f"{escape(name)} {percent(p)}" for name, p in sorted(prediction.probabilities.items())
+        )
+        text += (
+            f"Image-level classifier: {probabilities} (mean of {prediction.tta_passes} "
+            "test-time augmentation passes). Uncertainty: spread of the class probability over "
+            "those passes. Low-confidence rows are shaded."
+        )
+    if scope := scope_sentence(analysis):
+        text += f" {escape(scope)}"
+    if analysis.scope is not None and analysis.scope.score is not None:
+        text += f" Scope score {analysis.scope.score:.2f} (in scope below 1.00)."
     if not analysis.image.calibrated:
         text += " The image carries no calibration: sizes are in pixels, not millimetres."
     return text

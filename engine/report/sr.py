@@ -13,8 +13,10 @@ Per finding, one Planar ROI measurement group (TID 1411):
 - the model's probability of malignancy, when the model has a "malignant" class, as
   DCM 111047 "Probability of cancer" in percent, and the TTA spread of the class
   probability as a local measurement, both attributed to the model (TID 4019).
-One image-level group (TID 1501) carries the classifier's own result (class, probability
-of malignancy, spread, number of lesions), so an image without lesions still has a report.
+One image-level group (TID 1501) carries the model's own result (lesion present or absent
+with its probability; class, probability of malignancy and spread when there is a lesion;
+number of lesions; the scope check: in scope, withheld as out of scope, or run on demand,
+with the scope score), so an image without lesions, or withheld, still has a report.
 The observer context names the software (device) and, unless de-identifying, the reviewer.
 """
 
@@ -42,6 +44,21 @@ CLASS_SPREAD = hd.sr.CodedConcept(
     "TTASPREAD", LOCAL_SCHEME, "Spread of class probability under test-time augmentation"
 )
 LESION_COUNT = hd.sr.CodedConcept("LESIONCOUNT", LOCAL_SCHEME, "Number of lesions found")
+LESION_PRESENCE = hd.sr.CodedConcept("LESIONPRESENT", LOCAL_SCHEME, "Lesion presence (AI)")
+PRESENT = hd.sr.CodedConcept("52101004", "SCT", "Present")
+ABSENT = hd.sr.CodedConcept("2667000", "SCT", "Absent")
+LESION_PROBABILITY = hd.sr.CodedConcept(
+    "LESIONPROB", LOCAL_SCHEME, "Probability that the image shows a lesion"
+)
+SCOPE = hd.sr.CodedConcept("SCOPE", LOCAL_SCHEME, "Image within the model's scope")
+IN_SCOPE = hd.sr.CodedConcept("INSCOPE", LOCAL_SCHEME, "In scope")
+OUT_OF_SCOPE = hd.sr.CodedConcept("OUTSCOPE", LOCAL_SCHEME, "Out of scope: findings withheld")
+RUN_ON_DEMAND = hd.sr.CodedConcept(
+    "ONDEMAND", LOCAL_SCHEME, "Out of scope: run on the reader's demand"
+)
+SCOPE_SCORE = hd.sr.CodedConcept(
+    "SCOPESCORE", LOCAL_SCHEME, "Scope score (distance to training images / limit)"
+)
 PIXELS = hd.sr.CodedConcept("{pixel}", "UCUM", "pixels")
 SQUARE_PIXELS = hd.sr.CodedConcept("{pixel^2}", "UCUM", "square pixels")
 IMAGING_PROCEDURE = hd.sr.CodedConcept("363679005", "SCT", "Imaging procedure")
@@ -120,11 +137,15 @@ def _observation_context(model: ModelInfo, reviewer: str) -> hd.sr.ObservationCo
 def _image_group(
     analysis: Analysis, source: SourceImage, algorithm: hd.sr.AlgorithmIdentification
 ) -> hd.sr.MeasurementsAndQualitativeEvaluations:
-    """The classifier's image-level result (TID 1501): the class, the probability of
-    malignancy and the number of lesions; present even when no lesion was found."""
+    """The model's image-level result (TID 1501): lesion present or absent, the class and
+    the probability of malignancy when there is a lesion, the number of lesions, and the
+    scope check (in scope, withheld, or run on demand); present even when no lesion was
+    found, so "no lesion" and "withheld" are stated, not implied by silence."""
     prediction = analysis.prediction
     frames = [source.frame_number] if source.frame_number is not None else None
-    measurements = _probabilities(analysis, prediction.spread, algorithm)
+    measurements = (
+        _probabilities(analysis, prediction.spread, algorithm) if analysis.findings else []
+    )
     measurements.append(
         hd.sr.Measurement(
             name=LESION_COUNT,
@@ -133,13 +154,41 @@ def _image_group(
             algorithm_id=algorithm,
         )
     )
+    if prediction.lesion_probability is not None and not analysis.withheld:
+        measurements.append(
+            hd.sr.Measurement(
+                name=LESION_PROBABILITY,
+                value=round(100.0 * prediction.lesion_probability, 1),
+                unit=codes.UCUM.Percent,
+                algorithm_id=algorithm,
+            )
+        )
+    scope = analysis.scope
+    if scope is not None and scope.score is not None:
+        measurements.append(
+            hd.sr.Measurement(
+                name=SCOPE_SCORE,
+                value=round(scope.score, 3),
+                unit=codes.UCUM.NoUnits,
+                algorithm_id=algorithm,
+            )
+        )
+    evaluations = []
+    if not analysis.withheld:
+        presence = PRESENT if analysis.findings else ABSENT
+        evaluations.append(hd.sr.QualitativeEvaluation(name=LESION_PRESENCE, value=presence))
+    if analysis.findings:
+        evaluations.append(
+            hd.sr.QualitativeEvaluation(name=LESION_CLASS, value=class_code(prediction.label))
+        )
+    if scope is not None and scope.score is not None:
+        verdict = IN_SCOPE if scope.in_scope else RUN_ON_DEMAND if scope.forced else OUT_OF_SCOPE
+        evaluations.append(hd.sr.QualitativeEvaluation(name=SCOPE, value=verdict))
     return hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="Image"),
         algorithm_id=algorithm,
         measurements=measurements,
-        qualitative_evaluations=[
-            hd.sr.QualitativeEvaluation(name=LESION_CLASS, value=class_code(prediction.label))
-        ],
+        qualitative_evaluations=evaluations,
         source_images=[
             hd.sr.SourceImageForMeasurementGroup.from_source_image(
                 source.header, referenced_frame_numbers=frames

@@ -29,7 +29,7 @@ COLUMNS = (
     *SIZE_COLUMNS,
     *MODEL_COLUMNS,
 )
-DISCLAIMER = "Research use only - not for diagnosis. Model trained on synthetic data."
+DISCLAIMER = "Research use only - not for diagnosis."
 
 
 def _outputs(analysis: StudyAnalysis, view: str) -> str:

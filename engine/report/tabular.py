@@ -37,6 +37,7 @@ MODEL_COLUMNS = ("model_id", "model_version")
 COLUMNS = (
     "case",
     "file",
+    "result",
     "finding",
     "label",
     "probability",
@@ -66,6 +67,7 @@ def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelI
     return {
         "case": case.case,
         "file": case.file,
+        "result": case.analysis.result,
         "finding": number,
         "label": finding.label,
         "probability": round(finding.probability, 4),
@@ -99,13 +101,12 @@ def case_rows(case: CaseFindings, model: ModelInfo) -> list[dict]:
     rows = [finding_row(case, n, f, model) for n, f in enumerate(case.analysis.findings, start=1)]
     if rows:
         return rows
-    prediction = case.analysis.prediction
+    # No lesion (or withheld): one row that says so, with no class for a lesion that is not.
     empty: dict[str, Any] = dict.fromkeys(COLUMNS, "")
     empty.update(
         case=case.case,
         file=case.file,
-        label=prediction.label,
-        probability=round(prediction.probabilities[prediction.label], 4),
+        result=case.analysis.result,
         model_id=model.model_id,
         model_version=model.version,
     )
@@ -120,12 +121,15 @@ def findings_document(
         "model_id": model.model_id,
         "model_version": model.version,
         "deidentified": deidentified,
-        "disclaimer": "Research use only - not for diagnosis. Model trained on synthetic data.",
+        "disclaimer": "Research use only - not for diagnosis.",
         "cases": [
             {
                 "case": c.case,
                 "file": c.file,
-                "label": c.analysis.prediction.label,
+                "result": c.analysis.result,
+                "label": c.analysis.prediction.label if c.analysis.findings else None,
+                "lesion_probability": c.analysis.prediction.lesion_probability,
+                "scope": c.analysis.scope.as_json() if c.analysis.scope is not None else None,
                 "probabilities": c.analysis.prediction.probabilities,
                 "calibrated": c.analysis.image.calibrated,
                 "lesion_count": len(c.analysis.findings),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.types import Finding
+from engine.types import Analysis, Finding
 
 
 def percent(p: float) -> str:
@@ -34,3 +34,35 @@ def lesion_size_text(findings: Sequence[Finding], say_uncalibrated: bool = False
             text += " (uncalibrated)" if say_uncalibrated else ""
         parts.append(text if len(findings) == 1 else f"#{number}: {text}")
     return "; ".join(parts)
+
+
+def result_sentence(analysis: Analysis) -> str:
+    """The image-level answer in one sentence: a lesion, no lesion, or withheld (and why)."""
+    prediction, scope = analysis.prediction, analysis.scope
+    presence = (
+        f" (lesion present: {percent(prediction.lesion_probability)})"
+        if prediction.lesion_probability is not None
+        else ""
+    )
+    if analysis.withheld:
+        return f"Findings withheld: the image is out of the model's scope: {scope.reason}."
+    if analysis.findings:
+        count = len(analysis.findings)
+        return f"{count} lesion{'s' if count != 1 else ''} found{presence}."
+    return f"No lesion found{presence}."
+
+
+def scope_sentence(analysis: Analysis) -> str:
+    """What the scope check said ("" when the bundle has none or the image is in scope)."""
+    scope = analysis.scope
+    if scope is None or scope.in_scope:
+        return ""
+    if scope.forced:
+        return (
+            f"Run on demand outside the model's scope ({scope.reason}): its output is not a "
+            "finding."
+        )
+    return (
+        f"Findings withheld: {scope.reason}. The image is shown without AI; a reader may run "
+        "the model on demand (Model > Run Model Anyway), marked as such."
+    )
