@@ -68,6 +68,79 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_bundle(net, tmp_path_factory.mktemp("tiny") / "bundle", spec, {})
 
 
+def presence_bundle(
+    out: Path, presence_bias: float, body_parts: tuple[str, ...] = ("BREAST",)
+) -> Path:
+    """An untrained 64-px bundle with presence and features outputs and a scope model fitted
+    to its own features on a few synthetic node images; presence_bias sets the lesion-present
+    logit (large: always a lesion, very negative: never)."""
+    import torch
+
+    from engine.synth.nodes import generate_node_image
+    from training.bundle_writer import model_json, write_bundle
+    from training.networks import build_network
+    from training.recipes.calibration import features_of
+    from training.scope_fit import fit_scope
+
+    kwargs = {
+        "in_channels": 1,
+        "num_classes": 2,
+        "width": 8,
+        "attention_blocks": 1,
+        "presence": True,
+    }
+    torch.manual_seed(0)
+    net = build_network("hybrid-dual-task", **kwargs)
+    with torch.no_grad():
+        net.presence_head[-1].weight.zero_()
+        net.presence_head[-1].bias.fill_(presence_bias)
+        net.seg_head.bias.fill_(4.0)  # the untrained mask covers most of the image
+    from engine.preprocess import letterbox, normalise_intensity
+
+    rng = np.random.default_rng(5)
+    images = np.stack(
+        [
+            letterbox(
+                normalise_intensity(generate_node_image(rng).image.astype(float), 0.5, 99.5), 64
+            )[0][None]
+            for _ in range(24)
+        ]
+    ).astype(np.float32)
+    features = features_of(net, images)
+    scope, threshold = fit_scope(features[:16], features[16:])
+    spec = model_json(
+        model_id="tiny-presence",
+        architecture="hybrid-dual-task",
+        size=64,
+        classes=("benign", "malignant"),
+        temperature=1.0,
+        network_kwargs=kwargs,
+        card={"intended_use": "tests only", "training_data": "none (random weights)"},
+        outputs=tuple(net.output_names),
+    )
+    spec["presence_threshold"] = 0.5
+    spec["scope"] = {
+        "file": "scope.json",
+        "threshold": threshold,
+        "body_parts": list(body_parts),
+        "probe": "linear",
+        "description": "synthetic node ultrasound",
+    }
+    return write_bundle(net, out, spec, {}, {"scope.json": scope})
+
+
+@pytest.fixture(scope="session")
+def lesion_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """presence_bundle that always finds a lesion."""
+    return presence_bundle(tmp_path_factory.mktemp("presence") / "lesion", 8.0)
+
+
+@pytest.fixture(scope="session")
+def no_lesion_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """presence_bundle that never finds a lesion."""
+    return presence_bundle(tmp_path_factory.mktemp("presence") / "none", -8.0)
+
+
 @pytest.fixture(scope="session")
 def orthanc_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """One private Orthanc (DICOMweb + DIMSE, basic auth) for the session, on free loopback
