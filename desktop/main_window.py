@@ -46,6 +46,7 @@ from desktop.error_bar import ErrorBar
 from desktop.export_dialog import ExportDialog
 from desktop.findings_panel import FindingsPanel
 from desktop.frame_controls import FrameControls
+from desktop.model_picker import ModelPicker
 from desktop.pacs_browser import PacsBrowser
 from desktop.pacs_browser_state import retrieved_entries
 from desktop.pacs_export import send_exported, send_failure
@@ -382,6 +383,17 @@ class MainWindow(QMainWindow):
             self.run_anyway_action,
         ):
             add_to_menu(model_menu, action)
+        model_menu.addSeparator()
+        self.model_picker = ModelPicker(
+            model_menu,
+            current_case=lambda: self.state.path,
+            current_folder=self._case_folder,
+            current_model=lambda: self.state.model,
+            use_model=self.load_model,
+            start_job=self._start,
+            notify=self.state.notify,
+            resume=self.analyze_if_ready,
+        )
         model_menu.setToolTipsVisible(True)
 
     def _action(
@@ -604,6 +616,8 @@ class MainWindow(QMainWindow):
     def analyze_if_ready(self) -> None:
         if self.study_page.active:
             return  # the image behind the study page is not on screen
+        if self.model_picker.choosing:
+            return  # the model for this image is being chosen; the analysis follows
         if self.state.can_analyze and not self.frame_controls.playing:
             request = self.state.start_analysis()
             self._started_at = time.perf_counter()
@@ -948,7 +962,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Opened {name}: {image.width} × {image.height} px{extent}, {calibration}{note}"
         )
-        self.analyze_if_ready()
+        if not self.model_picker.apply(image):  # a model change or proposal starts it later
+            self.analyze_if_ready()
 
     def _update_title(self) -> None:
         if self.study_page.active:
@@ -991,6 +1006,11 @@ class MainWindow(QMainWindow):
     def _sync_view_actions(self) -> None:
         self.contours_action.setChecked(self.state.contours_visible)
         self.uncertainty_action.setChecked(self.state.uncertainty_visible)
+
+    def _case_folder(self) -> Path | None:
+        """The folder the case list shows (None for the datastore or no list)."""
+        source = Path(self.cases.source) if self.cases.source else None
+        return source if source is not None and source.is_dir() else None
 
     def _start_dir(self) -> str:
         return str(self.state.path.parent) if self.state.path else str(Path.home())

@@ -50,9 +50,10 @@ from training.augment import augment_batch
 from training.bundle_writer import write_bundle
 from training.checkpoint import network_from_bundle
 from training.data import ArrayDataset, load_folder
+from training.export import output_names
 from training.fit import evaluate_arrays, set_determinism, training_device
 from training.freezing import FreezingSchedule, hierarchical_schedule
-from training.losses import classification_loss, segmentation_loss
+from training.losses import dual_task_loss
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -168,10 +169,7 @@ def adapt(
             if recipe.augment:
                 x, m = augment_batch(x, m, generator)
             x, m, y = x.to(device), m.to(device), y.to(device)
-            seg, cls = net(x)
-            loss = segmentation_loss(seg, m) + recipe.cls_weight * classification_loss(
-                cls, y, class_weights
-            )
+            loss = dual_task_loss(net(x), output_names(net), m, y, class_weights, recipe.cls_weight)
             if recipe.anchor_weight > 0:
                 loss = loss + recipe.anchor_weight * _distance_from(net, anchor)
             opt.zero_grad(set_to_none=True)

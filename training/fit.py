@@ -20,6 +20,7 @@ from training.annotation_augment import draw_annotations_batch
 from training.augment import augment_batch
 from training.console_progress import ProgressBar
 from training.data import ArrayDataset
+from training.export import output_names
 from training.losses import NO_LESION, dual_task_loss
 
 
@@ -133,6 +134,7 @@ def fit(
                 outputs = net(x)
             loss = dual_task_loss(
                 outputs,
+                output_names(net),
                 m,
                 y,
                 class_weights,
@@ -253,13 +255,15 @@ def predict_outputs(
     lesion-present logits for preprocessed images."""
     net.eval()
     device = next(net.parameters()).device
+    names = output_names(net)
     probs, logits, presence = [], [], []
     for start in range(0, len(images), batch_size):
-        out = net(torch.from_numpy(images[start : start + batch_size]).to(device))
-        probs.append(torch.sigmoid(out[0]).float().cpu().numpy())
-        logits.append(out[1].float().cpu().numpy())
-        if len(out) > 2:
-            presence.append(out[2].float().cpu().numpy()[:, 0])
+        batch = torch.from_numpy(images[start : start + batch_size]).to(device)
+        out = dict(zip(names, net(batch), strict=True))
+        probs.append(torch.sigmoid(out["segmentation"]).float().cpu().numpy())
+        logits.append(out["classification"].float().cpu().numpy())
+        if "presence" in out:
+            presence.append(out["presence"].float().cpu().numpy()[:, 0])
     return (
         np.concatenate(probs),
         np.concatenate(logits),

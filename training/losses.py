@@ -76,6 +76,7 @@ NO_LESION = -1  # ArrayDataset label of an image without a lesion (a normal scan
 
 def dual_task_loss(
     outputs: tuple[torch.Tensor, ...],
+    names: tuple[str, ...],
     masks: torch.Tensor,
     labels: torch.Tensor,
     class_weights: torch.Tensor | None = None,
@@ -83,23 +84,26 @@ def dual_task_loss(
     presence_weight: float = 0.5,
     focal_gamma: float = 0.0,
 ) -> torch.Tensor:
-    """The loss of a (segmentation, classification[, presence, features]) network on a batch.
+    """The loss of a (segmentation, classification[, presence][, features]) network on a
+    batch; `names` are the network's output names.
 
     The mask loss covers every image, normal ones included (they teach "nothing here"). With
     a presence head, the class is learned from lesion images only (a normal scan has no
     benign or malignant lesion to name) and presence from all: is the mask non-empty? A
     network without presence head gets no image with label NO_LESION.
     """
-    seg, cls = outputs[0].float(), outputs[1].float()
+    named = dict(zip(names, outputs, strict=True))
+    seg, cls, presence = named["segmentation"].float(), named["classification"].float(), None
+    presence = named.get("presence")
     loss = segmentation_loss(seg, masks)
     lesion = labels != NO_LESION
     if lesion.any():
         loss = loss + cls_weight * classification_loss(
             cls[lesion], labels[lesion], class_weights, focal_gamma
         )
-    if len(outputs) > 2:
+    if presence is not None:
         present = (masks.flatten(1).amax(dim=1) > 0).to(seg.dtype)
         loss = loss + presence_weight * F.binary_cross_entropy_with_logits(
-            outputs[2].float()[:, 0], present
+            presence.float()[:, 0], present
         )
     return loss

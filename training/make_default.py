@@ -34,6 +34,8 @@ from training.fit import (
     fit_temperature,
 )
 from training.networks import build_network
+from training.recipes.calibration import features_of
+from training.scope_fit import fit_scope
 
 ARCHITECTURE = "hybrid-dual-task"
 CLASSES = ("benign", "malignant")
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             "num_classes": len(CLASSES),
             "width": 16,
             "attention_blocks": 2,
+            "features": True,  # for the scope score (engine.scope); the weights are the same
         }
         torch.manual_seed(args.seed)
         net = build_network(ARCHITECTURE, **network_kwargs)
@@ -84,10 +87,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             net.load_state_dict(torch.load(args.from_weights, weights_only=True))
             history = _previous_history(args.out)
-            provenance = f"weights from {args.from_weights.name}; history of the earlier run"
+            earlier = _previous_metrics(args.out).get("weights_provenance", "")
+            provenance = f"weights from {args.from_weights.name}; history of the earlier run" + (
+                f" ({earlier})" if earlier else ""
+            )
         cal_logits, cal_labels = calibration_logits(net, val, seed=args.seed)
         temperature = fit_temperature(cal_logits, cal_labels)
         emit({"event": "temperature", "value": temperature})
+        test = load_folder(test_dir, args.size, CLASSES)
+        scope, scope_threshold = fit_scope(
+            features_of(net, train.images), features_of(net, test.images)
+        )
+        emit({"event": "scope", "threshold": scope_threshold})
         spec = model_json(
             model_id=f"lymph-node-default-s{args.seed}",
             architecture=ARCHITECTURE,
@@ -97,20 +108,28 @@ def main(argv: list[str] | None = None) -> int:
             network_kwargs=network_kwargs,
             training_data_hash=hash_cases(train.cases, train.labels.tolist()),
             card=_card(args, len(train), len(val)),
+            outputs=tuple(net.output_names),
         )
+        spec["scope"] = {
+            "file": "scope.json",
+            "threshold": round(scope_threshold, 6),
+            "body_parts": ["NECK", "LYMPH", "NODE", "AXILLA"],
+            "probe": "linear",
+            "description": "lymph-node ultrasound (B-mode, linear probe)",
+        }
         metrics = {
             "history": history,
             "train_config": config_dict(config),
             "weights_provenance": provenance,
         }
-        write_bundle(net, args.out, spec, metrics)
+        write_bundle(net, args.out, spec, metrics, {"scope.json": scope})
         # Score the exported bundle through the engine, as a user would run it.
         model = load_model(args.out, device="cpu")
         metrics["test"] = evaluate_folder(test_dir, model)["summary"]
         metrics["test_shifted_scanner"] = evaluate_folder(shift_dir, model)["summary"]
         metrics["dataset_id"] = f"synth-nodes-seed{args.seed}-n{args.n_train}"
         metrics["wall_time_s"] = round(time.time() - started, 1)
-        write_bundle(net, args.out, spec, metrics)
+        write_bundle(net, args.out, spec, metrics, {"scope.json": scope})
         emit({"event": "done", "test": metrics["test"], "shift": metrics["test_shifted_scanner"]})
     finally:
         if args.work is None:
@@ -126,9 +145,13 @@ def _synth_once(out: Path, n: int, **options: object) -> None:
     write_dataset("nodes", n, out, **options)  # type: ignore[arg-type]
 
 
-def _previous_history(bundle_dir: Path) -> list[dict]:
+def _previous_metrics(bundle_dir: Path) -> dict:
     path = bundle_dir / "metrics.json"
-    return json.loads(path.read_text())["history"] if path.is_file() else []
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _previous_history(bundle_dir: Path) -> list[dict]:
+    return _previous_metrics(bundle_dir).get("history", [])
 
 
 def _card(args: argparse.Namespace, n_train: int, n_val: int) -> dict:

@@ -116,8 +116,9 @@ class UpBlock(nn.Module):
 
 
 class HybridDualTaskNet(nn.Module):
-    """Returns (segmentation logits N×1×H×W, class logits N×C); with presence=True also
-    (lesion-present logit N×1, image features N×F).
+    """Returns (segmentation logits N×1×H×W, class logits N×C), then with presence=True the
+    lesion-present logit (N×1), then with features (default: as presence) the image
+    features (N×F); `output_names` names them in that order.
 
     The presence head answers "is there a lesion at all?" from the whole image, so a normal
     scan can come back empty instead of with the least unlikely blob; the class head is then
@@ -145,9 +146,11 @@ class HybridDualTaskNet(nn.Module):
         attention_blocks: int = 2,
         presence: bool = False,
         stem_stride: int = 1,
+        features: bool | None = None,
     ) -> None:
         super().__init__()
         self.presence = presence
+        self.features = presence if features is None else features
         self.stem_stride = stem_stride
         self.encoder = Encoder(in_channels, width, attention_blocks, stem_stride)
         c0, c1, c2, c3 = self.encoder.channels
@@ -165,8 +168,10 @@ class HybridDualTaskNet(nn.Module):
 
     @property
     def output_names(self) -> tuple[str, ...]:
-        base = ("segmentation", "classification")
-        return (*base, "presence", "features") if self.presence else base
+        names = ["segmentation", "classification"]
+        names += ["presence"] if self.presence else []
+        names += ["features"] if self.features else []
+        return tuple(names)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         s0, s1, s2, s3 = self.encoder(x)
@@ -184,10 +189,12 @@ class HybridDualTaskNet(nn.Module):
             _masked_mean(d2, prob),
         ]
         pooled = torch.cat(features, dim=1)
-        if not self.presence:
-            return seg, self.cls_head(pooled)
-        image_level = torch.cat([features[0], features[2]], dim=1)
-        return seg, self.cls_head(pooled), self.presence_head(pooled), image_level
+        outputs = [seg, self.cls_head(pooled)]
+        if self.presence:
+            outputs.append(self.presence_head(pooled))
+        if self.features:
+            outputs.append(torch.cat([features[0], features[2]], dim=1))
+        return tuple(outputs)
 
 
 def _masked_mean(features: torch.Tensor, prob: torch.Tensor) -> torch.Tensor:
