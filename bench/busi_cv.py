@@ -55,7 +55,9 @@ METRICS = (
 )
 
 
-def run_one(arm: str, fold: int, seed: int, recipe: BreastRecipe, data_root: Path) -> dict:
+def run_one(
+    arm: str, fold: int, seed: int, recipe: BreastRecipe, data_root: Path, keep: Path | None
+) -> dict:
     started = time.time()
     data = fold_data(data_root, fold, recipe.size)
     if arm == "synthetic":
@@ -70,10 +72,14 @@ def run_one(arm: str, fold: int, seed: int, recipe: BreastRecipe, data_root: Pat
             print(f"  {arm} fold {fold} seed {seed}: {json.dumps(record)}", file=sys.stderr)
 
     net, history, calibration = train(arm_recipe, data, seed, log=every_tenth)
+    if keep is not None:  # the weights survive a failed export or evaluation
+        keep.mkdir(parents=True, exist_ok=True)
+        torch.save(net.state_dict(), keep / f"{arm}-f{fold}-s{seed}.pt")
     with tempfile.TemporaryDirectory(prefix="busi-cv-") as tmp:
+        out = keep / f"{arm}-f{fold}-s{seed}" if keep is not None else Path(tmp) / "bundle"
         metrics = write_breast_bundle(
             net,
-            Path(tmp) / "bundle",
+            out,
             arm_recipe,
             data,
             calibration,
@@ -135,9 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "busi_cv.json")
     parser.add_argument("--merge", action="store_true", help="keep the runs already in --json")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the fold bundles here")
+    parser.add_argument("--width", type=int, default=BreastRecipe.width)
+    parser.add_argument("--annotations", type=float, default=BreastRecipe.annotations)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    recipe = BreastRecipe(epochs=args.epochs, size=args.size, stem_stride=args.stem_stride)
+    recipe = BreastRecipe(
+        epochs=args.epochs,
+        size=args.size,
+        stem_stride=args.stem_stride,
+        width=args.width,
+        annotations=args.annotations,
+    )
     runs: list[dict] = []
     if args.merge and args.json.is_file():
         runs = json.loads(args.json.read_text())["runs"]
@@ -145,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         for fold in (int(k) for k in args.folds.split(",")):
             for arm in args.arms.split(","):
                 runs = [r for r in runs if (r["arm"], r["fold"], r["seed"]) != (arm, fold, seed)]
-                run = run_one(arm, fold, seed, recipe, args.data)
+                run = run_one(arm, fold, seed, recipe, args.data, args.keep)
                 runs.append(run)
                 emit(
                     {

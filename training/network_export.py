@@ -17,6 +17,7 @@ from engine.atomic import write_bytes_atomic
 SIGNATURES: dict[str, tuple[tuple[tuple[str, int], ...], tuple[str, ...]]] = {
     "hybrid-dual-task": ((("image", 1),), ("segmentation", "classification")),
     "cascaded-unet": ((("image", 1),), ("segmentation", "classification")),
+    "plain-unet": ((("image", 1),), ("segmentation", "classification")),
     "two-view": (
         (("anterior", 1), ("posterior", 1)),
         ("classification", "attention_anterior", "attention_posterior"),

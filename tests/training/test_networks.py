@@ -30,6 +30,7 @@ TINY = {
     "two-view": {"width": 8, "attention_blocks": 1},
     "fusion-attention": {"width": 8, "grid": 4},
     "unet3d": {"width": 4},
+    "plain-unet": {"width": 4},
 }
 
 

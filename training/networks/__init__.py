@@ -9,6 +9,7 @@ import torch.nn as nn
 from training.networks.cascaded_unet import CascadedUNet
 from training.networks.fusion_attention import AttentionFusionNet
 from training.networks.hybrid_dual_task import HybridDualTaskNet
+from training.networks.plain_unet import PlainUNet
 from training.networks.two_view import TwoViewClassifier
 from training.networks.unet3d import UNet3D
 
@@ -18,6 +19,7 @@ REGISTRY: dict[str, Callable[..., nn.Module]] = {
     "two-view": TwoViewClassifier,  # (c) method 2: shared backbone per view, aggregation
     "fusion-attention": AttentionFusionNet,  # (d) method 5: photo + ultrasound fusion
     "unet3d": UNet3D,  # (e) method 3: kidney and tumour in CT volumes
+    "plain-unet": PlainUNet,  # the from-scratch baseline a site would train itself
 }
 
 

@@ -45,7 +45,7 @@ class BreastRecipe:
     stem_stride: int = 1  # 2: a strided first convolution reads a twice larger input
     width: int = 16
     attention_blocks: int = 2
-    epochs: int = 100
+    epochs: int = 10  # busi-dev fold 0, scratch: 40 epochs Dice 0.68, 100 epochs 0.65
     batch_size: int = 16
     lr: float = 2e-3
     annotations: float = 0.5
