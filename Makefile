@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint model model-ct models-multiview bench screenshot clean
+.PHONY: run test lint model model-breast model-ct models-multiview bench screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "LesionLens needs Python 3.11+"'
@@ -33,6 +33,12 @@ test: lint
 # Retrain the shipped bundle resources/models/default (seeded; ~20 min on 2 cores).
 model: $(VENV)/.installed-run
 	$(BIN)/python -m training.make_default
+
+# Train resources/models/breast-us on real breast ultrasound (BUSI; read where it lies, never
+# copied; seeded; ~25 min on 2 cores). The 5-fold cross-validation is bench/busi_cv.py.
+DATA ?= ../shared/data/busi-dev
+model-breast: $(VENV)/.installed-run
+	$(BIN)/python -m training.make_breast --data $(DATA) --out resources/models/breast-us
 
 # Retrain the kidney-ct volume bundle resources/models/kidney-ct (seeded; ~35 min on 2 cores).
 model-ct: $(VENV)/.installed-run

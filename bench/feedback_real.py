@@ -1,0 +1,191 @@
+"""The clinic-size learning curve on real scans (issue 16): do N corrected cases beat scratch?
+
+Target: busi-dev breast ultrasound (real scans; an organ the shipped lymph-node model has
+never seen). Grouped folds (engine.datasets.grouped_folds, near-duplicate groups on one
+side): the lesion cases of fold 4 are the fixed test set; "corrections" are N lesion cases
+drawn from folds 0-3 (one seeded order per seed, so the 10 cases are inside the 20, the 20
+inside the 50...: the curve measures N, not luck of the draw).
+
+Arms, all with the same step budget (training.adapt counts optimiser steps, not epochs):
+- first:   the first feedback recipe (hierarchical freezing, L2-SP 0.1) from the shipped
+           lymph-node model (resources/models/default)
+- new:     training.adapt's default recipe (full fine-tuning after a short head warm-up,
+           burned-in marks augmentation) from the same model
+- scratch: the same hybrid network from random weights, the new recipe without warm-up
+- unet:    a plain 4-level U-Net (BatchNorm) from random weights, same as scratch
+Scored in torch on the 128-px letterboxed test arrays (no TTA): Dice over lesion cases,
+benign/malignant AUC; wall time of each round. Writes bench/results/feedback_real.json and
+prints a table (docs/finetuning.md holds the results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.atomic import write_json_atomic
+from engine.bundle import default_bundle_dir
+from engine.datasets import grouped_folds, load_dataset
+from training.adapt import FIRST_RECIPE, AdaptRecipe, adapt
+from training.checkpoint import network_from_bundle
+from training.data import ArrayDataset, load_cases
+from training.fit import evaluate_arrays
+from training.networks import build_network
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "busi-dev"
+CLASSES = ("benign", "malignant")
+TEST_FOLD = 4
+ARMS = ("first", "new", "scratch", "unet")
+
+
+def arm_recipe(arm: str, steps: int, new: AdaptRecipe) -> AdaptRecipe:
+    if arm == "first":
+        return dataclasses.replace(FIRST_RECIPE, steps=steps)
+    if arm == "new":
+        return dataclasses.replace(new, steps=steps)
+    # from scratch: nothing to protect, so no warm-up and one learning rate for all
+    return dataclasses.replace(new, steps=steps, head_warmup_fraction=0.0, encoder_lr_scale=1.0)
+
+
+def arm_network(arm: str, seed: int, base: Path) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    if arm in ("first", "new"):
+        return network_from_bundle(base)
+    if arm == "scratch":
+        kwargs = {"in_channels": 1, "num_classes": 2, "width": 16, "attention_blocks": 2}
+        return build_network("hybrid-dual-task", **kwargs)
+    return build_network("plain-unet", in_channels=1, num_classes=2, width=16)
+
+
+def subset(data: ArrayDataset, idx: np.ndarray) -> ArrayDataset:
+    return ArrayDataset(
+        [data.cases[i] for i in idx],
+        data.images[idx],
+        data.masks[idx],
+        data.labels[idx],
+        [data.splits[i] for i in idx],
+        data.classes,
+    )
+
+
+def load_split(root: Path, size: int) -> tuple[ArrayDataset, ArrayDataset]:
+    dataset = load_dataset(root)
+    folds = grouped_folds(dataset, k=5, seed=0)
+    lesion = {c.case_id for c in dataset.cases if c.label in CLASSES}
+    test_ids = sorted(c for c, f in folds.items() if f == TEST_FOLD and c in lesion)
+    pool_ids = sorted(c for c, f in folds.items() if f != TEST_FOLD and c in lesion)
+    return (
+        load_cases(dataset, size, CLASSES, pool_ids),
+        load_cases(dataset, size, CLASSES, test_ids),
+    )
+
+
+def summarise(runs: list[dict]) -> dict:
+    out: dict = {}
+    for arm in sorted({r["arm"] for r in runs}):
+        for n in sorted({r["n"] for r in runs}):
+            mine = [r for r in runs if r["arm"] == arm and r["n"] == n]
+            if not mine:
+                continue
+            row = {"seeds": len(mine)}
+            for key in ("dice", "auc", "wall_s"):
+                values = np.array([r[key] for r in mine], dtype=float)
+                values = values[np.isfinite(values)]
+                if len(values):
+                    sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+                    row[key] = {"mean": round(float(values.mean()), 4), "sd": round(sd, 4)}
+            out[f"{arm}/{n}"] = row
+    return out
+
+
+def table(summary: dict) -> str:
+    lines = [f"{'arm/N':<14}{'Dice':>18}{'AUC':>18}{'wall s':>10}"]
+    for key, row in summary.items():
+
+        def cell(name: str) -> str:
+            if name not in row:
+                return "—"
+            return f"{row[name]['mean']:.3f} ± {row[name]['sd']:.3f}"
+
+        lines.append(f"{key:<14}{cell('dice'):>18}{cell('auc'):>18}{row['wall_s']['mean']:>10.0f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--base", type=Path, default=default_bundle_dir())
+    parser.add_argument("--n", default="10,20,50,100", help="numbers of corrected cases")
+    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--steps", type=int, default=AdaptRecipe.steps)
+    parser.add_argument("--recipe", default="{}", help="JSON overrides of the new recipe")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--json", type=Path, default=REPO / "bench/results/feedback_real.json")
+    parser.add_argument("--merge", action="store_true", help="keep the runs already in --json")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    new = dataclasses.replace(AdaptRecipe(), **json.loads(args.recipe))
+    pool, test = load_split(args.data, args.size)
+    print(f"pool {len(pool)} lesion cases, test {len(test)} (fold {TEST_FOLD})", file=sys.stderr)
+    runs: list[dict] = []
+    if args.merge and args.json.is_file():
+        runs = json.loads(args.json.read_text())["runs"]
+    sizes = [int(k) for k in args.n.split(",")]
+    for seed in (int(s) for s in args.seeds.split(",")):
+        order = np.random.default_rng(1000 + seed).permutation(len(pool))
+        for n in sizes:
+            target = subset(pool, np.sort(order[:n]))
+            for arm in args.arms.split(","):
+                recipe = arm_recipe(arm, args.steps, new)
+                net = arm_network(arm, seed, args.base)
+                started = time.time()
+                net, _ = adapt(net, target, recipe, seed)
+                wall = time.time() - started
+                scores = evaluate_arrays(net, test)
+                run = {
+                    "arm": arm,
+                    "n": n,
+                    "seed": seed,
+                    "dice": round(scores["dice"], 4),
+                    "auc": round(scores["auc"], 4),
+                    "wall_s": round(wall, 1),
+                    "recipe": recipe.as_dict(),
+                    "cases": target.cases,
+                }
+                runs = [r for r in runs if (r["arm"], r["n"], r["seed"]) != (arm, n, seed)]
+                runs.append(run)
+                print(json.dumps({k: run[k] for k in ("arm", "n", "seed", "dice", "auc", "wall_s")}))
+                sys.stdout.flush()
+                write_json_atomic(
+                    args.json,
+                    {
+                        "settings": {
+                            "data": str(args.data),
+                            "base": str(args.base),
+                            "steps": args.steps,
+                            "size": args.size,
+                            "test_fold": TEST_FOLD,
+                            "n_test": len(test),
+                            "threads": args.threads,
+                        },
+                        "summary": summarise(runs),
+                        "runs": runs,
+                    },
+                )
+    print(table(summarise(runs)), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())
