@@ -384,26 +384,39 @@ def finetune_request(
     return request
 
 
+GATE_OPTIONS = ("min_cases", "dice_margin", "accuracy_margin", "resamples", "confidence", "seed")
+
+
+def gate_for(request: dict[str, Any], heldout: Path) -> Any:
+    """The registry's Gate on these held-out cases, with the request's "gate" options
+    (min_cases, margins, bootstrap resamples, confidence, seed) over the defaults."""
+    from engine.registry import Gate
+
+    options = request.get("gate") or {}
+    unknown = sorted(set(options) - set(GATE_OPTIONS))
+    if unknown:
+        raise JobError(f"unknown gate options {unknown}; known: {', '.join(GATE_OPTIONS)}")
+    return Gate(heldout, **options)
+
+
 def judge_candidate(request: dict[str, Any], baseline_dir: str | Path | None = None) -> Any:
     """The gate's verdict on a finished job's candidate against its base (or baseline_dir),
     on the request's held-out cases. Changes nothing."""
     from engine.datastore.selection import materialise
-    from engine.registry import Gate
 
     baseline = baseline_dir if baseline_dir is not None else request["base"]["dir"]
     with tempfile.TemporaryDirectory(prefix="lesionlens-gate-") as tmp:
         heldout = materialise(request["heldout"], Path(tmp) / "heldout")
-        return Gate(heldout).judge(request["out"], baseline)
+        return gate_for(request, heldout).judge(request["out"], baseline)
 
 
 def promote_candidate(request: dict[str, Any], registry: Any) -> Any:
     """Registry.promote for a finished job's candidate, gated on the request's held-out cases."""
     from engine.datastore.selection import materialise
-    from engine.registry import Gate
 
     with tempfile.TemporaryDirectory(prefix="lesionlens-gate-") as tmp:
         heldout = materialise(request["heldout"], Path(tmp) / "heldout")
-        return registry.promote(request["out"], Gate(heldout))
+        return registry.promote(request["out"], gate_for(request, heldout))
 
 
 def folder_selections(
