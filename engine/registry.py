@@ -112,7 +112,7 @@ class Verdict:
         """ "+0.0123 (95 % CI −0.0040 to +0.0290, n=12)": the paired comparison in one line."""
         if self.dice_difference is None:
             return f"not measured (n={self.n})"
-        return _difference_text(self.to_json())
+        return gate_difference_text(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -485,7 +485,7 @@ def describe_entry(entry: ModelEntry) -> str:
             f"{after['accuracy']:.3f} (was {before['accuracy']:.3f}), n={after.get('n')}"
         )
         if gate.get("dice_difference") is not None:
-            line += f", paired difference {_difference_text(gate)}"
+            line += f", paired difference {gate_difference_text(gate)}"
         if gate.get("too_few_cases"):
             line += f", not promoted: {gate.get('cases_needed')} more held-out cases needed"
     if entry.parent:
@@ -493,7 +493,7 @@ def describe_entry(entry: ModelEntry) -> str:
     return line
 
 
-def _difference_text(gate: dict[str, Any]) -> str:
+def gate_difference_text(gate: dict[str, Any]) -> str:
     """Verdict.difference_text for a verdict read back from registry.json."""
     text = f"{float(gate['dice_difference']):+.4f}"
     ci = gate.get("dice_ci")

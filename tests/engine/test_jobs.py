@@ -18,6 +18,7 @@ from engine.inference import load_model
 from engine.jobs import (
     finetune_request,
     folder_selections,
+    judge_candidate,
     prepare_job,
     promote_candidate,
     read_log,
@@ -112,7 +113,11 @@ def test_finetune_cli_trains_writes_a_candidate_and_gates_it(
     promoted = promote_candidate(request, registry)  # against the active (shipped) model
     entry = registry.get(spec["model_id"])
     assert entry.gate["candidate"]["dice"] == pytest.approx(after["dice"])
-    assert entry.status == ("active" if promoted.promoted else "rejected")
+    # Two held-out cases: too few for the default gate, kept available to try.
+    assert not promoted.promoted and promoted.cases_needed == 10 - promoted.n
+    assert entry.status == "available" and registry.active_id() != spec["model_id"]
+    request["gate"] = {"min_cases": 1, "dice_margin": 1.0, "accuracy_margin": 1.0}
+    assert judge_candidate(request).promoted  # the request's gate options are used
 
 
 def test_cancel_during_export_leaves_no_candidate(tmp_path: Path, tiny_bundle: Path) -> None:
