@@ -63,7 +63,7 @@ VERDICT_COLOURS = {True: "#63d297", False: "#ff6b6b"}
 TOO_FEW_COLOUR = "#f0b429"  # not promoted for want of held-out cases: neither pass nor fail
 HISTORY_COLUMNS = ["Model", "Status", "Dice", "Acc."]  # the rest is in the tooltip
 VERDICT_HEADER = ["Held-out", "Before", "After", "Change (allowed drop)"]
-FORM_FIELDS = ("Model", "Parent", "Held-out", "Intended use")  # the rest is in the tooltip
+FORM_FIELDS = ("Model", "Parent", "Held-out", "Training data", "Intended use")  # rest: tooltip
 MAX_EPOCHS = 500
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
