@@ -34,6 +34,8 @@ class CaseEntry:
     name: str
     status: str = NEW
     usefulness: float | None = None  # active-learning score while sorted by it
+    heldout: bool = False  # in the datastore's fixed held-out split (judges, never trains)
+    draft: bool = False  # unsaved corrections kept in memory (not in the datastore)
 
 
 def is_case_file(path: Path) -> bool:
@@ -162,10 +164,22 @@ class CaseList:
             self.current = index
             self.events.emit("current_changed", index)
 
-    def set_status(self, path: str | Path, status: str) -> None:
+    def set_status(self, path: str | Path, status: str, heldout: bool | None = None) -> None:
+        """A case's review status (and, once it is in the datastore, its held-out mark)."""
         index = self.index_of(path)
-        if index >= 0 and self.entries[index].status != status:
-            self.entries[index] = replace(self.entries[index], status=status)
+        if index < 0:
+            return
+        entry = self.entries[index]
+        held = entry.heldout if heldout is None else heldout
+        changed = replace(entry, status=status, heldout=held)
+        if changed != entry:
+            self.entries[index] = changed
+            self.events.emit("cases_changed")
+
+    def set_draft(self, path: str | Path, draft: bool) -> None:
+        index = self.index_of(path)
+        if index >= 0 and self.entries[index].draft != draft:
+            self.entries[index] = replace(self.entries[index], draft=draft)
             self.events.emit("cases_changed")
 
     def neighbour(self, step: int) -> CaseEntry | None:

@@ -1,5 +1,7 @@
 """The case list as a dock on the left: one row per case, its name and its review status,
-sorted by name or, for active learning, by how useful correcting it would be."""
+sorted by name or, for active learning, by how useful correcting it would be. Cases of the
+datastore's fixed held-out split are marked (◆ after the status, italic, a tooltip): they
+judge fine-tuned models and are never trained on."""
 
 from __future__ import annotations
 
@@ -29,6 +31,10 @@ SORT_CHOICES = ((NAME_ORDER, "Name"), (USEFUL_ORDER, "Most useful to correct nex
 USEFUL_COLUMN = 2
 STATUS_WIDTH = 96
 ERROR_COLOUR = "#ff6b6b"
+HELDOUT_MARK = "◆"
+DRAFT_MARK = "✎"
+DRAFT_TIP = "unsaved draft: kept in memory, not in the datastore, never trained on until saved"
+HELDOUT_TIP = "held out: never trained on, it judges fine-tuned models (the gate)"
 
 
 class CaseListDock(QDockWidget):
@@ -63,6 +69,9 @@ class CaseListDock(QDockWidget):
         self.table.setHeaderLabels(["Case", "Status", "Useful"])
         self.table.headerItem().setToolTip(
             USEFUL_COLUMN, "Active-learning score: higher = more useful to correct next"
+        )
+        self.table.headerItem().setToolTip(
+            1, f"Review status; {DRAFT_MARK} = {DRAFT_TIP}; {HELDOUT_MARK} = {HELDOUT_TIP}"
         )
         self.table.setRootIsDecorated(False)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -126,6 +135,11 @@ class CaseListDock(QDockWidget):
     def row_text(self, row: int) -> str:
         item = self.table.topLevelItem(row)
         return f"{item.text(0)} · {item.text(1)}"
+
+    def row_heldout(self, row: int) -> bool:
+        """Whether the row is marked as a held-out case."""
+        entry = self.table.topLevelItem(row).data(0, Qt.ItemDataRole.UserRole)
+        return bool(entry is not None and entry.heldout)
 
     def choose_row(self, row: int) -> None:
         """As a click on the row does."""
@@ -195,6 +209,18 @@ class CaseListDock(QDockWidget):
         item.setToolTip(1, entry.status)
         item.setTextAlignment(USEFUL_COLUMN, Qt.AlignmentFlag.AlignRight)
         item.setToolTip(0, str(entry.path))
+        item.setData(0, Qt.ItemDataRole.UserRole, entry)
+        if entry.draft:
+            item.setText(1, f"{entry.status} {DRAFT_MARK}")
+            item.setToolTip(1, f"{entry.status}; {DRAFT_TIP}")
+        if entry.heldout:
+            item.setText(1, f"{item.text(1)} {HELDOUT_MARK}")
+            for column in (0, 1):
+                font = item.font(column)
+                font.setItalic(True)
+                item.setFont(column, font)
+            item.setToolTip(0, f"{entry.path}\n{HELDOUT_TIP}")
+            item.setToolTip(1, f"{item.toolTip(1)}; {HELDOUT_TIP}")
         if entry.usefulness is None and entry.status not in (NEW, AI_DONE):
             item.setToolTip(USEFUL_COLUMN, "already corrected")
         return item

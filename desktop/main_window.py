@@ -5,8 +5,11 @@ It wires widgets to CaseState and TrainingState and runs the slow parts (model l
 inference, export, active-learning scores) on a worker thread; fine-tuning runs in a child
 process (desktop.training_runner). Every failure becomes a message in the window (status bar
 and error bar); the GUI thread never blocks on the model and never shows a half-loaded case.
-Corrections are saved to the datastore with Ctrl+S and on case change; closing or opening
-another file with unsaved corrections asks first (ask_unsaved_changes, which tests replace).
+Corrections go to the datastore (and so into training) only when saved explicitly (Ctrl+S,
+or Save when asked). Moving to another case of the list keeps unsaved corrections as an
+in-memory draft of that case (marked ✎, restored when it is opened again), never in the
+datastore; closing or opening another file with unsaved corrections asks first
+(ask_unsaved_changes and ask_discard_drafts, which tests replace).
 """
 
 from __future__ import annotations
@@ -472,8 +475,14 @@ class MainWindow(QMainWindow):
             return False
         try:
             statuses = self.review_store.statuses([e.path for e in entries])
+            held = self.review_store.heldout_paths([e.path for e in entries])
             entries = [
-                CaseEntry(e.path, e.name, statuses[e.path] if e.status == NEW else e.status)
+                CaseEntry(
+                    e.path,
+                    e.name,
+                    statuses[e.path] if e.status == NEW else e.status,
+                    heldout=e.path in held,
+                )
                 for e in entries
             ]
         except (DatastoreError, OSError) as exc:
@@ -492,7 +501,9 @@ class MainWindow(QMainWindow):
         except (DatastoreError, OSError) as exc:
             self.state.report_error(exc if isinstance(exc, LesionLensError) else str(exc))
             return False
-        entries = [CaseEntry(r.image, r.case_id, record_status(r)) for r in records]
+        entries = [
+            CaseEntry(r.image, r.case_id, record_status(r), heldout=r.heldout) for r in records
+        ]
         self.cases.set_entries(entries, f"Datastore {root}")
         self.cases.set_current_path(self.state.path)
         return self.go_to_case(entries[0]) if entries else False
@@ -522,16 +533,24 @@ class MainWindow(QMainWindow):
         return self.go_to_case(entries[0])
 
     def go_to_case(self, entry: CaseEntry) -> bool:
-        """Case change: unsaved corrections are saved first (a failed save keeps the case)."""
+        """Case change: unsaved corrections stay a draft of the case left (memory only, never
+        in the datastore, so never trained on) until the clinician saves them."""
         if self.state.path is not None and Path(entry.path) == self.state.path:
             return True
-        if self.state.modified and not self.save_review():
-            self.cases.set_current_path(self.state.path)
-            return False
         if not self.volume_mode.confirm_leave("opening another case"):
             self.cases.set_current_path(self.state.path)
             return False
-        return self._open(entry.path)
+        left = self.state.path
+        kept = self.state.keep_draft()
+        if left is not None:
+            self.cases.set_draft(left, self.state.has_draft(left))
+        opened = self._open(entry.path)
+        if kept and left is not None:
+            self.state.notify(
+                f"{left.name}: unsaved corrections kept as a draft (not in the datastore, never "
+                "trained on); open it again and save (Ctrl+S) to keep them"
+            )
+        return opened
 
     def step_case(self, step: int) -> bool:
         entry = self.cases.neighbour(step)
@@ -742,7 +761,8 @@ class MainWindow(QMainWindow):
             self.state.report_error(f"Not saved: {describe_error(exc)}")
             return False
         self.state.mark_saved(saved)
-        self.cases.set_status(review.path, saved.status)
+        self.cases.set_status(review.path, saved.status, heldout=saved.heldout)
+        self.cases.set_draft(review.path, False)
         self.training.refresh_readiness()
         self.state.notify(f"Saved {saved.case_id}: {saved.summary()}")
         return True
@@ -770,7 +790,23 @@ class MainWindow(QMainWindow):
         answer = self.ask_unsaved_changes(what)
         if answer == SAVE:
             return self.save_review()
+        if answer == DISCARD and self.state.path is not None:
+            self.state.drop_draft()
+            self.cases.set_draft(self.state.path, False)
         return answer == DISCARD
+
+    def ask_discard_drafts(self, names: list[str]) -> bool:
+        """True to close although other cases have unsaved drafts. Tests replace this."""
+        answer = QMessageBox.question(
+            self,
+            "Unsaved drafts",
+            f"{len(names)} other case{'s have' if len(names) != 1 else ' has'} unsaved "
+            f"corrections kept as drafts ({', '.join(names)}). They are not in the datastore "
+            "and will be lost. Close anyway?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
 
     def _stored_review(self) -> SavedReview | None:
         state = self.state
@@ -1028,6 +1064,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if not self.confirm_leave("closing"):
+            event.ignore()
+            return
+        others = sorted(p.name for p in self.state.drafts if p != self.state.path)
+        if others and not self.ask_discard_drafts(others):
             event.ignore()
             return
         self.frame_controls.set_playing(False)

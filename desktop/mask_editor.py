@@ -193,6 +193,16 @@ class MaskEditor(EditHistory):
         after[component] = 0
         return self._replace(after, "Delete lesion")
 
+    def restore_draft(self, mask: np.ndarray, label: str | None) -> None:
+        """Put back unsaved edits kept as a draft when the case was left: undoable, and
+        unsaved (modified) until the clinician saves them."""
+        if mask.shape != self.mask.shape:
+            raise ValueError(f"draft mask {mask.shape} does not match {self.mask.shape}")
+        self._replace((mask > 0).astype(np.uint8), "Draft")
+        known = not self.classes or label in self.classes
+        if label is not None and label != self.label and known:
+            self.set_label(label)
+
     def reset_to_ai(self) -> bool:
         """Back to the model's mask; undoable like any other edit."""
         return self._replace(self.original.copy(), "Reset to AI mask")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.bundle import Bundle
-from engine.registry import ACTIVE, REJECTED, ModelEntry, Verdict
+from engine.registry import ACTIVE, REJECTED, ModelEntry, Verdict, gate_difference_text
 
 PREVIOUS = "previous"
 
@@ -57,14 +57,26 @@ def active_model_fields(bundle: Bundle, entry: ModelEntry | None) -> list[tuple[
     spec = bundle.spec
     numbers = heldout_numbers(bundle.metrics, entry.gate if entry else None)
     parent = spec.raw.get("parent_model_id")
+    gate = (entry.gate if entry else None) or {}
     return [
         ("Model", spec.model_id),
         ("Version", f"{spec.version} · {spec.architecture}"),
         ("Parent", str(parent) if parent else "none (trained from scratch)"),
         ("Held-out", numbers.text() if numbers else "no held-out numbers recorded"),
+        ("Gate", gate_text(gate)),
         ("Intended use", spec.intended_use),
         ("Training data", str(spec.card.get("training_data", "not documented"))),
     ]
+
+
+def gate_text(gate: dict[str, Any]) -> str:
+    """The paired comparison the gate made when the model entered the registry."""
+    if gate.get("dice_difference") is None:
+        return "not judged by the gate"
+    text = f"paired Dice difference {gate_difference_text(gate)} vs {gate.get('baseline_id')}"
+    if gate.get("too_few_cases"):
+        text += f"; not promoted: {gate.get('cases_needed')} more held-out cases needed"
+    return text
 
 
 @dataclass(frozen=True)
@@ -103,7 +115,10 @@ def model_rows(
                 f"gate against {gate.get('baseline_id')}: Dice was {before['dice']:.4f}, "
                 f"accuracy was {before['accuracy']:.4f}"
             )
-        detail += [f"rejected: {reason}" for reason in gate.get("reasons") or []]
+        if gate.get("dice_difference") is not None:
+            detail.append(f"paired Dice difference {gate_difference_text(gate)}")
+        word = "not promoted" if gate.get("too_few_cases") else "rejected"
+        detail += [f"{word}: {reason}" for reason in gate.get("reasons") or []]
         rows.append(
             ModelRow(
                 model_id=entry.model_id,
@@ -121,7 +136,27 @@ def verdict_headline(verdict: Verdict) -> str:
     n = verdict.candidate.get("n")
     if verdict.promoted:
         return f"PROMOTED: {verdict.candidate_id} is the active model (held-out n={n})"
+    if verdict.too_few_cases:
+        return (
+            f"NOT PROMOTED: {verdict.baseline_id} stays active; review "
+            f"{verdict.cases_needed} more held-out case{'s' if verdict.cases_needed != 1 else ''}"
+            f" (n={verdict.n} of {verdict.min_cases}). {verdict.candidate_id} can be tried "
+            "(select it and Activate)."
+        )
     return f"REJECTED: {verdict.baseline_id} stays active (held-out n={n})"
+
+
+def verdict_statistics(verdict: Verdict) -> str:
+    """The paired comparison behind the verdict, and which cases were held out."""
+    lines = [
+        f"Paired Dice difference (candidate − active, case by case): "
+        f"{verdict.difference_text()}; {verdict.resamples} bootstrap resamples, seed "
+        f"{verdict.seed}. Promotes only with at least {verdict.min_cases} cases and a lower "
+        f"bound above −{verdict.dice_margin}."
+    ]
+    if verdict.heldout_cases:
+        lines.append(f"Held-out cases ({verdict.heldout_id}): {', '.join(verdict.heldout_cases)}")
+    return "\n".join(lines)
 
 
 def verdict_rows(verdict: Verdict) -> list[tuple[str, str, str, str]]:

@@ -40,6 +40,7 @@ class SavedReview:
     author: str
     updated: str  # ISO time
     status: str  # CORRECTED or REVIEWED
+    heldout: bool = False  # the case is in the datastore's fixed held-out split
 
     def summary(self) -> str:
         return f"{self.status} by {self.author}, {self.updated[:16].replace('T', ' ')} UTC"

@@ -97,6 +97,12 @@ class ReviewStore:
             result[path] = record_status(by_id[case_id]) if case_id is not None else NEW
         return result
 
+    def heldout_paths(self, paths: Iterable[Path]) -> set[Path]:
+        """The files whose datastore case is in the fixed held-out split (one index read)."""
+        records = self.cases()
+        held = {r.case_id for r in records if r.heldout}
+        return {p for p in paths if held and self.case_id_for(p, records) in held}
+
     def saved_review(self, path: str | Path) -> SavedReview | None:
         """The stored correction of this file, if it has one."""
         if not self.exists:
@@ -161,4 +167,5 @@ def _saved(record: CaseRecord, mask: np.ndarray) -> SavedReview:
         author=final.author,
         updated=final.updated,
         status=record_status(record),
+        heldout=record.heldout,
     )

@@ -57,6 +57,16 @@ DEFAULT_CONFIDENCE = 0.7
 
 
 @dataclass(frozen=True)
+class Draft:
+    """Unsaved corrections of a case the clinician moved away from: kept in memory only,
+    never in the datastore (so never trained on) until they are saved explicitly."""
+
+    frame_index: int
+    mask: np.ndarray
+    label: str | None
+
+
+@dataclass(frozen=True)
 class AnalysisRequest:
     """One analysis job. The generation ties the result to the frame it was started for, so a
     slow result for a frame the user has already left is dropped, never shown."""
@@ -109,6 +119,7 @@ class CaseState:
         self.busy: bool = False
         self.domain_override = False  # "Run model anyway" on an image it was not made for
         self._generation = 0
+        self.drafts: dict[Path, Draft] = {}  # unsaved corrections of cases not on screen
         self.events = Events(EVENTS)
         self._editor_unsubscribe: list[Callable[[], None]] = []
 
@@ -300,12 +311,42 @@ class CaseState:
             mask, self.saved = saved.mask, saved
         label = saved.label if self.saved is not None else prediction.label
         self.editor = MaskEditor(prediction.mask, label, classes, mask=mask)
+        draft = self.drafts.get(self.path) if self.path is not None else None
+        if (
+            draft is not None
+            and draft.frame_index == self.frame_index
+            and draft.mask.shape == prediction.mask.shape
+        ):
+            self.drop_draft()  # in the editor again; leaving the case keeps it again
+            self.editor.restore_draft(draft.mask, draft.label)
+        if self.saved is not None or self.editor.modified:
+            self.analysis = self._corrected_analysis()
         self._editor_unsubscribe = [
             self.editor.subscribe("mask_edited", self._on_mask_edited),
             self.editor.subscribe("changed", self._on_editor_changed),
         ]
-        if self.saved is not None:
-            self.analysis = self._corrected_analysis()
+
+    # -- drafts -------------------------------------------------------------------------------
+
+    def keep_draft(self) -> bool:
+        """Leaving a case with unsaved corrections: keep them as a draft of that case (memory
+        only; nothing goes to the datastore). Restored when the case is analysed again."""
+        if not self.modified or self.path is None:
+            return False
+        assert self.editor is not None
+        self.editor.end_stroke()
+        self.drafts[self.path] = Draft(self.frame_index, self.editor.mask.copy(), self.editor.label)
+        return True
+
+    def has_draft(self, path: str | Path) -> bool:
+        path = Path(path)
+        return path in self.drafts or (path == self.path and self.modified)
+
+    def drop_draft(self, path: str | Path | None = None) -> None:
+        """Forget the draft of `path` (default: the case on screen): saved or discarded."""
+        target = Path(path) if path is not None else self.path
+        if target is not None:
+            self.drafts.pop(target, None)
 
     # -- correction ---------------------------------------------------------------------------
 
@@ -339,6 +380,7 @@ class CaseState:
     def mark_saved(self, saved: SavedReview) -> None:
         """The datastore now holds what is on screen."""
         self.saved = saved
+        self.drop_draft()
         if self.editor is not None:
             self.editor.mark_saved()  # emits changed("saved") -> review_changed
 

@@ -37,6 +37,7 @@ from desktop.model_summary import (
     model_rows,
     verdict_headline,
     verdict_rows,
+    verdict_statistics,
 )
 from desktop.theme import BASE, MUTED
 from desktop.training_runner import TrainingRunner
@@ -59,9 +60,10 @@ STATUS_COLOURS = {
     REJECTED: "#ff6b6b",
 }
 VERDICT_COLOURS = {True: "#63d297", False: "#ff6b6b"}
+TOO_FEW_COLOUR = "#f0b429"  # not promoted for want of held-out cases: neither pass nor fail
 HISTORY_COLUMNS = ["Model", "Status", "Dice", "Acc."]  # the rest is in the tooltip
 VERDICT_HEADER = ["Held-out", "Before", "After", "Change (allowed drop)"]
-FORM_FIELDS = ("Model", "Parent", "Held-out", "Intended use")  # the rest is in the tooltip
+FORM_FIELDS = ("Model", "Parent", "Held-out", "Training data", "Intended use")  # rest: tooltip
 MAX_EPOCHS = 500
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -332,25 +334,26 @@ class TrainingPanel(QDockWidget):
             self.verdict_label.setText(
                 waiting.get(
                     self.state.phase,
-                    "After fine-tuning, the candidate becomes active only if its held-out "
-                    "Dice and accuracy are not worse than the active model's.",
+                    "After fine-tuning, the candidate becomes active only if, on enough "
+                    "held-out cases, its per-case Dice is confidently not worse than the "
+                    "active model's (paired bootstrap) and its accuracy not worse.",
                 )
             )
             self.verdict_label.setStyleSheet("")
             return
         self.verdict_label.setText(verdict_headline(verdict))
-        self.verdict_label.setStyleSheet(
-            f"color: {VERDICT_COLOURS[verdict.promoted]}; font-weight: bold;"
-        )
+        colour = TOO_FEW_COLOUR if verdict.too_few_cases else VERDICT_COLOURS[verdict.promoted]
+        self.verdict_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         for labels, row in zip(self._verdict_labels, verdict_rows(verdict), strict=True):
             for label, text in zip(labels, row, strict=True):
                 label.setText(text)
-        self.verdict_reasons.setText(
+        reasons = (
             "\n".join(verdict.reasons)
             if verdict.reasons
             else f"Within the allowed drops (Dice {verdict.dice_margin}, accuracy "
             f"{verdict.accuracy_margin}) on the same held-out cases ({verdict.heldout_id})."
         )
+        self.verdict_reasons.setText(f"{reasons}\n{verdict_statistics(verdict)}")
 
     def _sync_buttons(self) -> None:
         state = self.state

@@ -30,7 +30,7 @@ from engine.jobs import (
     prepare_job,
     promote_candidate,
 )
-from engine.registry import ModelEntry, Registry, Verdict
+from engine.registry import MIN_HELDOUT_CASES, ModelEntry, Registry, Verdict
 
 IDLE, STARTING, TRAINING, GATING, DONE, FAILED, CANCELLED = (
     "idle",
@@ -170,11 +170,19 @@ class TrainingState:
             return f"Not available: {self.readiness}."
         n_train, n_heldout = self.corrected_counts
         model = self.active_bundle.spec.model_id if self.active_bundle else "the active model"
-        return (
+        text = (
             f"Ready: fine-tunes {model} on {n_train} corrected training case"
             f"{'s' if n_train != 1 else ''}; {n_heldout} held-out case"
             f"{'s' if n_heldout != 1 else ''} (never trained on) judge it."
         )
+        if n_heldout < MIN_HELDOUT_CASES:
+            more = MIN_HELDOUT_CASES - n_heldout
+            text += (
+                f" The gate promotes only on {MIN_HELDOUT_CASES} or more: review {more} more "
+                f"held-out case{'s' if more != 1 else ''} (about 1 in 5 reviewed cases is "
+                "held out); until then a candidate can be tried, not promoted."
+            )
+        return text
 
     def _corrected_counts(self) -> tuple[int, int]:
         try:
@@ -294,7 +302,15 @@ class TrainingState:
         self.verdict = verdict
         self._set_phase(DONE)
         self.refresh()
-        word = "promoted" if verdict.promoted else "rejected by the gate"
+        if verdict.promoted:
+            word = "promoted"
+        elif verdict.too_few_cases:
+            word = (
+                f"not promoted: {verdict.cases_needed} more reviewed held-out cases needed "
+                "(it can be tried: select it and Activate)"
+            )
+        else:
+            word = "rejected by the gate"
         self._emit("status", f"Fine-tuned model {verdict.candidate_id} {word}")
         if verdict.promoted:
             self._emit("active_model_changed", self.registry.active_dir())

@@ -139,7 +139,9 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         help="fine-tune a model on corrected cases, then gate it against its base",
         description="Trains in a child process (python -m training.finetune) that prints JSON "
         "lines; uses DIR's split.csv (train rows train, val rows are held out) unless --heldout "
-        "is given. Then scores candidate and base on the same held-out cases.",
+        "is given; without one, the fixed split is drawn once and kept in the data root "
+        "(--home), never written into DIR. Then scores candidate and base on the same "
+        "held-out cases.",
     )
     finetune.add_argument("--data", type=Path, required=True, metavar="DIR")
     finetune.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
@@ -485,6 +487,7 @@ def _export_studies(studies: list, args: argparse.Namespace) -> int:
 def _finetune(args: argparse.Namespace) -> int:
     from engine.jobs import (
         describe_event,
+        describe_split,
         finetune_request,
         folder_selections,
         judge_candidate,
@@ -498,7 +501,10 @@ def _finetune(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     registry = Registry(args.home)
     base = args.base if args.base is not None else registry.active_dir()
-    train, heldout = folder_selections(args.data, args.heldout)
+    train, heldout = folder_selections(args.data, args.heldout, root=registry.root)
+    where = describe_split(train)
+    if where:
+        print(where, file=sys.stderr)
     request = finetune_request(base, train, heldout, args.epochs, args.seed, out=args.out)
     job = start_finetune(request, root=registry.root)
     print(f"job {job.job_id}: {job.dir}", file=sys.stderr)

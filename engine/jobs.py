@@ -384,38 +384,55 @@ def finetune_request(
     return request
 
 
+GATE_OPTIONS = ("min_cases", "dice_margin", "accuracy_margin", "resamples", "confidence", "seed")
+
+
+def gate_for(request: dict[str, Any], heldout: Path) -> Any:
+    """The registry's Gate on these held-out cases, with the request's "gate" options
+    (min_cases, margins, bootstrap resamples, confidence, seed) over the defaults."""
+    from engine.registry import Gate
+
+    options = request.get("gate") or {}
+    unknown = sorted(set(options) - set(GATE_OPTIONS))
+    if unknown:
+        raise JobError(f"unknown gate options {unknown}; known: {', '.join(GATE_OPTIONS)}")
+    return Gate(heldout, **options)
+
+
 def judge_candidate(request: dict[str, Any], baseline_dir: str | Path | None = None) -> Any:
     """The gate's verdict on a finished job's candidate against its base (or baseline_dir),
     on the request's held-out cases. Changes nothing."""
     from engine.datastore.selection import materialise
-    from engine.registry import Gate
 
     baseline = baseline_dir if baseline_dir is not None else request["base"]["dir"]
     with tempfile.TemporaryDirectory(prefix="lesionlens-gate-") as tmp:
         heldout = materialise(request["heldout"], Path(tmp) / "heldout")
-        return Gate(heldout).judge(request["out"], baseline)
+        return gate_for(request, heldout).judge(request["out"], baseline)
 
 
 def promote_candidate(request: dict[str, Any], registry: Any) -> Any:
     """Registry.promote for a finished job's candidate, gated on the request's held-out cases."""
     from engine.datastore.selection import materialise
-    from engine.registry import Gate
 
     with tempfile.TemporaryDirectory(prefix="lesionlens-gate-") as tmp:
         heldout = materialise(request["heldout"], Path(tmp) / "heldout")
-        return registry.promote(request["out"], Gate(heldout))
+        return registry.promote(request["out"], gate_for(request, heldout))
 
 
 def folder_selections(
-    data: str | Path, heldout: str | Path | None = None
+    data: str | Path, heldout: str | Path | None = None, root: str | Path | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(train, held-out) selections for a canonical folder.
 
     With a separate held-out folder, all of it is held out and the data folder's "train"
-    rows (all rows, without split.csv) are trained on. Without one, the data folder's own
-    split.csv decides: "train" rows train, "val" rows are held out. A folder without
-    split.csv gets its fixed split drawn once and stored (engine.datasets.ensure_fixed_split).
+    rows (all rows, without split.csv) are trained on. Without one, the fixed split decides:
+    "train" rows train, "val" rows are held out. It is the folder's own split.csv when it has
+    one; else it is drawn once and kept in the data root (engine.datastore.heldout), never
+    written into the data folder, so a read-only or shared folder works. The selections then
+    carry it as "split_file"; describe_split says which.
     """
+    from engine.datastore.heldout import folder_split_file
+
     data = Path(data)
     if not (data / "labels.csv").is_file():
         raise JobError(f"{data}: not a canonical data set folder (labels.csv is missing)")
@@ -423,19 +440,37 @@ def folder_selections(
     if heldout is not None:
         train = {"folder": str(data.resolve()), "split": "train" if has_split else None}
         return train, {"folder": str(Path(heldout).resolve()), "split": None}
-    if not has_split:
+    split_file, own = folder_split_file(data, root)
+    if not own:
         from engine.datasets import ensure_fixed_split, load_dataset
 
-        ensure_fixed_split(load_dataset(data))
+        ensure_fixed_split(load_dataset(data), path=split_file)
     from engine.datasets.tables import read_mapping
 
-    splits = read_mapping(data / "split.csv", "case", "split")
+    splits = read_mapping(split_file, "case", "split")
     if "val" not in splits.values():
         raise JobError(
-            f"{data}: split.csv holds no 'val' (held-out) cases; add some or give --heldout DIR"
+            f"{split_file}: the fixed split holds no 'val' (held-out) cases; add some or give "
+            "--heldout DIR"
         )
     folder = str(data.resolve())
-    return {"folder": folder, "split": "train"}, {"folder": folder, "split": "val"}
+    extra = {} if own else {"split_file": str(split_file)}
+    return (
+        {"folder": folder, "split": "train", **extra},
+        {"folder": folder, "split": "val", **extra},
+    )
+
+
+def describe_split(selection: dict[str, Any]) -> str | None:
+    """Where a folder selection's fixed held-out split lives, in one line (None: no split)."""
+    if selection.get("split") is None or "folder" not in selection:
+        return None
+    if selection.get("split_file"):
+        return (
+            f"held-out split: kept in {selection['split_file']} (drawn once for this folder; "
+            f"nothing is written into {selection['folder']})"
+        )
+    return f"held-out split: using the folder's own {Path(selection['folder']) / 'split.csv'}"
 
 
 def describe_event(event: dict[str, Any]) -> str | None:

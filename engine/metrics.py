@@ -84,3 +84,21 @@ def hausdorff_95(
     to_b = ndimage.distance_transform_edt(~b, sampling=sp)
     to_a = ndimage.distance_transform_edt(~a, sampling=sp)
     return float(max(np.percentile(to_b[a], 95), np.percentile(to_a[b], 95)))
+
+
+def paired_bootstrap_ci(
+    differences: np.ndarray, resamples: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """(mean, lower, upper) of the mean of per-case paired differences, the bounds a seeded
+    percentile bootstrap over cases (the same cases resampled for both models, so what the
+    cases share cancels). Needs at least one difference."""
+    diffs = np.asarray(differences, dtype=np.float64).ravel()
+    if diffs.size == 0:
+        raise ValueError("a paired bootstrap needs at least one case")
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be in (0, 1)")
+    rng = np.random.default_rng(seed)
+    means = diffs[rng.integers(0, diffs.size, size=(int(resamples), diffs.size))].mean(axis=1)
+    alpha = (1.0 - confidence) / 2.0
+    lower, upper = np.quantile(means, [alpha, 1.0 - alpha])
+    return float(diffs.mean()), float(lower), float(upper)

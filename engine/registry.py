@@ -6,8 +6,11 @@
 
 A fine-tuned candidate replaces the active model only through `Registry.promote`, whose gate
 scores both models through onnxruntime (engine.evaluation, exactly what users run) on the
-same fixed held-out cases and refuses the candidate if its Dice or accuracy is worse beyond a
-margin. Refused candidates are kept, with their numbers, so nobody has to wonder why.
+same fixed held-out cases. It is statistics, not a coin: it needs at least Gate.min_cases
+held-out cases (else the candidate is kept as available, to be tried, never promoted), and
+compares Dice case by case, promoting only if the lower bound of a seeded paired bootstrap
+interval of the mean difference is above -margin (and accuracy does not drop beyond its
+margin). Refused candidates are kept, with their numbers, so nobody has to wonder why.
 
 While the registry file does not exist yet the shipped default bundle is the active model;
 the first change copies it in, so the registry never depends on files it does not own.
@@ -22,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from filelock import FileLock
 
 from engine.atomic import write_json_atomic
@@ -29,12 +33,18 @@ from engine.bundle import default_bundle_dir, read_bundle
 from engine.datastore.export import build_folder, folder_fingerprint
 from engine.datastore.home import data_root
 from engine.errors import LesionLensError
+from engine.metrics import paired_bootstrap_ci
 
 SCHEMA_VERSION = 1
 REGISTRY_NAME = "registry.json"
 DICE_MARGIN = 0.01
 ACCURACY_MARGIN = 0.02
+MIN_HELDOUT_CASES = 10  # below this many paired held-out cases the gate never promotes
+RESAMPLES, CONFIDENCE = 2000, 0.95  # the paired bootstrap of the Dice difference
 ACTIVE, AVAILABLE, REJECTED = "active", "available", "rejected"
+# The source of a candidate the gate could not judge (too few held-out cases): available to
+# try, never promoted.
+TOO_FEW = "too few held-out cases"
 # What a registered copy of a bundle holds (scope.json: the scope model, engine.scope).
 BUNDLE_FILES = ("model.onnx", "model.json", "metrics.json", "weights.pt", "scope.json")
 
@@ -49,7 +59,12 @@ def _now() -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The gate's decision with the numbers behind it (both models, same held-out cases)."""
+    """The gate's decision with the numbers behind it (both models, same held-out cases).
+
+    n, dice_difference and dice_ci are the paired comparison: the candidate's Dice minus the
+    baseline's, case by case, its mean and bootstrap confidence interval. cases_needed > 0
+    means there were too few held-out cases to promote at all: the candidate is kept as
+    available (it can be tried) but not promoted."""
 
     promoted: bool
     candidate_id: str
@@ -61,36 +76,130 @@ class Verdict:
     dice_margin: float
     accuracy_margin: float
     reasons: tuple[str, ...] = ()
+    n: int = 0  # held-out cases in the paired Dice comparison (those with a lesion)
+    min_cases: int = MIN_HELDOUT_CASES
+    cases_needed: int = 0  # more reviewed held-out cases before the gate can promote
+    dice_difference: float | None = None  # mean of candidate - baseline, per case
+    dice_ci: tuple[float, float] | None = None  # its bootstrap interval
+    confidence: float = CONFIDENCE
+    resamples: int = RESAMPLES
+    seed: int = 0
+    heldout_cases: tuple[str, ...] = ()
+    paired_dice: tuple[tuple[str, float, float], ...] = ()  # (case, baseline, candidate)
+
+    @property
+    def too_few_cases(self) -> bool:
+        return self.cases_needed > 0
+
+    @property
+    def word(self) -> str:
+        if self.promoted:
+            return "PROMOTED"
+        return "NOT PROMOTED (too few held-out cases)" if self.too_few_cases else "REJECTED"
 
     def summary(self) -> str:
-        word = "PROMOTED" if self.promoted else "REJECTED"
         lines = [
-            f"{word} {self.candidate_id} against {self.baseline_id} on "
+            f"{self.word} {self.candidate_id} against {self.baseline_id} on "
             f"{self.candidate.get('n')} held-out cases ({self.heldout_id})",
             _change("Dice", self.baseline, self.candidate, "dice", self.dice_margin),
             _change("accuracy", self.baseline, self.candidate, "accuracy", self.accuracy_margin),
         ]
+        if self.dice_difference is not None:
+            lines.append(f"  paired Dice difference: {self.difference_text()}")
         return "\n".join(lines + [f"  why: {r}" for r in self.reasons])
+
+    def difference_text(self) -> str:
+        """ "+0.0123 (95 % CI −0.0040 to +0.0290, n=12)": the paired comparison in one line."""
+        if self.dice_difference is None:
+            return f"not measured (n={self.n})"
+        return gate_difference_text(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["reasons"] = list(self.reasons)
+        data["dice_ci"] = list(self.dice_ci) if self.dice_ci is not None else None
+        data["heldout_cases"] = list(self.heldout_cases)
+        data["paired_dice"] = [list(row) for row in self.paired_dice]
+        data["too_few_cases"] = self.too_few_cases
         return data
 
 
 def _change(name: str, before: dict, after: dict, key: str, margin: float) -> str:
-    b, a = float(before[key]), float(after[key])
+    b, a = float(before.get(key, "nan")), float(after.get(key, "nan"))
     return f"  {name}: {b:.4f} -> {a:.4f} ({a - b:+.4f}; allowed drop {margin:.3f})"
+
+
+def paired_dice(
+    candidate_rows: list[dict[str, Any]],
+    baseline_rows: list[dict[str, Any]],
+    classes: tuple[str, ...],
+) -> list[tuple[str, float, float]]:
+    """(case, baseline Dice, candidate Dice) for every held-out case both models scored that
+    has a lesion (a label among the model's classes: what the summary Dice averages over)."""
+    before = {r["case"]: float(r["dice"]) for r in baseline_rows if r["label"] in classes}
+    return [
+        (r["case"], before[r["case"]], float(r["dice"]))
+        for r in sorted(candidate_rows, key=lambda r: r["case"])
+        if r["label"] in classes and r["case"] in before
+    ]
+
+
+def needed_text(n: int, min_cases: int) -> str:
+    """The sentence the GUI shows when the held-out set is too small to promote."""
+    more = min_cases - n
+    return (
+        f"only {n} held-out case{'s' if n != 1 else ''} with a lesion; the gate needs "
+        f"{min_cases} to promote: review {more} more held-out case{'s' if more != 1 else ''} "
+        f"(about 1 reviewed case in 5 is held out). The candidate can be tried but not promoted"
+    )
 
 
 @dataclass(frozen=True)
 class Gate:
-    """Promote only if neither held-out Dice nor accuracy drops by more than its margin."""
+    """Promote only with at least min_cases held-out cases, if the lower bound of the
+    bootstrap interval of the paired Dice difference (candidate - baseline, per case) is
+    above -dice_margin, and if held-out accuracy does not drop by more than its margin."""
 
     heldout: Path  # a canonical folder holding only the fixed held-out cases
     dice_margin: float = DICE_MARGIN
     accuracy_margin: float = ACCURACY_MARGIN
     device: str = "cpu"
+    min_cases: int = MIN_HELDOUT_CASES
+    resamples: int = RESAMPLES
+    confidence: float = CONFIDENCE
+    seed: int = 0
+
+    def decide(
+        self,
+        pairs: list[tuple[str, float, float]],
+        accuracy_before: float,
+        accuracy_after: float,
+    ) -> dict[str, Any]:
+        """The decision on paired held-out Dice (case, baseline, candidate) and the two
+        accuracies: {"reasons" (empty: promote), "cases_needed", "dice_difference",
+        "dice_ci"}."""
+        n = len(pairs)
+        mean = ci = None
+        if pairs:
+            diffs = np.array([c - b for _, b, c in pairs])
+            mean, lo, hi = paired_bootstrap_ci(diffs, self.resamples, self.confidence, self.seed)
+            ci = (lo, hi)
+        reasons = []
+        needed = max(0, self.min_cases - n)
+        if needed:
+            reasons.append(needed_text(n, self.min_cases))
+        elif ci is not None and not ci[0] > -self.dice_margin:
+            reasons.append(
+                f"the paired held-out Dice difference is {mean:+.4f}, and the lower bound of "
+                f"its {self.confidence * 100:.0f} % interval, {ci[0]:+.4f}, is not above "
+                f"-{self.dice_margin} (n={n})"
+            )
+        if accuracy_after < accuracy_before - self.accuracy_margin:
+            reasons.append(
+                f"held-out accuracy fell from {accuracy_before:.4f} to "
+                f"{accuracy_after:.4f}, more than the margin {self.accuracy_margin}"
+            )
+        return {"reasons": reasons, "cases_needed": needed, "dice_difference": mean, "dice_ci": ci}
 
     def judge(self, candidate_dir: str | Path, baseline_dir: str | Path) -> Verdict:
         from engine.evaluation import evaluate_folder
@@ -99,21 +208,14 @@ class Gate:
         heldout = Path(self.heldout)
         candidate = load_model(candidate_dir, device=self.device)
         baseline = load_model(baseline_dir, device=self.device)
-        after = evaluate_folder(heldout, candidate)["summary"]
-        before = evaluate_folder(heldout, baseline)["summary"]
-        reasons = []
-        if after["dice"] < before["dice"] - self.dice_margin:
-            reasons.append(
-                f"held-out Dice fell from {before['dice']:.4f} to {after['dice']:.4f}, "
-                f"more than the margin {self.dice_margin}"
-            )
-        if after["accuracy"] < before["accuracy"] - self.accuracy_margin:
-            reasons.append(
-                f"held-out accuracy fell from {before['accuracy']:.4f} to "
-                f"{after['accuracy']:.4f}, more than the margin {self.accuracy_margin}"
-            )
+        scored_after = evaluate_folder(heldout, candidate)
+        scored_before = evaluate_folder(heldout, baseline)
+        after, before = scored_after["summary"], scored_before["summary"]
+        pairs = paired_dice(scored_after["cases"], scored_before["cases"], candidate.spec.classes)
+        nan = float("nan")  # no lesion case held out: no accuracy (and n=0 never promotes)
+        decision = self.decide(pairs, before.get("accuracy", nan), after.get("accuracy", nan))
         return Verdict(
-            promoted=not reasons,
+            promoted=not decision["reasons"],
             candidate_id=candidate.spec.model_id,
             baseline_id=baseline.spec.model_id,
             candidate=after,
@@ -122,7 +224,17 @@ class Gate:
             heldout_id=folder_fingerprint(heldout),
             dice_margin=self.dice_margin,
             accuracy_margin=self.accuracy_margin,
-            reasons=tuple(reasons),
+            reasons=tuple(decision["reasons"]),
+            n=len(pairs),
+            min_cases=self.min_cases,
+            cases_needed=decision["cases_needed"],
+            dice_difference=decision["dice_difference"],
+            dice_ci=decision["dice_ci"],
+            confidence=self.confidence,
+            resamples=self.resamples,
+            seed=self.seed,
+            heldout_cases=tuple(r["case"] for r in scored_after["cases"]),
+            paired_dice=tuple(pairs),
         )
 
 
@@ -205,13 +317,18 @@ class Registry:
                     "the gate ran; run the gate again"
                 )
             self._install(state, candidate.directory, model_id)
-            status = AVAILABLE if verdict.promoted else REJECTED
+            if verdict.promoted:
+                status, source = AVAILABLE, "promoted"
+            elif verdict.too_few_cases:
+                status, source = AVAILABLE, TOO_FEW  # can be tried (activated), not promoted
+            else:
+                status, source = REJECTED, "rejected"
             state["models"][model_id] = {
                 "path": f"{model_id}",
                 "registered": _now(),
                 "parent": candidate.spec.raw.get("parent_model_id"),
                 "status": status,
-                "source": "promoted" if verdict.promoted else "rejected",
+                "source": source,
                 "gate": verdict.to_json(),
             }
             event = {"at": _now(), "model_id": model_id, "from": baseline_id}
@@ -219,6 +336,8 @@ class Registry:
                 state["active"] = model_id
                 state["stack"].append(model_id)
                 state["history"].append({**event, "event": "promoted"})
+            elif verdict.too_few_cases:
+                state["history"].append({**event, "event": "not promoted: too few cases"})
             else:
                 state["history"].append({**event, "event": "rejected"})
             self._write(state)
@@ -365,6 +484,22 @@ def describe_entry(entry: ModelEntry) -> str:
             f"  held-out Dice {after['dice']:.4f} (was {before['dice']:.4f}), accuracy "
             f"{after['accuracy']:.3f} (was {before['accuracy']:.3f}), n={after.get('n')}"
         )
+        if gate.get("dice_difference") is not None:
+            line += f", paired difference {gate_difference_text(gate)}"
+        if gate.get("too_few_cases"):
+            line += f", not promoted: {gate.get('cases_needed')} more held-out cases needed"
     if entry.parent:
         line += f"  parent {entry.parent}"
     return line
+
+
+def gate_difference_text(gate: dict[str, Any]) -> str:
+    """Verdict.difference_text for a verdict read back from registry.json."""
+    text = f"{float(gate['dice_difference']):+.4f}"
+    ci = gate.get("dice_ci")
+    if ci:
+        confidence = float(gate.get("confidence", CONFIDENCE)) * 100
+        text += f" ({confidence:.0f} % CI {float(ci[0]):+.4f} to {float(ci[1]):+.4f}"
+    else:
+        text += " (no interval"
+    return text + f", n={gate.get('n')})"

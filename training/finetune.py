@@ -28,6 +28,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import re
 import resource
 import secrets
 import shutil
@@ -365,10 +366,15 @@ def _candidate_spec(
         f"{stem}-ft-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     )
     card = dict(base.spec.card)
-    card["training_data"] = (
-        f"{card.get('training_data', 'unknown')} Fine-tuned from {parent} on {n_train} "
-        f"clinician-corrected cases (data {data_hash})."
-    )
+    card["fine_tuned"] = fine_tuned = {
+        "n_cases": int(n_train),
+        "date": f"{dt.datetime.now(dt.UTC):%Y-%m-%d}",
+        "base_model_id": parent,
+        "base_version": base.spec.version,
+        "source": _data_source(request.get("train") or {}),
+        "data_hash": data_hash,
+    }
+    card["training_data"] = training_data_text(fine_tuned, str(card.get("training_data", "")))
     card["reproduce"] = "python -m training.finetune --request <job>/request.json"
     return {
         **base.spec.raw,
@@ -378,6 +384,28 @@ def _candidate_spec(
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "card": card,
     }
+
+
+def _data_source(selection: dict[str, Any]) -> str:
+    """Whose cases a fine-tuning request trained on, for the model card."""
+    if "datastore" in selection:
+        return "reviewed cases of this site"
+    if "folder" in selection:
+        return f"cases of the data set {Path(selection['folder']).name}"
+    return "cases"
+
+
+def training_data_text(fine_tuned: dict[str, Any], base_text: str) -> str:
+    """The card's training-data line of a fine-tuned model: what it was trained on first
+    ("Fine-tuned on 23 reviewed cases of this site, 2026-12-01, from breast-us v1"), then
+    the base's own line, without a "no patient data" claim that no longer holds."""
+    text = (
+        f"Fine-tuned on {fine_tuned['n_cases']} {fine_tuned.get('source', 'cases')}, "
+        f"{fine_tuned['date']}, from {fine_tuned['base_model_id']} v{fine_tuned['base_version']}"
+        f" (data {fine_tuned['data_hash']})."
+    )
+    base = re.sub(r"\s*No patient data\.?", "", base_text, flags=re.IGNORECASE).strip()
+    return f"{text} Base model: {base}" if base else text
 
 
 def _peak_rss_mb() -> float:

@@ -82,19 +82,23 @@ def export_cases(
     return build_folder(out_dir, fill)
 
 
-def subset_folder(source: str | Path, out_dir: str | Path, split: str) -> Path:
-    """The rows of one split (split.csv) of a canonical folder, as a folder of their own."""
+def subset_folder(
+    source: str | Path, out_dir: str | Path, split: str, split_file: str | Path | None = None
+) -> Path:
+    """The rows of one split of a canonical folder, as a folder of their own. The split is
+    the folder's split.csv, or split_file (a fixed split kept outside a read-only folder)."""
     from engine.datasets.tables import read_mapping
     from engine.evaluation import find_image, read_labels
 
     source = Path(source)
     labels = read_labels(source)
-    splits = read_mapping(source / "split.csv", "case", "split")
+    table = Path(split_file) if split_file is not None else source / "split.csv"
+    splits = read_mapping(table, "case", "split")
     if not splits:
-        raise DatastoreError(f"{source}: split.csv is missing, so split {split!r} is undefined")
+        raise DatastoreError(f"{table}: the split is missing, so split {split!r} is undefined")
     chosen = [c for c in sorted(labels) if splits.get(c, "train") == split]
     if not chosen:
-        raise DatastoreError(f"{source}: split.csv has no {split!r} cases")
+        raise DatastoreError(f"{table}: the split has no {split!r} cases of {source}")
 
     def fill(staging: Path) -> None:
         for case in chosen:

@@ -2,6 +2,7 @@
 
 Two shapes, both plain JSON so they travel in request files:
   {"folder": DIR, "split": "train"|"val"|null}            rows of a canonical folder
+      (+ "split_file": F when the split is kept outside DIR, engine.datastore.heldout)
   {"datastore": ROOT, "split": "train"|"val", "cases": {case id: label time}}
 materialise() turns either into a canonical folder holding exactly those cases.
 """
@@ -26,7 +27,9 @@ def materialise(selection: dict[str, Any], out_dir: str | Path) -> Path:
         if not (folder / "labels.csv").is_file():
             raise DatastoreError(f"{folder}: not a canonical data set folder (no labels.csv)")
         split = selection.get("split")
-        return folder if split is None else subset_folder(folder, out_dir, str(split))
+        if split is None:
+            return folder
+        return subset_folder(folder, out_dir, str(split), selection.get("split_file"))
     if "datastore" in selection:
         from engine.datastore.store import Datastore
 

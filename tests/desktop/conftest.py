@@ -68,6 +68,7 @@ def window(qtbot, model: LoadedModel) -> Iterator[object]:  # noqa: ANN001 - pyt
 
     main_window = MainWindow(CaseState(model))
     main_window.ask_unsaved_changes = lambda _what: DISCARD  # never a modal box in a test
+    main_window.ask_discard_drafts = lambda _names: True
     qtbot.addWidget(main_window)
     main_window.resize(1280, 800)
     main_window.show()

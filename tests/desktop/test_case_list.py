@@ -1,4 +1,5 @@
-"""The case list: folder scanning, statuses, next/previous with auto-save on case change."""
+"""The case list: folder scanning, statuses, held-out marks, next/previous keeping unsaved
+corrections as a draft (never in the datastore) on case change."""
 
 from __future__ import annotations
 
@@ -82,9 +83,12 @@ def wait_for_analysis(qtbot, window: MainWindow) -> None:  # noqa: ANN001
     )
 
 
-def test_folder_navigation_saves_on_case_change(
+def test_folder_navigation_keeps_unsaved_edits_as_a_draft_not_in_the_datastore(
     qtbot, window: MainWindow, tmp_path: Path, node_sample, mouse, datastore_home: Path
 ) -> None:  # noqa: ANN001
+    """An accidental dab followed by Next must not become training data: the edit stays a
+    draft of the case (memory only), comes back when the case is reopened, and reaches the
+    datastore only on an explicit save."""
     first, second = two_cases(tmp_path / "cases", node_sample)
     assert window.open_folder(first.parent)
     dock = window.case_dock
@@ -95,19 +99,27 @@ def test_folder_navigation_saves_on_case_change(
     window.tools.set_tool(BRUSH)
     mouse.drag(window.canvas, [(240.0, 20.0), (240.0, 80.0)])
     assert window.state.modified
+    edited = window.state.editor.mask.copy()
     window.activateWindow()
     qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
     assert window.state.path == second and dock.current_row() == 1
-    assert dock.row_text(0).endswith(CORRECTED)  # saved on the way out, no question asked
-    (record,) = Datastore(datastore_home).cases()
-    assert record.source == "case1.png" and record.final is not None
+    assert dock.row_text(0).endswith(f"{AI_DONE} ✎")  # a draft, not corrected
+    assert "never trained on" in dock.table.topLevelItem(0).toolTip(1)
+    assert Datastore(datastore_home).cases() == []  # nothing stored, nothing to train on
+    assert "kept as a draft" in window.statusBar().currentMessage()
 
     wait_for_analysis(qtbot, window)
     qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_PageUp)
     assert window.state.path == first
     wait_for_analysis(qtbot, window)
-    assert window.state.saved is not None  # reopened with its correction
+    assert window.state.modified and window.state.saved is None  # the draft, still unsaved
+    assert np.array_equal(window.state.editor.mask, edited)
     assert window.case_dock.cases.neighbour(-1) is None
+
+    assert window.save_review()  # the explicit save
+    (record,) = Datastore(datastore_home).cases()
+    assert record.source == "case1.png" and record.final is not None
+    assert dock.row_text(0).endswith(CORRECTED) and not window.state.drafts
 
 
 def test_clicking_a_row_opens_that_case(
@@ -155,3 +167,49 @@ def test_sample_cases_open_each_kind_in_its_own_view(qtbot, window: MainWindow) 
     assert not window.volume_mode.active
     wait_for_analysis(qtbot, window)
     assert window.state.analysis is not None  # the ultrasound model on the node
+
+
+def test_held_out_cases_are_marked_in_the_list(
+    qtbot, window: MainWindow, tmp_path: Path, node_sample, datastore_home: Path
+) -> None:  # noqa: ANN001
+    """The fixed held-out split (judges fine-tuned models, never trains) is visible per row:
+    for the datastore's own cases, for files of a folder that are in it, and as soon as a
+    newly saved case falls in it."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for name in ("case01", "case02", "case03"):  # held out, training, held out (split_for)
+        PILImage.fromarray(node_sample.image).save(folder / f"{name}.png")
+    store = Datastore(datastore_home)
+    store.add_case(folder / "case01.png", case_id="case01")
+    store.add_case(folder / "case02.png", case_id="case02")
+    assert store.case("case01").heldout and not store.case("case02").heldout
+
+    assert window.open_datastore_cases()
+    dock = window.case_dock
+    assert [dock.row_heldout(r) for r in range(2)] == [True, False]
+    assert dock.row_text(0).endswith("◆") and "held out" in dock.table.topLevelItem(0).toolTip(0)
+    assert "held out" not in dock.table.topLevelItem(1).toolTip(0)
+
+    assert window.open_folder(folder)
+    assert [dock.row_heldout(r) for r in range(3)] == [True, False, False]
+    window.case_dock.choose_row(2)
+    wait_for_analysis(qtbot, window)
+    assert window.state.path == folder / "case03.png" and window.save_review()
+    assert dock.row_heldout(2)  # imported on its first save, into the held-out split
+
+
+def test_closing_with_drafts_of_other_cases_asks_first(
+    qtbot, window: MainWindow, tmp_path: Path, node_sample, mouse
+) -> None:  # noqa: ANN001
+    first, _second = two_cases(tmp_path / "cases", node_sample)
+    assert window.open_folder(first.parent)
+    wait_for_analysis(qtbot, window)
+    window.tools.set_tool(BRUSH)
+    mouse.drag(window.canvas, [(240.0, 20.0), (240.0, 80.0)])
+    assert window.step_case(1)
+    asked: list[list[str]] = []
+    window.ask_discard_drafts = lambda names: asked.append(names) or False
+    assert not window.close() and window.isVisible()  # the draft would be lost: cancelled
+    assert asked == [["case1.png"]]
+    window.ask_discard_drafts = lambda _names: True
+    assert window.close()

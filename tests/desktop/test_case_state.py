@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from desktop.review import REVIEWED, SavedReview
 from desktop.state import CaseState, analysis_steps, describe_error
 from engine.errors import BundleError, LoadError
 from engine.types import Analysis
@@ -133,3 +135,35 @@ def test_describe_error_names_file_and_reason(tmp_path: Path) -> None:
     assert describe_error(BundleError(tmp_path, "model.onnx is missing")).startswith(
         "Model unavailable: model bundle"
     )
+
+
+def test_unsaved_edits_of_a_case_left_are_kept_as_a_draft_and_restored(
+    tmp_path: Path, known_analysis: Analysis
+) -> None:
+    """Leaving a case keeps its unsaved corrections in memory only (never the datastore);
+    opening it again restores them, still unsaved and undoable; saving forgets the draft."""
+    state = CaseState()
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    image = known_analysis.image
+    state.show_image(image, first, known_analysis)
+    assert not state.keep_draft()  # nothing unsaved, nothing kept
+    state.editor.begin_stroke((5.0, 5.0), 3.0)
+    state.editor.end_stroke()
+    state.editor.set_label("malignant")
+    edited = state.editor.mask.copy()
+    assert state.keep_draft() and state.has_draft(first)
+
+    state.show_image(image, second, known_analysis)  # another case starts from its AI mask
+    assert not state.modified and not np.array_equal(state.editor.mask, edited)
+    assert not state.has_draft(second)
+
+    state.show_image(image, first, known_analysis)
+    assert state.modified and np.array_equal(state.editor.mask, edited)
+    assert state.editor.label == "malignant" and state.editor.undo_name == "Class"
+    assert np.array_equal(state.analysis.prediction.mask, edited)  # findings follow the draft
+    assert first not in state.drafts and state.has_draft(first)  # in the editor again
+    review = state.review_to_save("dr.a")
+    assert review is not None and np.array_equal(review.mask, edited)
+    assert state.keep_draft()
+    state.mark_saved(SavedReview("a", edited, "malignant", "dr.a", "2026-12-01T10:00:00", REVIEWED))
+    assert not state.has_draft(first) and not state.drafts

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from desktop.model_summary import (
     duration_text,
+    gate_text,
     heldout_numbers,
     model_rows,
     verdict_headline,
     verdict_rows,
+    verdict_statistics,
 )
 from engine.registry import ModelEntry, Verdict
 
@@ -76,3 +78,43 @@ def test_verdict_rows_and_durations() -> None:
     ]
     texts = [duration_text(s) for s in (None, 4.4, 59.6, 125)]
     assert texts == ["—", "4 s", "1 min 00 s", "2 min 05 s"]
+
+
+def test_a_verdict_on_too_few_cases_says_how_many_more_and_shows_the_interval() -> None:
+    verdict = Verdict(
+        promoted=False,
+        candidate_id="c",
+        baseline_id="b",
+        candidate={"n": 3, "dice": 0.995, "accuracy": 1.0},
+        baseline={"n": 3, "dice": 0.954, "accuracy": 1.0},
+        heldout="/x",
+        heldout_id="h",
+        dice_margin=0.01,
+        accuracy_margin=0.02,
+        reasons=("only 3 held-out cases with a lesion; ...",),
+        n=3,
+        min_cases=10,
+        cases_needed=7,
+        dice_difference=0.041,
+        dice_ci=(-0.02, 0.09),
+        heldout_cases=("h1", "h2", "h3"),
+    )
+    assert verdict_headline(verdict) == (
+        "NOT PROMOTED: b stays active; review 7 more held-out cases (n=3 of 10). "
+        "c can be tried (select it and Activate)."
+    )
+    statistics = verdict_statistics(verdict)
+    assert "+0.0410 (95 % CI -0.0200 to +0.0900, n=3)" in statistics
+    assert "at least 10 cases" in statistics and "Held-out cases (h): h1, h2, h3" in statistics
+    gate = verdict.to_json()
+    assert gate_text(gate) == (
+        "paired Dice difference +0.0410 (95 % CI -0.0200 to +0.0900, n=3) vs b; "
+        "not promoted: 7 more held-out cases needed"
+    )
+    (row,) = model_rows(
+        [ModelEntry("c", Path("c"), "available", "2026-12-01T10:00:00+00:00", gate=gate)],
+        None,
+        lambda e: {},
+    )
+    assert row.can_activate and "not promoted: only 3 held-out cases" in row.detail
+    assert "paired Dice difference +0.0410" in row.detail

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -16,8 +17,10 @@ from engine.datastore import subset_folder
 from engine.evaluation import evaluate_folder
 from engine.inference import load_model
 from engine.jobs import (
+    describe_split,
     finetune_request,
     folder_selections,
+    judge_candidate,
     prepare_job,
     promote_candidate,
     read_log,
@@ -85,6 +88,9 @@ def test_finetune_cli_trains_writes_a_candidate_and_gates_it(
     assert main([*args, "--epochs", "1", "--home", str(home)]) == 0
     captured = capsys.readouterr()
     assert "epoch 1/1" in captured.err and "held-out Dice" in captured.err
+    assert f"held-out split: using the folder's own {data.resolve() / 'split.csv'}" in (
+        captured.err
+    )
 
     spec = json.loads((out / "model.json").read_text())
     assert spec["parent_model_id"] == "tiny-base" and spec["model_id"].startswith("tiny-base-ft-")
@@ -112,7 +118,11 @@ def test_finetune_cli_trains_writes_a_candidate_and_gates_it(
     promoted = promote_candidate(request, registry)  # against the active (shipped) model
     entry = registry.get(spec["model_id"])
     assert entry.gate["candidate"]["dice"] == pytest.approx(after["dice"])
-    assert entry.status == ("active" if promoted.promoted else "rejected")
+    # Two held-out cases: too few for the default gate, kept available to try.
+    assert not promoted.promoted and promoted.cases_needed == 10 - promoted.n
+    assert entry.status == "available" and registry.active_id() != spec["model_id"]
+    request["gate"] = {"min_cases": 1, "dice_margin": 1.0, "accuracy_margin": 1.0}
+    assert judge_candidate(request).promoted  # the request's gate options are used
 
 
 def test_cancel_during_export_leaves_no_candidate(tmp_path: Path, tiny_bundle: Path) -> None:
@@ -168,3 +178,45 @@ def test_datastore_request_pins_corrected_cases_and_says_when_not_ready(
     assert request["train"]["cases"] == {c: store.case(c).final.updated for c in train}
     assert list(request["heldout"]["cases"]) == held and request["epochs"] == 3
     assert request["base"]["dir"] == str(default_bundle_dir().resolve())
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_folder_without_split_csv_gets_its_fixed_split_in_the_data_root(tmp_path: Path) -> None:
+    """`lesionlens finetune --data DIR` must work on a read-only or shared DIR: the split is
+    drawn once and kept under <home>/splits (by the folder's path and content fingerprint),
+    DIR is left byte for byte as it was."""
+    from engine.datastore import folder_fingerprint, materialise
+
+    data = write_dataset("nodes", 10, tmp_path / "data", seed=2, val_fraction=0)
+    (data / "split.csv").unlink()
+    before = _listing(data)
+    home = tmp_path / "home"
+    train, heldout = folder_selections(data, root=home)
+    assert _listing(data) == before  # nothing written into the user's folder
+    split_file = Path(train["split_file"])
+    assert split_file == home / "splits" / f"{folder_fingerprint(data)}.csv"
+    assert heldout["split_file"] == train["split_file"] and heldout["split"] == "val"
+    assert "nothing is written into" in describe_split(train)
+    rows = dict(line.split(",") for line in split_file.read_text().splitlines()[1:])
+    val = {c for c, s in rows.items() if s == "val"}
+    assert val and len(rows) == 10
+    labels = (materialise(heldout, tmp_path / "val") / "labels.csv").read_text()
+    assert {line.split(",")[0] for line in labels.splitlines()[1:]} == val
+
+    # Fixed: asked again, the same split; the same content elsewhere (a copy), the same file.
+    assert folder_selections(data, root=home) == (train, heldout)
+    moved = tmp_path / "moved"
+    shutil.copytree(data, moved)
+    assert folder_selections(moved, root=home)[0]["split_file"] == str(split_file)
+    assert not (moved / "split.csv").exists()
+
+    # A folder that brings its own split.csv: used as it is, and said so.
+    own = write_dataset("nodes", 6, tmp_path / "own", seed=3, val_fraction=0.34)
+    train, _ = folder_selections(own, root=home)
+    assert "split_file" not in train
+    assert describe_split(train) == (
+        f"held-out split: using the folder's own {own.resolve() / 'split.csv'}"
+    )

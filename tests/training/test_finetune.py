@@ -150,3 +150,38 @@ def test_recorder_line_protocol(tmp_path: Path) -> None:
     assert lines == read_log(tmp_path) and lines[0]["val_dice"] == 0.7
     status = read_status(tmp_path)
     assert status["state"] == "done" and status["epoch"] == 1 and status["candidate"] == "c"
+
+
+def test_a_fine_tuned_card_says_what_it_was_trained_on(tiny_bundle: Path, tmp_path: Path) -> None:
+    """The card (and so the GUI's banner, which quotes it) names the reviewed cases, the date
+    and the base, and drops the base's "No patient data" claim, which no longer holds."""
+    import datetime as dt
+    import shutil
+
+    from desktop.findings_table import disclaimer_text
+    from engine.bundle import read_bundle
+    from engine.inference import load_model
+    from training.finetune import _candidate_spec
+
+    base = read_bundle(tiny_bundle)
+    base.spec.card["training_data"] = "Synthetic lymph-node B-mode images. No patient data."
+    request = {"train": {"datastore": "/home", "split": "train", "cases": {}}}
+    spec = _candidate_spec(request, base, 23, "abc123")
+    today = f"{dt.datetime.now(dt.UTC):%Y-%m-%d}"
+    text = spec["card"]["training_data"]
+    assert text.startswith(
+        f"Fine-tuned on 23 reviewed cases of this site, {today}, from tiny-base "
+        f"v{base.spec.version} (data abc123)."
+    )
+    assert "no patient data" not in text.lower()
+    assert "Base model: Synthetic lymph-node B-mode images." in text
+    assert spec["card"]["fine_tuned"]["n_cases"] == 23
+    folder = _candidate_spec({"train": {"folder": "/data/thyroid", "split": "train"}}, base, 5, "d")
+    assert folder["card"]["training_data"].startswith(
+        "Fine-tuned on 5 cases of the data set thyroid"
+    )
+
+    bundle = Path(shutil.copytree(tiny_bundle, tmp_path / "bundle"))
+    (bundle / "model.json").write_text(json.dumps(spec))
+    banner = disclaimer_text(load_model(bundle, device="cpu"))
+    assert f"Fine-tuned on 23 reviewed cases of this site, {today}" in banner
