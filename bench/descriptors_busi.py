@@ -173,6 +173,49 @@ def summarise(rows: list[dict], boot: int) -> dict:
     }
 
 
+def markdown(result: dict) -> str:
+    """The tables of docs/descriptors.md (the text around them is written by hand there)."""
+    n = result["n_by_class"]
+    lines = [
+        f"busi-dev, ground-truth masks: {n['benign']} benign, {n['malignant']} malignant "
+        f"({result['n_groups']} near-duplicate groups).",
+        "",
+        "### AUC of descriptor-only scores (benign vs malignant)",
+        "",
+        "| score | AUC, all cases | AUC, one per group | 95 % CI (group bootstrap) |",
+        "|---|---|---|---|",
+    ]
+    rows = [(k, v) for k, v in result["scores"].items()]
+    rows += [(k, v) for k, v in result["measurements"].items()]
+    for name, v in rows:
+        lo, hi = v["ci95_group_bootstrap"]
+        lines.append(
+            f"| {name} | {v['auc_all']:.3f} | {v['auc_one_per_group']:.3f} | {lo:.2f}-{hi:.2f} |"
+        )
+    lines += [
+        "",
+        "### Measurements per class (median, interquartile range)",
+        "",
+        "| measurement | benign | malignant |",
+        "|---|---|---|",
+    ]
+    for name, v in result["measurements"].items():
+        cells = [
+            f"{v[c]['median']:.3f} ({v[c]['iqr'][0]:.3f}-{v[c]['iqr'][1]:.3f})" for c in CLASSES
+        ]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    for name, table in result["distributions"].items():
+        lines += ["", f"### {name.replace('_', ' ')}", "", "| value | benign | malignant |"]
+        lines.append("|---|---|---|")
+        for value, by_class in table.items():
+            cells = [
+                f"{by_class[c]['n']} ({100 * by_class[c]['share']:.0f} %)" if c in by_class else "0"
+                for c in CLASSES
+            ]
+            lines.append(f"| {value} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -181,7 +224,20 @@ def main(argv: list[str] | None = None) -> int:
         "--limit", type=int, default=None, help="first N cases of each class (a quick run)"
     )
     parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument(
+        "--markdown", type=Path, default=None, help="also write the tables as Markdown here"
+    )
+    parser.add_argument(
+        "--from-json", type=Path, default=None, help="only render --markdown from a result"
+    )
     args = parser.parse_args(argv)
+    if args.from_json is not None:
+        text = markdown(json.loads(args.from_json.read_text()))
+        if args.markdown is None:
+            print(text)
+        else:
+            args.markdown.write_text(text)
+        return 0
     start = time.perf_counter()
     rows = describe_cases(args.data, args.limit)
     result = {
@@ -194,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         "cases": rows,
     }
     write_json_atomic(args.json, result)
+    if args.markdown is not None:
+        args.markdown.write_text(markdown(result))
     brief = {k: v for k, v in result.items() if k not in ("cases", "distributions")}
     print(json.dumps(brief, indent=1))
     return 0
