@@ -28,6 +28,7 @@ from desktop.review import ReviewToSave, SavedReview
 from desktop.series import VOLUME, CaseSeries
 from desktop.window_level import WindowLevel, default_window, window_presets
 from engine.analysis import analyze, findings_from
+from engine.descriptors import template_for
 from engine.errors import BundleError, LesionLensError, LoadError, MeasurementError
 from engine.inference import LoadedModel
 from engine.io import calibrate_by_distance
@@ -413,6 +414,7 @@ class CaseState:
             spec.min_lesion_area_px if spec else DEFAULT_MIN_AREA_PX,
             corrected=corrected,
             confidence_threshold=spec.confidence_threshold if spec else DEFAULT_CONFIDENCE,
+            descriptors=template_for(spec) if spec else None,
         )
 
     def _on_image(self, analysis: Analysis, image: Image) -> Analysis:

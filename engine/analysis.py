@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from engine.atomic import write_json_atomic, write_png_atomic
+from engine.descriptors import describe, template_for
+from engine.descriptors.types import DescriptorSet
 from engine.inference import LoadedModel
 from engine.measure import lesion_components, measure_component, outer_contour
 from engine.types import Analysis, Finding, Image, Prediction
@@ -30,7 +32,11 @@ def analyze(image: Image, model: LoadedModel, tta: bool = True, force: bool = Fa
         empty = np.zeros_like(prediction.mask)
         return Analysis(image, dataclasses.replace(prediction, mask=empty), (), scope)
     findings = findings_from(
-        image, prediction, spec.min_lesion_area_px, confidence_threshold=spec.confidence_threshold
+        image,
+        prediction,
+        spec.min_lesion_area_px,
+        confidence_threshold=spec.confidence_threshold,
+        descriptors=template_for(spec),
     )
     return Analysis(image=image, prediction=prediction, findings=findings, scope=scope)
 
@@ -46,9 +52,13 @@ def findings_from(
     min_area_px: int = 20,
     corrected: bool = False,
     confidence_threshold: float = 0.7,
+    descriptors: str | None = None,
 ) -> tuple[Finding, ...]:
     """One Finding per connected lesion. The classifier is image-level, so every lesion carries
-    the image's class; its uncertainty is the TTA spread of that class's probability."""
+    the image's class; its uncertainty is the TTA spread of that class's probability.
+
+    descriptors: a template ("bi-rads", see engine.descriptors.template_for) to describe each
+    lesion with, from its own mask and the image; None (the default) describes nothing."""
     components = lesion_components(prediction.mask, min_area_px)
     label = prediction.label
     probability = prediction.probabilities[label]
@@ -63,9 +73,23 @@ def findings_from(
             uncertainty=spread,
             corrected=corrected,
             low_confidence=low,
+            descriptors=describe_lesion(descriptors, component, image),
         )
         for component in components
     )
+
+
+def describe_lesion(
+    template: str | None, component: np.ndarray, image: Image
+) -> DescriptorSet | None:
+    """The lesion's descriptor set, or None: no template, or an image the descriptors cannot
+    read (a mask that is not the size of one grayscale/RGB frame)."""
+    if template is None:
+        return None
+    pixels = image.pixels
+    if pixels.shape[:2] != component.shape or not (pixels.ndim == 2 or image.is_color):
+        return None
+    return describe(template, component, pixels, image.spacing_mm)
 
 
 def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
@@ -118,6 +142,9 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "long_axis_endpoints_rc": [list(p) for p in m.long_axis_endpoints],
         "short_axis_endpoints_rc": [list(p) for p in m.short_axis_endpoints],
         "contour_rc": np.round(finding.contour, 2).tolist(),
+        # Each descriptor's value, the measurement behind it and its reason; the category is a
+        # proposal ("proposed": true) until the reader confirms it.
+        "descriptors": None if finding.descriptors is None else finding.descriptors.as_json(),
     }
 
 

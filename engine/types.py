@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:  # engine.descriptors depends on nothing here; typing only
+    from engine.descriptors.types import DescriptorSet
 
 
 class WindowPreset(NamedTuple):
@@ -227,6 +230,9 @@ class Finding:
     uncertainty: float
     corrected: bool = False
     low_confidence: bool = False
+    # Lexicon descriptors (engine.descriptors: BI-RADS for breast models), each with its
+    # measurement and a proposed category; None for models that describe nothing.
+    descriptors: DescriptorSet | None = None
 
 
 @dataclass(frozen=True)

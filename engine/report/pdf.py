@@ -120,6 +120,7 @@ def report_pdf(
         Spacer(1, 2 * mm),
         Paragraph(_summary(analysis), styles["small"]),
     ]
+    story += descriptor_sections(analysis, styles, width)
     corrected = any(f.corrected for f in analysis.findings)
     story += closing_sections(corrected, model, reviewer, created, notes, styles, width)
     doc.build(story)
@@ -368,6 +369,72 @@ def _findings_table(analysis: Analysis, styles: dict[str, ParagraphStyle], width
     if not analysis.findings:
         style.append(("SPAN", (0, 1), (-1, 1)))
     table.setStyle(TableStyle(style))
+    return table
+
+
+DESCRIPTOR_NAMES = {
+    "shape": "Shape",
+    "orientation": "Orientation",
+    "margin": "Margin",
+    "echo_pattern": "Echo pattern",
+    "posterior_features": "Posterior features",
+}
+TEMPLATE_NAMES = {"bi-rads": "BI-RADS ultrasound lexicon"}
+
+
+def descriptor_sections(
+    analysis: Analysis, styles: dict[str, ParagraphStyle], width: float
+) -> list[Any]:
+    """Per lesion with descriptors: one table (descriptor, value, the measurement behind it,
+    who set it) ending with the category, stated as the AI's proposal until a reader set or
+    confirmed it. Nothing for models without descriptors."""
+    out: list[Any] = []
+    for number, finding in enumerate(analysis.findings, start=1):
+        d = finding.descriptors
+        if d is None:
+            continue
+        out += [
+            Spacer(1, 3 * mm),
+            section_heading(
+                f"Lesion {number}: {TEMPLATE_NAMES.get(d.template, d.template)}", styles
+            ),
+            _descriptor_table(d, styles, width),
+        ]
+    return out
+
+
+def _set_by(source: str, proposed: bool) -> str:
+    if source == "reader":
+        return "reader"
+    return "AI proposal" if proposed else "AI, confirmed by the reader"
+
+
+def _descriptor_table(d: Any, styles: dict[str, ParagraphStyle], width: float) -> Table:
+    heads = ["Descriptor", "Value", "Measurement behind it", "Set by"]
+    data: list[list[Any]] = [[Paragraph(h, styles["head"]) for h in heads]]
+    for item in d.descriptors:
+        value = item.value if item.value is not None else "not measurable"
+        data.append(
+            [
+                Paragraph(escape(DESCRIPTOR_NAMES.get(item.name, item.name)), styles["cell"]),
+                Paragraph(escape(value), styles["cell"]),
+                Paragraph(escape(item.reason), styles["cell"]),
+                Paragraph(escape(_set_by(item.source, item.proposed)), styles["cell"]),
+            ]
+        )
+    category = d.category or "none"
+    if d.category_source != "reader" and d.category_proposed:
+        category += " (proposed)"
+    data.append(
+        [
+            Paragraph("<b>Assessment category</b>", styles["cell"]),
+            Paragraph(f"<b>{escape(category)}</b>", styles["cell"]),
+            Paragraph(escape("; ".join(d.category_reasons)), styles["cell"]),
+            Paragraph(escape(_set_by(d.category_source, d.category_proposed)), styles["cell"]),
+        ]
+    )
+    table = Table(data, colWidths=[width * f for f in (0.18, 0.17, 0.47, 0.18)], repeatRows=1)
+    table.setStyle(TableStyle([*GRID_STYLE, ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
     return table
 
 

@@ -10,6 +10,13 @@ Per finding, one Planar ROI measurement group (TID 1411):
   pixel count presented as a physical size;
 - a qualitative evaluation (CODE) of the lesion class: SNOMED CT "Benign"/"Malignant" for
   those class names, a local code (coding scheme 99LESIONLENS) for any other class;
+- for models with lexicon descriptors (engine.descriptors; breast: BI-RADS), one CODE
+  qualitative evaluation per descriptor with a value: concept names Shape (SCT), Orientation,
+  Margins, Echo pattern, Posterior acoustic features (DCM), values coded in DCM/SNOMED/RadLex
+  (engine.descriptors.codes), and the proposed assessment category (DCM 111005 "Assessment
+  Category", value a local 99LESIONLENS code: there is no standard ultrasound BI-RADS 4A-4C
+  code) with a local "Assessment category status" saying it is the AI's proposal or the
+  reader's; a descriptor the image could not tell, or a reader's free-text term, is left out;
 - the model's probability of malignancy, when the model has a "malignant" class, as
   DCM 111047 "Probability of cancer" in percent, and the TTA spread of the class
   probability as a local measurement, both attributed to the model (TID 4019).
@@ -28,6 +35,9 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
+from engine.descriptors.codes import LOCAL_SCHEME as DESCRIPTOR_SCHEME
+from engine.descriptors.codes import Code, concept_code, value_codes
+from engine.descriptors.types import DescriptorSet
 from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
 from engine.report.source import SourceImage
 from engine.types import Analysis, Finding
@@ -59,6 +69,15 @@ RUN_ON_DEMAND = hd.sr.CodedConcept(
 SCOPE_SCORE = hd.sr.CodedConcept(
     "SCOPESCORE", LOCAL_SCHEME, "Scope score (distance to training images / limit)"
 )
+CATEGORY_STATUS = hd.sr.CodedConcept("CATSTATUS", LOCAL_SCHEME, "Assessment category status")
+CATEGORY_AI = hd.sr.CodedConcept(
+    "CATPROPOSED", LOCAL_SCHEME, "Proposed by the AI, not confirmed by a reader"
+)
+CATEGORY_CONFIRMED = hd.sr.CodedConcept(
+    "CATCONFIRMED", LOCAL_SCHEME, "AI proposal confirmed by the reader"
+)
+CATEGORY_READER = hd.sr.CodedConcept("CATREADER", LOCAL_SCHEME, "Set by the reader")
+assert DESCRIPTOR_SCHEME == LOCAL_SCHEME  # one private scheme, declared once per document
 PIXELS = hd.sr.CodedConcept("{pixel}", "UCUM", "pixels")
 SQUARE_PIXELS = hd.sr.CodedConcept("{pixel^2}", "UCUM", "square pixels")
 IMAGING_PROCEDURE = hd.sr.CodedConcept("363679005", "SCT", "Imaging procedure")
@@ -219,9 +238,47 @@ def _finding_group(
         algorithm_id=algorithm,
         measurements=_measurements(finding, analysis, algorithm),
         qualitative_evaluations=[
-            hd.sr.QualitativeEvaluation(name=LESION_CLASS, value=class_code(finding.label))
+            hd.sr.QualitativeEvaluation(name=LESION_CLASS, value=class_code(finding.label)),
+            *descriptor_evaluations(finding.descriptors),
         ],
     )
+
+
+def _coded(code: Code) -> hd.sr.CodedConcept:
+    return hd.sr.CodedConcept(code.value, code.scheme, code.meaning)
+
+
+def descriptor_evaluations(
+    descriptors: DescriptorSet | None,
+) -> list[hd.sr.QualitativeEvaluation]:
+    """One CODE evaluation per coded descriptor value, then the category and its status."""
+    if descriptors is None:
+        return []
+    template = descriptors.template
+    out = []
+    for item in descriptors.descriptors:
+        for code in value_codes(template, item.name, item.value):
+            out.append(
+                hd.sr.QualitativeEvaluation(
+                    name=_coded(concept_code(template, item.name)), value=_coded(code)
+                )
+            )
+    category = value_codes(template, "category", descriptors.category)
+    if category:
+        out.append(
+            hd.sr.QualitativeEvaluation(
+                name=_coded(concept_code(template, "category")), value=_coded(category[0])
+            )
+        )
+        status = (
+            CATEGORY_READER
+            if descriptors.category_source == "reader"
+            else CATEGORY_AI
+            if descriptors.category_proposed
+            else CATEGORY_CONFIRMED
+        )
+        out.append(hd.sr.QualitativeEvaluation(name=CATEGORY_STATUS, value=status))
+    return out
 
 
 def _measurements(

@@ -34,6 +34,19 @@ SIZE_COLUMNS = (
     "area_px",
 )
 MODEL_COLUMNS = ("model_id", "model_version")
+# Lexicon descriptors (breast models: BI-RADS), empty for models that describe nothing. The
+# category is the AI's proposal until category_proposed is False (a reader confirmed it).
+DESCRIPTOR_COLUMNS = (
+    "shape",
+    "orientation",
+    "margin",
+    "echo_pattern",
+    "posterior_features",
+    "category",
+    "category_source",
+    "category_proposed",
+    "descriptor_reasons",
+)
 COLUMNS = (
     "case",
     "file",
@@ -44,6 +57,7 @@ COLUMNS = (
     "uncertainty",
     "low_confidence",
     "corrected",
+    *DESCRIPTOR_COLUMNS,
     *SIZE_COLUMNS,
     *MODEL_COLUMNS,
 )
@@ -74,10 +88,29 @@ def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelI
         "uncertainty": round(finding.uncertainty, 4),
         "low_confidence": finding.low_confidence,
         "corrected": finding.corrected,
+        **descriptor_fields(finding),
         **size_fields(finding),
         "model_id": model.model_id,
         "model_version": model.version,
     }
+
+
+def descriptor_fields(finding: Finding) -> dict:
+    """One column per descriptor value, the category with who set it, and every reason
+    ("not parallel: height/width 1.30") joined with " | "; all empty without descriptors."""
+    d = finding.descriptors
+    if d is None:
+        return dict.fromkeys(DESCRIPTOR_COLUMNS, "")
+    out: dict[str, Any] = {
+        name: ("" if d.value(name) is None else d.value(name)) for name in DESCRIPTOR_COLUMNS[:5]
+    }
+    out.update(
+        category=d.category or "",
+        category_source=d.category_source,
+        category_proposed=d.category_proposed,
+        descriptor_reasons=" | ".join(item.reason for item in d.descriptors),
+    )
+    return out
 
 
 def size_fields(finding: Finding) -> dict:
@@ -134,7 +167,11 @@ def findings_document(
                 "calibrated": c.analysis.image.calibrated,
                 "lesion_count": len(c.analysis.findings),
                 "findings": [
-                    finding_row(c, n, f, model) for n, f in enumerate(c.analysis.findings, start=1)
+                    {
+                        **finding_row(c, n, f, model),
+                        "descriptors": None if f.descriptors is None else f.descriptors.as_json(),
+                    }
+                    for n, f in enumerate(c.analysis.findings, start=1)
                 ],
             }
             for c in cases

@@ -38,9 +38,14 @@ class Case:
 
 
 def analysis_of(
-    image: Image, mask: np.ndarray, malignant: float = 0.2, corrected: bool = False
+    image: Image,
+    mask: np.ndarray,
+    malignant: float = 0.2,
+    corrected: bool = False,
+    descriptors: str | None = None,
 ) -> Analysis:
-    """An Analysis from a known mask: exactly what export should report, no model involved."""
+    """An Analysis from a known mask: exactly what export should report, no model involved.
+    descriptors: a template ("bi-rads") to describe the lesions with, as a breast model would."""
     prediction = Prediction(
         mask=(mask > 0).astype(np.uint8),
         probabilities={"benign": 1.0 - malignant, "malignant": malignant},
@@ -49,7 +54,8 @@ def analysis_of(
         probability_spread={"benign": 0.03, "malignant": 0.03},
         tta_passes=4,
     )
-    return Analysis(image, prediction, findings_from(image, prediction, corrected=corrected))
+    findings = findings_from(image, prediction, corrected=corrected, descriptors=descriptors)
+    return Analysis(image, prediction, findings)
 
 
 @pytest.fixture(scope="session")

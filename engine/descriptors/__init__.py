@@ -1,0 +1,69 @@
+"""Lexicon descriptors of one lesion from its mask and image (BI-RADS ultrasound so far), each
+with the measurement behind it, and a proposed category that stays a proposal until the
+reader confirms it. Qt-free and torch-free like the rest of engine.
+
+Which models get descriptors: `template_for(spec)`. A model.json may say so itself
+("descriptors": "bi-rads" or "none"); otherwise a single-image model made for the breast
+(scope body_parts BREAST, or "breast" in its model id) gets BI-RADS, and every other model
+(lymph node, skin, volumes, multi-view) gets none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.descriptors.birads import describe_birads
+from engine.descriptors.types import TEMPLATES, Descriptor, DescriptorSet, confirm, override
+
+__all__ = [
+    "Descriptor",
+    "DescriptorSet",
+    "confirm",
+    "describe",
+    "describe_birads",
+    "gray_frame",
+    "override",
+    "template_for",
+]
+
+
+def template_for(spec: Any) -> str | None:
+    """The descriptor template of a model (engine.bundle.ModelSpec), or None for none."""
+    raw = getattr(spec, "raw", {}) or {}
+    explicit = raw.get("descriptors")
+    if explicit is not None:
+        name = str(explicit).lower()
+        if name in ("none", ""):
+            return None
+        if name not in TEMPLATES:
+            raise ValueError(f"model.json descriptors {explicit!r} is not one of {TEMPLATES}")
+        return name
+    if getattr(spec, "task", "image") != "image":
+        return None
+    scope = getattr(spec, "scope", None) or {}
+    parts = {str(p).upper() for p in scope.get("body_parts", ())}
+    if "BREAST" in parts or "breast" in str(getattr(spec, "model_id", "")).lower():
+        return "bi-rads"
+    return None
+
+
+def gray_frame(pixels: np.ndarray) -> np.ndarray:
+    """The grayscale H×W frame descriptors are measured on (RGB averaged; echo pattern and
+    posterior features are ratios, so the mean of the channels is enough)."""
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):
+        return pixels[..., :3].astype(np.float64).mean(axis=-1)
+    if pixels.ndim != 2:
+        raise ValueError(f"descriptors need one H×W frame, not an array of shape {pixels.shape}")
+    return pixels.astype(np.float64)
+
+
+def describe(
+    template: str, mask: np.ndarray, pixels: np.ndarray, spacing: tuple[float, float] | None
+) -> DescriptorSet:
+    """The descriptor set of one lesion (mask: that lesion only) under a template."""
+    if template != "bi-rads":
+        raise ValueError(f"no descriptor template {template!r} (implemented: bi-rads)")
+    return describe_birads(mask, gray_frame(pixels), spacing)
