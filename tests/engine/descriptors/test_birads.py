@@ -164,15 +164,19 @@ def test_anechoic_circumscribed_oval_is_proposed_category_2(shapes):
     assert d.category_reasons[0].startswith("simple cyst: anechoic, circumscribed, oval")
 
 
-def test_blurred_border_is_indistinct(shapes):
+def test_blurred_border_is_measured_but_indistinct_is_left_to_the_reader(shapes):
     mask = shapes.ellipse(120, 200, 60, 40)
     sharp = shapes.tissue(mask, noise=4.0)
     blurred = ndimage.gaussian_filter(sharp, 12.0)
-    assert describe_birads(mask, sharp).value("margin") == "circumscribed"
+    crisp = describe_birads(mask, sharp)
+    assert crisp.value("margin") == "circumscribed"
     d = describe_birads(mask, blurred)
-    assert d.value("margin") == "indistinct"
-    assert d["margin"].measurement["border_defined_fraction"] < 0.6
-    assert "indistinct margin" in d.category_reasons
+    measured = d["margin"].measurement["border_defined_fraction"]
+    assert measured < 0.6 < crisp["margin"].measurement["border_defined_fraction"]
+    # the measure has no signal on real speckle (docs/descriptors.md): shown, not judged
+    assert d.value("margin") == "circumscribed"
+    assert "indistinct margin" not in d.category_reasons
+    assert f"{100 * measured:.0f} % of the border sharp" in d["margin"].reason
 
 
 def test_spiculated_not_parallel_with_shadowing_is_category_5(shapes):
