@@ -13,13 +13,14 @@ The request (JSON; engine.jobs.finetune_request builds one) pins everything:
             {"synth": "nodes", "n", "seed", "fraction"} | {"folder", "n", "fraction"} | null
   recipe    optional overrides of Recipe; threads (torch threads, default 2); model_id
 
-Method 4 of SCIENCE.md, hierarchical freezing (training.freezing): the first epochs train
-only the decoder and the heads on top of the frozen encoder; then the encoder levels are
-released deepest first (attention, level3, level2, level1, the stem last), at a lower
-learning rate than the decoder. Two guards against learning the noise of a few cases and
-forgetting the first domain: replayed cases in every batch, and an L2-SP pull towards the
-base weights (docs/benchmarks.md has the measurements behind both). Progress is printed as
-JSON lines (protocol: engine.jobs).
+The loop is training.adapt's: counted in optimiser steps (`epochs` x steps_per_epoch), so a
+round costs the same time for 10 or 100 cases. Its recipe (Recipe = training.adapt's
+AdaptRecipe plus steps_per_epoch and monitor_cases) can be overridden per request; the
+default and the measurements behind it are in docs/finetuning.md (bench/feedback_real.py:
+real breast scans from the synthetic lymph-node model; hierarchical freezing, method 4 of
+SCIENCE.md, and the L2-SP pull remain options). Replayed cases of the first domain in every
+batch guard against forgetting it. Progress is printed as JSON lines (protocol:
+engine.jobs).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import re
 import resource
 import secrets
@@ -47,14 +47,11 @@ from engine.bundle import Bundle, read_bundle
 from engine.datastore import folder_fingerprint, materialise
 from engine.errors import LesionLensError
 from engine.jobs import JobRecorder
-from training.augment import augment_batch
+from training.adapt import AdaptRecipe
+from training.adapt import adapt as adapt_steps
 from training.bundle_writer import write_bundle
 from training.checkpoint import network_from_bundle
 from training.data import ArrayDataset, load_folder
-from training.export import output_names
-from training.fit import evaluate_arrays, set_determinism, training_device
-from training.freezing import FreezingSchedule, hierarchical_schedule
-from training.losses import dual_task_loss
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -63,40 +60,19 @@ class RequestError(LesionLensError):
     """The request file is missing something or names data that cannot be used."""
 
 
-@dataclass
-class Recipe:
-    lr: float = 1e-3
-    encoder_lr_scale: float = 0.3  # released encoder levels move more gently than the decoder
-    weight_decay: float = 1e-4
-    batch_size: int = 8
-    min_target_samples: int = 32  # per epoch: a few corrected cases are seen several times
-    cls_weight: float = 0.5
-    # L2-SP (Li et al. 2018): a pull towards the base weights, so 10-20 cases move the model
-    # only where they agree (bench/feedback.py; docs/benchmarks.md)
-    anchor_weight: float = 0.1
-    warmup_fraction: float = 0.1
-    augment: bool = True
+@dataclass(frozen=True)
+class Recipe(AdaptRecipe):
+    """training.adapt's recipe (its default: docs/finetuning.md) counted in "epochs" of a
+    fixed number of steps, so the GUI's progress and the request's `epochs` keep their
+    meaning while a round costs the same time whatever the number of cases."""
+
+    steps_per_epoch: int = 16
     monitor_cases: int = 32  # held-out cases scored after each epoch (evenly spaced subset)
-    # training.freezing.hierarchical_schedule: the whole encoder frozen for the first
-    # frozen_fraction of the epochs, levels released one by one until release_fraction.
-    freeze_order: str = "deep-first"
-    frozen_fraction: float = 0.25
-    release_fraction: float = 0.75
 
-
-def freezing_for(net: torch.nn.Module, epochs: int, recipe: Recipe) -> FreezingSchedule:
-    levels = tuple(getattr(net, "encoder_levels", ()))
-    try:
-        return hierarchical_schedule(
-            levels, epochs, recipe.freeze_order, recipe.frozen_fraction, recipe.release_fraction
-        )
-    except ValueError as exc:
-        raise RequestError(f"hierarchical freezing is not possible: {exc}") from exc
-
-
-def trainable_levels(net: torch.nn.Module, schedule: FreezingSchedule, epoch: int) -> list[str]:
-    frozen = set(schedule.frozen_at(epoch))
-    return [level for level in getattr(net, "encoder_levels", ()) if level not in frozen]
+    def core(self, epochs: int) -> AdaptRecipe:
+        known = {f.name for f in fields(AdaptRecipe)} - {"steps"}
+        values = {name: getattr(self, name) for name in known}
+        return AdaptRecipe(steps=epochs * self.steps_per_epoch, **values)
 
 
 def adapt(
@@ -109,101 +85,52 @@ def adapt(
     recipe: Recipe,
     replay_fraction: float,
     log: Callable[[dict[str, Any]], None],
-    device_name: str = "auto",
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[torch.nn.Module, list[dict[str, Any]]]:
-    """The fine-tuning loop. Returns the weights after the last epoch (no selection on the
-    held-out cases: they stay an honest test for the gate)."""
-    generator = set_determinism(seed)
-    device = training_device(device_name)
-    net.to(device)
-    schedule = freezing_for(net, epochs, recipe)
-    encoder_params = list(net.encoder.parameters())
-    encoder_ids = {id(p) for p in encoder_params}
-    other_params = [p for p in net.parameters() if id(p) not in encoder_ids]
-    opt = torch.optim.AdamW(
-        [
-            {"params": other_params, "lr": recipe.lr},
-            {"params": encoder_params, "lr": recipe.lr * recipe.encoder_lr_scale},
-        ],
-        weight_decay=recipe.weight_decay,
-    )
-    has_replay = replay is not None and len(replay) > 0
-    n_replay = round(recipe.batch_size * replay_fraction) if has_replay else 0
-    n_target = max(1, recipe.batch_size - n_replay)
-    steps = max(1, math.ceil(max(len(target), recipe.min_target_samples) / n_target))
-    total_steps = epochs * steps
-    warmup = max(1, int(recipe.warmup_fraction * total_steps))
-
-    def lr_factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-    counts = np.bincount(target.labels, minlength=len(target.classes)).astype(np.float32)
-    class_weights = torch.tensor(counts.sum() / np.maximum(counts, 1) / len(counts)).to(device)
-    t_images, t_masks = torch.from_numpy(target.images), torch.from_numpy(target.masks)
-    t_labels = torch.from_numpy(target.labels)
-    monitor = _evenly_spaced(heldout, recipe.monitor_cases)
-    anchor = {name: p.detach().clone() for name, p in net.named_parameters()}
+    """The fine-tuning loop (training.adapt, on the CPU) with the job protocol's events:
+    "stage" when the trainable encoder levels change, "epoch" every steps_per_epoch steps.
+    Returns the last weights (no selection on the held-out cases: the gate scores them)."""
+    levels = list(getattr(net, "encoder_levels", ()))
+    spe = recipe.steps_per_epoch
     history: list[dict[str, Any]] = []
-    started, trainable = time.time(), None
-    for epoch in range(1, epochs + 1):
-        schedule.apply(net, epoch)
-        levels = trainable_levels(net, schedule, epoch)
-        if levels != trainable:
-            trainable = levels
-            log({"event": "stage", "epoch": epoch, "trainable": levels})
-        net.train()
-        order = _cycled_order(len(target), steps * n_target, generator)
-        total, seen = 0.0, 0
-        for step in range(steps):
-            idx = order[step * n_target : (step + 1) * n_target]
-            x, m, y = t_images[idx], t_masks[idx], t_labels[idx]
-            if n_replay:
-                r = torch.randint(len(replay), (n_replay,), generator=generator)
-                x = torch.cat([x, torch.from_numpy(replay.images[r.numpy()])])
-                m = torch.cat([m, torch.from_numpy(replay.masks[r.numpy()])])
-                y = torch.cat([y, torch.from_numpy(replay.labels[r.numpy()])])
-            x, m = x.clone(), m.clone()
-            if recipe.augment:
-                x, m = augment_batch(x, m, generator)
-            x, m, y = x.to(device), m.to(device), y.to(device)
-            loss = dual_task_loss(net(x), output_names(net), m, y, class_weights, recipe.cls_weight)
-            if recipe.anchor_weight > 0:
-                loss = loss + recipe.anchor_weight * _distance_from(net, anchor)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 5.0)
-            opt.step()
-            sched.step()
-            total += loss.item() * len(y)
-            seen += len(y)
-        scores = evaluate_arrays(net, monitor)
-        elapsed = time.time() - started
-        record = {
-            "event": "epoch",
-            "epoch": epoch,
-            "epochs": epochs,
-            "loss": round(total / max(seen, 1), 5),
-            "val_dice": round(scores["dice"], 4),
-            "val_accuracy": round(scores["accuracy"], 4),
-            "elapsed_s": round(elapsed, 1),
-            "eta_s": round(elapsed / epoch * (epochs - epoch), 1),
-            "trainable": levels,
-        }
-        history.append(record)
-        log(record)
-    for param in net.parameters():
-        param.requires_grad_(True)
-    return net.to("cpu").eval(), history
 
+    def relay(record: dict[str, Any]) -> None:
+        if record["event"] == "stage":
+            frozen = set(record["frozen"])
+            trainable = [] if "encoder" in frozen else [lv for lv in levels if lv not in frozen]
+            log({"event": "stage", "epoch": record["step"] // spe + 1, "trainable": trainable})
+        elif record["event"] == "step":
+            epoch = -(-record["step"] // spe)
+            per_epoch = record["elapsed_s"] / max(epoch, 1)
+            row = {
+                "event": "epoch",
+                "epoch": epoch,
+                "epochs": epochs,
+                "loss": record["loss"],
+                "val_dice": record.get("val_dice", float("nan")),
+                "val_accuracy": record.get("val_accuracy", float("nan")),
+                "elapsed_s": record["elapsed_s"],
+                "eta_s": round(per_epoch * (epochs - epoch), 1),
+                "step": record["step"],
+            }
+            history.append(row)
+            log(row)
+        else:
+            log(record)
 
-def _distance_from(net: torch.nn.Module, anchor: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Squared distance of the trained parameters from where fine-tuning started."""
-    terms = [((p - anchor[n]) ** 2).sum() for n, p in net.named_parameters() if p.requires_grad]
-    return torch.stack(terms).sum() if terms else torch.zeros(())
+    net, _ = adapt_steps(
+        net.to("cpu"),
+        target,
+        recipe.core(epochs),
+        seed,
+        log=relay,
+        replay=replay,
+        replay_fraction=replay_fraction,
+        monitor=_evenly_spaced(heldout, recipe.monitor_cases),
+        monitor_every=spe,
+        should_stop=should_stop,
+    )
+    return net, history
 
 
 def _evenly_spaced(data: ArrayDataset, n: int) -> ArrayDataset:
@@ -219,12 +146,6 @@ def _evenly_spaced(data: ArrayDataset, n: int) -> ArrayDataset:
         [data.splits[i] for i in keep],
         data.classes,
     )
-
-
-def _cycled_order(n: int, length: int, generator: torch.Generator) -> torch.Tensor:
-    """`length` indices that visit all n cases in random order, again and again."""
-    rounds = math.ceil(length / n)
-    return torch.cat([torch.randperm(n, generator=generator) for _ in range(rounds)])[:length]
 
 
 def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -274,7 +195,6 @@ def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[
             recipe,
             fraction,
             log,
-            str(request.get("device", "auto")),
         )
         new_spec = _candidate_spec(request, base, len(target), folder_fingerprint(train_dir))
         metrics = {
@@ -322,7 +242,7 @@ def _pinned_base(request: dict[str, Any]) -> Bundle:
 
 
 def _recipe(overrides: dict[str, Any]) -> Recipe:
-    known = {f.name for f in fields(Recipe)}
+    known = {f.name for f in fields(Recipe)} - {"steps"}
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise RequestError(f"unknown recipe settings {unknown}; known: {sorted(known)}")

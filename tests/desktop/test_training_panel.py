@@ -75,7 +75,7 @@ def home(prepared_home: Path, datastore_home: Path) -> Path:
 def panel_window(home: Path, window: MainWindow) -> MainWindow:
     # One optimiser step per epoch on the few cases, one torch thread (a busy 2-core box).
     window.training.request_overrides = {
-        "recipe": {"batch_size": 4, "min_target_samples": 4},
+        "recipe": {"batch_size": 4, "steps_per_epoch": 1},
         "threads": 1,
     }
     window.training.refresh()

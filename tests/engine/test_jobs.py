@@ -136,7 +136,7 @@ def test_cancel_during_export_leaves_no_candidate(tmp_path: Path, tiny_bundle: P
         epochs=1,
         out=out,
         replay=None,
-        recipe={"batch_size": 4, "min_target_samples": 4},
+        recipe={"batch_size": 4, "steps_per_epoch": 1},
     )
     job = start_finetune(request, root=tmp_path / "home")
     staged = False

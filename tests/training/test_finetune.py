@@ -14,14 +14,7 @@ from engine.jobs import read_log, read_status
 from engine.synth.dataset import write_dataset
 from training.checkpoint import network_from_bundle
 from training.data import load_folder
-from training.finetune import (
-    EXIT_BAD_REQUEST,
-    Recipe,
-    adapt,
-    freezing_for,
-    main,
-    trainable_levels,
-)
+from training.finetune import EXIT_BAD_REQUEST, Recipe, adapt, main
 
 LEVELS = (
     "encoder.stem",
@@ -37,18 +30,31 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_dataset("nodes", 6, tmp_path_factory.mktemp("nodes"), seed=3, val_fraction=0.34)
 
 
-def test_schedule_starts_frozen_and_releases_the_deepest_level_first(tiny_bundle: Path) -> None:
-    net = network_from_bundle(tiny_bundle)
-    epochs = 10
-    schedule = freezing_for(net, epochs, Recipe())
-    assert trainable_levels(net, schedule, 1) == []
-    assert trainable_levels(net, schedule, epochs) == list(LEVELS)
-    first = {
-        level: min(e for e in range(1, epochs + 1) if level in trainable_levels(net, schedule, e))
-        for level in LEVELS
-    }
+def test_hierarchical_schedule_releases_the_deepest_level_first(
+    tiny_bundle: Path, nodes: Path
+) -> None:
+    data = load_folder(nodes, 64)
+    events: list[dict] = []
+    recipe = Recipe(batch_size=2, steps_per_epoch=1, freeze="hierarchical", annotations=0.0)
+    adapt(
+        network_from_bundle(tiny_bundle),
+        data.subset("train"),
+        None,
+        data.subset("val"),
+        10,
+        0,
+        recipe,
+        0.0,
+        events.append,
+    )
+    stages = [e for e in events if e["event"] == "stage"]
+    assert stages[0] == {"event": "stage", "epoch": 1, "trainable": []}
+    assert stages[-1]["trainable"] == list(LEVELS)
+    first = {level: min(s["epoch"] for s in stages if level in s["trainable"]) for level in LEVELS}
     starts = [first[level] for level in reversed(LEVELS)]  # attention ... stem
     assert starts == sorted(starts) and starts[0] < starts[-1]
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == list(range(1, 11))
 
 
 def test_frozen_encoder_stays_exactly_as_loaded(tiny_bundle: Path, nodes: Path) -> None:
@@ -56,7 +62,7 @@ def test_frozen_encoder_stays_exactly_as_loaded(tiny_bundle: Path, nodes: Path) 
     base = network_from_bundle(tiny_bundle)
     before = {k: v.clone() for k, v in base.state_dict().items()}
     events: list[dict] = []
-    recipe = Recipe(batch_size=4, min_target_samples=6, frozen_fraction=1.0)  # never released
+    recipe = Recipe(batch_size=4, steps_per_epoch=2, freeze="hierarchical", frozen_fraction=1.0)
     net, history = adapt(
         base,
         data.subset("train"),
@@ -79,13 +85,34 @@ def test_frozen_encoder_stays_exactly_as_loaded(tiny_bundle: Path, nodes: Path) 
     assert all(p.requires_grad for p in net.parameters())  # ready for export
 
 
+def test_head_warm_up_keeps_the_encoder_while_the_heads_learn(
+    tiny_bundle: Path, nodes: Path
+) -> None:
+    data = load_folder(nodes, 64)
+    for warm_up, encoder_moves in ((1.0, False), (0.0, True)):
+        net = network_from_bundle(tiny_bundle)
+        start = {k: v.clone() for k, v in net.state_dict().items()}
+        recipe = Recipe(batch_size=4, steps_per_epoch=2, head_warmup_fraction=warm_up)
+        events: list[dict] = []
+        net, _ = adapt(
+            net, data.subset("train"), None, data.subset("val"), 1, 0, recipe, 0.0, events.append
+        )
+        after = net.state_dict()
+        encoder = [k for k in start if k.startswith("encoder.")]
+        heads = [k for k in start if not k.startswith("encoder.")]
+        assert any(not torch.equal(start[k], after[k]) for k in encoder) is encoder_moves
+        assert any(not torch.equal(start[k], after[k]) for k in heads)
+        trainable = [] if warm_up else list(LEVELS)
+        assert events[0] == {"event": "stage", "epoch": 1, "trainable": trainable}
+
+
 def test_anchor_keeps_the_weights_near_the_base(tiny_bundle: Path, nodes: Path) -> None:
     data = load_folder(nodes, 64)
     moved = []
     for weight in (0.0, 1.0):
         net = network_from_bundle(tiny_bundle)
         start = {name: p.detach().clone() for name, p in net.named_parameters()}
-        recipe = Recipe(batch_size=4, min_target_samples=16, anchor_weight=weight)
+        recipe = Recipe(batch_size=4, steps_per_epoch=4, anchor_weight=weight)
         net, _ = adapt(
             net, data.subset("train"), None, data.subset("val"), 1, 0, recipe, 0.0, lambda e: None
         )
