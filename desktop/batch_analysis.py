@@ -2,8 +2,9 @@
 
 The batch is a generator yielding one BatchStep per case, so the window can run it one case
 per worker job (cancellable between cases, interleaved with the case on screen) and tests can
-run it without Qt. An unreadable file becomes a step with an error and the batch goes on; an
-image the model was not made for (desktop.domain) is skipped with the reason.
+run it without Qt. A case that fails in any way (unreadable file, a crop with no pixels, an
+unexpected exception) becomes a step with the reason and the batch goes on; an image the
+model was not made for (desktop.domain) is skipped with the reason.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 from desktop.domain import domain_mismatch
 from desktop.series import IMAGE, VOLUME, CaseSeries
 from engine.analysis import analyze
-from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel
+from engine.progress import failure_reason
 from engine.types import Analysis
 
 
@@ -59,10 +60,8 @@ def batch_steps(
                 continue
             analysis = analyze(image, model)
             yield BatchStep(done, total, path, analysis=analysis, kind=series.kind)
-        except LoadError as exc:
-            yield BatchStep(done, total, path, error=exc.reason)
-        except (LesionLensError, OSError, ValueError) as exc:
-            yield BatchStep(done, total, path, error=str(exc) or type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - any failure is this case's; the batch goes on
+            yield BatchStep(done, total, path, error=failure_reason(exc))
 
 
 def next_batch_step(

@@ -13,8 +13,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.errors import BundleError, DatasetError, LesionLensError, LoadError
+from engine.errors import BundleError, DatasetError, LesionLensError
 from engine.model_catalog import resolve_model_dir
+from engine.progress import StepProgress, failure_line, failure_reason
 
 MODEL_HELP = "a bundle folder, or a shipped model by its folder name (breast-us, default)"
 
@@ -316,21 +317,21 @@ def _analyze(args: argparse.Namespace) -> int:
         _error("no input images found")
         return EXIT_USAGE
     failures = 0
-    for i, (path, name) in enumerate(zip(files, output_names(files), strict=True), start=1):
-        try:
-            analysis = analyze(load_image(path), model, tta=not args.no_tta)
-        except LoadError as exc:
-            failures += 1
-            _error(str(exc))
-            continue
-        write_analysis(analysis, args.out / name)
-        label = analysis.prediction.label
-        prob = analysis.prediction.probabilities[label]
-        print(
-            f"[{i}/{len(files)}] {path.name}: {label} ({prob:.0%}), "
-            f"{len(analysis.findings)} lesion(s) -> {args.out / name}",
-            file=sys.stderr,
-        )
+    with StepProgress(len(files), "analysing") as progress:
+        for i, (path, name) in enumerate(zip(files, output_names(files), strict=True), start=1):
+            try:  # read, predict, findings, write: any failure is this file's, not the batch's
+                analysis = analyze(load_image(path), model, tta=not args.no_tta)
+                write_analysis(analysis, args.out / name)
+            except Exception as exc:  # noqa: BLE001 - one line per bad file, then the next
+                failures += 1
+                progress.step(failure_line(i, len(files), str(path), exc))
+                continue
+            label = analysis.prediction.label
+            prob = analysis.prediction.probabilities[label]
+            progress.step(
+                f"[{i}/{len(files)}] {path.name}: {label} ({prob:.0%}), "
+                f"{len(analysis.findings)} lesion(s) -> {args.out / name}"
+            )
     if failures:
         _error(f"{failures} of {len(files)} input(s) could not be analysed")
         return EXIT_FAILED_INPUTS
@@ -352,12 +353,30 @@ def _evaluate(args: argparse.Namespace) -> int:
 
         return evaluate_studies(args.data, args.model, args.device, args.json)
     model = load_model(args.model, device=args.device)
+    failures: list[str] = []
+    bar: StepProgress | None = None
 
     def progress(done: int, total: int) -> None:
-        print(f"\r[{done}/{total}] evaluating", end="", file=sys.stderr, flush=True)
+        nonlocal bar
+        if bar is None:
+            bar = StepProgress(total, "evaluating")
+        bar.step()
 
-    result = evaluate_folder(args.data, model, progress=progress, keep_masks=args.plots is not None)
-    print(file=sys.stderr)
+    def failed(case: str, path: Path | None, exc: Exception) -> None:  # goes on with the rest
+        failures.append(case)
+        line = f"lesionlens: error: case {case} ({path}): {failure_reason(exc)}"
+        if bar is not None:
+            bar.write(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    try:
+        result = evaluate_folder(
+            args.data, model, progress=progress, keep_masks=args.plots is not None, on_error=failed
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     if args.plots is not None:
         from engine.evaluation_plots import write_plots
 
@@ -369,6 +388,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(json.dumps(result["summary"], indent=2, allow_nan=True))
     if args.json is not None:
         write_json_atomic(args.json, result)
+    if failures:
+        _error(f"{len(failures)} case(s) could not be evaluated and are left out of the scores")
+        return EXIT_FAILED_INPUTS
     return EXIT_OK
 
 
@@ -442,23 +464,25 @@ def _export(args: argparse.Namespace) -> int:
         options,
     )
     failures = 0
-    for outcome in outcomes:
-        written = ", ".join(str(p) for p in outcome.written)
-        if outcome.index == 0:
-            print(f"batch tables -> {written}", file=sys.stderr)
-            continue
-        who = outcome.case + (f" ({outcome.file})" if outcome.file else "")
-        if outcome.error:
-            failures += 1
-            _error(f"[{outcome.index}/{len(files)}] {who}: {outcome.error}")
-            continue
-        prediction = outcome.analysis.prediction
-        print(
-            f"[{outcome.index}/{len(files)}] {who}: {prediction.label} "
-            f"({prediction.probabilities[prediction.label]:.0%}), "
-            f"{len(outcome.analysis.findings)} lesion(s) -> {written}",
-            file=sys.stderr,
-        )
+    with StepProgress(len(files), "exporting") as progress:
+        for outcome in outcomes:
+            written = ", ".join(str(p) for p in outcome.written)
+            if outcome.index == 0:
+                progress.write(f"batch tables -> {written}")
+                continue
+            who = outcome.case + (f" ({outcome.file})" if outcome.file else "")
+            if outcome.error:
+                failures += 1
+                progress.step(
+                    f"lesionlens: error: [{outcome.index}/{len(files)}] {who}: {outcome.error}"
+                )
+                continue
+            prediction = outcome.analysis.prediction
+            progress.step(
+                f"[{outcome.index}/{len(files)}] {who}: {prediction.label} "
+                f"({prediction.probabilities[prediction.label]:.0%}), "
+                f"{len(outcome.analysis.findings)} lesion(s) -> {written}"
+            )
     if failures:
         _error(f"{failures} of {len(files)} input(s) could not be exported")
         return EXIT_FAILED_INPUTS

@@ -18,6 +18,11 @@ class LoadError(LesionLensError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class ImageError(LesionLensError):
+    """An image (or a crop of it) that cannot be analysed: no pixels at all. Readers should
+    never return one; this is the clear line when something does."""
+
+
 class BundleError(LesionLensError):
     """A model bundle is missing, incomplete or inconsistent with its spec."""
 

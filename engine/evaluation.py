@@ -54,6 +54,7 @@ def evaluate_folder(
     keep_masks: bool = False,
     cases: Iterable[str] | None = None,
     no_lesion_label: str = NO_LESION_LABEL,
+    on_error: Callable[[str, Path | None, Exception], None] | None = None,
 ) -> dict[str, Any]:
     """Per-case rows and a summary, through engine.analysis.analyze as users run it (TTA,
     the image's own size, findings after the minimum-area filter).
@@ -62,7 +63,12 @@ def evaluate_folder(
     run to those case ids (a cross-validation fold). Cases labelled `no_lesion_label` (empty
     masks) are scored on whether they came back with no finding, and kept out of the
     segmentation and class metrics, which are about lesions. keep_masks also returns
-    {case: (image, truth, predicted)} for plotting the worst cases."""
+    {case: (image, truth, predicted)} for plotting the worst cases.
+
+    on_error: None raises the first case that fails (to read, predict or score); given, it
+    is called with (case id, image file, exception), the case is left out and listed under
+    "failed" ({"case", "file", "error"}), and the rest are scored. progress counts every
+    case, failed or not."""
     from engine.analysis import analyze
     from engine.datasets import load_dataset, read_mask
 
@@ -76,21 +82,30 @@ def evaluate_folder(
             f"{dataset.root}: labels {unknown} are not among the model's classes {classes}"
         )
     rows = []
+    failed: list[dict[str, str]] = []
     kept: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for i, case in enumerate(sorted(chosen, key=lambda c: c.case_id)):
         view = case.views[0]
-        if view.image is None:
-            raise DatasetError(f"{dataset.root}: case {case.case_id} has no image")
-        image = load_image(view.image)
-        truth = read_mask(view) > 0 if view.masks else np.zeros(image.pixels.shape[:2], bool)
-        if truth.shape != image.pixels.shape[:2]:
-            raise DatasetError(
-                f"{dataset.root}: case {case.case_id}: mask {truth.shape} != image size"
-            )
-        analysis = analyze(image, model, force=True)
-        rows.append(_case_row(case.case_id, case.label or "", analysis, truth, classes))
-        if keep_masks:
-            kept[case.case_id] = (image.pixels, truth, analysis.prediction.mask > 0)
+        try:
+            if view.image is None:
+                raise DatasetError(f"{dataset.root}: case {case.case_id} has no image")
+            image = load_image(view.image)
+            truth = read_mask(view) > 0 if view.masks else np.zeros(image.pixels.shape[:2], bool)
+            if truth.shape != image.pixels.shape[:2]:
+                raise DatasetError(
+                    f"{dataset.root}: case {case.case_id}: mask {truth.shape} != image size"
+                )
+            analysis = analyze(image, model, force=True)
+            row = _case_row(case.case_id, case.label or "", analysis, truth, classes)
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(case.case_id, view.image, exc)
+            failed.append({"case": case.case_id, "file": str(view.image or ""), "error": repr(exc)})
+        else:
+            rows.append(row)
+            if keep_masks:
+                kept[case.case_id] = (image.pixels, truth, analysis.prediction.mask > 0)
         if progress:
             progress(i + 1, len(chosen))
     result: dict[str, Any] = {
@@ -98,6 +113,9 @@ def evaluate_folder(
         "summary": summarise_rows(rows, classes),
         "classes": list(classes),
     }
+    if failed:
+        result["failed"] = failed
+        result["summary"]["failed_cases"] = len(failed)
     if keep_masks:
         result["masks"] = kept
     return result

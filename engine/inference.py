@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.bundle import Bundle, read_bundle
-from engine.errors import BundleError, DeviceError
+from engine.errors import BundleError, DeviceError, ImageError
 from engine.io.doppler import bmode_gray
 from engine.preprocess import letterbox, normalise_intensity, to_gray_float, unletterbox
 from engine.scope import ScopeModel, assess_scope, read_scope_model
@@ -83,13 +83,16 @@ class LoadedModel:
                 f"this model takes a {'study' if spec.task == 'views' else 'volume'}, "
                 "not one image",
             )
+        if image.pixels.ndim < 2 or min(image.pixels.shape[:2]) == 0:
+            raise ImageError(f"image has no pixels (shape {tuple(image.pixels.shape)})")
         gray = (
             bmode_gray(image).astype(np.float32) if image.is_color else to_gray_float(image.pixels)
         )
         area = tissue_area_of(image)
         gray = fill_overlay(gray, area)
         prob = np.zeros(gray.shape, dtype=np.float32)
-        windows = [(panel.box, panel.crop()) for panel in area.panels]
+        # A panel box outside the pixels (region tags that lie about the image) crops nothing.
+        windows = [(panel.box, panel.crop()) for panel in area.panels if _covers(panel.box, gray)]
         windows = windows or [((0, 0, gray.shape[0], gray.shape[1]), None)]
         results: list[CropOutputs] = []
         for (r0, c0, r1, c1), inside in windows:
@@ -241,6 +244,13 @@ def _check_signature(bundle: Bundle, session) -> None:  # noqa: ANN001 - ort.Inf
     for role, name in spec.outputs.items():
         if name not in outputs:
             raise BundleError(bundle.directory, f"model.onnx has no output '{name}' ({role})")
+
+
+def _covers(box: tuple[int, int, int, int], gray: np.ndarray) -> bool:
+    """Whether the box crops at least one pixel of gray."""
+    r0, c0, r1, c1 = box
+    rows, cols = gray.shape[:2]
+    return 0 <= r0 < min(r1, rows) and 0 <= c0 < min(c1, cols)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

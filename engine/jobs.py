@@ -498,6 +498,8 @@ def describe_event(event: dict[str, Any]) -> str | None:
             f"done in {event.get('wall_s')} s (peak memory {event.get('peak_rss_mb')} MB): "
             f"candidate {event.get('model_id')}"
         )
+    if kind == "skipped":
+        return f"skipped {event.get('part')} case {event.get('case')}: {event.get('reason')}"
     if kind == "error":
         return f"error: {event.get('message')}"
     if kind == "output":

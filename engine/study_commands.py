@@ -17,10 +17,12 @@ from pathlib import Path
 from engine import inference
 from engine.atomic import write_json_atomic
 from engine.bundle import read_bundle
-from engine.errors import BundleError, LesionLensError, LoadError
+from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel
 from engine.io.study import KNOWN_VIEWS, load_study
 from engine.model_catalog import bundle_for_views
+from engine.progress import StepProgress
+from engine.progress import failure_reason as _reason
 from engine.types import Study
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".dcm"}
@@ -83,15 +85,15 @@ def analyze_studies(
 
     failures, used = 0, set()
     for i, (path, case) in enumerate(items, start=1):
-        try:
+        try:  # read, predict, write: any failure is this study's, not the batch's
             study = load_study(path, case)
             analysis = analyze_study(study, model_for(study, model_dir, device), tta=tta)
-        except (LoadError, BundleError) as exc:
+            name = _unique(study.case_id, used)
+            write_study_analysis(analysis, out / name)
+        except Exception as exc:  # noqa: BLE001 - one line per bad study, then the next
             failures += 1
-            _error(f"[{i}/{len(items)}]{f' case {case}' if case else ''} {exc}")
+            _error(f"[{i}/{len(items)}] {path}{f' case {case}' if case else ''}: {_reason(exc)}")
             continue
-        name = _unique(study.case_id, used)
-        write_study_analysis(analysis, out / name)
         prediction = analysis.prediction
         lesions = "".join(
             f", {view}: {len(found)} lesion(s)" for view, found in analysis.findings.items()
@@ -120,11 +122,18 @@ def evaluate_studies(data: Path, model_dir: Path | None, device: str, json_out: 
         else model_for(load_study(data, cases[0]), None, device)
     )
 
-    def progress(done: int, total: int) -> None:
-        print(f"\r[{done}/{total}] evaluating", end="", file=sys.stderr, flush=True)
+    bars: list[StepProgress] = []
 
-    result = evaluate_study_folder(data, model, progress=progress)
-    print(file=sys.stderr)
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(StepProgress(total, "evaluating"))
+        bars[0].step()
+
+    try:
+        result = evaluate_study_folder(data, model, progress=progress)
+    finally:
+        for bar in bars:
+            bar.close()
     result["model_id"] = model.spec.model_id
     result["data"] = str(data)
     print(json.dumps(result["summary"], indent=2, allow_nan=True))

@@ -15,6 +15,7 @@ from pathlib import Path
 from engine import inference
 from engine.errors import BundleError, LoadError
 from engine.inference import LoadedModel
+from engine.progress import StepProgress, failure_line
 from engine.types import Volume, VolumePrediction
 
 EXIT_OK, EXIT_FAILED_INPUTS = 0, 1
@@ -86,20 +87,20 @@ def analyze_volumes(args: argparse.Namespace) -> int:
     model = volume_model(args.model, args.device)
     failures = 0
     for i, path in enumerate(args.inputs, start=1):
-        try:
-            volume = load_volume(path)
-        except LoadError as exc:
-            failures += 1
-            print(f"lesionlens: error: {exc}", file=sys.stderr)
-            continue
-        prediction = predict_volume(volume, model)
         out = args.out / volume_name(path)
-        request = VolumeExportRequest(
-            json=out / "volume.json",
-            labels_nifti=out / "labels.nii.gz" if args.labels_nifti else None,
-            deidentify=False,
-        )
-        export_volume(volume, prediction, ModelInfo.from_spec(model.spec), request)
+        try:  # read, predict, write: any failure is this volume's, not the batch's
+            volume = load_volume(path)
+            prediction = predict_volume(volume, model)
+            request = VolumeExportRequest(
+                json=out / "volume.json",
+                labels_nifti=out / "labels.nii.gz" if args.labels_nifti else None,
+                deidentify=False,
+            )
+            export_volume(volume, prediction, ModelInfo.from_spec(model.spec), request)
+        except Exception as exc:  # noqa: BLE001 - one line per bad volume, then the next
+            failures += 1
+            print(failure_line(i, len(args.inputs), str(path), exc), file=sys.stderr)
+            continue
         print(f"[{i}/{len(args.inputs)}] {path.name}: {describe(prediction)} -> {out}")
     if failures:
         print(f"lesionlens: error: {failures} input(s) could not be analysed", file=sys.stderr)
@@ -113,11 +114,18 @@ def evaluate_volume_data(args: argparse.Namespace) -> int:
 
     model = volume_model(args.model, args.device)
 
-    def progress(done: int, total: int) -> None:
-        print(f"\r[{done}/{total}] evaluating", end="", file=sys.stderr, flush=True)
+    bars: list[StepProgress] = []
 
-    result = evaluate_volume_folder(args.data, model, progress)
-    print(file=sys.stderr)
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(StepProgress(total, "evaluating"))
+        bars[0].step()
+
+    try:
+        result = evaluate_volume_folder(args.data, model, progress)
+    finally:
+        for bar in bars:
+            bar.close()
     result["model_id"] = model.spec.model_id
     result["data"] = str(args.data)
     print(json.dumps(result["summary"], indent=2, allow_nan=True))
@@ -154,14 +162,14 @@ def export_volumes(args: argparse.Namespace) -> int:
             json=out / js if js is not None else None,
             deidentify=args.deidentify,
         )
-        try:
+        try:  # read, predict, write: any failure is this volume's, not the batch's
             volume = load_volume(path)
-        except LoadError as exc:
+            prediction = predict_volume(volume, model)
+            result = export_volume(volume, prediction, info, request)
+        except Exception as exc:  # noqa: BLE001 - one line per bad volume, then the next
             failures += 1
-            print(f"lesionlens: error: [{i}/{len(args.inputs)}] {name}: {exc}", file=sys.stderr)
+            print(failure_line(i, len(args.inputs), name, exc), file=sys.stderr)
             continue
-        prediction = predict_volume(volume, model)
-        result = export_volume(volume, prediction, info, request)
         shown = [p for p in result.written if "source_ct" not in p.parts]
         print(
             f"[{i}/{len(args.inputs)}] {name}: {describe(prediction)} -> "

@@ -1,42 +1,27 @@
-"""A dependency-free progress bar for the console (stderr), so JSON lines on stdout stay clean."""
+"""The training progress bar on stderr (stdout carries the JSON lines): engine.progress,
+i.e. a tqdm bar on a terminal and one plain line every few per cent in a log."""
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import TextIO
+
+from engine.progress import StepProgress
 
 
 class ProgressBar:
-    """`[#######.......]  45% 90/200 epoch 3 loss 0.412  eta 1m20s`, redrawn in place at most
-    a few times a second."""
+    """update(done, text): `done` of `total` optimiser steps so far, with a short status
+    ("epoch 3 loss 0.412"); close() at the end."""
 
-    def __init__(self, total: int, stream: TextIO | None = None, width: int = 28) -> None:
-        self.total = max(1, total)
-        self.stream = stream if stream is not None else sys.stderr
-        self.width = width
-        self.started = time.monotonic()
-        self._last_draw = 0.0
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self._progress = StepProgress(max(1, total), "training", stream=stream, unit="step")
 
     def update(self, done: int, text: str = "") -> None:
-        now = time.monotonic()
-        if done < self.total and now - self._last_draw < 0.2:
-            return
-        self._last_draw = now
-        frac = min(1.0, done / self.total)
-        filled = int(round(frac * self.width))
-        elapsed = now - self.started
-        eta = elapsed / frac * (1 - frac) if frac > 0 else 0.0
-        line = (
-            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {frac:4.0%} "
-            f"{done}/{self.total} {text}  eta {format_seconds(eta)}"
-        )
-        self.stream.write(line)
-        self.stream.flush()
+        step = done - self._progress.done
+        if step > 0:
+            self._progress.step(n=step, postfix=text)
 
     def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
+        self._progress.close()
 
 
 def format_seconds(seconds: float) -> str:

@@ -164,6 +164,9 @@ def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[
         heldout_dir = materialise(request["heldout"], work / "heldout")
         target = load_folder(train_dir, size, classes)
         heldout = load_folder(heldout_dir, size, classes)
+        for part, data in (("train", target), ("heldout", heldout)):
+            for case, reason in data.skipped:
+                log({"event": "skipped", "part": part, "case": case, "reason": reason})
         overlap = sorted(set(target.cases) & set(heldout.cases))
         if overlap:
             raise RequestError(

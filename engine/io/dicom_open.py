@@ -47,7 +47,7 @@ def frame_geometry(ds: Dataset) -> tuple[int, int, int, int]:
             int(ds.get("SamplesPerPixel", 1) or 1),
             int(ds.get("BitsAllocated", 8) or 8),
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, NotImplementedError) as exc:  # NotImplemented: unknown VR
         raise ValueError(f"invalid Image Pixel module ({exc})") from exc
 
 

@@ -25,6 +25,7 @@ from engine.pacs.nodes import HttpAuth, NodeBook, NodeConfigError, PacsNode, Sec
 from engine.pacs.query import StudyQuery
 from engine.pacs.retrieve import retrieve_study, retrieved_root
 from engine.pacs.send import send_files
+from engine.progress import StepProgress
 
 EXIT_OK = 0
 
@@ -143,14 +144,18 @@ def _get(args: argparse.Namespace, book: NodeBook) -> int:
     node = book.get(args.name)
     dest = args.out if args.out is not None else retrieved_root(args.home)
     steps = retrieve_study(node, args.study_uid, dest)
+    bar: StepProgress | None = None
     try:
         while True:
             progress = next(steps)
-            print(f"\r{progress.text}", end="", file=sys.stderr, flush=True)
+            if bar is None:
+                bar = StepProgress(progress.total, "retrieving", unit="instance", every=1)
+            bar.step(n=progress.done - bar.done, postfix=f"{progress.bytes_received / 1e6:.1f} MB")
     except StopIteration as done:
         study = done.value
     finally:
-        print(file=sys.stderr)
+        if bar is not None:
+            bar.close()
     reused = f" ({study.reused} already there)" if study.reused else ""
     print(f"{len(study.files)} instance(s){reused} -> {study.folder}", file=sys.stderr)
     print(study.folder)

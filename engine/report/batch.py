@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import LesionLensError, LoadError
+from engine.errors import LoadError
+from engine.progress import failure_reason
 from engine.report.deidentify import Deidentifier
 from engine.report.export import ExportRequest, export_case
 from engine.report.model_info import ModelInfo
@@ -104,9 +105,8 @@ def export_batch(
                 **{k: _target(options, k, case, len(files)) for k in PER_CASE},
             )
             result = export_case(analysis, model, request, deidentifier)
-        except LesionLensError as exc:
-            message = exc.reason if isinstance(exc, LoadError) else str(exc)
-            yield CaseOutcome(index, case, shown_file, None, (), error=message)
+        except Exception as exc:  # noqa: BLE001 - one bad input never stops the batch
+            yield CaseOutcome(index, case, shown_file, None, (), error=failure_reason(exc))
             continue
         done.append(CaseFindings(case, shown_file, analysis))
         yield CaseOutcome(index, case, shown_file, analysis, result.written)

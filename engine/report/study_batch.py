@@ -9,8 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import BundleError, LesionLensError, LoadError
 from engine.io.study import load_study
+from engine.progress import failure_reason
 from engine.report.model_info import ModelInfo
 from engine.report.study_export import StudyExportRequest, export_study
 from engine.report.tabular import pseudonymous_cases
@@ -66,9 +66,12 @@ def export_studies(items: list[tuple[Path, str | None]], options: StudyExportOpt
                 case=name,
             )
             result = export_study(analysis, ModelInfo.from_spec(model.spec), request)
-        except (LoadError, BundleError, LesionLensError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - one bad study never stops the batch
             failures += 1
-            print(f"lesionlens: error: {where} {case or path}: {exc}", file=sys.stderr)
+            print(
+                f"lesionlens: error: {where} {case or path}: {failure_reason(exc)}",
+                file=sys.stderr,
+            )
             continue
         prediction = analysis.prediction
         written = ", ".join(str(p) for p in result.written)

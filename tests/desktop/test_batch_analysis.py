@@ -139,3 +139,44 @@ def test_batch_results_of_datastore_cases_go_to_labels_original(
     stored = store.original_mask(ids[1])
     cached = window.batch_results.get(store.case(ids[1]).image, window.state.model.spec.model_id)
     np.testing.assert_array_equal(stored > 0, cached.prediction.mask > 0)
+
+
+def test_analyze_all_goes_on_past_mutated_vendor_files_and_any_exception(
+    window,  # noqa: ANN001
+    qtbot,  # noqa: ANN001
+    case_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 22: a truncated vendor DICOM, one with lying Rows, and an analysis that raises
+    something unexpected each end as one error status; every other case is analysed."""
+    import io
+
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    (case_folder / "a_bad.png").unlink()
+    us = Path(get_testdata_file("US1_UNCR.dcm")).read_bytes()
+    (case_folder / "a_truncated.dcm").write_bytes(us[: len(us) // 2])
+    lying = pydicom.dcmread(get_testdata_file("US1_UNCR.dcm"))
+    lying.Rows = 960
+    buf = io.BytesIO()
+    lying.save_as(buf)
+    (case_folder / "a_lying_rows.dcm").write_bytes(buf.getvalue())
+    PILImage.fromarray(load_image(case_folder / "b.png").pixels).save(case_folder / "d_boom.png")
+    real_analyze = batch_module.analyze
+
+    def exploding(image, model):  # noqa: ANN001, ANN202
+        if image.source.endswith("d_boom.png"):
+            raise RuntimeError("kernel exploded")
+        return real_analyze(image, model)
+
+    monkeypatch.setattr(batch_module, "analyze", exploding)
+    window.cases.set_entries(folder_entries(case_folder), str(case_folder))
+    window.analyze_all()
+    qtbot.waitUntil(lambda: not window.batch_running, timeout=BATCH_TIMEOUT_MS)
+    status = {Path(e.path).name: e.status for e in window.cases.entries}
+    assert status["b.png"] == AI_DONE and status["c.png"] == AI_DONE
+    assert status["a_truncated.dcm"].startswith("error: file is truncated")
+    assert status["a_lying_rows.dcm"].startswith("error: file is truncated")
+    assert status["d_boom.png"] == "error: RuntimeError: kernel exploded"
+    assert window.case_dock.batch_text() == "5 / 5"

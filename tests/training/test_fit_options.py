@@ -107,10 +107,26 @@ def test_fit_trains_with_focal_loss_and_a_smaller_encoder_rate() -> None:
     assert np.isfinite(history[0]["loss"])
 
 
-def test_progress_bar_draws_and_finishes() -> None:
-    stream = io.StringIO()
-    bar = ProgressBar(4, stream=stream, width=8)
+def test_progress_bar_is_plain_lines_in_a_log_and_a_bar_on_a_terminal() -> None:
+    log = io.StringIO()  # not a terminal: a job log, a pipe
+    bar = ProgressBar(40, stream=log)
+    for done in range(1, 41):
+        bar.update(done, f"epoch {1 + (done - 1) // 20} loss 0.5")
+    bar.close()
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    assert lines == [
+        f"[{k}/40] training epoch {1 + (k - 1) // 20} loss 0.5" for k in range(2, 41, 2)
+    ]
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    bar = ProgressBar(4, stream=terminal)
     bar.update(4, "epoch 1 loss 0.5")
     bar.close()
-    assert "[########] 100% 4/4 epoch 1 loss 0.5" in stream.getvalue()
+    assert "100%" in terminal.getvalue() and "4/4" in terminal.getvalue()
+    assert "epoch 1 loss 0.5" in terminal.getvalue()
     assert format_seconds(3725) == "1h02m" and format_seconds(75) == "1m15s"
