@@ -106,16 +106,17 @@ def summarise(runs: list[dict]) -> dict:
     return out
 
 
+def _cell(row: dict, name: str) -> str:
+    if name not in row:
+        return "—"
+    return f"{row[name]['mean']:.3f} ± {row[name]['sd']:.3f}"
+
+
 def table(summary: dict) -> str:
     lines = [f"{'arm/N':<14}{'Dice':>18}{'AUC':>18}{'wall s':>10}"]
     for key, row in summary.items():
-
-        def cell(name: str) -> str:
-            if name not in row:
-                return "—"
-            return f"{row[name]['mean']:.3f} ± {row[name]['sd']:.3f}"
-
-        lines.append(f"{key:<14}{cell('dice'):>18}{cell('auc'):>18}{row['wall_s']['mean']:>10.0f}")
+        dice, auc, wall = _cell(row, "dice"), _cell(row, "auc"), row["wall_s"]["mean"]
+        lines.append(f"{key:<14}{dice:>18}{auc:>18}{wall:>10.0f}")
     return "\n".join(lines)
 
 
@@ -164,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 runs = [r for r in runs if (r["arm"], r["n"], r["seed"]) != (arm, n, seed)]
                 runs.append(run)
-                print(json.dumps({k: run[k] for k in ("arm", "n", "seed", "dice", "auc", "wall_s")}))
+                shown = ("arm", "n", "seed", "dice", "auc", "wall_s")
+                print(json.dumps({k: run[k] for k in shown}))
                 sys.stdout.flush()
                 write_json_atomic(
                     args.json,
