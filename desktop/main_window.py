@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)  # one inference at a time; results arrive in order
         self._jobs: set[GeneratorJob] = set()
+        self._closed = False  # set by closeEvent: late job signals are dropped
         self._started_at = 0.0
         self.last_export: ExportResult | None = None
         self.export_dialog: ExportDialog | None = None
@@ -921,13 +922,23 @@ class MainWindow(QMainWindow):
         on_failure: Callable[[Any, BaseException], None] | None = None,
     ) -> None:
         job = GeneratorJob(steps, tag)
-        job.signals.progress.connect(self._on_progress)
-        job.signals.succeeded.connect(on_success)
-        job.signals.failed.connect(on_failure or self._on_job_failed)
-        job.signals.finished.connect(lambda: self._on_job_finished(job))
+        job.signals.progress.connect(self._while_open(self._on_progress))
+        job.signals.succeeded.connect(self._while_open(on_success))
+        job.signals.failed.connect(self._while_open(on_failure or self._on_job_failed))
+        job.signals.finished.connect(self._while_open(lambda: self._on_job_finished(job)))
         self._jobs.add(job)
         self._on_busy_changed(self.state.busy)
         self.pool.start(job)
+
+    def _while_open(self, slot: Callable[..., None]) -> Callable[..., None]:
+        """A job's signal can arrive after the window closed (queued while closing); its
+        widgets are gone then, so the result is dropped."""
+
+        def guarded(*args: Any) -> None:
+            if not self._closed:
+                slot(*args)
+
+        return guarded
 
     def _on_job_finished(self, job: GeneratorJob) -> None:
         self._jobs.discard(job)
@@ -1070,6 +1081,7 @@ class MainWindow(QMainWindow):
         if others and not self.ask_discard_drafts(others):
             event.ignore()
             return
+        self._closed = True
         self.frame_controls.set_playing(False)
         self.training_runner.shutdown()  # never leave a training process behind
         self._batch_cancelled = True
