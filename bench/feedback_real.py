@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,9 +34,10 @@ import torch
 from engine.atomic import write_json_atomic
 from engine.bundle import default_bundle_dir
 from engine.datasets import grouped_folds, load_dataset
+from engine.synth.dataset import write_dataset
 from training.adapt import FIRST_RECIPE, AdaptRecipe, adapt
 from training.checkpoint import network_from_bundle
-from training.data import ArrayDataset, load_cases
+from training.data import ArrayDataset, load_cases, load_folder
 from training.fit import evaluate_arrays
 from training.networks import build_network
 
@@ -120,6 +122,36 @@ def table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def forgetting(
+    breast: Path, pool: ArrayDataset, test: ArrayDataset, steps: int, new: AdaptRecipe, seed: int
+) -> list[dict]:
+    """The breast model fine-tuned on 20 cases of another domain (synthetic lymph nodes from
+    a shifted scanner): its busi-dev Dice before and after, without and with replay of its
+    own training cases (a quarter of every batch)."""
+    with tempfile.TemporaryDirectory(prefix="forgetting-") as tmp:
+        folder = write_dataset("nodes", 20, Path(tmp), seed=9000 + seed, shift=True, val_fraction=0)
+        shifted = load_folder(folder, test.images.shape[-1], CLASSES)
+    before = evaluate_arrays(network_from_bundle(breast), test)["dice"]
+    rows = []
+    for fraction in (0.0, 0.25):
+        net = network_from_bundle(breast)
+        recipe = dataclasses.replace(new, steps=steps)
+        net, _ = adapt(net, shifted, recipe, seed, replay=pool, replay_fraction=fraction)
+        after = evaluate_arrays(net, test)["dice"]
+        rows.append(
+            {
+                "seed": seed,
+                "replay_fraction": fraction,
+                "n_shifted": len(shifted),
+                "busi_dice_before": round(before, 4),
+                "busi_dice_after": round(after, 4),
+                "change": round(after - before, 4),
+            }
+        )
+        print(json.dumps(rows[-1]))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -133,14 +165,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--json", type=Path, default=REPO / "bench/results/feedback_real.json")
     parser.add_argument("--merge", action="store_true", help="keep the runs already in --json")
+    parser.add_argument(
+        "--forgetting",
+        type=Path,
+        default=None,
+        metavar="BREAST_BUNDLE",
+        help="only the forgetting check of this bundle (busi-dev Dice after 20 shifted cases)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     new = dataclasses.replace(AdaptRecipe(), **json.loads(args.recipe))
     pool, test = load_split(args.data, args.size)
     print(f"pool {len(pool)} lesion cases, test {len(test)} (fold {TEST_FOLD})", file=sys.stderr)
-    runs: list[dict] = []
-    if args.merge and args.json.is_file():
-        runs = json.loads(args.json.read_text())["runs"]
+    previous = json.loads(args.json.read_text()) if args.json.is_file() else {}
+    if args.forgetting is not None:
+        seeds = [int(k) for k in args.seeds.split(",")]
+        rows = [
+            r for s in seeds for r in forgetting(args.forgetting, pool, test, args.steps, new, s)
+        ]
+        write_json_atomic(args.json, {**previous, "forgetting": rows})
+        return 0
+    runs: list[dict] = previous.get("runs", []) if args.merge else []
     sizes = [int(k) for k in args.n.split(",")]
     for seed in (int(s) for s in args.seeds.split(",")):
         order = np.random.default_rng(1000 + seed).permutation(len(pool))
@@ -171,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_json_atomic(
                     args.json,
                     {
+                        **previous,
                         "settings": {
                             "data": str(args.data),
                             "base": str(args.base),
