@@ -14,6 +14,7 @@ datastore; closing or opening another file with unsaved corrections asks first
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -848,6 +849,8 @@ class MainWindow(QMainWindow):
         if state.editor is not None:
             state.editor.end_stroke()
         analysis, model = state.analysis, ModelInfo.from_spec(state.model.spec)
+        # The reader's calipers go with the reader's class and outlines (on the findings).
+        request = dataclasses.replace(request, calipers=state.line_measurements())
         anchor = next(p for p in (request.pdf, request.seg, request.sr, request.key_image) if p)
         self._export_folder = anchor.parent
         steps = lambda: export_steps(analysis, model, request, send_to)  # noqa: E731

@@ -32,7 +32,14 @@ from engine.descriptors import template_for
 from engine.errors import BundleError, LesionLensError, LoadError, MeasurementError
 from engine.inference import LoadedModel
 from engine.io import calibrate_by_distance
-from engine.types import Analysis, Finding, Image, Prediction, WindowPreset
+from engine.types import (
+    Analysis,
+    Finding,
+    Image,
+    LineMeasurement,
+    Prediction,
+    WindowPreset,
+)
 
 EVENTS = (
     "image_changed",  # a new case is open (its analysis is cleared)
@@ -389,23 +396,33 @@ class CaseState:
         self._emit("mask_edited", box)
 
     def _on_editor_changed(self, kind: str) -> None:
-        if kind == "mask":
+        if kind in ("mask", "label"):  # the class is the reader's once set: exports carry it
             self.analysis = self._corrected_analysis()
             self._emit("findings_changed", self.analysis)
         self._emit("review_changed")
 
     def _corrected_analysis(self) -> Analysis:
         """Findings recomputed from the edited mask. Measurements follow the mask exactly; the
-        class stays the model's image-level output (the model has no mask input to re-run)."""
+        prediction stays the model's (it has no mask input to re-run), but each finding carries
+        the reader's class where the reader chose another one (label_source "reader"), and a
+        lesion with no pixel in the AI's mask is marked drawn by the reader (no AI probability).
+        """
         assert self.ai_analysis is not None and self.editor is not None
         ai = self.ai_analysis
         prediction = dataclasses.replace(ai.prediction, mask=self.editor.mask.copy())
         corrected = self.editor.differs_from_ai
-        findings = self._findings(ai.image, prediction, corrected)
+        findings = self._findings(
+            ai.image, prediction, corrected, self.editor.label, ai.prediction.mask
+        )
         return Analysis(ai.image, prediction, findings, ai.scope)
 
     def _findings(
-        self, image: Image, prediction: Prediction, corrected: bool = False
+        self,
+        image: Image,
+        prediction: Prediction,
+        corrected: bool = False,
+        reader_label: str | None = None,
+        ai_mask: np.ndarray | None = None,
     ) -> tuple[Finding, ...]:
         spec = self.model.spec if self.model is not None else None
         return findings_from(
@@ -415,6 +432,8 @@ class CaseState:
             corrected=corrected,
             confidence_threshold=spec.confidence_threshold if spec else DEFAULT_CONFIDENCE,
             descriptors=template_for(spec) if spec else None,
+            reader_label=reader_label,
+            ai_mask=ai_mask,
         )
 
     def _on_image(self, analysis: Analysis, image: Image) -> Analysis:
@@ -433,6 +452,12 @@ class CaseState:
         self._emit("calipers_changed")
         self._emit("status", caliper.detail)
         return caliper
+
+    def line_measurements(self) -> tuple[LineMeasurement, ...]:
+        """The reader's calipers on the frame on screen, as the exports take them."""
+        return tuple(
+            LineMeasurement(c.start, c.end, c.length_px, c.length_mm) for c in self.calipers
+        )
 
     def clear_calipers(self) -> None:
         if self.calipers:

@@ -72,6 +72,8 @@ def findings_from(
     low = probability < confidence_threshold or spread > MAX_TRUSTED_SPREAD
     by_reader = reader_label is not None and reader_label != ai_label
     label = reader_label if by_reader else ai_label
+    if by_reader:  # the model's probability of the class shown (a class it lacks: 0)
+        probability = float(prediction.probabilities.get(str(label), 0.0))
     out = []
     for component in components:
         drawn = ai_mask is not None and not bool(np.any(component & (ai_mask > 0)))

@@ -82,7 +82,8 @@ def test_findings_know_the_readers_class_and_which_lesion_the_reader_drew(kit, t
     )
     assert not second.low_confidence  # no AI confidence applies to a reader's outline
     rows = analysis_to_json(analysis)["measurements"]
-    assert rows[0]["probability"] == 0.8 and rows[0]["label_source"] == "reader"
+    # The probability shown beside a class is the model's for that class: 20 % malignant.
+    assert rows[0]["probability"] == 0.2 and rows[0]["label_source"] == "reader"
     assert rows[1]["probability"] is None and rows[1]["drawn_by_reader"] is True
 
 
@@ -111,7 +112,7 @@ def test_pdf_prints_the_readers_class_no_ai_probability_on_a_drawn_lesion_and_ca
     assert "benign" not in text.split("Findings", 1)[1].split("Image-level")[0]
     assert text.count("set by reader") == 2
     assert "drawn by reader" in text and "\u2014 (no AI)" in text
-    assert "80%" in text or "80 %" in text  # lesion 1 keeps the model's probability
+    assert "20%" in text or "20 %" in text  # the model's probability of malignant
     assert "Reader measurements" in text
     assert "C1 100 px" in text and "C2 50 px" in text
     # The calipers are drawn on the key image in their own green.
@@ -183,7 +184,7 @@ def test_csv_and_json_tables_carry_who_set_the_class_and_blank_the_drawn_probabi
     assert [r["label"] for r in rows] == ["malignant", "malignant"]
     assert [r["label_source"] for r in rows] == ["reader", "reader"]
     assert [r["drawn_by_reader"] for r in rows] == ["False", "True"]
-    assert rows[0]["probability"] == "0.8" and rows[1]["probability"] == ""
+    assert rows[0]["probability"] == "0.2" and rows[1]["probability"] == ""
     assert rows[1]["uncertainty"] == ""
     document = json.loads(json.dumps(findings_document([case], kit.model, True)))
     entry = document["cases"][0]
