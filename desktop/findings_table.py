@@ -59,11 +59,13 @@ def finding_row(index: int, finding: Finding, calibrated: bool) -> list[str]:
         sizes = [f"{long_axis:.1f}", f"{short_axis:.1f}", f"{area:.1f}"]
     else:
         sizes = [f"{m.long_axis_px:.0f}", f"{m.short_axis_px:.0f}", f"{m.area_px:.0f}"]
+    drawn = finding.drawn_by_reader  # the model said nothing about a lesion the reader drew
+    reader = drawn or finding.label_source == "reader"
     return [
         str(index),
-        finding.label,
-        percent_text(finding.probability),
-        f"{finding.uncertainty:.2f}",
+        f"{finding.label} (reader)" if reader else finding.label,
+        "—" if drawn else percent_text(finding.probability),
+        "—" if drawn else f"{finding.uncertainty:.2f}",
         sizes[0],
         sizes[1],
         f"{m.ls_ratio:.2f}",

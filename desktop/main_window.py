@@ -14,6 +14,7 @@ datastore; closing or opening another file with unsaved corrections asks first
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -43,6 +44,7 @@ from desktop.batch_analysis import AnalysisCache, BatchStep, batch_steps, next_b
 from desktop.canvas import ImageCanvas
 from desktop.case_list import NAME_ORDER, CaseEntry, CaseList, folder_entries
 from desktop.case_list_dock import DOCK_WIDTH, CaseListDock
+from desktop.descriptor_panel import DescriptorPanel
 from desktop.display_controls import DisplayControls
 from desktop.edit_toolbar import EditToolBar
 from desktop.error_bar import ErrorBar
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
         self.canvas = ImageCanvas(self.state, self.tools)
         self.findings_panel = FindingsPanel(self.state)
         self.review_panel = ReviewPanel(self.state)
+        self.descriptor_panel = DescriptorPanel(self.state)
         self.display_controls = DisplayControls(self.state)
         self.frame_controls = FrameControls(self.state)
         self.toolbar = EditToolBar(self.state, self.tools, self.canvas.controller)
@@ -202,10 +205,16 @@ class MainWindow(QMainWindow):
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.findings_panel, stretch=1)
         side_layout.addWidget(self.review_panel)
+        side_layout.addWidget(self.descriptor_panel)
         side_layout.addWidget(self.display_controls)
         side.setMinimumWidth(420)
         # A multi-view case opens on the study page, which hides the single-image widgets.
-        hidden = [self.findings_panel, self.review_panel, self.display_controls]
+        hidden = [
+            self.findings_panel,
+            self.review_panel,
+            self.descriptor_panel,
+            self.display_controls,
+        ]
         self.study_page = StudyPage(self, self._start, [*hidden, self.frame_controls, self.toolbar])
         side_layout.addWidget(self.study_page.panel, stretch=1)
 
@@ -849,6 +858,8 @@ class MainWindow(QMainWindow):
         if state.editor is not None:
             state.editor.end_stroke()
         analysis, model = state.analysis, ModelInfo.from_spec(state.model.spec)
+        # The reader's calipers go with the reader's class and outlines (on the findings).
+        request = dataclasses.replace(request, calipers=state.line_measurements())
         anchor = next(p for p in (request.pdf, request.seg, request.sr, request.key_image) if p)
         self._export_folder = anchor.parent
         steps = lambda: export_steps(analysis, model, request, send_to)  # noqa: E731

@@ -6,7 +6,7 @@ Qt-free and storage-free: CaseState produces a ReviewToSave, desktop.review_stor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,9 @@ class ReviewToSave:
     mask: np.ndarray  # H×W uint8 0/1: labels/final
     label: str
     author: str = ""
+    # The reader's descriptor decisions (desktop.state.DescriptorChoices), stored with the
+    # correction so a reopened case shows them again.
+    descriptor_choices: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class SavedReview:
     updated: str  # ISO time
     status: str  # CORRECTED or REVIEWED
     heldout: bool = False  # the case is in the datastore's fixed held-out split
+    descriptor_choices: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         return f"{self.status} by {self.author}, {self.updated[:16].replace('T', ' ')} UTC"

@@ -138,7 +138,9 @@ class ReviewStore:
         if store.case(case_id).original is None:
             store.record_prediction(case_id, review.ai_prediction)
         author = review.author.strip() or default_author()
-        record = store.save_correction(case_id, review.mask, review.label, author)
+        record = store.save_correction(
+            case_id, review.mask, review.label, author, review.descriptor_choices
+        )
         return _saved(record, review.mask)
 
 
@@ -168,4 +170,5 @@ def _saved(record: CaseRecord, mask: np.ndarray) -> SavedReview:
         updated=final.updated,
         status=record_status(record),
         heldout=record.heldout,
+        descriptor_choices={int(k): dict(v) for k, v in final.descriptor_choices.items()},
     )

@@ -28,11 +28,18 @@ from desktop.review import ReviewToSave, SavedReview
 from desktop.series import VOLUME, CaseSeries
 from desktop.window_level import WindowLevel, default_window, window_presets
 from engine.analysis import analyze, findings_from
-from engine.descriptors import template_for
+from engine.descriptors import confirm, override, template_for
 from engine.errors import BundleError, LesionLensError, LoadError, MeasurementError
 from engine.inference import LoadedModel
 from engine.io import calibrate_by_distance
-from engine.types import Analysis, Finding, Image, Prediction, WindowPreset
+from engine.types import (
+    Analysis,
+    Finding,
+    Image,
+    LineMeasurement,
+    Prediction,
+    WindowPreset,
+)
 
 EVENTS = (
     "image_changed",  # a new case is open (its analysis is cleared)
@@ -65,6 +72,7 @@ class Draft:
     frame_index: int
     mask: np.ndarray
     label: str | None
+    descriptor_choices: DescriptorChoices = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,34 @@ class AnalysisRequest:
     image: Image
     model: LoadedModel
     force: bool = False  # the reader ran the model although the image is out of its scope
+
+
+# lesion number -> descriptor name (or "category") -> {"value": term} or {"confirmed": True}
+DescriptorChoices = dict[int, dict[str, dict]]
+
+
+def copy_choices(choices: DescriptorChoices) -> DescriptorChoices:
+    return {int(k): {n: dict(c) for n, c in v.items()} for k, v in choices.items()}
+
+
+def apply_choices(findings: tuple[Finding, ...], choices: DescriptorChoices) -> tuple[Finding, ...]:
+    """The findings with the reader's descriptor decisions applied, in the order they were
+    made, to the AI's fresh proposals (engine.descriptors override/confirm). A choice for a
+    lesion or descriptor that is no longer there is skipped, never an error."""
+    out = []
+    for number, finding in enumerate(findings, start=1):
+        d = finding.descriptors
+        for name, choice in choices.get(number, {}).items() if d is not None else ():
+            if name != "category" and name not in d.names:
+                continue
+            if choice.get("confirmed"):
+                d = confirm(d, [name])
+            else:
+                d = override(d, name, choice.get("value"))
+        out.append(
+            finding if d is finding.descriptors else dataclasses.replace(finding, descriptors=d)
+        )
+    return tuple(out)
 
 
 def analysis_steps(request: AnalysisRequest) -> Generator[str, None, Analysis]:
@@ -116,6 +152,10 @@ class CaseState:
         self.uncertainty_visible: bool = False
         self.window: WindowLevel | None = None
         self.calipers: list[Caliper] = []
+        # The reader's descriptor decisions per lesion number (1-based, as in the table), kept
+        # apart from the findings so they survive every re-derivation (edit, calibration).
+        self.descriptor_choices: DescriptorChoices = {}
+        self._descriptors_dirty = False
         self.last_error: str | None = None
         self.busy: bool = False
         self.domain_override = False  # "Run model anyway" on an image it was not made for
@@ -302,6 +342,7 @@ class CaseState:
         self._editor_unsubscribe = []
         self.ai_analysis = self.analysis = analysis
         self.editor, self.saved = None, None
+        self.descriptor_choices, self._descriptors_dirty = {}, False
         if analysis is None:
             return
         prediction = analysis.prediction
@@ -311,6 +352,8 @@ class CaseState:
         if saved is not None and saved.mask.shape == prediction.mask.shape:
             mask, self.saved = saved.mask, saved
         label = saved.label if self.saved is not None else prediction.label
+        if self.saved is not None:
+            self.descriptor_choices = copy_choices(self.saved.descriptor_choices)
         self.editor = MaskEditor(prediction.mask, label, classes, mask=mask)
         draft = self.drafts.get(self.path) if self.path is not None else None
         if (
@@ -320,7 +363,10 @@ class CaseState:
         ):
             self.drop_draft()  # in the editor again; leaving the case keeps it again
             self.editor.restore_draft(draft.mask, draft.label)
-        if self.saved is not None or self.editor.modified:
+            if draft.descriptor_choices:
+                self.descriptor_choices = copy_choices(draft.descriptor_choices)
+                self._descriptors_dirty = True
+        if self.saved is not None or self.editor.modified or self.descriptor_choices:
             self.analysis = self._corrected_analysis()
         self._editor_unsubscribe = [
             self.editor.subscribe("mask_edited", self._on_mask_edited),
@@ -336,7 +382,12 @@ class CaseState:
             return False
         assert self.editor is not None
         self.editor.end_stroke()
-        self.drafts[self.path] = Draft(self.frame_index, self.editor.mask.copy(), self.editor.label)
+        self.drafts[self.path] = Draft(
+            self.frame_index,
+            self.editor.mask.copy(),
+            self.editor.label,
+            copy_choices(self.descriptor_choices) if self._descriptors_dirty else {},
+        )
         return True
 
     def has_draft(self, path: str | Path) -> bool:
@@ -353,8 +404,9 @@ class CaseState:
 
     @property
     def modified(self) -> bool:
-        """Unsaved corrections (what closing or moving on would lose)."""
-        return self.editor is not None and self.editor.modified
+        """Unsaved corrections (what closing or moving on would lose): mask, class, or the
+        reader's descriptor choices."""
+        return self.editor is not None and (self.editor.modified or self._descriptors_dirty)
 
     @property
     def shown_mask(self) -> np.ndarray | None:
@@ -376,12 +428,14 @@ class CaseState:
             mask=self.editor.mask.copy(),
             label=str(self.editor.label),
             author=author,
+            descriptor_choices=copy_choices(self.descriptor_choices),
         )
 
     def mark_saved(self, saved: SavedReview) -> None:
         """The datastore now holds what is on screen."""
         self.saved = saved
         self.drop_draft()
+        self._descriptors_dirty = False
         if self.editor is not None:
             self.editor.mark_saved()  # emits changed("saved") -> review_changed
 
@@ -389,23 +443,80 @@ class CaseState:
         self._emit("mask_edited", box)
 
     def _on_editor_changed(self, kind: str) -> None:
-        if kind == "mask":
+        if kind in ("mask", "label"):  # the class is the reader's once set: exports carry it
             self.analysis = self._corrected_analysis()
             self._emit("findings_changed", self.analysis)
         self._emit("review_changed")
 
     def _corrected_analysis(self) -> Analysis:
         """Findings recomputed from the edited mask. Measurements follow the mask exactly; the
-        class stays the model's image-level output (the model has no mask input to re-run)."""
+        prediction stays the model's (it has no mask input to re-run), but each finding carries
+        the reader's class where the reader chose another one (label_source "reader"), and a
+        lesion with no pixel in the AI's mask is marked drawn by the reader (no AI probability).
+        """
         assert self.ai_analysis is not None and self.editor is not None
         ai = self.ai_analysis
         prediction = dataclasses.replace(ai.prediction, mask=self.editor.mask.copy())
         corrected = self.editor.differs_from_ai
-        findings = self._findings(ai.image, prediction, corrected)
+        findings = self._findings(
+            ai.image, prediction, corrected, self.editor.label, ai.prediction.mask
+        )
+        findings = apply_choices(findings, self.descriptor_choices)
         return Analysis(ai.image, prediction, findings, ai.scope)
 
+    # -- descriptors (the reader's decisions on the AI's proposals) ---------------------------
+
+    def set_descriptor(self, lesion: int, name: str, value: str | None) -> bool:
+        """The reader chose `value` for descriptor `name` ("category" for the category) of
+        lesion number `lesion` (1-based). False when that lesion has no descriptors."""
+        return self._choose(lesion, name, {"value": value})
+
+    def confirm_descriptors(self, lesion: int, names: tuple[str, ...] | None = None) -> bool:
+        """The reader accepts the AI's proposals of lesion `lesion` as they stand (all of
+        them and the category, or only `names`); a value the reader chose stays chosen."""
+        finding = self._described(lesion)
+        if finding is None:
+            return False
+        assert finding.descriptors is not None
+        chosen = self.descriptor_choices.get(lesion, {})
+        every = (*finding.descriptors.names, "category") if names is None else names
+        todo = tuple(n for n in every if n not in chosen)
+        changed = False
+        for name in todo:
+            changed = self._choose(lesion, name, {"confirmed": True}, announce=False) or changed
+        self._descriptors_changed()
+        return changed or bool(todo)
+
+    def _described(self, lesion: int) -> Finding | None:
+        analysis = self.analysis
+        if analysis is None or self.editor is None or not 1 <= lesion <= len(analysis.findings):
+            return None
+        finding = analysis.findings[lesion - 1]
+        return finding if finding.descriptors is not None else None
+
+    def _choose(self, lesion: int, name: str, choice: dict, announce: bool = True) -> bool:
+        if self._described(lesion) is None:
+            return False
+        choices = self.descriptor_choices.setdefault(lesion, {})
+        choices.pop(name, None)  # re-inserted last: later decisions apply after earlier ones
+        choices[name] = choice
+        if announce:
+            self._descriptors_changed()
+        return True
+
+    def _descriptors_changed(self) -> None:
+        self._descriptors_dirty = True
+        self.analysis = self._corrected_analysis()
+        self._emit("findings_changed", self.analysis)
+        self._emit("review_changed")
+
     def _findings(
-        self, image: Image, prediction: Prediction, corrected: bool = False
+        self,
+        image: Image,
+        prediction: Prediction,
+        corrected: bool = False,
+        reader_label: str | None = None,
+        ai_mask: np.ndarray | None = None,
     ) -> tuple[Finding, ...]:
         spec = self.model.spec if self.model is not None else None
         return findings_from(
@@ -415,6 +526,8 @@ class CaseState:
             corrected=corrected,
             confidence_threshold=spec.confidence_threshold if spec else DEFAULT_CONFIDENCE,
             descriptors=template_for(spec) if spec else None,
+            reader_label=reader_label,
+            ai_mask=ai_mask,
         )
 
     def _on_image(self, analysis: Analysis, image: Image) -> Analysis:
@@ -433,6 +546,12 @@ class CaseState:
         self._emit("calipers_changed")
         self._emit("status", caliper.detail)
         return caliper
+
+    def line_measurements(self) -> tuple[LineMeasurement, ...]:
+        """The reader's calipers on the frame on screen, as the exports take them."""
+        return tuple(
+            LineMeasurement(c.start, c.end, c.length_px, c.length_mm) for c in self.calipers
+        )
 
     def clear_calipers(self) -> None:
         if self.calipers:

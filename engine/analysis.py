@@ -53,30 +53,45 @@ def findings_from(
     corrected: bool = False,
     confidence_threshold: float = 0.7,
     descriptors: str | None = None,
+    reader_label: str | None = None,
+    ai_mask: np.ndarray | None = None,
 ) -> tuple[Finding, ...]:
     """One Finding per connected lesion. The classifier is image-level, so every lesion carries
     the image's class; its uncertainty is the TTA spread of that class's probability.
 
     descriptors: a template ("bi-rads", see engine.descriptors.template_for) to describe each
-    lesion with, from its own mask and the image; None (the default) describes nothing."""
+    lesion with, from its own mask and the image; None (the default) describes nothing.
+    reader_label: the class the reader set in the review; where it differs from the model's,
+    every lesion carries it with label_source "reader".
+    ai_mask: the model's own mask when `prediction.mask` is a reader's correction: a lesion
+    with no pixel in it was drawn by the reader (drawn_by_reader, no AI confidence)."""
     components = lesion_components(prediction.mask, min_area_px)
-    label = prediction.label
-    probability = prediction.probabilities[label]
+    ai_label = prediction.label
+    probability = prediction.probabilities[ai_label]
     spread = prediction.spread
     low = probability < confidence_threshold or spread > MAX_TRUSTED_SPREAD
-    return tuple(
-        Finding(
-            contour=outer_contour(component),
-            measurements=measure_component(component, image.spacing_mm),
-            label=label,
-            probability=probability,
-            uncertainty=spread,
-            corrected=corrected,
-            low_confidence=low,
-            descriptors=describe_lesion(descriptors, component, image),
+    by_reader = reader_label is not None and reader_label != ai_label
+    label = reader_label if by_reader else ai_label
+    if by_reader:  # the model's probability of the class shown (a class it lacks: 0)
+        probability = float(prediction.probabilities.get(str(label), 0.0))
+    out = []
+    for component in components:
+        drawn = ai_mask is not None and not bool(np.any(component & (ai_mask > 0)))
+        out.append(
+            Finding(
+                contour=outer_contour(component),
+                measurements=measure_component(component, image.spacing_mm),
+                label=str(label),
+                probability=probability,
+                uncertainty=spread,
+                corrected=corrected or drawn,
+                low_confidence=low and not drawn,
+                descriptors=describe_lesion(descriptors, component, image),
+                label_source="reader" if by_reader else "AI",
+                drawn_by_reader=drawn,
+            )
         )
-        for component in components
-    )
+    return tuple(out)
 
 
 def describe_lesion(
@@ -124,8 +139,11 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
     m = finding.measurements
     return {
         "label": finding.label,
-        "probability": round(finding.probability, 4),
-        "uncertainty": round(finding.uncertainty, 4),
+        "label_source": finding.label_source,
+        "drawn_by_reader": finding.drawn_by_reader,
+        # A reader-drawn lesion has no AI probability (None), not the image's.
+        "probability": _rounded(finding.ai_probability),
+        "uncertainty": None if finding.drawn_by_reader else round(finding.uncertainty, 4),
         "corrected": finding.corrected,
         "low_confidence": finding.low_confidence,
         "area_px": m.area_px,

@@ -233,6 +233,28 @@ class Finding:
     # Lexicon descriptors (engine.descriptors: BI-RADS for breast models), each with its
     # measurement and a proposed category; None for models that describe nothing.
     descriptors: DescriptorSet | None = None
+    # Who set the class: "AI" (the model's image-level class) or "reader" (chosen in the
+    # review). Exports say which.
+    label_source: str = "AI"
+    # Outlined by the reader where the model found nothing: no AI probability, uncertainty or
+    # confidence applies to it, and exports say "drawn by reader" instead of showing any.
+    drawn_by_reader: bool = False
+
+    @property
+    def ai_probability(self) -> float | None:
+        """The model's probability for this lesion's class; None on a reader-drawn lesion."""
+        return None if self.drawn_by_reader else self.probability
+
+
+@dataclass(frozen=True)
+class LineMeasurement:
+    """A caliper the reader drew: (row, col) end points, its length in px and, where the
+    image is calibrated for both points, in mm (None otherwise)."""
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    length_px: float
+    length_mm: float | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ class ClinicianLabel:
     revision: int
     sha256: str  # of the PNG bytes, so a pinned label can be checked before training
     correction_dice: float | None  # Dice(original, final): 1.0 = accepted unchanged
+    # The reader's descriptor decisions ("1" -> {"shape": {"value": "irregular"}, ...}).
+    descriptor_choices: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def record_from_json(root: Path, case_id: str, raw: dict[str, Any]) -> CaseRecor
             revision=int(final["revision"]),
             sha256=str(final["sha256"]),
             correction_dice=final.get("correction_dice"),
+            descriptor_choices=dict(final.get("descriptor_choices") or {}),
         ),
         extra={k: v for k, v in raw.items() if k not in _KNOWN},
     )

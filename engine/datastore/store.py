@@ -192,9 +192,16 @@ class Datastore:
         )
 
     def save_correction(
-        self, case_id: str, mask: np.ndarray, label: str, author: str
+        self,
+        case_id: str,
+        mask: np.ndarray,
+        label: str,
+        author: str,
+        descriptor_choices: Mapping[Any, Any] | None = None,
     ) -> CaseRecord:
-        """Store (or replace) the clinician's mask and confirmed class for a case."""
+        """Store (or replace) the clinician's mask and confirmed class for a case.
+        descriptor_choices: the reader's lexicon decisions (lesion number -> descriptor ->
+        choice, plain JSON), kept with the correction; not a training target."""
         if not str(label).strip():
             raise DatastoreError(f"case {case_id!r}: the confirmed class is empty")
         if not str(author).strip():
@@ -218,6 +225,10 @@ class Datastore:
                 "sha256": sha256_of(data),
                 "correction_dice": size,
             }
+            if descriptor_choices:
+                record["descriptor_choices"] = {
+                    str(k): dict(v) for k, v in descriptor_choices.items()
+                }
             # Announce, replace the PNG, then commit (see the module docstring).
             entry["pending_final"] = record
             write_index(self.index_path, index)

@@ -36,7 +36,7 @@ from engine.report.seg import image_seg
 from engine.report.source import SourceImage, source_image
 from engine.report.sr import measurement_report_sr
 from engine.tissue import tissue_area_of
-from engine.types import Analysis, Image
+from engine.types import Analysis, Image, LineMeasurement
 
 SECONDARY_CAPTURE_NAME = "source_sc.dcm"
 
@@ -50,7 +50,11 @@ class ExportRequest:
     key_image_dicom: the key image as a Secondary Capture in the source's study (for a PACS).
     frame_index: the analysed frame (0-based) of a multi-frame source.
     corrected: override "was the mask corrected" (default: any finding says so).
-    case: the name printed in the PDF (pass a pseudonym when de-identifying)."""
+    case: the name printed in the PDF (pass a pseudonym when de-identifying).
+    calipers: the reader's line measurements on the analysed frame: drawn on the key image,
+    listed in the PDF, TID 1500 Length measurements in the SR. The reader's class and
+    reader-drawn lesions travel on the findings themselves (Finding.label_source,
+    drawn_by_reader), so every output of one request tells the same story."""
 
     pdf: Path | None = None
     seg: Path | None = None
@@ -63,6 +67,7 @@ class ExportRequest:
     frame_index: int = 0
     corrected: bool | None = None
     case: str = ""
+    calipers: tuple[LineMeasurement, ...] = ()
 
     @property
     def wants_dicom(self) -> bool:
@@ -117,7 +122,9 @@ def export_case(
                 mark_deidentified(seg)
             outputs.append((request.seg, _dicom_bytes(seg)))
         if request.sr is not None:
-            sr = measurement_report_sr(analysis, source, model, dicom_reviewer)
+            sr = measurement_report_sr(
+                analysis, source, model, dicom_reviewer, calipers=request.calipers
+            )
             if deid is not None:
                 mark_deidentified(sr)
             outputs.append((request.sr, _dicom_bytes(sr)))
@@ -125,11 +132,13 @@ def export_case(
             notes.append("The reviewer's name is printed here but left out of SEG and SR.")
 
     if request.wants_pixels:
-        key_png = key_image_png(analysis.image, analysis.findings, pixels)
+        key_png = key_image_png(analysis.image, analysis.findings, pixels, request.calipers)
         if request.key_image is not None:
             outputs.append((request.key_image, key_png))
         if request.key_image_dicom is not None:
-            rgb = render_key_image(analysis.image, analysis.findings, pixels)
+            rgb = render_key_image(
+                analysis.image, analysis.findings, pixels, calipers=request.calipers
+            )
             key_sc = key_image_secondary_capture(rgb, source.header)
             if deid is not None:
                 mark_deidentified(key_sc, pixels_cleaned=pixels is not None)
@@ -146,6 +155,7 @@ def export_case(
                 notes=notes,
                 case=request.case,
                 zooms=lesion_zoom_pngs(analysis.image, analysis.findings, pixels),
+                calipers=request.calipers,
             )
             outputs.append((request.pdf, pdf))
 

@@ -19,11 +19,12 @@ from PIL import ImageDraw, ImageFont
 
 from engine.atomic import write_bytes_atomic
 from engine.report.fonts import font_path
-from engine.types import Finding, Image
+from engine.types import Finding, Image, LineMeasurement
 
 OUTLINE = (255, 214, 0)  # yellow: the lesion outline
 LONG_AXIS = (0, 220, 255)  # cyan
 SHORT_AXIS = (255, 90, 200)  # magenta
+CALIPER = (80, 230, 80)  # green: the reader's own calipers, labelled C1, C2, ...
 LABEL_BG = (0, 0, 0)
 MIN_WIDTH = 900
 MAX_ZOOMS = 2  # enlarged views of small lesions in the PDF
@@ -56,9 +57,11 @@ def render_key_image(
     pixels: np.ndarray | None = None,
     min_width: int = MIN_WIDTH,
     numbers: Sequence[int] | None = None,
+    calipers: Sequence[LineMeasurement] = (),
 ) -> np.ndarray:
     """RGB array of the image with overlays; `pixels` replaces image.pixels (e.g. blanked);
-    `numbers` labels the findings (default 1, 2, ...)."""
+    `numbers` labels the findings (default 1, 2, ...); `calipers`: the reader's, drawn as
+    solid green lines labelled C1, C2, ... (the PDF lists them under those names)."""
     source = image.pixels if pixels is None else pixels
     window = (
         (image.window_presets[0].center, image.window_presets[0].width)
@@ -77,6 +80,12 @@ def render_key_image(
     labels = numbers if numbers is not None else range(1, len(findings) + 1)
     for number, finding in zip(labels, findings, strict=True):
         _draw_finding(draw, finding, number, scale, line, font)
+    for number, caliper in enumerate(calipers, start=1):
+        a, b = _xy(caliper.start, scale), _xy(caliper.end, scale)
+        draw.line([a, b], fill=CALIPER, width=max(1, line - 1))
+        for end in (a, b):
+            _cross(draw, end, CALIPER, line, size=3 * line + 3)
+        _label(draw, (b[0] + 4 * line, b[1] + 2 * line), f"C{number}", CALIPER, font)
     if image.spacing_mm is not None:
         _draw_scale_bar(draw, base.size, image.spacing_mm[1], scale, line, font)
     return np.asarray(base)
@@ -131,9 +140,12 @@ def lesion_zoom_pngs(
 
 
 def key_image_png(
-    image: Image, findings: Sequence[Finding], pixels: np.ndarray | None = None
+    image: Image,
+    findings: Sequence[Finding],
+    pixels: np.ndarray | None = None,
+    calipers: Sequence[LineMeasurement] = (),
 ) -> bytes:
-    return _png(render_key_image(image, findings, pixels))
+    return _png(render_key_image(image, findings, pixels, calipers=calipers))
 
 
 def _png(rgb: np.ndarray) -> bytes:

@@ -40,7 +40,7 @@ from engine.report import wording
 from engine.report.fonts import font_path
 from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
 from engine.report.wording import result_sentence, scope_sentence
-from engine.types import Analysis, Finding
+from engine.types import Analysis, Finding, LineMeasurement
 
 DISCLAIMER = "Research use only \u2014 not for diagnosis. Model and training data: see the report."
 FONT, BOLD = "LLSans", "LLSans-Bold"
@@ -100,9 +100,11 @@ def report_pdf(
     notes: Sequence[str] = (),
     case: str = "",
     zooms: Sequence[tuple[int, bytes]] = (),
+    calipers: Sequence[LineMeasurement] = (),
 ) -> bytes:
     """The PDF as bytes (write it with write_report_pdf, or atomically yourself).
-    zooms: (finding number, PNG) enlarged views shown beside the key image."""
+    zooms: (finding number, PNG) enlarged views shown beside the key image.
+    calipers: the reader's line measurements (C1, C2, ... on the key image), listed."""
     created = created or dt.datetime.now().astimezone()
     styles = report_styles()
     buffer = io.BytesIO()
@@ -113,13 +115,14 @@ def report_pdf(
         Spacer(1, 3 * mm),
         _study_block(header, case, analysis, styles, width),
         Spacer(1, 4 * mm),
-        _key_image(key_png, zooms, analysis, styles, width),
+        _key_image(key_png, zooms, analysis, styles, width, bool(calipers)),
         Spacer(1, 4 * mm),
         section_heading("Findings", styles),
         _findings_table(analysis, styles, width),
         Spacer(1, 2 * mm),
         Paragraph(_summary(analysis), styles["small"]),
     ]
+    story += caliper_section(calipers, styles, width)
     story += descriptor_sections(analysis, styles, width)
     corrected = any(f.corrected for f in analysis.findings)
     story += closing_sections(corrected, model, reviewer, created, notes, styles, width)
@@ -292,6 +295,7 @@ def _key_image(
     analysis: Analysis,
     styles: dict[str, ParagraphStyle],
     width: float,
+    calipers: bool = False,
 ) -> Table:
     reader = ImageReader(io.BytesIO(key_png))
     px_w, px_h = reader.getSize()
@@ -308,6 +312,8 @@ def _key_image(
         '<font color="#c0308f">\u25a0</font> S: short axis<br/>'
         "Numbers match the findings table."
     )
+    if calipers:
+        legend += '<br/><font color="#50e650">\u25a0</font> C: reader\'s calipers'
     if analysis.image.spacing_mm:
         legend += "<br/>White bar: scale."
     side_w = width - draw_w - 4 * mm - 8
@@ -444,18 +450,46 @@ def _finding_cells(number: int, finding: Finding) -> list[str]:
     long_axis = m.long_axis_mm if calibrated else m.long_axis_px
     short_axis = m.short_axis_mm if calibrated else m.short_axis_px
     area = m.area_mm2 if calibrated and m.area_mm2 is not None else m.area_px
+    drawn = finding.drawn_by_reader
+    who = "reader" if finding.label_source == "reader" or drawn else "AI"
+    mask = "drawn by reader" if drawn else "yes" if finding.corrected else "no (AI)"
     return [
         str(number),
-        escape(finding.label),
-        percent(finding.probability),
-        f"\u00b1{percent(finding.uncertainty)}",
+        f"{escape(finding.label)}<br/><font size=7>set by {who}</font>",
+        "\u2014 (no AI)" if drawn else percent(finding.probability),
+        "\u2014" if drawn else f"\u00b1{percent(finding.uncertainty)}",
         f"{long_axis:.1f}",
         f"{short_axis:.1f}",
         f"{m.ls_ratio:.2f}",
         f"{area:.1f}" if calibrated else f"{area:.0f}",
         "<b>yes</b>" if finding.low_confidence else "no",
-        "yes" if finding.corrected else "no (AI)",
+        mask,
     ]
+
+
+def caliper_section(
+    calipers: Sequence[LineMeasurement], styles: dict[str, ParagraphStyle], width: float
+) -> list[Any]:
+    """The reader's calipers (C1, C2, ... on the key image): length in mm where the image is
+    calibrated at both ends, else in px (said so), and the end points; nothing without any."""
+    if not calipers:
+        return []
+    heads = ["Caliper", "Length", "From (row, col px)", "To (row, col px)", "Set by"]
+    data: list[list[Any]] = [[Paragraph(h, styles["head"]) for h in heads]]
+    for number, c in enumerate(calipers, start=1):
+        length = f"{c.length_mm:.1f} mm" if c.length_mm is not None else f"{c.length_px:.0f} px"
+        data.append(
+            [
+                Paragraph(f"C{number}", styles["cell"]),
+                Paragraph(escape(length), styles["cell"]),
+                Paragraph(f"{c.start[0]:.0f}, {c.start[1]:.0f}", styles["cell"]),
+                Paragraph(f"{c.end[0]:.0f}, {c.end[1]:.0f}", styles["cell"]),
+                Paragraph("reader", styles["cell"]),
+            ]
+        )
+    table = Table(data, colWidths=[width * f for f in (0.14, 0.2, 0.24, 0.24, 0.18)])
+    table.setStyle(TableStyle([*GRID_STYLE, ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
+    return [Spacer(1, 3 * mm), section_heading("Reader measurements", styles), table]
 
 
 def _summary(analysis: Analysis) -> str:

@@ -24,10 +24,17 @@ One image-level group (TID 1501) carries the model's own result (lesion present 
 with its probability; class, probability of malignancy and spread when there is a lesion;
 number of lesions; the scope check: in scope, withheld as out of scope, or run on demand,
 with the scope score), so an image without lesions, or withheld, still has a report.
+Reader decisions: each lesion says where its outline came from (AI segmentation, corrected
+by the reader, or drawn by the reader); a class the reader set is "Lesion class (reader)";
+a reader-drawn lesion's group has no algorithm and no AI probability. The reader's calipers
+follow as planar ROI groups with a Length each (TID 1410), "Measurement source: drawn by
+the reader".
 The observer context names the software (device) and, unless de-identifying, the reviewer.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import highdicom as hd
 import numpy as np
@@ -40,7 +47,7 @@ from engine.descriptors.codes import Code, concept_code, value_codes
 from engine.descriptors.types import DescriptorSet
 from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
 from engine.report.source import SourceImage
-from engine.types import Analysis, Finding
+from engine.types import Analysis, Finding, LineMeasurement
 
 SR_SERIES_NUMBER = 901
 LOCAL_SCHEME = "99LESIONLENS"
@@ -50,6 +57,14 @@ CLASS_CODES = {
     "malignant": hd.sr.CodedConcept("21594007", "SCT", "Malignant"),
 }
 LESION_CLASS = hd.sr.CodedConcept("LESIONCLASS", LOCAL_SCHEME, "Lesion class (AI)")
+READER_CLASS = hd.sr.CodedConcept("READERCLASS", LOCAL_SCHEME, "Lesion class (reader)")
+OUTLINE_SOURCE = hd.sr.CodedConcept("OUTLINESRC", LOCAL_SCHEME, "Outline source")
+OUTLINE_AI = hd.sr.CodedConcept("BYAI", LOCAL_SCHEME, "AI segmentation")
+OUTLINE_CORRECTED = hd.sr.CodedConcept(
+    "AICORRECTED", LOCAL_SCHEME, "AI segmentation corrected by the reader"
+)
+DRAWN_BY_READER = hd.sr.CodedConcept("BYREADER", LOCAL_SCHEME, "Drawn by the reader")
+MEASUREMENT_SOURCE = hd.sr.CodedConcept("MEASSRC", LOCAL_SCHEME, "Measurement source")
 CLASS_SPREAD = hd.sr.CodedConcept(
     "TTASPREAD", LOCAL_SCHEME, "Spread of class probability under test-time augmentation"
 )
@@ -88,8 +103,11 @@ def measurement_report_sr(
     source: SourceImage,
     model: ModelInfo,
     reviewer: str = "",
+    calipers: Sequence[LineMeasurement] = (),
 ) -> hd.sr.ComprehensiveSR:
-    """The SR document; `reviewer` ("" when de-identifying) becomes the person observer."""
+    """The SR document; `reviewer` ("" when de-identifying) becomes the person observer.
+    calipers: the reader's line measurements, one planar ROI group each (TID 1410 Length
+    of an open two-point POLYLINE), marked as the reader's, with no algorithm."""
     algorithm = hd.sr.AlgorithmIdentification(
         name=model.model_id, version=model.version, family=codes.cid7162.ArtificialIntelligence
     )
@@ -97,6 +115,9 @@ def measurement_report_sr(
     groups += [
         _finding_group(index, finding, analysis, source, algorithm)
         for index, finding in enumerate(analysis.findings, start=1)
+    ]
+    groups += [
+        _caliper_group(index, caliper, source) for index, caliper in enumerate(calipers, start=1)
     ]
     report = hd.sr.MeasurementReport(
         observation_context=_observation_context(model, reviewer),
@@ -231,15 +252,55 @@ def _finding_group(
             source.header, referenced_frame_numbers=frames
         ),
     )
+    # A lesion the reader outlined where the model found none is the reader's alone: no
+    # algorithm on its group and no AI probability; it says "Drawn by the reader".
+    drawn = finding.drawn_by_reader
+    outline = DRAWN_BY_READER if drawn else OUTLINE_CORRECTED if finding.corrected else OUTLINE_AI
+    class_name = READER_CLASS if finding.label_source == "reader" or drawn else LESION_CLASS
     return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=f"Lesion {index}"),
         referenced_region=region,
         finding_type=codes.SCT.Lesion,
-        algorithm_id=algorithm,
+        algorithm_id=None if drawn else algorithm,
         measurements=_measurements(finding, analysis, algorithm),
         qualitative_evaluations=[
-            hd.sr.QualitativeEvaluation(name=LESION_CLASS, value=class_code(finding.label)),
+            hd.sr.QualitativeEvaluation(name=OUTLINE_SOURCE, value=outline),
+            hd.sr.QualitativeEvaluation(name=class_name, value=class_code(finding.label)),
             *descriptor_evaluations(finding.descriptors),
+        ],
+    )
+
+
+def _caliper_group(
+    index: int, caliper: LineMeasurement, source: SourceImage
+) -> hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations:
+    """One reader caliper: its line (open POLYLINE, DICOM (column, row) + 0.5 like outlines)
+    and its Length, in mm where calibrated, else in pixels."""
+    frames = [source.frame_number] if source.frame_number is not None else None
+    points = np.asarray([caliper.start, caliper.end], dtype=np.float64)[:, ::-1] + 0.5
+    region = hd.sr.ImageRegion(
+        graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+        graphic_data=points.astype(np.float32),
+        source_image=hd.sr.SourceImageForRegion.from_source_image(
+            source.header, referenced_frame_numbers=frames
+        ),
+    )
+    if caliper.length_mm is not None:
+        length = hd.sr.Measurement(
+            name=codes.SCT.Length,
+            value=round(float(caliper.length_mm), 2),
+            unit=codes.UCUM.Millimeter,
+        )
+    else:
+        length = hd.sr.Measurement(
+            name=codes.SCT.Length, value=round(float(caliper.length_px), 2), unit=PIXELS
+        )
+    return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=f"Caliper {index}"),
+        referenced_region=region,
+        measurements=[length],
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(name=MEASUREMENT_SOURCE, value=DRAWN_BY_READER)
         ],
     )
 
@@ -301,6 +362,8 @@ def _measurements(
         hd.sr.Measurement(name=name, value=round(float(value), 2), unit=unit)
         for name, value, unit in sizes
     ]
+    if finding.drawn_by_reader:  # the model said nothing about this lesion
+        return out
     return out + _probabilities(analysis, finding.uncertainty, algorithm)
 
 

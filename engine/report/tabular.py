@@ -57,6 +57,8 @@ COLUMNS = (
     "uncertainty",
     "low_confidence",
     "corrected",
+    "label_source",
+    "drawn_by_reader",
     *DESCRIPTOR_COLUMNS,
     *SIZE_COLUMNS,
     *MODEL_COLUMNS,
@@ -84,10 +86,13 @@ def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelI
         "result": case.analysis.result,
         "finding": number,
         "label": finding.label,
-        "probability": round(finding.probability, 4),
-        "uncertainty": round(finding.uncertainty, 4),
+        # A lesion the reader drew has no AI probability: the cells stay empty.
+        "probability": "" if finding.drawn_by_reader else round(finding.probability, 4),
+        "uncertainty": "" if finding.drawn_by_reader else round(finding.uncertainty, 4),
         "low_confidence": finding.low_confidence,
         "corrected": finding.corrected,
+        "label_source": finding.label_source,
+        "drawn_by_reader": finding.drawn_by_reader,
         **descriptor_fields(finding),
         **size_fields(finding),
         "model_id": model.model_id,
@@ -160,7 +165,9 @@ def findings_document(
                 "case": c.case,
                 "file": c.file,
                 "result": c.analysis.result,
-                "label": c.analysis.prediction.label if c.analysis.findings else None,
+                "label": case_label(c.analysis),
+                "label_source": case_label_source(c.analysis),
+                "model_label": c.analysis.prediction.label if c.analysis.findings else None,
                 "lesion_probability": c.analysis.prediction.lesion_probability,
                 "scope": c.analysis.scope.as_json() if c.analysis.scope is not None else None,
                 "probabilities": c.analysis.prediction.probabilities,
@@ -177,6 +184,18 @@ def findings_document(
             for c in cases
         ],
     }
+
+
+def case_label(analysis: Analysis) -> str | None:
+    """The case's class: the reader's where the reader set one, else the model's; None
+    without a lesion."""
+    if not analysis.findings:
+        return None
+    return analysis.findings[0].label
+
+
+def case_label_source(analysis: Analysis) -> str | None:
+    return analysis.findings[0].label_source if analysis.findings else None
 
 
 def findings_csv(cases: Sequence[CaseFindings], model: ModelInfo) -> bytes:
