@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QWidget
 
 from desktop.caliper import Caliper
@@ -170,6 +170,7 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
             self.overlay_item.clear()
             self.uncertainty_item.clear()
             self._draw_findings(None)
+            self.state.set_mask_displayed(False)
             return
         self._draw_overlay()
         self.uncertainty_item.setImage(
@@ -184,6 +185,20 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         self.uncertainty_item.setVisible(self.state.uncertainty_visible)
         for item in self.finding_items:
             item.setVisible(self.state.contours_visible)
+        self._report_mask_shown()
+
+    def _report_mask_shown(self) -> None:
+        """Tell the state the mask is on screen: drawn, the canvas visible, and the overlay or
+        the contours showing (what lets the case be saved as reviewed)."""
+        state = self.state
+        drawn = self._rgba is not None and state.analysis is not None
+        showing = state.overlay_opacity > 0 or (state.contours_visible and bool(self.finding_items))
+        if drawn and showing and self.isVisible():
+            state.set_mask_displayed(True)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._report_mask_shown()  # drawn while hidden (another page, window not yet shown)
 
     def _draw_overlay(self) -> None:
         mask = self.state.shown_mask

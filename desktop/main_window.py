@@ -755,6 +755,10 @@ class MainWindow(QMainWindow):
         if review is None:
             self.state.notify("Nothing to save: no analysis on screen")
             return False
+        unseen = self.state.unseen_reason
+        if unseen is not None:  # a review is a reader's look at the mask, never a blind save
+            self.state.report_error(f"Not saved as reviewed: {unseen}")
+            return False
         try:
             saved = self.review_store.save(review)
         except (LesionLensError, OSError) as exc:

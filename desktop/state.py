@@ -120,6 +120,9 @@ class CaseState:
         self.busy: bool = False
         self.domain_override = False  # "Run model anyway" on an image it was not made for
         self._generation = 0
+        # Whether the canvas has drawn the mask of this analysis while visible: a case whose
+        # mask was never on screen cannot be saved as reviewed (issue 20).
+        self.mask_displayed = False
         self.drafts: dict[Path, Draft] = {}  # unsaved corrections of cases not on screen
         self.events = Events(EVENTS)
         self._editor_unsubscribe: list[Callable[[], None]] = []
@@ -176,7 +179,10 @@ class CaseState:
         self._emit("image_changed", image)
         self._emit("window_changed", self.window)
         self._emit("calipers_changed")
-        self._emit("analysis_changed", analysis)
+        # The state now, not `analysis`: an image_changed subscriber may already have attached
+        # a result (a batch result is shown synchronously), and a stale None would wipe it off
+        # the canvas while the findings table kept showing it.
+        self._emit("analysis_changed", self.analysis)
         self._emit("review_changed")
 
     def show_frame(self, index: int) -> bool:
@@ -197,7 +203,7 @@ class CaseState:
         self._set_analysis(None, None)
         self._emit("frame_changed", index)
         self._emit("calipers_changed")
-        self._emit("analysis_changed", None)
+        self._emit("analysis_changed", self.analysis)  # as in _show_case: never a stale None
         self._emit("review_changed")
         return True
 
@@ -302,6 +308,7 @@ class CaseState:
         self._editor_unsubscribe = []
         self.ai_analysis = self.analysis = analysis
         self.editor, self.saved = None, None
+        self.mask_displayed = False
         if analysis is None:
             return
         prediction = analysis.prediction
@@ -376,6 +383,22 @@ class CaseState:
             mask=self.editor.mask.copy(),
             label=str(self.editor.label),
             author=author,
+        )
+
+    def set_mask_displayed(self, displayed: bool) -> None:
+        """The canvas reports the mask on screen (True: drawn while visible, with the overlay
+        or the contours showing) or wiped off it (False). Hiding the overlay after the mask
+        was seen does not unsee it; a new analysis starts unseen."""
+        self.mask_displayed = bool(displayed) and self.analysis is not None
+
+    @property
+    def unseen_reason(self) -> str | None:
+        """Why the case on screen may not be saved as reviewed yet: its mask was never shown."""
+        if self.analysis is None or self.mask_displayed:
+            return None
+        return (
+            "its mask was never on screen. Show it (View ▸ Show Contours, C, or more overlay "
+            "opacity, }) and check it before saving the case as reviewed"
         )
 
     def mark_saved(self, saved: SavedReview) -> None:
