@@ -73,6 +73,7 @@ from engine.inference import LoadedModel, load_model
 from engine.io import NIFTI_SUFFIXES, SUPPORTED_SUFFIXES
 from engine.pacs import PacsNode
 from engine.report import ExportRequest, ExportResult, ModelInfo, export_case
+from engine.report.naming import case_pseudonym
 from engine.types import Analysis
 
 OPACITY_STEP = 0.1
@@ -838,7 +839,12 @@ class MainWindow(QMainWindow):
             return None
         folder = self._export_folder or state.path.parent / "export"
         dialog = ExportDialog(
-            state.path.stem, self.review_panel.reviewer, folder, state.frame_index, self
+            state.path.stem,
+            self.review_panel.reviewer,
+            folder,
+            state.frame_index,
+            self,
+            pseudonym=case_pseudonym(state.analysis.image.pixels),  # one name per case
         )
         dialog.accepted.connect(lambda: self.start_export(dialog.request(), dialog.send_node()))
         self.export_dialog = dialog

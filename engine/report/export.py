@@ -30,6 +30,7 @@ from engine.report.deidentify import (
 )
 from engine.report.key_image import key_image_png, lesion_zoom_pngs, render_key_image
 from engine.report.model_info import ModelInfo
+from engine.report.naming import refuse_overwrite
 from engine.report.pdf import ReportHeader, report_pdf
 from engine.report.secondary_capture import key_image_secondary_capture
 from engine.report.seg import image_seg
@@ -39,6 +40,7 @@ from engine.tissue import tissue_area_of
 from engine.types import Analysis, Image
 
 SECONDARY_CAPTURE_NAME = "source_sc.dcm"
+OVERWRITE_HINT = "choose another folder, or allow overwriting: lesionlens export --overwrite"
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,9 @@ class ExportRequest:
     key_image_dicom: the key image as a Secondary Capture in the source's study (for a PACS).
     frame_index: the analysed frame (0-based) of a multi-frame source.
     corrected: override "was the mask corrected" (default: any finding says so).
-    case: the name printed in the PDF (pass a pseudonym when de-identifying)."""
+    case: the name printed in the PDF (pass a pseudonym when de-identifying).
+    overwrite: replace outputs that exist already; by default the export is refused (an
+    ExportError naming them) and nothing is written."""
 
     pdf: Path | None = None
     seg: Path | None = None
@@ -63,6 +67,7 @@ class ExportRequest:
     frame_index: int = 0
     corrected: bool | None = None
     case: str = ""
+    overwrite: bool = False
 
     @property
     def wants_dicom(self) -> bool:
@@ -149,6 +154,8 @@ def export_case(
             )
             outputs.append((request.pdf, pdf))
 
+    if not request.overwrite:  # checked last: all built, none written yet
+        refuse_overwrite((path for path, _ in outputs), OVERWRITE_HINT)
     written = tuple(write_bytes_atomic(path, data) for path, data in outputs)
     return ExportResult(written=written, notes=tuple(notes))
 
