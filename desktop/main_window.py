@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.batch_results = AnalysisCache()  # "Analyze all" results, shown when opened
         self._batch: Generator[BatchStep, None, None] | None = None
         self._batch_cancelled = False
+        self._closed = False
 
         self.banner = ResearchBanner(self.state)
         self.error_bar = ErrorBar(self.state)
@@ -931,13 +932,24 @@ class MainWindow(QMainWindow):
         on_failure: Callable[[Any, BaseException], None] | None = None,
     ) -> None:
         job = GeneratorJob(steps, tag)
-        job.signals.progress.connect(self._on_progress)
-        job.signals.succeeded.connect(on_success)
-        job.signals.failed.connect(on_failure or self._on_job_failed)
-        job.signals.finished.connect(lambda: self._on_job_finished(job))
+        live = self._while_open
+        job.signals.progress.connect(live(self._on_progress))
+        job.signals.succeeded.connect(live(on_success))
+        job.signals.failed.connect(live(on_failure or self._on_job_failed))
+        job.signals.finished.connect(live(lambda: self._on_job_finished(job)))
         self._jobs.add(job)
         self._on_busy_changed(self.state.busy)
         self.pool.start(job)
+
+    def _while_open(self, slot: Callable[..., None]) -> Callable[..., None]:
+        """A job's report is dropped once the window has closed: the signals are queued, so
+        one can arrive after the widgets are gone (RuntimeError: C++ object already deleted)."""
+
+        def call(*args: Any) -> None:
+            if not self._closed:
+                slot(*args)
+
+        return call
 
     def _on_job_finished(self, job: GeneratorJob) -> None:
         self._jobs.discard(job)
@@ -1086,4 +1098,5 @@ class MainWindow(QMainWindow):
         for job in list(self._jobs):
             job.cancel()
         self.pool.waitForDone(10_000)
+        self._closed = True  # reports still queued are dropped (_while_open)
         super().closeEvent(event)
