@@ -47,6 +47,7 @@ SCALE_COLOR = "#e6e9ed"
 SCALE_PEN = pg.mkPen(SCALE_COLOR, width=3)
 CALIPER_COLOR = "#7cf29c"
 REFUSED_COLOR = "#ff8a8a"
+SELECTED_COLOR = "#ffffff"
 CALIPER_FILL = pg.mkBrush(8, 9, 11, 170)  # the length stays readable over speckle
 CALIPER_TEXT_WIDTH = 230  # screen px: a refusal reason wraps instead of leaving the view
 DRAFT_PEN = pg.mkPen("#ffffff", width=1.5, style=Qt.PenStyle.DashLine)
@@ -257,15 +258,17 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         for item in self.caliper_items:
             self.view.removeItem(item)
         self.caliper_items = []
-        for caliper in self.state.calipers:
-            self.caliper_items.extend(self._caliper_items(caliper))
+        for index, caliper in enumerate(self.state.calipers):
+            selected = index == self.state.selected_caliper
+            self.caliper_items.extend(self._caliper_items(caliper, selected))
         for item in self.caliper_items:
             item.setZValue(30)
             self.view.addItem(item, ignoreBounds=True)
 
-    def _caliper_items(self, caliper: Caliper) -> list[pg.GraphicsObject]:
+    def _caliper_items(self, caliper: Caliper, selected: bool = False) -> list[pg.GraphicsObject]:
         colour = REFUSED_COLOR if caliper.length_mm is None else CALIPER_COLOR
-        pen = pg.mkPen(colour, width=2)
+        # The selected one (Del deletes it, its end points drag) is drawn thicker, in white.
+        pen = pg.mkPen(SELECTED_COLOR if selected else colour, width=3.5 if selected else 2)
         x, y = segment_xy((caliper.start, caliper.end))
         line = pg.PlotDataItem(
             x, y, pen=pen, symbol="+", symbolSize=12, symbolPen=pen, symbolBrush=None

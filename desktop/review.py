@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop.caliper import CaseMeasurements
 from engine.types import Prediction
 
 NEW, AI_DONE, CORRECTED, REVIEWED = "new", "AI done", "corrected", "reviewed"
@@ -28,6 +29,7 @@ class ReviewToSave:
     mask: np.ndarray  # H×W uint8 0/1: labels/final
     label: str
     author: str = ""
+    measurements: CaseMeasurements | None = None  # calibration and calipers, stored with it
 
 
 @dataclass(frozen=True)

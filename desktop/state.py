@@ -13,13 +13,14 @@ mask, so the table and the drawn axes always describe what the clinician sees.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from desktop.caliper import Caliper, measure_caliper
+from desktop.caliper import Caliper, CaseMeasurements, Point, measure_caliper, segment_distance
 from desktop.domain import DomainMismatch, domain_mismatch
 from desktop.events import Events
 from desktop.mask_editor import MaskEditor
@@ -46,7 +47,7 @@ EVENTS = (
     "busy_changed",  # an analysis started or ended
     "display_changed",  # overlay opacity, contour or uncertainty visibility
     "window_changed",  # window/level (WindowLevel)
-    "calipers_changed",  # a caliper was added or the calipers were cleared
+    "calipers_changed",  # a caliper was added, moved, selected, deleted or cleared
     "calibration_changed",  # the image got the user's calibration (Image)
     "status",  # a short message for the status bar (str)
     "error",  # last_error changed (None when it was dismissed)
@@ -116,6 +117,7 @@ class CaseState:
         self.uncertainty_visible: bool = False
         self.window: WindowLevel | None = None
         self.calipers: list[Caliper] = []
+        self.selected_caliper: int | None = None  # Del deletes it; drawn highlighted
         self.last_error: str | None = None
         self.busy: bool = False
         self.domain_override = False  # "Run model anyway" on an image it was not made for
@@ -171,7 +173,7 @@ class CaseState:
         self._generation += 1
         self.series, self.frame_index, self.image, self.path = series, index, image, path
         self.window = default_window(image)
-        self.calipers = []
+        self.calipers, self.selected_caliper = [], None
         self.domain_override = False
         self._set_busy(False)
         self.dismiss_error()
@@ -198,7 +200,7 @@ class CaseState:
             return False
         self._generation += 1
         self.frame_index, self.image = index, image
-        self.calipers = []
+        self.calipers, self.selected_caliper = [], None
         self._set_busy(False)
         self._set_analysis(None, None)
         self._emit("frame_changed", index)
@@ -383,6 +385,7 @@ class CaseState:
             mask=self.editor.mask.copy(),
             label=str(self.editor.label),
             author=author,
+            measurements=self.measurements(),
         )
 
     def set_mask_displayed(self, displayed: bool) -> None:
@@ -449,17 +452,92 @@ class CaseState:
     # -- measurement and calibration ----------------------------------------------------------
 
     def add_caliper(self, start: tuple[float, float], end: tuple[float, float]) -> Caliper | None:
+        """A new caliper; it becomes the selected one (Del deletes it)."""
         if self.image is None:
             return None
         caliper = measure_caliper(self.image, start, end)
         self.calipers.append(caliper)
+        self.selected_caliper = len(self.calipers) - 1
         self._emit("calipers_changed")
         self._emit("status", caliper.detail)
         return caliper
 
+    def caliper_end_near(self, point: Point, snap_px: float) -> tuple[int, int] | None:
+        """(caliper index, 0 start / 1 end) of the end point nearest `point` within snap_px;
+        the most recent caliper wins a tie, as it is drawn on top."""
+        best: tuple[float, int, int] | None = None
+        for index, caliper in enumerate(self.calipers):
+            for end, at in enumerate((caliper.start, caliper.end)):
+                d = math.hypot(at[0] - point[0], at[1] - point[1])
+                if d <= snap_px and (best is None or d <= best[0]):
+                    best = (d, index, end)
+        return None if best is None else (best[1], best[2])
+
+    def caliper_near(self, point: Point, snap_px: float) -> int | None:
+        """The caliper whose line passes within snap_px of `point` (the most recent first)."""
+        for index in range(len(self.calipers) - 1, -1, -1):
+            caliper = self.calipers[index]
+            if segment_distance(point, caliper.start, caliper.end) <= snap_px:
+                return index
+        return None
+
+    def move_caliper_end(self, index: int, end: int, point: Point) -> Caliper | None:
+        """Drag an end point of an existing caliper: re-measured (mm or the refusal) live."""
+        if self.image is None or not 0 <= index < len(self.calipers):
+            return None
+        old = self.calipers[index]
+        start, stop = (point, old.end) if end == 0 else (old.start, point)
+        caliper = measure_caliper(self.image, start, stop)
+        self.calipers[index] = caliper
+        self.selected_caliper = index
+        self._emit("calipers_changed")
+        self._emit("status", caliper.detail)
+        return caliper
+
+    def select_caliper(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self.calipers):
+            index = None
+        if index != self.selected_caliper:
+            self.selected_caliper = index
+            self._emit("calipers_changed")
+
+    def delete_selected_caliper(self) -> bool:
+        """Del: remove the selected caliper (the others stay)."""
+        index = self.selected_caliper
+        if index is None or not 0 <= index < len(self.calipers):
+            self.notify("No caliper selected: click one (Caliper tool, M) to select it")
+            return False
+        removed = self.calipers.pop(index)
+        self.selected_caliper = None
+        self._emit("calipers_changed")
+        self._emit("status", f"Caliper {removed.text} deleted")
+        return True
+
     def clear_calipers(self) -> None:
         if self.calipers:
-            self.calipers = []
+            self.calipers, self.selected_caliper = [], None
+            self._emit("calipers_changed")
+
+    def measurements(self) -> CaseMeasurements:
+        """The reader's calibration and calipers of the frame on screen, as stored."""
+        return CaseMeasurements(
+            frame_index=self.frame_index,
+            calibration_mm=self.series.calibration if self.series is not None else None,
+            calipers=tuple((c.start, c.end) for c in self.calipers),
+        )
+
+    def restore_measurements(self, stored: CaseMeasurements) -> None:
+        """A reopened case: its stored calibration (every frame) and, on the frame they were
+        drawn on, its calipers, re-measured on the calibrated image."""
+        if self.image is None or self.series is None:
+            return
+        if stored.calibration_mm is not None:
+            row, col = stored.calibration_mm
+            image = dataclasses.replace(self.image, spacing_mm=(row, col), regions=())
+            self._set_calibrated(image, quiet=True)
+        if stored.frame_index == self.frame_index and stored.calipers:
+            self.calipers = [measure_caliper(self.image, a, b) for a, b in stored.calipers]
+            self.selected_caliper = None
             self._emit("calipers_changed")
 
     def calibrate(
@@ -474,6 +552,11 @@ class CaseState:
         except MeasurementError as exc:
             self.report_error(exc)
             return False
+        self._set_calibrated(image)
+        return True
+
+    def _set_calibrated(self, image: Image, quiet: bool = False) -> None:
+        assert self.series is not None
         self.series.calibration = image.spacing_mm
         self.image = image
         self.calipers = [measure_caliper(image, c.start, c.end) for c in self.calipers]
@@ -487,8 +570,8 @@ class CaseState:
         if self.analysis is not None:
             self._emit("findings_changed", self.analysis)
         assert image.spacing_mm is not None
-        self._emit("status", f"Calibrated: {image.spacing_mm[0]:.4f} mm/px")
-        return True
+        if not quiet:
+            self._emit("status", f"Calibrated: {image.spacing_mm[0]:.4f} mm/px")
 
     # -- display ------------------------------------------------------------------------------
 
