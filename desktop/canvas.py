@@ -226,7 +226,8 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         self.finding_items = []
         if analysis is None:
             return
-        for number, finding in enumerate(analysis.findings, start=1):
+        for index, finding in enumerate(analysis.findings):
+            number = self.state.lesion_number(index)  # stable across edits
             self._add_finding(number, finding.contour, finding.measurements)
         for item in self.finding_items:
             item.setVisible(self.state.contours_visible)

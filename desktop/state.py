@@ -23,6 +23,7 @@ import numpy as np
 from desktop.caliper import Caliper, CaseMeasurements, Point, measure_caliper, segment_distance
 from desktop.domain import DomainMismatch, domain_mismatch
 from desktop.events import Events
+from desktop.lesion_ids import carry_ids
 from desktop.mask_editor import MaskEditor
 from desktop.mask_ops import Box
 from desktop.review import ReviewToSave, SavedReview
@@ -125,6 +126,10 @@ class CaseState:
         # Whether the canvas has drawn the mask of this analysis while visible: a case whose
         # mask was never on screen cannot be saved as reviewed (issue 20).
         self.mask_displayed = False
+        # The number of each finding on screen (canvas labels, findings table): kept across
+        # edits, so deleting lesion 1 leaves lesion 2 as 2 (desktop.lesion_ids).
+        self.lesion_ids: tuple[int, ...] = ()
+        self._next_lesion_id = 1
         self.drafts: dict[Path, Draft] = {}  # unsaved corrections of cases not on screen
         self.events = Events(EVENTS)
         self._editor_unsubscribe: list[Callable[[], None]] = []
@@ -311,6 +316,7 @@ class CaseState:
         self.ai_analysis = self.analysis = analysis
         self.editor, self.saved = None, None
         self.mask_displayed = False
+        self.lesion_ids, self._next_lesion_id = (), 1
         if analysis is None:
             return
         prediction = analysis.prediction
@@ -331,6 +337,7 @@ class CaseState:
             self.editor.restore_draft(draft.mask, draft.label)
         if self.saved is not None or self.editor.modified:
             self.analysis = self._corrected_analysis()
+        self._number_lesions()
         self._editor_unsubscribe = [
             self.editor.subscribe("mask_edited", self._on_mask_edited),
             self.editor.subscribe("changed", self._on_editor_changed),
@@ -414,9 +421,28 @@ class CaseState:
     def _on_mask_edited(self, box: Box) -> None:
         self._emit("mask_edited", box)
 
+    def _number_lesions(self, previous: Analysis | None = None) -> None:
+        """Number the findings on screen: 1..n for a fresh analysis, else carried over from
+        `previous` by overlap (a new lesion gets the next number never used)."""
+        findings = self.analysis.findings if self.analysis is not None else ()
+        if previous is None or len(self.lesion_ids) != len(previous.findings):
+            self.lesion_ids = tuple(range(1, len(findings) + 1))
+            self._next_lesion_id = len(findings) + 1
+            return
+        shape = self.analysis.prediction.mask.shape
+        self.lesion_ids, self._next_lesion_id = carry_ids(
+            previous.findings, self.lesion_ids, findings, shape, self._next_lesion_id
+        )
+
+    def lesion_number(self, index: int) -> int:
+        """The number shown for finding `index` of the analysis on screen."""
+        return self.lesion_ids[index] if index < len(self.lesion_ids) else index + 1
+
     def _on_editor_changed(self, kind: str) -> None:
         if kind == "mask":
+            previous = self.analysis
             self.analysis = self._corrected_analysis()
+            self._number_lesions(previous)
             self._emit("findings_changed", self.analysis)
         self._emit("review_changed")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -47,3 +48,41 @@ def test_grey_ultrasound_drag_shows_custom_too(qtbot, shown: MainWindow, mouse, 
     mouse.drag(shown.canvas, [(100.0, 100.0), (100.0, 160.0), (140.0, 160.0)], RIGHT)
     assert box.currentText() == CUSTOM_WINDOW
     assert shown.display_controls.window_value.text() == shown.state.window.text()
+
+
+def lesion_labels(canvas) -> list[str]:  # noqa: ANN001
+    import pyqtgraph as pg
+
+    return [i.textItem.toPlainText() for i in canvas.finding_items if isinstance(i, pg.TextItem)]
+
+
+def test_lesion_numbers_stay_when_another_lesion_is_deleted_or_added(
+    qtbot, shown: MainWindow, mouse, known_analysis
+) -> None:  # noqa: ANN001
+    """Findings come back sorted by area after each edit: deleting lesion 1 made lesion 2
+    lesion 1. Numbers now stay, on the image and in the findings table, and a new lesion
+    gets a number never used before."""
+    from desktop.tool_state import BRUSH, DELETE_LESION
+
+    state, canvas = shown.state, shown.canvas
+    shown.model_picker.bundles = shown.model_picker.bundles[:1]  # no proposal replaces it
+    state.show_image(known_analysis.image, analysis=known_analysis)
+    assert not shown.has_running_jobs()
+    first, second = known_analysis.findings  # the larger first
+    assert state.lesion_ids == (1, 2) and lesion_labels(canvas) == ["1", "2"]
+    table = shown.findings_panel.table
+    shown.tools.set_tool(DELETE_LESION)
+    centre = tuple(float(v) for v in np.asarray(first.contour).mean(axis=0))
+    mouse.click(canvas, centre)  # delete lesion 1
+    assert len(state.analysis.findings) == 1
+    assert state.lesion_ids == (2,) and lesion_labels(canvas) == ["2"]
+    assert table.rowCount() == 1 and table.item(0, 0).text() == "2"
+    shown.tools.set_tool(BRUSH)
+    shown.tools.set_brush_radius(12.0)
+    mouse.drag(canvas, [(30.0, 40.0), (30.0, 60.0), (40.0, 60.0)])  # a new, smaller lesion
+    assert len(state.analysis.findings) == 2
+    assert sorted(state.lesion_ids) == [2, 3] and sorted(lesion_labels(canvas)) == ["2", "3"]
+    numbers = sorted(table.item(r, 0).text() for r in range(table.rowCount()))
+    assert numbers == ["2", "3"]
+    qtbot.keyClick(canvas.viewport(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.lesion_ids == (2,)  # undo removes 3; 2 is still 2
