@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QGraphicsEllipseItem, QWidget
 
 from desktop.caliper import Caliper
@@ -47,6 +47,7 @@ SCALE_COLOR = "#e6e9ed"
 SCALE_PEN = pg.mkPen(SCALE_COLOR, width=3)
 CALIPER_COLOR = "#7cf29c"
 REFUSED_COLOR = "#ff8a8a"
+SELECTED_COLOR = "#ffffff"
 CALIPER_FILL = pg.mkBrush(8, 9, 11, 170)  # the length stays readable over speckle
 CALIPER_TEXT_WIDTH = 230  # screen px: a refusal reason wraps instead of leaving the view
 DRAFT_PEN = pg.mkPen("#ffffff", width=1.5, style=Qt.PenStyle.DashLine)
@@ -170,6 +171,7 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
             self.overlay_item.clear()
             self.uncertainty_item.clear()
             self._draw_findings(None)
+            self.state.set_mask_displayed(False)
             return
         self._draw_overlay()
         self.uncertainty_item.setImage(
@@ -184,6 +186,20 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         self.uncertainty_item.setVisible(self.state.uncertainty_visible)
         for item in self.finding_items:
             item.setVisible(self.state.contours_visible)
+        self._report_mask_shown()
+
+    def _report_mask_shown(self) -> None:
+        """Tell the state the mask is on screen: drawn, the canvas visible, and the overlay or
+        the contours showing (what lets the case be saved as reviewed)."""
+        state = self.state
+        drawn = self._rgba is not None and state.analysis is not None
+        showing = state.overlay_opacity > 0 or (state.contours_visible and bool(self.finding_items))
+        if drawn and showing and self.isVisible():
+            state.set_mask_displayed(True)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._report_mask_shown()  # drawn while hidden (another page, window not yet shown)
 
     def _draw_overlay(self) -> None:
         mask = self.state.shown_mask
@@ -210,7 +226,8 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         self.finding_items = []
         if analysis is None:
             return
-        for number, finding in enumerate(analysis.findings, start=1):
+        for index, finding in enumerate(analysis.findings):
+            number = self.state.lesion_number(index)  # stable across edits
             self._add_finding(number, finding.contour, finding.measurements)
         for item in self.finding_items:
             item.setVisible(self.state.contours_visible)
@@ -242,15 +259,17 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         for item in self.caliper_items:
             self.view.removeItem(item)
         self.caliper_items = []
-        for caliper in self.state.calipers:
-            self.caliper_items.extend(self._caliper_items(caliper))
+        for index, caliper in enumerate(self.state.calipers):
+            selected = index == self.state.selected_caliper
+            self.caliper_items.extend(self._caliper_items(caliper, selected))
         for item in self.caliper_items:
             item.setZValue(30)
             self.view.addItem(item, ignoreBounds=True)
 
-    def _caliper_items(self, caliper: Caliper) -> list[pg.GraphicsObject]:
+    def _caliper_items(self, caliper: Caliper, selected: bool = False) -> list[pg.GraphicsObject]:
         colour = REFUSED_COLOR if caliper.length_mm is None else CALIPER_COLOR
-        pen = pg.mkPen(colour, width=2)
+        # The selected one (Del deletes it, its end points drag) is drawn thicker, in white.
+        pen = pg.mkPen(SELECTED_COLOR if selected else colour, width=3.5 if selected else 2)
         x, y = segment_xy((caliper.start, caliper.end))
         line = pg.PlotDataItem(
             x, y, pen=pen, symbol="+", symbolSize=12, symbolPen=pen, symbolBrush=None

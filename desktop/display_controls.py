@@ -10,9 +10,10 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QSlider, QWidget
 
 from desktop.state import CaseState
-from desktop.window_level import WindowLevel
+from desktop.window_level import WindowLevel, default_window
 
 DEFAULT_WINDOW = "Default window"
+CUSTOM_WINDOW = "Custom (right-drag)"  # as in the volume panel
 
 
 class DisplayControls(QWidget):
@@ -80,18 +81,24 @@ class DisplayControls(QWidget):
             self.window_box.addItem(DEFAULT_WINDOW)
             for preset in self.state.presets:
                 self.window_box.addItem(f"{preset.name}  {preset.width:g}/{preset.center:g}")
+            self.window_box.addItem(CUSTOM_WINDOW)
         self.window_box.setEnabled(self.state.window_adjustable)
         self._show_window()
 
     def _show_window(self) -> None:
-        """The preset in the box when the window is one, else "Default window" and the values."""
+        """The preset in the box when the window is one, "Default window" when it is the
+        image's default, else Custom (after a right-drag); the values beside it."""
         window = self.state.window
         if not self.state.window_adjustable:
             self.window_value.setText("colour: shown as acquired")
             return
         self.window_value.setText(window.text() if window is not None else "")
-        index = 0
-        for i, preset in enumerate(self.state.presets, start=1):
+        presets = self.state.presets
+        index = len(presets) + 1  # Custom
+        image = self.state.image
+        if window is None or (image is not None and window == default_window(image)):
+            index = 0
+        for i, preset in enumerate(presets, start=1):
             if window == WindowLevel.from_preset(preset):
                 index = i
                 break
@@ -99,7 +106,10 @@ class DisplayControls(QWidget):
             self.window_box.setCurrentIndex(index)
 
     def _on_preset_chosen(self, index: int) -> None:
+        presets = self.state.presets
         if index <= 0:
             self.state.reset_window()
+        elif index <= len(presets):
+            self.state.apply_preset(presets[index - 1].name)
         else:
-            self.state.apply_preset(self.state.presets[index - 1].name)
+            self._show_window()  # Custom is what a drag makes, not a choice

@@ -48,7 +48,8 @@ TOOL_TIPS = {
     POLYGON_ADD: "Drag a lasso, or click vertices and double-click / Enter to close",
     POLYGON_SUBTRACT: "Cut a lasso or polygon out of the mask",
     DELETE_LESION: "Click a lesion to remove it (a false positive)",
-    CALIPER: "Drag to measure: mm where calibrated, refused across ultrasound regions",
+    CALIPER: "Drag to measure: mm where calibrated, refused across ultrasound regions; drag an "
+    "end point to move it, click one to select it, Del deletes it",
     CALIBRATE: "Draw a line of known length on an uncalibrated image, then type its mm",
 }
 
@@ -93,6 +94,14 @@ class EditToolBar(QToolBar):
             "Close Polygon", controller.finish_polygon, "Return"
         )
         self.clear_calipers_action = self._action("Clear Calipers", state.clear_calipers)
+        self.delete_caliper_action = self._action(
+            "Delete Selected Caliper",
+            state.delete_selected_caliper,
+            QKeySequence.StandardKey.Delete,
+        )
+        self.delete_caliper_action.setToolTip(
+            "Del: delete the selected caliper (click one with the Caliper tool to select it)"
+        )
 
         for tool in (NAVIGATE, BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION):
             self.addAction(self.tool_actions[tool])
@@ -138,6 +147,7 @@ class EditToolBar(QToolBar):
             self.reset_action,
             self.cancel_action,
             self.finish_polygon_action,
+            self.delete_caliper_action,
         ]
 
     def refresh(self) -> None:

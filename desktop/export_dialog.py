@@ -2,7 +2,9 @@
 
 The dialog only builds an engine.report.ExportRequest; the window runs export_case on the
 worker thread. De-identification is on by default (issue 9). Output names are derived from
-the case name, or a neutral "case" when de-identifying so the file names carry no identifier.
+the case name, or when de-identifying from the case's pseudonym (engine.report.naming), so
+the file names carry no identifier and two patients never share one. When a file of the
+export exists already, Export asks (Replace / Cancel) before anything is written (issue 20).
 
 "Send to PACS" (image exports) adds SEG, SR and the key image as a Secondary Capture to the
 outputs and names the node the window stores them to after writing them
@@ -12,6 +14,7 @@ e.g. for their own hospital's PACS.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -33,6 +37,7 @@ from PySide6.QtWidgets import (
 from engine.errors import LesionLensError
 from engine.pacs import NodeBook, PacsNode
 from engine.report import ExportRequest
+from engine.report.naming import existing
 
 OUTPUTS = ("pdf", "seg", "sr", "key_image")
 OUTPUT_TITLES = {
@@ -58,12 +63,23 @@ PACS_OUTPUTS = {"seg", "sr"}  # and the key image as a Secondary Capture
 
 
 def output_paths(
-    folder: Path, stem: str, outputs: set[str], offered: Sequence[str], deidentify: bool
+    folder: Path,
+    stem: str,
+    outputs: set[str],
+    offered: Sequence[str],
+    deidentify: bool,
+    pseudonym: str | None = None,
 ) -> dict[str, Path]:
-    """`<folder>/<stem>_<file name>` per chosen output; the stem is "case" when
-    de-identifying, so file names carry no identifier."""
-    stem = DEIDENTIFIED_STEM if deidentify else stem
+    """`<folder>/<stem>_<file name>` per chosen output; de-identifying, the stem is the
+    case's pseudonym (or "case" without one), so file names carry no identifier."""
+    stem = (pseudonym or DEIDENTIFIED_STEM) if deidentify else stem
     return {name: folder / f"{stem}_{FILE_NAMES[name]}" for name in offered if name in outputs}
+
+
+def request_paths(request: object) -> list[Path]:
+    """Every file an export request names (any request dataclass: image, study, volume)."""
+    values = (getattr(request, f.name) for f in dataclasses.fields(request))  # type: ignore[arg-type]
+    return [v for v in values if isinstance(v, Path)]
 
 
 def export_request(
@@ -74,19 +90,27 @@ def export_request(
     reviewer: str = "",
     frame_index: int = 0,
     for_pacs: bool = False,
+    pseudonym: str | None = None,
+    overwrite: bool = False,
 ) -> ExportRequest:
-    """`<folder>/<stem>_report.pdf`, `_seg.dcm`, `_sr.dcm`, `_key.png` for the chosen outputs;
-    for_pacs adds SEG, SR and `_key_sc.dcm` (the key image as a Secondary Capture)."""
+    """`<folder>/<stem>_report.pdf`, `_seg.dcm`, `_sr.dcm`, `_key.png` for the chosen outputs
+    (and `_source_sc.dcm`, the Secondary Capture SEG and SR reference for a PNG/JPG source);
+    for_pacs adds SEG, SR and `_key_sc.dcm` (the key image as a Secondary Capture).
+    De-identifying, the stem and the case printed in the PDF are the pseudonym."""
     if for_pacs:
         outputs = set(outputs) | PACS_OUTPUTS
-    key_sc = folder / f"{DEIDENTIFIED_STEM if deidentify else stem}_key_sc.dcm"
+    name = (pseudonym or DEIDENTIFIED_STEM) if deidentify else stem
+    paths = output_paths(folder, stem, outputs, OUTPUTS, deidentify, pseudonym)
+    dicom = "seg" in paths or "sr" in paths
     return ExportRequest(
-        **output_paths(folder, stem, outputs, OUTPUTS, deidentify),
-        key_image_dicom=key_sc if for_pacs else None,
+        **paths,
+        key_image_dicom=folder / f"{name}_key_sc.dcm" if for_pacs else None,
+        secondary_capture=folder / f"{name}_source_sc.dcm" if dicom else None,
         deidentify=deidentify,
         reviewer=reviewer,
         frame_index=frame_index,
-        case="" if deidentify else stem,
+        case=(pseudonym or "") if deidentify else stem,
+        overwrite=overwrite,
     )
 
 
@@ -100,11 +124,15 @@ class ExportDialog(QDialog):
         parent: QWidget | None = None,
         outputs: Sequence[str] = OUTPUTS,
         book: NodeBook | None = None,
+        pseudonym: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export case")
         self.setMinimumWidth(480)
         self.case_stem, self.frame_index = case_stem, frame_index
+        self.pseudonym = pseudonym
+        self.overwrite = False  # the reader agreed to replace the files that exist
+        self.overwrite_box: QMessageBox | None = None
         self.output_boxes = {name: QCheckBox(OUTPUT_TITLES[name]) for name in outputs}
         for box in self.output_boxes.values():
             box.setChecked(True)
@@ -112,7 +140,8 @@ class ExportDialog(QDialog):
         self.deidentify_box = QCheckBox("De-identify (DICOM PS3.15 basic profile)")
         self.deidentify_box.setChecked(True)
         self.deidentify_box.setToolTip(
-            "Remove patient identifiers and remap UIDs; the file names use 'case'"
+            "Remove patient identifiers and remap UIDs; the file names use the case's "
+            f"pseudonym ({pseudonym or DEIDENTIFIED_STEM})"
         )
         sends = "SEG, SR and key image" if "key_image" in outputs else "SEG"
         self.send_box = QCheckBox(f"Send to PACS ({sends})")
@@ -176,7 +205,37 @@ class ExportDialog(QDialog):
             reviewer=self.reviewer_edit.text().strip(),
             frame_index=self.frame_index,
             for_pacs=self.send_node() is not None,
+            pseudonym=self.pseudonym,
+            overwrite=self.overwrite,
         )
+
+    def accept(self) -> None:
+        """Export: at once when no file of it exists; else ask first (non-modal box, so the
+        dialog stays open to pick another folder on Cancel)."""
+        found = existing(request_paths(self.request()))
+        if not found or self.overwrite:
+            super().accept()
+            return
+        listed = "\n".join(f"• {p.name}" for p in found)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Replace files?",
+            f"{len(found)} file{'s' if len(found) != 1 else ''} of this export exist already in "
+            f"{found[0].parent}. Replace {'them' if len(found) != 1 else 'it'}?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(listed)
+        self.replace_button = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: self._on_overwrite_answer(button))
+        self.overwrite_box = box
+        box.open()
+
+    def _on_overwrite_answer(self, button: object) -> None:
+        if button is self.replace_button:
+            self.overwrite = True
+            super().accept()
 
     def send_node(self) -> PacsNode | None:
         """The node to store SEG, SR and key image on, None when not sending."""

@@ -128,7 +128,7 @@ class FindingsPanel(QWidget):
         self.label_value.setText(label)
         self.label_value.setStyleSheet(f"color: {LABEL_COLOURS.get(label, '#e6e6e6')};")
         self.probabilities_value.setText(probabilities_text(analysis))
-        rows = finding_rows(analysis)
+        rows = finding_rows(analysis, self.state.lesion_ids)
         self.table.setRowCount(len(rows))
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for r, row in enumerate(rows):

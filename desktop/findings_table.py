@@ -6,6 +6,7 @@ silently) is tested without a display.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from desktop.domain import domain_mismatch
@@ -73,9 +74,14 @@ def finding_row(index: int, finding: Finding, calibrated: bool) -> list[str]:
     ]
 
 
-def finding_rows(analysis: Analysis) -> list[list[str]]:
+def finding_rows(analysis: Analysis, numbers: Sequence[int] = ()) -> list[list[str]]:
+    """One row per finding; `numbers`: the lesion numbers drawn on the image (kept across
+    edits, desktop.lesion_ids), else 1..n."""
     calibrated = analysis.image.calibrated
-    return [finding_row(i, f, calibrated) for i, f in enumerate(analysis.findings, start=1)]
+    findings = analysis.findings
+    if len(numbers) != len(findings):
+        numbers = range(1, len(findings) + 1)
+    return [finding_row(n, f, calibrated) for n, f in zip(numbers, findings, strict=True)]
 
 
 def calibration_text(image: Image | None) -> str:

@@ -75,9 +75,11 @@ from engine.inference import LoadedModel, load_model
 from engine.io import NIFTI_SUFFIXES, SUPPORTED_SUFFIXES
 from engine.pacs import PacsNode
 from engine.report import ExportRequest, ExportResult, ModelInfo, export_case
+from engine.report.naming import case_pseudonym
 from engine.types import Analysis
 
 OPACITY_STEP = 0.1
+MEASURE_DELAY_MS = 400  # after the last caliper move, before the datastore is written
 ANALYSE_DELAY_MS = 250  # after the last frame change, so scrubbing does not queue analyses
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 EXPORT_TAG = "export"
@@ -157,6 +159,11 @@ class MainWindow(QMainWindow):
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
         self._frame_timer.timeout.connect(self.analyze_if_ready)
+        # Calipers and calibration of a stored case go to the datastore once a drag settles.
+        self._measure_timer = QTimer(self)
+        self._measure_timer.setSingleShot(True)
+        self._measure_timer.timeout.connect(self._store_measurements)
+        self._quiet_measurements = False  # opening a case or frame: nothing the reader did
         self._build_layout()
         self._build_menus()
         self._build_status_bar()
@@ -174,6 +181,8 @@ class MainWindow(QMainWindow):
         s.subscribe("analysis_changed", lambda _a: self._on_review_changed())
         s.subscribe("status", self._show_status)
         s.subscribe("error", self.show_error)
+        s.subscribe("calipers_changed", self._on_measurements_changed)
+        s.subscribe("calibration_changed", lambda _image: self._on_measurements_changed())
         self.study_page.state.subscribe("analysis_changed", lambda _a: self._on_review_changed())
         self.tools.subscribe("tool_changed", self._show_tool)
         self.canvas.controller.subscribe("calibration_requested", self._ask_calibration)
@@ -314,6 +323,7 @@ class MainWindow(QMainWindow):
             None,
             bar.finish_polygon_action,
             bar.cancel_action,
+            bar.delete_caliper_action,
             bar.clear_calipers_action,
         ):
             add_to_menu(edit_menu, action)
@@ -456,10 +466,15 @@ class MainWindow(QMainWindow):
         return self._open(path)
 
     def _open(self, path: str | Path) -> bool:
+        self.flush_measurements()  # the case being left keeps its last caliper move
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         if is_study_path(path):
             return self.open_study(path)
-        return self.state.open(path)
+        self._quiet_measurements = True
+        try:
+            return self.state.open(path)
+        finally:
+            self._quiet_measurements = False
 
     def open_study(self, path: str | Path) -> bool:
         """A multi-view case (views side by side, one finding for the case): desktop.study_page.
@@ -582,7 +597,12 @@ class MainWindow(QMainWindow):
             if not self.confirm_leave("showing another frame"):
                 self.frame_controls.refresh()
                 return False
-        return self.state.show_frame(index)
+        self.flush_measurements()
+        self._quiet_measurements = True  # the calipers of a frame stay with it
+        try:
+            return self.state.show_frame(index)
+        finally:
+            self._quiet_measurements = False
 
     # -- model and analysis -------------------------------------------------------------------
 
@@ -765,6 +785,10 @@ class MainWindow(QMainWindow):
         if review is None:
             self.state.notify("Nothing to save: no analysis on screen")
             return False
+        unseen = self.state.unseen_reason
+        if unseen is not None:  # a review is a reader's look at the mask, never a blind save
+            self.state.report_error(f"Not saved as reviewed: {unseen}")
+            return False
         try:
             saved = self.review_store.save(review)
         except (LesionLensError, OSError) as exc:
@@ -844,7 +868,12 @@ class MainWindow(QMainWindow):
             return None
         folder = self._export_folder or state.path.parent / "export"
         dialog = ExportDialog(
-            state.path.stem, self.review_panel.reviewer, folder, state.frame_index, self
+            state.path.stem,
+            self.review_panel.reviewer,
+            folder,
+            state.frame_index,
+            self,
+            pseudonym=case_pseudonym(state.analysis.image.pixels),  # one name per case
         )
         dialog.accepted.connect(lambda: self.start_export(dialog.request(), dialog.send_node()))
         self.export_dialog = dialog
@@ -1001,6 +1030,7 @@ class MainWindow(QMainWindow):
 
     def _on_image_changed(self) -> None:
         self.study_page.leave()  # first: the new image is analysed only once it is on screen
+        self._restore_measurements()  # before the analysis, so it is measured in mm
         path, image = self.state.path, self.state.image
         self._update_title()
         self.canvas_stack.setCurrentWidget(self.canvas)
@@ -1020,8 +1050,46 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Opened {name}: {image.width} × {image.height} px{extent}, {calibration}{note}"
         )
-        if not self.model_picker.apply(image):  # a model change or proposal starts it later
+        # Every candidate reads 2D ultrasound: an image the domain check withholds (CT, a
+        # volume, a photo) gets no proposal. A model change or proposal starts it later.
+        if withheld or not self.model_picker.apply(image):
             self.analyze_if_ready()
+
+    # -- measurements (calipers, calibration) -------------------------------------------------
+
+    def _restore_measurements(self) -> None:
+        """A reopened case gets the calibration the reader set and its calipers back."""
+        state = self.state
+        if state.path is None or state.series is None or state.series.kind not in (IMAGE, CINE):
+            return
+        try:
+            stored = self.review_store.measurements(state.path)
+        except (LesionLensError, OSError) as exc:
+            state.report_error(f"Stored measurements not read: {describe_error(exc)}")
+            return
+        if stored is not None:
+            state.restore_measurements(stored)
+
+    def _on_measurements_changed(self) -> None:
+        if not self._quiet_measurements:
+            self._measure_timer.start(MEASURE_DELAY_MS)
+
+    def flush_measurements(self) -> None:
+        """Store a pending caliper or calibration change now (leaving the case, closing)."""
+        if self._measure_timer.isActive():
+            self._measure_timer.stop()
+            self._store_measurements()
+
+    def _store_measurements(self) -> None:
+        """For a case in the datastore: its calipers and calibration, updated in place. A file
+        not stored yet gets them with its first Save Review (Ctrl+S)."""
+        state = self.state
+        if state.path is None or state.series is None or state.series.kind not in (IMAGE, CINE):
+            return
+        try:
+            self.review_store.save_measurements(state.path, state.measurements())
+        except (LesionLensError, OSError) as exc:
+            state.report_error(f"Measurements not stored: {describe_error(exc)}")
 
     def _update_title(self) -> None:
         if self.study_page.active:
@@ -1092,11 +1160,12 @@ class MainWindow(QMainWindow):
         if others and not self.ask_discard_drafts(others):
             event.ignore()
             return
-        self._closed = True
+        self.flush_measurements()
         self.frame_controls.set_playing(False)
         self.training_runner.shutdown()  # never leave a training process behind
         self._batch_cancelled = True
         for job in list(self._jobs):
             job.cancel()
         self.pool.waitForDone(10_000)
+        self._closed = True  # reports still queued are dropped (_while_open)
         super().closeEvent(event)

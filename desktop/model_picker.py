@@ -23,9 +23,11 @@ from engine.types import Image
 PROPOSED = "Proposed for Each Image"
 
 
-def proposal_steps(image: Image, bundles: list[Path]) -> Generator[str, None, Proposal]:
+def proposal_steps(
+    image: Image, bundles: list[Path], current: LoadedModel | None = None
+) -> Generator[str, None, Proposal]:
     yield "Choosing the model for this image…"
-    return propose_model(image, [cached_model(b) for b in bundles])
+    return propose_model(image, [cached_model(b) for b in bundles], current)
 
 
 class ModelPicker:
@@ -116,9 +118,15 @@ class ModelPicker:
             return True
         if image is None or (here is not None and here not in {b.resolve() for b in self.bundles}):
             return False  # a registry (fine-tuned) model the reader loaded stays
+        modality = str(image.metadata.get("Modality", "") or "").upper()
+        if modality and modality != "US":
+            return False  # the candidates read ultrasound; the domain check speaks for CT/MR
         self.choosing = True
         self._start_job(
-            lambda: proposal_steps(image, self.bundles), None, self._proposed, self._failed
+            lambda: proposal_steps(image, self.bundles, current),
+            None,
+            self._proposed,
+            self._failed,
         )
         return True
 

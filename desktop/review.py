@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop.caliper import CaseMeasurements
 from engine.types import Prediction
 
 NEW, AI_DONE, CORRECTED, REVIEWED = "new", "AI done", "corrected", "reviewed"
@@ -31,6 +32,7 @@ class ReviewToSave:
     # The reader's descriptor decisions (desktop.state.DescriptorChoices), stored with the
     # correction so a reopened case shows them again.
     descriptor_choices: dict = field(default_factory=dict)
+    measurements: CaseMeasurements | None = None  # calibration and calipers, stored with it
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop.caliper import CaseMeasurements
 from desktop.review import AI_DONE, CORRECTED, NEW, REVIEWED, ReviewToSave, SavedReview
 from desktop.series import CINE, VOLUME
 from engine.datastore import Datastore, DatastoreError, data_root
@@ -129,7 +130,8 @@ class ReviewStore:
         return True
 
     def save(self, review: ReviewToSave) -> SavedReview:
-        """Import the file if needed, keep the AI mask once, store the correction."""
+        """Import the file if needed, keep the AI mask once, store the correction and the
+        reader's measurements (calibration, calipers)."""
         _check_storable(review)
         store = self.store
         case_id = self.case_id_for(review.path)
@@ -141,7 +143,35 @@ class ReviewStore:
         record = store.save_correction(
             case_id, review.mask, review.label, author, review.descriptor_choices
         )
+        if review.measurements is not None:
+            store.save_measurements(case_id, _measurements_json(review.measurements))
         return _saved(record, review.mask)
+
+    def measurements(self, path: str | Path) -> CaseMeasurements | None:
+        """The stored calibration and calipers of this file's case, None when there are none
+        (or the file is not in the datastore)."""
+        if not self.exists:
+            return None
+        case_id = self.case_id_for(path)
+        if case_id is None:
+            return None
+        raw = self.store.measurements(case_id)
+        return CaseMeasurements.from_json(raw) if raw else None
+
+    def save_measurements(self, path: str | Path, measurements: CaseMeasurements) -> bool:
+        """Update the measurements of a case already in the datastore (a file not stored yet
+        gets them with its first Save Review). True if stored."""
+        if not self.exists:
+            return False
+        case_id = self.case_id_for(path)
+        if case_id is None:
+            return False
+        self.store.save_measurements(case_id, _measurements_json(measurements))
+        return True
+
+
+def _measurements_json(measurements: CaseMeasurements) -> dict:
+    return {} if measurements.empty else measurements.to_json()
 
 
 def _check_storable(review: ReviewToSave) -> None:

@@ -13,15 +13,17 @@ mask, so the table and the drawn axes always describe what the clinician sees.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from desktop.caliper import Caliper, measure_caliper
+from desktop.caliper import Caliper, CaseMeasurements, Point, measure_caliper, segment_distance
 from desktop.domain import DomainMismatch, domain_mismatch
 from desktop.events import Events
+from desktop.lesion_ids import carry_ids
 from desktop.mask_editor import MaskEditor
 from desktop.mask_ops import Box
 from desktop.review import ReviewToSave, SavedReview
@@ -53,7 +55,7 @@ EVENTS = (
     "busy_changed",  # an analysis started or ended
     "display_changed",  # overlay opacity, contour or uncertainty visibility
     "window_changed",  # window/level (WindowLevel)
-    "calipers_changed",  # a caliper was added or the calipers were cleared
+    "calipers_changed",  # a caliper was added, moved, selected, deleted or cleared
     "calibration_changed",  # the image got the user's calibration (Image)
     "status",  # a short message for the status bar (str)
     "error",  # last_error changed (None when it was dismissed)
@@ -156,10 +158,18 @@ class CaseState:
         # apart from the findings so they survive every re-derivation (edit, calibration).
         self.descriptor_choices: DescriptorChoices = {}
         self._descriptors_dirty = False
+        self.selected_caliper: int | None = None  # Del deletes it; drawn highlighted
         self.last_error: str | None = None
         self.busy: bool = False
         self.domain_override = False  # "Run model anyway" on an image it was not made for
         self._generation = 0
+        # Whether the canvas has drawn the mask of this analysis while visible: a case whose
+        # mask was never on screen cannot be saved as reviewed (issue 20).
+        self.mask_displayed = False
+        # The number of each finding on screen (canvas labels, findings table): kept across
+        # edits, so deleting lesion 1 leaves lesion 2 as 2 (desktop.lesion_ids).
+        self.lesion_ids: tuple[int, ...] = ()
+        self._next_lesion_id = 1
         self.drafts: dict[Path, Draft] = {}  # unsaved corrections of cases not on screen
         self.events = Events(EVENTS)
         self._editor_unsubscribe: list[Callable[[], None]] = []
@@ -208,7 +218,7 @@ class CaseState:
         self._generation += 1
         self.series, self.frame_index, self.image, self.path = series, index, image, path
         self.window = default_window(image)
-        self.calipers = []
+        self.calipers, self.selected_caliper = [], None
         self.domain_override = False
         self._set_busy(False)
         self.dismiss_error()
@@ -216,7 +226,10 @@ class CaseState:
         self._emit("image_changed", image)
         self._emit("window_changed", self.window)
         self._emit("calipers_changed")
-        self._emit("analysis_changed", analysis)
+        # The state now, not `analysis`: an image_changed subscriber may already have attached
+        # a result (a batch result is shown synchronously), and a stale None would wipe it off
+        # the canvas while the findings table kept showing it.
+        self._emit("analysis_changed", self.analysis)
         self._emit("review_changed")
 
     def show_frame(self, index: int) -> bool:
@@ -232,12 +245,12 @@ class CaseState:
             return False
         self._generation += 1
         self.frame_index, self.image = index, image
-        self.calipers = []
+        self.calipers, self.selected_caliper = [], None
         self._set_busy(False)
         self._set_analysis(None, None)
         self._emit("frame_changed", index)
         self._emit("calipers_changed")
-        self._emit("analysis_changed", None)
+        self._emit("analysis_changed", self.analysis)  # as in _show_case: never a stale None
         self._emit("review_changed")
         return True
 
@@ -343,6 +356,8 @@ class CaseState:
         self.ai_analysis = self.analysis = analysis
         self.editor, self.saved = None, None
         self.descriptor_choices, self._descriptors_dirty = {}, False
+        self.mask_displayed = False
+        self.lesion_ids, self._next_lesion_id = (), 1
         if analysis is None:
             return
         prediction = analysis.prediction
@@ -368,6 +383,7 @@ class CaseState:
                 self._descriptors_dirty = True
         if self.saved is not None or self.editor.modified or self.descriptor_choices:
             self.analysis = self._corrected_analysis()
+        self._number_lesions()
         self._editor_unsubscribe = [
             self.editor.subscribe("mask_edited", self._on_mask_edited),
             self.editor.subscribe("changed", self._on_editor_changed),
@@ -429,6 +445,23 @@ class CaseState:
             label=str(self.editor.label),
             author=author,
             descriptor_choices=copy_choices(self.descriptor_choices),
+            measurements=self.measurements(),
+        )
+
+    def set_mask_displayed(self, displayed: bool) -> None:
+        """The canvas reports the mask on screen (True: drawn while visible, with the overlay
+        or the contours showing) or wiped off it (False). Hiding the overlay after the mask
+        was seen does not unsee it; a new analysis starts unseen."""
+        self.mask_displayed = bool(displayed) and self.analysis is not None
+
+    @property
+    def unseen_reason(self) -> str | None:
+        """Why the case on screen may not be saved as reviewed yet: its mask was never shown."""
+        if self.analysis is None or self.mask_displayed:
+            return None
+        return (
+            "its mask was never on screen. Show it (View ▸ Show Contours, C, or more overlay "
+            "opacity, }) and check it before saving the case as reviewed"
         )
 
     def mark_saved(self, saved: SavedReview) -> None:
@@ -442,9 +475,28 @@ class CaseState:
     def _on_mask_edited(self, box: Box) -> None:
         self._emit("mask_edited", box)
 
+    def _number_lesions(self, previous: Analysis | None = None) -> None:
+        """Number the findings on screen: 1..n for a fresh analysis, else carried over from
+        `previous` by overlap (a new lesion gets the next number never used)."""
+        findings = self.analysis.findings if self.analysis is not None else ()
+        if previous is None or len(self.lesion_ids) != len(previous.findings):
+            self.lesion_ids = tuple(range(1, len(findings) + 1))
+            self._next_lesion_id = len(findings) + 1
+            return
+        shape = self.analysis.prediction.mask.shape
+        self.lesion_ids, self._next_lesion_id = carry_ids(
+            previous.findings, self.lesion_ids, findings, shape, self._next_lesion_id
+        )
+
+    def lesion_number(self, index: int) -> int:
+        """The number shown for finding `index` of the analysis on screen."""
+        return self.lesion_ids[index] if index < len(self.lesion_ids) else index + 1
+
     def _on_editor_changed(self, kind: str) -> None:
         if kind in ("mask", "label"):  # the class is the reader's once set: exports carry it
+            previous = self.analysis
             self.analysis = self._corrected_analysis()
+            self._number_lesions(previous)
             self._emit("findings_changed", self.analysis)
         self._emit("review_changed")
 
@@ -539,10 +591,12 @@ class CaseState:
     # -- measurement and calibration ----------------------------------------------------------
 
     def add_caliper(self, start: tuple[float, float], end: tuple[float, float]) -> Caliper | None:
+        """A new caliper; it becomes the selected one (Del deletes it)."""
         if self.image is None:
             return None
         caliper = measure_caliper(self.image, start, end)
         self.calipers.append(caliper)
+        self.selected_caliper = len(self.calipers) - 1
         self._emit("calipers_changed")
         self._emit("status", caliper.detail)
         return caliper
@@ -553,9 +607,82 @@ class CaseState:
             LineMeasurement(c.start, c.end, c.length_px, c.length_mm) for c in self.calipers
         )
 
+    def caliper_end_near(self, point: Point, snap_px: float) -> tuple[int, int] | None:
+        """(caliper index, 0 start / 1 end) of the end point nearest `point` within snap_px;
+        the most recent caliper wins a tie, as it is drawn on top."""
+        best: tuple[float, int, int] | None = None
+        for index, caliper in enumerate(self.calipers):
+            for end, at in enumerate((caliper.start, caliper.end)):
+                d = math.hypot(at[0] - point[0], at[1] - point[1])
+                if d <= snap_px and (best is None or d <= best[0]):
+                    best = (d, index, end)
+        return None if best is None else (best[1], best[2])
+
+    def caliper_near(self, point: Point, snap_px: float) -> int | None:
+        """The caliper whose line passes within snap_px of `point` (the most recent first)."""
+        for index in range(len(self.calipers) - 1, -1, -1):
+            caliper = self.calipers[index]
+            if segment_distance(point, caliper.start, caliper.end) <= snap_px:
+                return index
+        return None
+
+    def move_caliper_end(self, index: int, end: int, point: Point) -> Caliper | None:
+        """Drag an end point of an existing caliper: re-measured (mm or the refusal) live."""
+        if self.image is None or not 0 <= index < len(self.calipers):
+            return None
+        old = self.calipers[index]
+        start, stop = (point, old.end) if end == 0 else (old.start, point)
+        caliper = measure_caliper(self.image, start, stop)
+        self.calipers[index] = caliper
+        self.selected_caliper = index
+        self._emit("calipers_changed")
+        self._emit("status", caliper.detail)
+        return caliper
+
+    def select_caliper(self, index: int | None) -> None:
+        if index is not None and not 0 <= index < len(self.calipers):
+            index = None
+        if index != self.selected_caliper:
+            self.selected_caliper = index
+            self._emit("calipers_changed")
+
+    def delete_selected_caliper(self) -> bool:
+        """Del: remove the selected caliper (the others stay)."""
+        index = self.selected_caliper
+        if index is None or not 0 <= index < len(self.calipers):
+            self.notify("No caliper selected: click one (Caliper tool, M) to select it")
+            return False
+        removed = self.calipers.pop(index)
+        self.selected_caliper = None
+        self._emit("calipers_changed")
+        self._emit("status", f"Caliper {removed.text} deleted")
+        return True
+
     def clear_calipers(self) -> None:
         if self.calipers:
-            self.calipers = []
+            self.calipers, self.selected_caliper = [], None
+            self._emit("calipers_changed")
+
+    def measurements(self) -> CaseMeasurements:
+        """The reader's calibration and calipers of the frame on screen, as stored."""
+        return CaseMeasurements(
+            frame_index=self.frame_index,
+            calibration_mm=self.series.calibration if self.series is not None else None,
+            calipers=tuple((c.start, c.end) for c in self.calipers),
+        )
+
+    def restore_measurements(self, stored: CaseMeasurements) -> None:
+        """A reopened case: its stored calibration (every frame) and, on the frame they were
+        drawn on, its calipers, re-measured on the calibrated image."""
+        if self.image is None or self.series is None:
+            return
+        if stored.calibration_mm is not None:
+            row, col = stored.calibration_mm
+            image = dataclasses.replace(self.image, spacing_mm=(row, col), regions=())
+            self._set_calibrated(image, quiet=True)
+        if stored.frame_index == self.frame_index and stored.calipers:
+            self.calipers = [measure_caliper(self.image, a, b) for a, b in stored.calipers]
+            self.selected_caliper = None
             self._emit("calipers_changed")
 
     def calibrate(
@@ -570,6 +697,11 @@ class CaseState:
         except MeasurementError as exc:
             self.report_error(exc)
             return False
+        self._set_calibrated(image)
+        return True
+
+    def _set_calibrated(self, image: Image, quiet: bool = False) -> None:
+        assert self.series is not None
         self.series.calibration = image.spacing_mm
         self.image = image
         self.calipers = [measure_caliper(image, c.start, c.end) for c in self.calipers]
@@ -583,8 +715,8 @@ class CaseState:
         if self.analysis is not None:
             self._emit("findings_changed", self.analysis)
         assert image.spacing_mm is not None
-        self._emit("status", f"Calibrated: {image.spacing_mm[0]:.4f} mm/px")
-        return True
+        if not quiet:
+            self._emit("status", f"Calibrated: {image.spacing_mm[0]:.4f} mm/px")
 
     # -- display ------------------------------------------------------------------------------
 

@@ -20,14 +20,15 @@ def study_export_request(
     reviewer: str = "",
     mirror_posterior: bool = True,
     confirmed_label: str | None = None,
+    pseudonym: str | None = None,
 ) -> StudyExportRequest:
     """`<folder>/<stem>_report.pdf`, `_finding.json`, `_finding.csv` for the chosen outputs;
-    the stem (and the case name in the outputs) is "case" when de-identifying."""
+    the stem (and the case name in the outputs) is the pseudonym when de-identifying."""
     return StudyExportRequest(
-        **output_paths(folder, stem, outputs, STUDY_OUTPUTS, deidentify),
+        **output_paths(folder, stem, outputs, STUDY_OUTPUTS, deidentify, pseudonym),
         deidentify=deidentify,
         reviewer=reviewer,
-        case=DEIDENTIFIED_STEM if deidentify else stem,
+        case=(pseudonym or DEIDENTIFIED_STEM) if deidentify else stem,
         mirror_posterior=mirror_posterior,
         confirmed_label=confirmed_label,
     )
@@ -42,8 +43,11 @@ class StudyExportDialog(ExportDialog):
         mirror_posterior: bool,
         parent=None,  # noqa: ANN001
         confirmed_label: str | None = None,
+        pseudonym: str | None = None,
     ):
-        super().__init__(case_stem, reviewer, folder, 0, parent, outputs=STUDY_OUTPUTS)
+        super().__init__(
+            case_stem, reviewer, folder, 0, parent, outputs=STUDY_OUTPUTS, pseudonym=pseudonym
+        )
         self.setWindowTitle("Export study")
         self.mirror_posterior = mirror_posterior
         self.confirmed_label = confirmed_label
@@ -57,4 +61,5 @@ class StudyExportDialog(ExportDialog):
             reviewer=self.reviewer_edit.text().strip(),
             mirror_posterior=self.mirror_posterior,
             confirmed_label=self.confirmed_label,
+            pseudonym=self.pseudonym,
         )

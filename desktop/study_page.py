@@ -20,6 +20,7 @@ from desktop.study_findings_panel import StudyFindingsPanel
 from desktop.study_state import StudyRequest, StudyResult, StudyState, study_analysis_steps
 from desktop.study_view import StudyView
 from engine.report import ExportResult, ModelInfo
+from engine.report.naming import case_pseudonym
 from engine.report.study_export import StudyExportRequest, export_study
 from engine.types import StudyAnalysis
 
@@ -149,6 +150,7 @@ class StudyPage:
             state.mirror_posterior,
             self.window,
             confirmed_label=state.confirmed_label,
+            pseudonym=case_pseudonym(state.path or state.study.case_id),
         )
         dialog.accepted.connect(lambda: self.start_export(dialog.request()))
         self.export_dialog = dialog

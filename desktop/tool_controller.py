@@ -7,7 +7,9 @@ release for drags, click for a press without movement; tests can drive it direct
 - Polygon add / subtract: a drag draws a lasso, applied on release; clicks place vertices,
   closed by a double-click, a click on the first vertex, or Enter (finish_polygon).
 - Delete lesion: a click removes the connected lesion under it.
-- Caliper: a drag measures (mm where calibrated, else px with the reason).
+- Caliper: a drag measures (mm where calibrated, else px with the reason); a drag that
+  starts on an end point of an existing caliper moves that end instead; a click on a
+  caliper selects it (Del deletes it, CaseState.delete_selected_caliper).
 - Calibrate: a drag draws the known distance; `calibration_requested(length_px)` asks for
   its length in mm, finish_calibration(mm) applies it.
 """
@@ -52,6 +54,7 @@ class ToolController:
         self.subscribe = self.events.subscribe
         self.calibration_line: tuple[Point, Point] | None = None
         self._dragging = False
+        self._moving: tuple[int, int] | None = None  # (caliper, end) being dragged
 
     @property
     def can_edit(self) -> bool:
@@ -67,10 +70,16 @@ class ToolController:
 
     # -- drags --------------------------------------------------------------------------------
 
-    def press(self, point: Point) -> None:
+    def press(self, point: Point, snap_px: float = 3.0) -> None:
+        """snap_px: how close (image px) a press must be to a caliper's end point to move it."""
         tool, draft = self.tools.tool, self.tools.draft
         self._dragging = True
-        if tool in (BRUSH, ERASER) and self.can_edit:
+        self._moving = None
+        grabbed = self.state.caliper_end_near(point, snap_px) if tool == CALIPER else None
+        if grabbed is not None and self.state.image is not None:
+            self._moving = grabbed
+            self.state.select_caliper(grabbed[0])
+        elif tool in (BRUSH, ERASER) and self.can_edit:
             self.state.editor.begin_stroke(point, self.tools.brush_radius, erase=tool == ERASER)
         elif tool in POLYGON_TOOLS and self.can_edit:
             if draft is not None and draft.kind == POLYGON:
@@ -87,7 +96,9 @@ class ToolController:
         if not self._dragging:
             return
         tool, draft, editor = self.tools.tool, self.tools.draft, self.state.editor
-        if tool in (BRUSH, ERASER) and editor is not None and editor.stroking:
+        if self._moving is not None:
+            self.state.move_caliper_end(*self._moving, point)
+        elif tool in (BRUSH, ERASER) and editor is not None and editor.stroking:
             editor.stroke_to(point)
         elif draft is not None and draft.kind == LASSO:
             if distance(draft.points[-1], point) >= MIN_LASSO_STEP_PX:
@@ -101,6 +112,9 @@ class ToolController:
             return
         self.move(point)
         self._dragging = False
+        if self._moving is not None:
+            self._moving = None
+            return
         tool, draft, editor = self.tools.tool, self.tools.draft, self.state.editor
         if tool in (BRUSH, ERASER) and editor is not None:
             editor.end_stroke()
@@ -134,6 +148,8 @@ class ToolController:
                 self.finish_polygon()
             else:
                 self.tools.set_draft(Draft(POLYGON, (*draft.points, point)))
+        elif tool == CALIPER:
+            self.state.select_caliper(self.state.caliper_near(point, snap_px))
         elif tool == DELETE_LESION and self.can_edit and not editor.delete_lesion(point):
             self.state.notify("No lesion under the cursor: click inside the one to delete")
 
@@ -155,6 +171,7 @@ class ToolController:
         if self.state.editor is not None:
             self.state.editor.cancel_stroke()
         self._dragging = False
+        self._moving = None
         self.calibration_line = None
         self.tools.set_draft(None)
 

@@ -49,7 +49,8 @@ class ToolViewBox(pg.ViewBox):
             if ev.isStart():
                 self._tool_drag = self.controller.wants_drag
                 if self._tool_drag:
-                    self.controller.press(self.image_point(ev.buttonDownScenePos()))
+                    point = self.image_point(ev.buttonDownScenePos())
+                    self.controller.press(point, self.snap_px())
             if self._tool_drag:
                 ev.accept()
                 point = self.image_point(ev.scenePos())

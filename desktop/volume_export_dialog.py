@@ -16,11 +16,16 @@ VOLUME_OUTPUTS = ("seg", "json", "labels_nifti")
 
 
 def volume_export_request(
-    folder: Path, stem: str, outputs: set[str], deidentify: bool = True, corrected: bool = False
+    folder: Path,
+    stem: str,
+    outputs: set[str],
+    deidentify: bool = True,
+    corrected: bool = False,
+    pseudonym: str | None = None,
 ) -> VolumeExportRequest:
     """`<folder>/<stem>_seg.dcm`, `_finding.json`, `_labels.nii.gz` for the chosen outputs;
-    the stem is "case" when de-identifying, so file names carry no identifier."""
-    paths = output_paths(folder, stem, outputs, VOLUME_OUTPUTS, deidentify)
+    the stem is the pseudonym when de-identifying, so file names carry no identifier."""
+    paths = output_paths(folder, stem, outputs, VOLUME_OUTPUTS, deidentify, pseudonym)
     return VolumeExportRequest(**paths, deidentify=deidentify, corrected=corrected)
 
 
@@ -31,8 +36,11 @@ class VolumeExportDialog(ExportDialog):
         folder: Path,
         corrected: bool,
         parent: QWidget | None = None,
+        pseudonym: str | None = None,
     ) -> None:
-        super().__init__(case_stem, "", folder, 0, parent, outputs=VOLUME_OUTPUTS)
+        super().__init__(
+            case_stem, "", folder, 0, parent, outputs=VOLUME_OUTPUTS, pseudonym=pseudonym
+        )
         self.setWindowTitle("Export volume")
         self.corrected = corrected
         self.reviewer_edit.setEnabled(False)  # no report page to sign for a volume yet
@@ -45,4 +53,5 @@ class VolumeExportDialog(ExportDialog):
             outputs,
             deidentify=self.deidentify_box.isChecked(),
             corrected=self.corrected,
+            pseudonym=self.pseudonym,
         )

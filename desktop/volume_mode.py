@@ -28,6 +28,7 @@ from desktop.volume_workspace import VolumeWorkspace
 from engine.model_catalog import bundle_for_volume
 from engine.pacs import PacsNode
 from engine.report import ExportResult, ModelInfo
+from engine.report.naming import case_pseudonym
 from engine.report.volume_export import VolumeExportRequest, export_volume
 from engine.types import Volume, VolumePrediction
 
@@ -264,7 +265,9 @@ class VolumeMode(QObject):
         path = session.path or Path.home() / "volume"
         stem = path.name.removesuffix(".gz").removesuffix(".nii")
         corrected = session.labels.differs_from_ai
-        dialog = VolumeExportDialog(stem, path.parent / "export", corrected, self.window)
+        dialog = VolumeExportDialog(
+            stem, path.parent / "export", corrected, self.window, pseudonym=case_pseudonym(path)
+        )
         dialog.accepted.connect(lambda: self.start_export(dialog.request(), dialog.send_node()))
         self.export_dialog = dialog
         dialog.open()

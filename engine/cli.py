@@ -196,6 +196,11 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     )
     privacy.add_argument("--keep-identifiers", dest="deidentify", action="store_false")
     export.add_argument("--reviewer", default="", metavar="NAME")
+    export.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace outputs that exist already (by default such a case is refused)",
+    )
     export.add_argument("--frame", type=int, default=1, help="analysed frame of a cine (1-based)")
     export.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     export.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
@@ -455,6 +460,7 @@ def _export(args: argparse.Namespace) -> int:
         deidentify=args.deidentify,
         reviewer=args.reviewer,
         frame_index=args.frame - 1,
+        overwrite=args.overwrite,
     )
     outcomes = export_batch(
         files,
@@ -468,7 +474,11 @@ def _export(args: argparse.Namespace) -> int:
         for outcome in outcomes:
             written = ", ".join(str(p) for p in outcome.written)
             if outcome.index == 0:
-                progress.write(f"batch tables -> {written}")
+                if outcome.error:
+                    failures += 1
+                    progress.write(f"lesionlens: error: batch tables: {outcome.error}")
+                else:
+                    progress.write(f"batch tables -> {written}")
                 continue
             who = outcome.case + (f" ({outcome.file})" if outcome.file else "")
             if outcome.error:

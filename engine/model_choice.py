@@ -40,8 +40,13 @@ def tag_match(image: Image, model: LoadedModel) -> str | None:
     return None
 
 
-def propose_model(image: Image, candidates: Sequence[LoadedModel]) -> Proposal:
-    """The model for this image among the candidates (at least one)."""
+def propose_model(
+    image: Image, candidates: Sequence[LoadedModel], current: LoadedModel | None = None
+) -> Proposal:
+    """The model for this image among the candidates (at least one). `current`, the model
+    the reader has on screen, stays when the image is in its scope and no tag names another
+    model: a proposal should not swap models under the reader (nor undo a batch run with
+    that model) merely because another one scores a little lower."""
     if not candidates:
         raise ValueError("propose_model needs at least one candidate model")
     scored: list[tuple[bool, float, LoadedModel]] = []
@@ -50,6 +55,13 @@ def propose_model(image: Image, candidates: Sequence[LoadedModel]) -> Proposal:
         if (tag := tag_match(image, model)) is not None:
             scores[model.spec.model_id] = None
             return Proposal(model, f"{tag} names what {model.spec.model_id} was made for", scores)
+    here = current.bundle.directory.resolve() if current is not None else None
+    if current is not None and any(c.bundle.directory.resolve() == here for c in candidates):
+        scope = current.assess_scope(image, current.predict(image, tta=False))
+        scores[current.spec.model_id] = scope.score
+        if scope.in_scope and scope.score is not None:
+            reason = f"in scope for the current model {current.spec.model_id} ({scope.score:.2f})"
+            return Proposal(current, reason, scores)
     for model in candidates:
         scope = model.assess_scope(image, model.predict(image, tta=False))
         scores[model.spec.model_id] = scope.score

@@ -236,6 +236,21 @@ class Datastore:
             entry["final"] = entry.pop("pending_final")
         return self.case(case_id)
 
+    def save_measurements(self, case_id: str, measurements: dict[str, Any]) -> None:
+        """The reader's measurements of a case (calibration, calipers: plain JSON from the
+        viewer), kept in the index beside its labels and replaced as a whole; never trained
+        on. An empty dict removes them."""
+        with self._editing() as index:
+            entry = self._entry(index, case_id)
+            if measurements:
+                entry["measurements"] = {**measurements, "updated": now_iso()}
+            else:
+                entry.pop("measurements", None)
+
+    def measurements(self, case_id: str) -> dict[str, Any]:
+        """What save_measurements stored for the case ({} when nothing)."""
+        return dict(self.case(case_id).extra.get("measurements") or {})
+
     # -- using the data ------------------------------------------------------------------
 
     def export_training_set(

@@ -5,6 +5,8 @@ Where files go (relative names are taken inside --out DIR):
 - several inputs: DIR/<case>/<name of F>, one folder per case;
 - --json/--csv: one file for the whole batch, DIR/<F>.
 With none of the output options, everything is written with default names.
+An output that exists already is never replaced without --overwrite: that case (or the
+tables) is refused with the names of the files in the way, and the others go on.
 Case names: when de-identifying, case-0001, case-0002, ... (file names often carry patient
 names, so they appear in no path, table or printout); with --keep-identifiers, the file stem.
 """
@@ -18,8 +20,10 @@ from pathlib import Path
 from engine.errors import LoadError
 from engine.progress import failure_reason
 from engine.report.deidentify import Deidentifier
-from engine.report.export import ExportRequest, export_case
+from engine.report.errors import ExportError
+from engine.report.export import OVERWRITE_HINT, ExportRequest, export_case
 from engine.report.model_info import ModelInfo
+from engine.report.naming import existing, refuse_overwrite
 from engine.report.tabular import (
     CaseFindings,
     pseudonymous_cases,
@@ -50,6 +54,7 @@ class BatchOptions:
     deidentify: bool = True
     reviewer: str = ""
     frame_index: int = 0
+    overwrite: bool = False  # replace existing outputs; by default a case that would is refused
 
     def with_defaults(self) -> BatchOptions:
         """Everything, under default names, when no output was asked for."""
@@ -60,6 +65,7 @@ class BatchOptions:
             deidentify=self.deidentify,
             reviewer=self.reviewer,
             frame_index=self.frame_index,
+            overwrite=self.overwrite,
             **DEFAULT_NAMES,
         )
 
@@ -102,6 +108,7 @@ def export_batch(
                 reviewer=options.reviewer,
                 frame_index=options.frame_index,
                 case=case,
+                overwrite=options.overwrite,
                 **{k: _target(options, k, case, len(files)) for k in PER_CASE},
             )
             result = export_case(analysis, model, request, deidentifier)
@@ -111,6 +118,13 @@ def export_batch(
         done.append(CaseFindings(case, shown_file, analysis))
         yield CaseOutcome(index, case, shown_file, analysis, result.written)
     tables: list[Path] = []
+    wanted = [_inside(options.out, t) for t in (options.json, options.csv) if t is not None]
+    if not options.overwrite and existing(wanted):
+        try:
+            refuse_overwrite(wanted, OVERWRITE_HINT)
+        except ExportError as exc:
+            yield CaseOutcome(0, "", "", None, (), error=str(exc))
+            return
     if options.json is not None:
         path = _inside(options.out, options.json)
         tables.append(write_findings_json(path, done, model, options.deidentify))

@@ -30,6 +30,7 @@ from engine.report.deidentify import (
 )
 from engine.report.key_image import key_image_png, lesion_zoom_pngs, render_key_image
 from engine.report.model_info import ModelInfo
+from engine.report.naming import refuse_overwrite
 from engine.report.pdf import ReportHeader, report_pdf
 from engine.report.secondary_capture import key_image_secondary_capture
 from engine.report.seg import image_seg
@@ -39,6 +40,7 @@ from engine.tissue import tissue_area_of
 from engine.types import Analysis, Image, LineMeasurement
 
 SECONDARY_CAPTURE_NAME = "source_sc.dcm"
+OVERWRITE_HINT = "choose another folder, or allow overwriting: lesionlens export --overwrite"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,10 @@ class ExportRequest:
     calipers: the reader's line measurements on the analysed frame: drawn on the key image,
     listed in the PDF, TID 1500 Length measurements in the SR. The reader's class and
     reader-drawn lesions travel on the findings themselves (Finding.label_source,
-    drawn_by_reader), so every output of one request tells the same story."""
+    drawn_by_reader), so every output of one request tells the same story.
+
+    overwrite: replace outputs that exist already; by default the export is refused (an
+    ExportError naming them) and nothing is written."""
 
     pdf: Path | None = None
     seg: Path | None = None
@@ -68,6 +73,7 @@ class ExportRequest:
     corrected: bool | None = None
     case: str = ""
     calipers: tuple[LineMeasurement, ...] = ()
+    overwrite: bool = False
 
     @property
     def wants_dicom(self) -> bool:
@@ -159,6 +165,8 @@ def export_case(
             )
             outputs.append((request.pdf, pdf))
 
+    if not request.overwrite:  # checked last: all built, none written yet
+        refuse_overwrite((path for path, _ in outputs), OVERWRITE_HINT)
     written = tuple(write_bytes_atomic(path, data) for path, data in outputs)
     return ExportResult(written=written, notes=tuple(notes))
 

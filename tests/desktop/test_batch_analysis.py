@@ -66,8 +66,19 @@ def test_analysis_cache_is_per_model(case_folder: Path, model: LoadedModel) -> N
     assert cache.get(path, "another-model") is None
 
 
+def pin_folder_model(window) -> None:  # noqa: ANN001
+    """Model ▸ Model for This Folder ▸ the model on screen, as a reader pins it: the cases of the
+    folder are then read by the batch's model, not each by the model proposed for it (with
+    several shipped bundles a proposal may pick another one, and the batch result is not it)."""
+    picker = window.model_picker
+    bundle = window.state.model.bundle.directory.resolve()
+    action = next(a for b, a in picker._folder_actions.items() if b and b.resolve() == bundle)
+    action.trigger()
+
+
 def test_analyze_all_updates_statuses_and_progress(window, qtbot, case_folder: Path) -> None:  # noqa: ANN001
     window.open_folder(case_folder)  # the first case is unreadable: nothing is analysed yet
+    pin_folder_model(window)
     assert [e.status for e in window.cases.entries] == [NEW, NEW, NEW]
     qtbot.mouseClick(window.case_dock.analyze_button, _left())
     assert window.batch_running
@@ -180,3 +191,70 @@ def test_analyze_all_goes_on_past_mutated_vendor_files_and_any_exception(
     assert status["a_lying_rows.dcm"].startswith("error: file is truncated")
     assert status["d_boom.png"] == "error: RuntimeError: kernel exploded"
     assert window.case_dock.batch_text() == "5 / 5"
+
+
+def _click_row(qtbot, dock, row: int) -> None:  # noqa: ANN001
+    """A real click on a row of the case list."""
+    from PySide6.QtCore import Qt
+
+    table = dock.table
+    item = table.topLevelItem(row)
+    pos = table.visualItemRect(item).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+def test_a_batch_analysed_case_shows_its_contour_as_soon_as_it_is_opened(
+    window,
+    qtbot,
+    case_folder: Path,  # noqa: ANN001
+) -> None:
+    """Issue 20, item 1: the findings table came with the case but the overlay and contours
+    were drawn only after a brush dab (a stale 'no analysis' event cleared the canvas)."""
+    window.open_folder(case_folder)
+    pin_folder_model(window)
+    qtbot.mouseClick(window.case_dock.analyze_button, _left())
+    qtbot.waitUntil(lambda: not window.batch_running, timeout=BATCH_TIMEOUT_MS)
+    _click_row(qtbot, window.case_dock, 2)
+    assert window.state.path == case_folder / "c.png"
+    analysis = window.state.analysis
+    assert analysis is not None and analysis.findings and not window.state.busy
+    canvas = window.canvas
+    assert canvas.overlay_item.image is not None  # the mask overlay is on screen ...
+    assert canvas.overlay_item.image.shape[:2] == analysis.prediction.mask.shape
+    assert canvas.overlay_item.image[..., 3].any()
+    assert len(canvas.finding_items) >= len(analysis.findings)  # ... and every contour
+    assert window.state.mask_displayed
+
+
+def test_a_case_whose_mask_was_never_on_screen_is_not_saved_as_reviewed(
+    window,
+    qtbot,
+    case_folder: Path,  # noqa: ANN001
+) -> None:
+    """Issue 20, item 1: cases were saved as reviewed without their masks ever on screen. With
+    the contours hidden (C) and the overlay at zero opacity ({), Ctrl+S refuses and says why;
+    once the contours are shown again (C) the same Ctrl+S saves."""
+    from PySide6.QtCore import Qt
+
+    from desktop.review import REVIEWED
+
+    window.open_folder(case_folder)
+    pin_folder_model(window)
+    qtbot.mouseClick(window.case_dock.analyze_button, _left())
+    qtbot.waitUntil(lambda: not window.batch_running, timeout=BATCH_TIMEOUT_MS)
+    keys = window.canvas.viewport()
+    qtbot.keyClick(keys, Qt.Key.Key_C)
+    for _ in range(4):
+        qtbot.keyClick(keys, Qt.Key.Key_BraceLeft)
+    assert not window.state.contours_visible and window.state.overlay_opacity == 0.0
+    _click_row(qtbot, window.case_dock, 2)
+    assert window.state.analysis is not None and not window.state.mask_displayed
+    qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert window.cases.entries[2].status == AI_DONE  # not saved
+    assert window.review_store.saved_review(case_folder / "c.png") is None
+    assert "never on screen" in window.error_bar.message()
+    qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_C)  # the contours are drawn again
+    assert window.state.mask_displayed
+    qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert window.cases.entries[2].status == REVIEWED
+    assert window.review_store.saved_review(case_folder / "c.png") is not None

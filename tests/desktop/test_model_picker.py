@@ -85,3 +85,17 @@ def test_proposal_follows_the_body_part_tag_then_the_scope_score(
     breast_id = models[1].spec.model_id
     assert scores[default_id] is not None and scores[breast_id] is not None
     assert scores[default_id] < scores[breast_id]
+
+
+def test_the_current_model_stays_while_the_image_is_in_its_scope(
+    shipped: dict[str, Path],
+) -> None:
+    node, breast = cached_model(shipped["default"]), cached_model(shipped["breast-us"])
+    sample = next(iter(iter_node_samples(1, seed=11)))[1]
+    node_scan = Image(pixels=sample.image, spacing_mm=(sample.spacing_mm,) * 2)
+    kept = propose_model(node_scan, [node, breast], current=node)
+    assert kept.bundle_dir == shipped["default"]
+    assert "in scope for the current model" in kept.reason
+    neck = Image(pixels=sample.image, metadata={"BodyPartExamined": "NECK"})
+    by_tag = propose_model(neck, [node, breast], current=breast)  # a tag still decides
+    assert by_tag.bundle_dir == shipped["default"] and "NECK" in by_tag.reason

@@ -155,7 +155,7 @@ def test_send_to_pacs_from_the_export_dialog(
     assert all(tags["PatientID"] != "13US1" for tags in stored)  # de-identified by default
     assert len({tags["StudyInstanceUID"] for tags in stored}) == 1
     assert all(tags["StudyInstanceUID"] != US_STUDY for tags in stored)
-    key = next(p for p in window.last_export.written if p.name == "case_key_sc.dcm")
+    key = next(p for p in window.last_export.written if p.name == f"{dialog.pseudonym}_key_sc.dcm")
     assert pydicom.dcmread(key).SOPClassUID == "1.2.840.10008.5.1.4.1.1.7"
 
 
@@ -240,7 +240,7 @@ def test_a_failed_send_keeps_the_export_and_says_why(
     click(qtbot, dialog.send_box)
     click(qtbot, dialog.buttons.button(dialog.buttons.StandardButton.Ok))
     qtbot.waitUntil(lambda: window.last_export is not None, timeout=NET_TIMEOUT_MS)
-    assert (tmp_path / "out" / "case_seg.dcm").is_file()
+    assert (tmp_path / "out" / f"{dialog.pseudonym}_seg.dcm").is_file()
     assert window.error_bar.message().startswith("Not sent: PACS gone: nothing listens on")
 
 

@@ -152,15 +152,17 @@ def test_study_export_writes_pdf_json_csv(
     dialog.accept()
     qtbot.waitUntil(lambda: page.last_export is not None, timeout=20_000)
     names = sorted(p.name for p in page.last_export.written)
-    assert names == ["case_finding.csv", "case_finding.json", "case_report.pdf"]
-    document = json.loads((tmp_path / "out" / "case_finding.json").read_text())
-    assert document["label"] == "malignant" and document["case"] == "case"
+    case = dialog.pseudonym  # de-identified: the case's pseudonym, never its name
+    assert case.startswith("case-") and page.state.study.case_id not in case
+    assert names == [f"{case}_finding.csv", f"{case}_finding.json", f"{case}_report.pdf"]
+    document = json.loads((tmp_path / "out" / f"{case}_finding.json").read_text())
+    assert document["label"] == "malignant" and document["case"] == case
     assert document["confirmed_label"] == "benign"
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / "case_finding.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / f"{case}_finding.csv").read_text())))
     assert {r["confirmed_label"] for r in rows} == {"benign"}
     assert {r["case_label"] for r in rows} == {"malignant"}
     assert [v["view"] for v in document["views"]] == list(page.state.study.views)
-    pdf = pdfium.PdfDocument(tmp_path / "out" / "case_report.pdf")
+    pdf = pdfium.PdfDocument(tmp_path / "out" / f"{case}_report.pdf")
     text = pdf[0].get_textpage().get_text_range()
     assert "Clinical photo" in text and "Ultrasound" in text and "malignant" in text
     assert "overrides the AI" in text

@@ -252,3 +252,18 @@ def test_datastore_survives_kill_9_at_random_moments(tmp_path: Path) -> None:
         assert child.returncode == -signal.SIGKILL
         recorded.append(_check_consistent(root))
     assert recorded[-1] > recorded[1] > 0  # the children did write, and it was kept
+
+
+def test_measurements_are_kept_beside_the_labels_and_replaced_whole(tmp_path: Path) -> None:
+    """Issue 20: the reader's calibration and calipers are stored with the case."""
+    store = Datastore(tmp_path / "root")
+    case_id = store.add_case(_png(tmp_path / "a.png", 1))
+    assert store.measurements(case_id) == {}
+    calipers = {"calibration_mm": [0.1, 0.1], "calipers": [[[1.0, 2.0], [3.0, 4.0]]]}
+    store.save_measurements(case_id, calipers)
+    again = Datastore(tmp_path / "root").measurements(case_id)  # read back from disk
+    assert again["calibration_mm"] == [0.1, 0.1] and again["calipers"] == calipers["calipers"]
+    assert "updated" in again
+    assert store.case(case_id).final is None  # measurements are no label: never trained on
+    store.save_measurements(case_id, {})
+    assert store.measurements(case_id) == {}

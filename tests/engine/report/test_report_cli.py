@@ -128,3 +128,23 @@ def test_export_cine_frame(framed_sample, kit, tmp_path: Path) -> None:  # noqa:
     assert "Referenced Frame Number" in str(sr.ContentSequence)
     kit.assert_valid(out / "sr.dcm")
     assert main(["export", str(cine), "--out", str(out), "--sr", "x.dcm", "--frame", "9"]) == 1
+
+
+def test_export_refuses_to_overwrite_unless_asked(framed_sample, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """Issue 20, item 3: a second export into the same folder (case-0001 again, another
+    patient) replaced the first one's files. Now it is refused, naming them, until --overwrite."""
+    png = tmp_path / "scan.png"
+    PILImage.fromarray(framed_sample.image).save(png)
+    out = tmp_path / "out"
+    args = ["export", str(png), "--out", str(out), "--pdf", "r.pdf", "--json", "t.json"]
+    assert main([*args, "--device", "cpu"]) == 0
+    before = {p: p.read_bytes() for p in (out / "r.pdf", out / "t.json")}
+    stamp = (out / "r.pdf").stat().st_mtime_ns
+    capsys.readouterr()
+    assert main([*args, "--device", "cpu"]) != 0
+    err = capsys.readouterr().err
+    assert "would overwrite" in err and "r.pdf" in err and "t.json" in err
+    assert "--overwrite" in err
+    assert {p: p.read_bytes() for p in before} == before  # nothing replaced
+    assert main([*args, "--device", "cpu", "--overwrite"]) == 0
+    assert (out / "r.pdf").stat().st_mtime_ns > stamp  # written again
