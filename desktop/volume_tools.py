@@ -33,7 +33,7 @@ class PlaneToolController:
     def wants_drag(self) -> bool:
         return self.painting and self.can_edit
 
-    def press(self, point: Point) -> None:
+    def press(self, point: Point, snap_px: float = 3.0) -> None:  # noqa: ARG002 - no calipers
         self._dragging = self.wants_drag
         if self._dragging:
             erase = self.tools.tool == ERASER

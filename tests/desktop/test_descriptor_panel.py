@@ -9,6 +9,7 @@ import highdicom as hd
 from PySide6.QtCore import Qt
 
 from desktop.main_window import MainWindow
+from engine.model_catalog import image_bundles
 from engine.report import ExportRequest
 
 ANALYSIS_TIMEOUT_MS = 15_000
@@ -16,6 +17,10 @@ EXPORT_TIMEOUT_MS = 30_000
 
 
 def _open(qtbot, window: MainWindow, path: Path):  # noqa: ANN001, ANN202
+    # The reader picks the breast model for the folder (Model ▸ Model for This Folder): the
+    # proposal would keep the node model for a synthetic node scan.
+    breast = next(b.directory for b in image_bundles() if b.directory.name == "breast-us")
+    window.model_picker.choices.choose_for_folder(path.parent, breast)
     window.open_path(path)
     qtbot.waitUntil(lambda: window.state.analysis is not None, timeout=ANALYSIS_TIMEOUT_MS)
     panel = window.descriptor_panel
