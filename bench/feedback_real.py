@@ -67,17 +67,6 @@ def arm_network(arm: str, seed: int, base: Path) -> torch.nn.Module:
     return build_network("plain-unet", in_channels=1, num_classes=2, width=16)
 
 
-def subset(data: ArrayDataset, idx: np.ndarray) -> ArrayDataset:
-    return ArrayDataset(
-        [data.cases[i] for i in idx],
-        data.images[idx],
-        data.masks[idx],
-        data.labels[idx],
-        [data.splits[i] for i in idx],
-        data.classes,
-    )
-
-
 def load_split(root: Path, size: int) -> tuple[ArrayDataset, ArrayDataset]:
     dataset = load_dataset(root)
     folds = grouped_folds(dataset, k=5, seed=0)
@@ -190,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in (int(s) for s in args.seeds.split(",")):
         order = np.random.default_rng(1000 + seed).permutation(len(pool))
         for n in sizes:
-            target = subset(pool, np.sort(order[:n]))
+            target = pool.take(np.sort(order[:n]).tolist())
             for arm in args.arms.split(","):
                 recipe = arm_recipe(arm, args.steps, new)
                 net = arm_network(arm, seed, args.base)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,13 +33,17 @@ class ArrayDataset:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def subset(self, split: str) -> ArrayDataset:
-        idx = [i for i, s in enumerate(self.splits) if s == split]
+        return self.take([i for i, s in enumerate(self.splits) if s == split])
+
+    def take(self, idx: Sequence[int]) -> ArrayDataset:
+        """The cases at these positions, in this order."""
+        idx = list(idx)
         return ArrayDataset(
             [self.cases[i] for i in idx],
             self.images[idx],
             self.masks[idx],
             self.labels[idx],
-            [split] * len(idx),
+            [self.splits[i] for i in idx],
             self.classes,
             list(self.skipped),
         )

@@ -137,15 +137,7 @@ def _evenly_spaced(data: ArrayDataset, n: int) -> ArrayDataset:
     """At most n cases spread over the whole set: the per-epoch curve costs a fixed time."""
     if len(data) <= n:
         return data
-    keep = np.unique(np.linspace(0, len(data) - 1, n).round().astype(int)).tolist()
-    return ArrayDataset(
-        [data.cases[i] for i in keep],
-        data.images[keep],
-        data.masks[keep],
-        data.labels[keep],
-        [data.splits[i] for i in keep],
-        data.classes,
-    )
+    return data.take(np.unique(np.linspace(0, len(data) - 1, n).round().astype(int)).tolist())
 
 
 def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
