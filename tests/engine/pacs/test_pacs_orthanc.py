@@ -154,10 +154,13 @@ def test_cancelled_retrieve_keeps_only_whole_instances(
     assert run(retrieve_study(dimse(orthanc), US_STUDY, tmp_path / "out")).reused == 1
 
 
-def test_wrong_ae_title_is_an_association_rejected_error(orthanc) -> None:  # noqa: ANN001
+def test_wrong_ae_title_is_an_association_rejected_error_every_time(orthanc) -> None:  # noqa: ANN001
+    """Orthanc closes the socket right after its reject; pynetdicom then reports an abort about
+    1 time in 20. Forty tries catch that race (if it came back) 7 runs in 8."""
     node = PacsNode("ward", ae_title="NOT-ORTHANC", host="127.0.0.1", port=orthanc.dicom_port)
-    with pytest.raises(PacsError, match=r"^PACS ward: association rejected by NOT-ORTHANC@"):
-        check_connection(node)
+    for _ in range(40):
+        with pytest.raises(PacsError, match=r"^PACS ward: association rejected by NOT-ORTHANC@"):
+            check_connection(node)
 
 
 def test_wrong_password_is_refused_and_never_printed(orthanc, caplog) -> None:  # noqa: ANN001
