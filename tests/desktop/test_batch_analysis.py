@@ -51,8 +51,7 @@ def test_batch_steps_report_every_case_and_match_analyze(
 
 
 def test_batch_skips_images_out_of_the_models_domain(ct_nifti: Path, model: LoadedModel) -> None:
-    if not model.spec.raw.get("views"):
-        pytest.skip("this bundle declares no views")
+    assert model.spec.raw.get("views"), "the test model must declare the views it reads"
     (step,) = batch_steps([ct_nifti], model)
     assert step.analysis is None and step.error is None and "Not analysed" in step.skipped
 

@@ -188,8 +188,9 @@ def test_cli_exports_a_study_with_the_shipped_model(tmp_path, capsys) -> None:  
     from engine.model_catalog import bundle_for_views
     from engine.synth.dataset import write_dataset
 
-    if bundle_for_views(("anterior", "posterior")) is None:
-        pytest.skip("no shipped two-view model yet")
+    assert bundle_for_views(("anterior", "posterior")) is not None, (
+        "no shipped two-view model: make models-multiview"
+    )
     root = write_dataset("scinti", 1, tmp_path / "scinti", seed=2)
     case = (root / "labels.csv").read_text().splitlines()[1].split(",")[0]
     code = main(["export", str(root), "--case", case, "--out", str(tmp_path / "out")])
