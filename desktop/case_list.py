@@ -14,17 +14,20 @@ from pathlib import Path
 
 from desktop.events import Events
 from desktop.review import NEW
-from desktop.study_cases import VIEWS_TABLE, is_study_folder, views_table_cases
-from engine.errors import LoadError
+from engine.case_kind import (
+    DICOM_SUFFIXES,
+    VIEWS_TABLE,
+    is_series_folder,
+    is_study_folder,
+    views_table_cases,
+)
 from engine.io import (
     NIFTI_SUFFIXES,
     SUPPORTED_SUFFIXES,
     find_dicomdir,
     read_dicomdir,
-    read_header,
 )
 
-DICOM_SUFFIXES = {".dcm", ".dicom"}
 NAME_ORDER, USEFUL_ORDER = "name", "useful"
 
 
@@ -43,18 +46,6 @@ def is_case_file(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES or any(
         name.endswith(s) for s in NIFTI_SUFFIXES
     )
-
-
-def is_series_folder(folder: Path) -> bool:
-    """A folder of CT/MR slices (one case), not a folder of separate images: several DICOM
-    files, and the first one has a patient position (ultrasound images have none)."""
-    slices = sorted(p for p in folder.iterdir() if p.suffix.lower() in DICOM_SUFFIXES)
-    if len(slices) < 2:
-        return False
-    try:
-        return "ImagePositionPatient" in read_header(slices[0])
-    except LoadError:
-        return False
 
 
 def dicomdir_entries(folder: Path) -> list[CaseEntry]:

@@ -305,9 +305,10 @@ def output_names(files: list[Path]) -> list[str]:
 
 def _analyze(args: argparse.Namespace) -> int:
     from engine.analysis import analyze, write_analysis
+    from engine.case_kind import is_volume_input
     from engine.inference import load_model
     from engine.io import load_image
-    from engine.volume_cli import analyze_volumes, is_volume_input
+    from engine.volume_cli import analyze_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # CT/MR: kidney and tumour
         return analyze_volumes(args)
@@ -429,10 +430,11 @@ def _synth(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     """Prints case names and results only: no file name when de-identifying, no metadata."""
     from engine.analysis import analyze
+    from engine.case_kind import is_volume_input
     from engine.inference import load_model
     from engine.report import ModelInfo
     from engine.report.batch import BatchOptions, export_batch
-    from engine.volume_cli import export_volumes, is_volume_input
+    from engine.volume_cli import export_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # two-segment SEG + JSON per volume
         return export_volumes(args)

@@ -9,7 +9,6 @@ Without --model the shipped bundle whose inputs are exactly the case's views is 
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -17,50 +16,41 @@ from pathlib import Path
 from engine import inference
 from engine.atomic import write_json_atomic
 from engine.bundle import read_bundle
+from engine.case_kind import VIEWS_TABLE, study_source, views_table_cases
 from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel
-from engine.io.study import KNOWN_VIEWS, load_study
+from engine.io.study import load_study
 from engine.model_catalog import bundle_for_views
 from engine.progress import StepProgress
 from engine.progress import failure_reason as _reason
 from engine.types import Study
 
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".dcm"}
 StudyItem = tuple[Path, str | None]  # (folder, case in its views.csv or None)
 
 
 def study_inputs(
     inputs: list[Path], case: str | None, model: Path | None
 ) -> list[StudyItem] | None:
-    """The studies to analyse, or None when the inputs are single images."""
+    """The studies to analyse, or None when the inputs are single images (engine.case_kind
+    decides, as it does for the GUI). With --model naming a multi-view bundle every input is a
+    study: any layout engine.io.load_study reads (a DICOM study, a DICOMDIR)."""
     takes_views = model is not None and read_bundle(model).spec.task == "views"
     if case is not None:
         return [(path, case) for path in inputs]
-    if not takes_views and not all(_looks_like_study(path) for path in inputs):
+    sources = [study_source(path) for path in inputs]
+    if not takes_views and any(source is None for source in sources):
         return None
     items: list[StudyItem] = []
-    for path in inputs:
-        cases = _dataset_cases(path)
-        items += [(path, c) for c in cases] if cases else [(path, None)]
+    for path, source in zip(inputs, sources, strict=True):
+        root, one = source or (path, None)
+        cases = [] if one is not None else _dataset_cases(root)
+        items += [(root, c) for c in cases] if cases else [(root, one)]
     return items
 
 
-def _looks_like_study(path: Path) -> bool:
-    if not path.is_dir():
-        return False
-    if (path / "views.csv").is_file():
-        return True
-    images = [p for p in path.iterdir() if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES]
-    views = {p.stem.lower().rpartition("_")[2] for p in images}
-    return len(images) >= 2 and views <= set(KNOWN_VIEWS) and len(views) == len(images)
-
-
-def _dataset_cases(path: Path) -> list[str]:
-    table = path / "views.csv"
-    if not table.is_file():
-        return []
-    with table.open(newline="", encoding="utf-8") as fh:
-        return list(dict.fromkeys(row["case"] for row in csv.DictReader(fh) if row.get("case")))
+def _dataset_cases(root: Path) -> list[str]:
+    """Every case of a views.csv data set; [] for a folder without one."""
+    return views_table_cases(root) if (root / VIEWS_TABLE).is_file() else []
 
 
 def model_for(study: Study, model_dir: Path | None, device: str) -> LoadedModel:

@@ -19,28 +19,6 @@ from engine.progress import StepProgress, failure_line
 from engine.types import Volume, VolumePrediction
 
 EXIT_OK, EXIT_FAILED_INPUTS = 0, 1
-VOLUME_MODALITIES = ("CT", "MR", "PT")
-
-
-def is_volume_input(path: Path) -> bool:
-    """NIfTI, a folder of CT/MR/PET slices, or an enhanced multi-frame CT/MR file."""
-    from engine.io import is_dicom, is_enhanced_volume, is_nifti_name, read_header
-
-    if is_nifti_name(path):
-        return True
-    try:
-        if path.is_dir():
-            first = next((p for p in sorted(path.iterdir()) if p.is_file() and is_dicom(p)), None)
-            if first is None:
-                return False
-            header = read_header(first)
-            return (
-                str(header.get("Modality", "")) in VOLUME_MODALITIES
-                and int(header.get("NumberOfFrames", 1) or 1) == 1
-            )
-        return path.is_file() and is_dicom(path) and is_enhanced_volume(read_header(path))
-    except (LoadError, OSError, ValueError):
-        return False
 
 
 def volume_model(model_dir: Path | None, device: str = "auto") -> LoadedModel:

@@ -24,6 +24,8 @@ from engine.datasets.files import (
 from engine.datasets.tables import read_table
 from engine.errors import DatasetError
 
+VIEWS_TABLE = "views.csv"
+
 
 def looks_canonical(root: Path) -> bool:
     return (root / "labels.csv").is_file() and (root / "images").is_dir()
@@ -39,7 +41,7 @@ def read_canonical(root: Path) -> Dataset:
             issues.append(Problem(case, root / "labels.csv", "listed twice in labels.csv"))
             continue
         labels[case] = row["label"]
-    multi = _read_views(root, issues) if (root / "views.csv").is_file() else {}
+    multi = _read_views(root, issues) if (root / VIEWS_TABLE).is_file() else {}
     cases = []
     for case, label in labels.items():
         views = multi.get(case) or (_single_view(root, case),)
@@ -51,7 +53,7 @@ def read_canonical(root: Path) -> Dataset:
             if stem not in listed:
                 issues.append(Problem(stem, path, "image has no row in labels.csv"))
     for case in sorted(set(multi) - set(labels)):
-        issues.append(Problem(case, root / "views.csv", "in views.csv but not in labels.csv"))
+        issues.append(Problem(case, root / VIEWS_TABLE, "in views.csv but not in labels.csv"))
     return Dataset(
         root=root,
         format="canonical",
@@ -69,12 +71,18 @@ def _single_view(root: Path, case: str) -> View:
     return View(SINGLE_VIEW, image, (mask,) if mask else ())
 
 
+def view_table_cases(root: Path) -> list[str]:
+    """The case ids a views.csv data set lists, in table order (DatasetError if unreadable)."""
+    rows = read_table(root / VIEWS_TABLE, ("case",))
+    return list(dict.fromkeys(row["case"] for row in rows if row.get("case")))
+
+
 def _read_views(root: Path, issues: list[Problem]) -> dict[str, tuple[View, ...]]:
     views: dict[str, list[View]] = defaultdict(list)
-    for row in read_table(root / "views.csv", ("case", "view", "file")):
+    for row in read_table(root / VIEWS_TABLE, ("case", "view", "file")):
         case, name = row["case"], row["view"]
         if any(v.name == name for v in views[case]):
-            issues.append(Problem(case, root / "views.csv", f"view {name!r} listed twice"))
+            issues.append(Problem(case, root / VIEWS_TABLE, f"view {name!r} listed twice"))
             continue
         image = root / row["file"]
         if row.get("mask"):
