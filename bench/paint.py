@@ -33,10 +33,10 @@ from PySide6.QtCore import QRect  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.app import configure_qt  # noqa: E402
-from desktop.canvas import ImageCanvas  # noqa: E402
-from desktop.display import overlay_rgba  # noqa: E402
-from desktop.mask_editor import MaskEditor  # noqa: E402
-from desktop.state import CaseState  # noqa: E402
+from desktop.models.editing.mask_editor import MaskEditor  # noqa: E402
+from desktop.models.image.display import overlay_rgba  # noqa: E402
+from desktop.models.image.state import CaseState  # noqa: E402
+from desktop.widgets.image.canvas import ImageCanvas  # noqa: E402
 from engine.analysis import findings_from  # noqa: E402
 from engine.atomic import write_json_atomic  # noqa: E402
 from engine.types import Analysis, Image, Prediction  # noqa: E402

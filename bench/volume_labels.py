@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.volume_display import label_lut, labels_rgba
-from desktop.volume_labels import VolumeLabels
-from desktop.volume_planes import AXIAL, CORONAL, PlaneLayout
+from desktop.models.volume.display import label_lut, labels_rgba
+from desktop.models.volume.labels import VolumeLabels
+from desktop.models.volume.planes import AXIAL, CORONAL, PlaneLayout
 from engine.atomic import write_json_atomic
 
 NAMES = ("background", "kidney", "tumour")

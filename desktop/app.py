@@ -11,10 +11,10 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 from desktop.main_window import MainWindow
-from desktop.paths import SAMPLE_PATH
+from desktop.models.image.state import CaseState
+from desktop.models.paths import SAMPLE_PATH
 from desktop.screenshot import ScreenshotOnSettle
-from desktop.state import CaseState
-from desktop.theme import apply_dark_theme
+from desktop.widgets.theme import apply_dark_theme
 
 DEFAULT_SIZE = (1280, 800)
 

@@ -3,7 +3,7 @@ and the Model & training dock (registry, fine-tuning on corrected cases, the gat
 
 It wires widgets to CaseState and TrainingState and runs the slow parts (model loading,
 inference, export, active-learning scores) on a worker thread; fine-tuning runs in a child
-process (desktop.training_runner). Every failure becomes a message in the window (status bar
+process (desktop.widgets.feedback.runner). Every failure becomes a message in the window (status bar
 and error bar); the GUI thread never blocks on the model and never shows a half-loaded case.
 Corrections go to the datastore (and so into training) only when saved explicitly (Ctrl+S,
 or Save when asked). Moving to another case of the list keeps unsaved corrections as an
@@ -38,37 +38,42 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.active_learning import Scores, usefulness_steps
-from desktop.banner import ResearchBanner
-from desktop.batch_analysis import AnalysisCache, BatchStep, batch_steps, next_batch_step
-from desktop.canvas import ImageCanvas
-from desktop.case_list import NAME_ORDER, CaseEntry, CaseList, folder_entries
-from desktop.case_list_dock import DOCK_WIDTH, CaseListDock
-from desktop.descriptor_panel import DescriptorPanel
-from desktop.display_controls import DisplayControls
-from desktop.edit_toolbar import EditToolBar
-from desktop.error_bar import ErrorBar
-from desktop.export_dialog import ExportDialog
-from desktop.findings_panel import FindingsPanel
-from desktop.frame_controls import FrameControls
-from desktop.model_picker import ModelPicker
-from desktop.pacs_browser import PacsBrowser
-from desktop.pacs_browser_state import retrieved_entries
-from desktop.pacs_export import send_exported, send_failure
-from desktop.paths import SAMPLE_PATH
-from desktop.review import AI_DONE, NEW, SavedReview
-from desktop.review_panel import ReviewPanel
-from desktop.review_store import ReviewStore, record_status
-from desktop.series import CINE, IMAGE, VOLUME
-from desktop.state import AnalysisRequest, CaseState, analysis_steps, describe_error
-from desktop.study_cases import is_study_dataset, is_study_path
-from desktop.study_page import StudyPage
-from desktop.tool_state import ToolState
-from desktop.training_panel import TrainingPanel
-from desktop.training_runner import TrainingRunner
-from desktop.training_state import TrainingState
-from desktop.volume_mode import VolumeMode
-from desktop.worker import GeneratorJob
+from desktop.models.editing.tool_state import ToolState
+from desktop.models.feedback.state import TrainingState
+from desktop.models.image.batch_analysis import (
+    AnalysisCache,
+    BatchStep,
+    batch_steps,
+    next_batch_step,
+)
+from desktop.models.image.series import CINE, IMAGE, VOLUME
+from desktop.models.image.state import AnalysisRequest, CaseState, analysis_steps, describe_error
+from desktop.models.pacs.browser import retrieved_entries
+from desktop.models.pacs.export import send_exported, send_failure
+from desktop.models.paths import SAMPLE_PATH
+from desktop.models.reading.active_learning import Scores, usefulness_steps
+from desktop.models.reading.case_list import NAME_ORDER, CaseEntry, CaseList, folder_entries
+from desktop.models.reading.review import AI_DONE, NEW, SavedReview
+from desktop.models.reading.review_store import ReviewStore, record_status
+from desktop.models.study.cases import is_study_dataset, is_study_path
+from desktop.pages.study import StudyPage
+from desktop.pages.volume import VolumeMode
+from desktop.widgets.banner import ResearchBanner
+from desktop.widgets.case_list_dock import DOCK_WIDTH, CaseListDock
+from desktop.widgets.error_bar import ErrorBar
+from desktop.widgets.feedback.panel import TrainingPanel
+from desktop.widgets.feedback.runner import TrainingRunner
+from desktop.widgets.image.canvas import ImageCanvas
+from desktop.widgets.image.descriptor_panel import DescriptorPanel
+from desktop.widgets.image.display_controls import DisplayControls
+from desktop.widgets.image.edit_toolbar import EditToolBar
+from desktop.widgets.image.export_dialog import ExportDialog
+from desktop.widgets.image.findings_panel import FindingsPanel
+from desktop.widgets.image.frame_controls import FrameControls
+from desktop.widgets.image.model_picker import ModelPicker
+from desktop.widgets.image.review_panel import ReviewPanel
+from desktop.widgets.pacs.browser import PacsBrowser
+from desktop.widgets.worker import GeneratorJob
 from engine.datastore import DatastoreError
 from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel, load_model
@@ -247,7 +252,7 @@ class MainWindow(QMainWindow):
         splitter = QSplitter()
         splitter.addWidget(image_area)
         side_scroll = QScrollArea()  # a short window scrolls the panel, never overlaps its text
-        self.side_scroll = side_scroll  # volume mode hides it (desktop.volume_mode)
+        self.side_scroll = side_scroll  # volume mode hides it (desktop.pages.volume)
         side_scroll.setWidget(side)
         side_scroll.setWidgetResizable(True)
         side_scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -477,7 +482,7 @@ class MainWindow(QMainWindow):
             self._quiet_measurements = False
 
     def open_study(self, path: str | Path) -> bool:
-        """A multi-view case (views side by side, one finding for the case): desktop.study_page.
+        """A multi-view case (views side by side, one finding for the case): desktop.pages.study.
         A multi-view data set of several cases opens as the case list."""
         if is_study_dataset(path):
             return self.open_folder(path)

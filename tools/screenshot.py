@@ -50,15 +50,15 @@ from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from desktop.app import configure_qt
-from desktop.case_list import USEFUL_ORDER
-from desktop.label_files import labels_path_for, write_labels
 from desktop.main_window import DISCARD, MainWindow
-from desktop.paths import REPO_ROOT, SAMPLE_PATH
-from desktop.review_store import ReviewStore
-from desktop.state import CaseState
-from desktop.theme import apply_dark_theme
-from desktop.tool_state import BRUSH, CALIPER
-from desktop.training_state import DONE, FAILED
+from desktop.models.editing.tool_state import BRUSH, CALIPER
+from desktop.models.feedback.state import DONE, FAILED
+from desktop.models.image.state import CaseState
+from desktop.models.paths import REPO_ROOT, SAMPLE_PATH
+from desktop.models.reading.case_list import USEFUL_ORDER
+from desktop.models.reading.review_store import ReviewStore
+from desktop.models.volume.label_files import labels_path_for, write_labels
+from desktop.widgets.theme import apply_dark_theme
 from engine.atomic import write_json_atomic
 from engine.bundle import default_bundle_dir, read_bundle
 from engine.datastore import HELDOUT, TRAIN, Datastore, split_for

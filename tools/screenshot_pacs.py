@@ -78,9 +78,9 @@ def shoot(pacs: OrthancServer, tmp: Path, out: Path) -> int:
 
     from desktop.app import configure_qt
     from desktop.main_window import DISCARD, MainWindow
-    from desktop.review_store import ReviewStore
-    from desktop.state import CaseState
-    from desktop.theme import apply_dark_theme
+    from desktop.models.image.state import CaseState
+    from desktop.models.reading.review_store import ReviewStore
+    from desktop.widgets.theme import apply_dark_theme
     from engine.pacs import HttpAuth, NodeBook, PacsNode, Secret
     from tools.screenshot import ScreenshotError, Shooter, settle, wait_until, with_dialog
 

@@ -64,7 +64,7 @@ def datastore_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture
 def window(qtbot, model: LoadedModel) -> Iterator[object]:  # noqa: ANN001 - pytest-qt's qtbot
     from desktop.main_window import DISCARD, MainWindow
-    from desktop.state import CaseState
+    from desktop.models.image.state import CaseState
 
     main_window = MainWindow(CaseState(model))
     main_window.ask_unsaved_changes = lambda _what: DISCARD  # never a modal box in a test
@@ -178,7 +178,7 @@ def ct_nifti(tmp_path):  # noqa: ANN001, ANN201
 
 
 def write_study(folder, views: dict[str, np.ndarray]):  # noqa: ANN001, ANN201
-    """A folder of view-named PNGs (<view>.png), as desktop.study_cases opens it."""
+    """A folder of view-named PNGs (<view>.png), as desktop.models.study.cases opens it."""
     from PIL import Image as PILImage
 
     folder.mkdir(parents=True, exist_ok=True)

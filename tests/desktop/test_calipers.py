@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from desktop.main_window import MainWindow
-from desktop.tool_state import CALIBRATE, CALIPER
+from desktop.models.editing.tool_state import CALIBRATE, CALIPER
 from engine.datastore import Datastore
 
 ANALYSIS_TIMEOUT_MS = 20_000

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop.banner import HEADLINE
 from desktop.main_window import MainWindow
-from desktop.state import CaseState
+from desktop.models.image.state import CaseState
+from desktop.widgets.banner import HEADLINE
 
 ANALYSIS_TIMEOUT_MS = 15_000
 

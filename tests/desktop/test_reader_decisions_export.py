@@ -9,8 +9,8 @@ import highdicom as hd
 import numpy as np
 from PySide6.QtCore import Qt
 
-from desktop.findings_table import finding_rows
 from desktop.main_window import MainWindow
+from desktop.models.image.findings_table import finding_rows
 from engine.report import ExportRequest
 
 ANALYSIS_TIMEOUT_MS = 15_000

@@ -10,8 +10,8 @@ from PIL import Image as PILImage
 from PySide6.QtCore import Qt
 
 from desktop.main_window import CANCEL, DISCARD, SAVE, MainWindow
-from desktop.review import CORRECTED, REVIEWED
-from desktop.tool_state import BRUSH, ERASER, NAVIGATE, POLYGON_ADD
+from desktop.models.editing.tool_state import BRUSH, ERASER, NAVIGATE, POLYGON_ADD
+from desktop.models.reading.review import CORRECTED, REVIEWED
 from engine.datastore import Datastore
 
 ANALYSIS_TIMEOUT_MS = 15_000

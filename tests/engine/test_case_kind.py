@@ -28,8 +28,8 @@ def _ct_series(folder: Path, slices: int = 3) -> Path:
 
 
 def test_two_cases_with_one_view_each_are_images_to_the_cli_and_the_gui(tmp_path: Path) -> None:
-    from desktop.case_list import folder_entries
-    from desktop.study_cases import is_study_path
+    from desktop.models.reading.case_list import folder_entries
+    from desktop.models.study.cases import is_study_path
 
     folder = tmp_path / "mixed"
     _png(folder / "case1_us.png"), _png(folder / "case2_photo.png")
@@ -40,7 +40,7 @@ def test_two_cases_with_one_view_each_are_images_to_the_cli_and_the_gui(tmp_path
 
 
 def test_one_case_with_two_views_is_a_study_to_both(tmp_path: Path) -> None:
-    from desktop.study_cases import is_study_path
+    from desktop.models.study.cases import is_study_path
 
     folder = tmp_path / "case7"
     _png(folder / "case7_us.png"), _png(folder / "case7_photo.png")

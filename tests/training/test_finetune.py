@@ -185,7 +185,7 @@ def test_a_fine_tuned_card_says_what_it_was_trained_on(tiny_bundle: Path, tmp_pa
     import datetime as dt
     import shutil
 
-    from desktop.findings_table import disclaimer_text
+    from desktop.models.image.findings_table import disclaimer_text
     from engine.bundle import read_bundle
     from engine.inference import load_model
     from training.finetune import _candidate_spec

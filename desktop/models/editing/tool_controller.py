@@ -1,0 +1,198 @@
+"""Pointer input on the image -> edits, calipers and drafts, according to the current tool.
+
+Qt-free: the canvas converts mouse events to image points (row, col) and calls press/move/
+release for drags, click for a press without movement; tests can drive it directly.
+
+- Brush / eraser: a drag is one stroke (one undo step); a click paints one disc.
+- Polygon add / subtract: a drag draws a lasso, applied on release; clicks place vertices,
+  closed by a double-click, a click on the first vertex, or Enter (finish_polygon).
+- Delete lesion: a click removes the connected lesion under it.
+- Caliper: a drag measures (mm where calibrated, else px with the reason); a drag that
+  starts on an end point of an existing caliper moves that end instead; a click on a
+  caliper selects it (Del deletes it, CaseState.delete_selected_caliper).
+- Calibrate: a drag draws the known distance; `calibration_requested(length_px)` asks for
+  its length in mm, finish_calibration(mm) applies it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from desktop.models.editing.caliper import measure_caliper
+from desktop.models.editing.tool_state import (
+    BRUSH,
+    CALIBRATE,
+    CALIPER,
+    DELETE_LESION,
+    ERASER,
+    LASSO,
+    LINE,
+    POLYGON,
+    POLYGON_SUBTRACT,
+    POLYGON_TOOLS,
+    Draft,
+    ToolState,
+)
+from desktop.models.events import Events
+from desktop.models.image.state import CaseState
+
+Point = tuple[float, float]
+MIN_LASSO_STEP_PX = 0.75  # drop mouse moves closer than this to the previous lasso point
+
+
+def distance(a: Point, b: Point) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+class ToolController:
+    EVENTS = ("calibration_requested",)
+
+    def __init__(self, state: CaseState, tools: ToolState) -> None:
+        self.state = state
+        self.tools = tools
+        self.events = Events(self.EVENTS)
+        self.subscribe = self.events.subscribe
+        self.calibration_line: tuple[Point, Point] | None = None
+        self._dragging = False
+        self._moving: tuple[int, int] | None = None  # (caliper, end) being dragged
+
+    @property
+    def can_edit(self) -> bool:
+        return self.state.editor is not None and not self.state.busy
+
+    @property
+    def wants_drag(self) -> bool:
+        """Whether a left-drag belongs to the tool; otherwise it pans the image."""
+        tool = self.tools.tool
+        if tool in (BRUSH, ERASER) or tool in POLYGON_TOOLS:
+            return self.can_edit
+        return tool in (CALIPER, CALIBRATE) and self.state.image is not None
+
+    # -- drags --------------------------------------------------------------------------------
+
+    def press(self, point: Point, snap_px: float = 3.0) -> None:
+        """snap_px: how close (image px) a press must be to a caliper's end point to move it."""
+        tool, draft = self.tools.tool, self.tools.draft
+        self._dragging = True
+        self._moving = None
+        grabbed = self.state.caliper_end_near(point, snap_px) if tool == CALIPER else None
+        if grabbed is not None and self.state.image is not None:
+            self._moving = grabbed
+            self.state.select_caliper(grabbed[0])
+        elif tool in (BRUSH, ERASER) and self.can_edit:
+            self.state.editor.begin_stroke(point, self.tools.brush_radius, erase=tool == ERASER)
+        elif tool in POLYGON_TOOLS and self.can_edit:
+            if draft is not None and draft.kind == POLYGON:
+                self._dragging = False  # a click-by-click polygon ignores small drags
+            else:
+                self.tools.set_draft(Draft(LASSO, (point,)))
+        elif tool in (CALIPER, CALIBRATE) and self.state.image is not None:
+            self.calibration_line = None
+            self.tools.set_draft(Draft(LINE, (point, point)))
+        else:
+            self._dragging = False
+
+    def move(self, point: Point) -> None:
+        if not self._dragging:
+            return
+        tool, draft, editor = self.tools.tool, self.tools.draft, self.state.editor
+        if self._moving is not None:
+            self.state.move_caliper_end(*self._moving, point)
+        elif tool in (BRUSH, ERASER) and editor is not None and editor.stroking:
+            editor.stroke_to(point)
+        elif draft is not None and draft.kind == LASSO:
+            if distance(draft.points[-1], point) >= MIN_LASSO_STEP_PX:
+                self.tools.set_draft(Draft(LASSO, (*draft.points, point)))
+        elif draft is not None and draft.kind == LINE:
+            start = draft.points[0]
+            self.tools.set_draft(Draft(LINE, (start, point), self._line_text(start, point)))
+
+    def release(self, point: Point) -> None:
+        if not self._dragging:
+            return
+        self.move(point)
+        self._dragging = False
+        if self._moving is not None:
+            self._moving = None
+            return
+        tool, draft, editor = self.tools.tool, self.tools.draft, self.state.editor
+        if tool in (BRUSH, ERASER) and editor is not None:
+            editor.end_stroke()
+        elif draft is not None and draft.kind == LASSO:
+            self.tools.set_draft(None)
+            self._apply_polygon(draft.points)
+        elif draft is not None and draft.kind == LINE:
+            start, end = draft.points
+            if distance(start, end) < 1.0:
+                self.tools.set_draft(None)
+            elif tool == CALIPER:
+                self.tools.set_draft(None)
+                self.state.add_caliper(start, end)
+            elif tool == CALIBRATE:
+                self.calibration_line = (start, end)
+                self.events.emit("calibration_requested", distance(start, end))
+
+    # -- clicks -------------------------------------------------------------------------------
+
+    def click(self, point: Point, snap_px: float = 3.0) -> None:
+        """A press and release without movement; snap_px: how close (image px) a click must
+        be to the first vertex to close a polygon."""
+        tool, draft, editor = self.tools.tool, self.tools.draft, self.state.editor
+        if tool in (BRUSH, ERASER) and self.can_edit:
+            editor.begin_stroke(point, self.tools.brush_radius, erase=tool == ERASER)
+            editor.end_stroke()
+        elif tool in POLYGON_TOOLS and self.can_edit:
+            if draft is None or draft.kind != POLYGON:
+                self.tools.set_draft(Draft(POLYGON, (point,)))
+            elif len(draft.points) >= 3 and distance(draft.points[0], point) <= snap_px:
+                self.finish_polygon()
+            else:
+                self.tools.set_draft(Draft(POLYGON, (*draft.points, point)))
+        elif tool == CALIPER:
+            self.state.select_caliper(self.state.caliper_near(point, snap_px))
+        elif tool == DELETE_LESION and self.can_edit and not editor.delete_lesion(point):
+            self.state.notify("No lesion under the cursor: click inside the one to delete")
+
+    def double_click(self, point: Point) -> None:
+        draft = self.tools.draft
+        if draft is not None and draft.kind == POLYGON:
+            self.finish_polygon()
+
+    def finish_polygon(self) -> bool:
+        """Enter: close the click-by-click polygon and apply it."""
+        draft = self.tools.draft
+        if draft is None or draft.kind != POLYGON:
+            return False
+        self.tools.set_draft(None)
+        return self._apply_polygon(draft.points)
+
+    def cancel(self) -> None:
+        """Esc: drop whatever is being drawn (a stroke in progress is undone)."""
+        if self.state.editor is not None:
+            self.state.editor.cancel_stroke()
+        self._dragging = False
+        self._moving = None
+        self.calibration_line = None
+        self.tools.set_draft(None)
+
+    # -- calibration --------------------------------------------------------------------------
+
+    def finish_calibration(self, known_mm: float) -> bool:
+        line, self.calibration_line = self.calibration_line, None
+        self.tools.set_draft(None)
+        if line is None:
+            return False
+        return self.state.calibrate(line[0], line[1], known_mm)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _apply_polygon(self, points: tuple[Point, ...]) -> bool:
+        editor = self.state.editor
+        if editor is None or len(points) < 3:
+            return False
+        return editor.fill_polygon(points, erase=self.tools.tool == POLYGON_SUBTRACT)
+
+    def _line_text(self, start: Point, end: Point) -> str:
+        if self.tools.tool == CALIPER and self.state.image is not None:
+            return measure_caliper(self.state.image, start, end).text
+        return f"{distance(start, end):.0f} px"

@@ -1,0 +1,191 @@
+"""The study page of the main window: a multi-view case (anterior + posterior, photo +
+ultrasound) opens here instead of the single-image canvas. It owns the StudyState and its
+widgets, runs "Analyze" for the study on the window's worker thread (the model is the shipped
+bundle for exactly these views, engine.model_catalog.bundle_for_views) and exports the study.
+
+The window keeps one job queue: it hands this page its `start_job` (progress, cancellation
+and shutdown stay in one place). Opening a single image leaves the study page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
+
+from desktop.models.study.findings import study_disclaimer
+from desktop.models.study.state import StudyRequest, StudyResult, StudyState, study_analysis_steps
+from desktop.widgets.study.export_dialog import StudyExportDialog
+from desktop.widgets.study.findings_panel import StudyFindingsPanel
+from desktop.widgets.study.view import StudyView
+from engine.report import ExportResult, ModelInfo
+from engine.report.naming import case_pseudonym
+from engine.report.study_export import StudyExportRequest, export_study
+from engine.types import StudyAnalysis
+
+StartJob = Callable[..., None]  # (steps, tag, on_success, on_failure)
+
+
+def study_export_steps(
+    analysis: StudyAnalysis, model: ModelInfo, request: StudyExportRequest
+) -> Generator[str, None, ExportResult]:
+    yield "Exporting the study…"
+    return export_study(analysis, model, request)
+
+
+class StudyPage:
+    """view: goes into the window's central stack; panel: into its side column; hidden_while
+    _active: the single-image widgets the page hides while it is shown."""
+
+    EXPORT_TAG = "study-export"
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        start_job: StartJob,
+        hidden_while_active: list[QWidget],
+        state: StudyState | None = None,
+    ) -> None:
+        self.window = window
+        self.start_job = start_job
+        self.hidden_while_active = hidden_while_active
+        self.state = state or StudyState()
+        self.view = StudyView(self.state)
+        self.panel = StudyFindingsPanel(self.state)
+        self.panel.hide()
+        self.active = False
+        self.export_dialog: StudyExportDialog | None = None
+        self.export_message: QMessageBox | None = None
+        self.last_export: ExportResult | None = None
+        self._export_folder: Path | None = None
+        self.state.subscribe("status", self._show_status)
+        self.state.subscribe("study_changed", lambda _study: self._show_disclaimer())
+        # Loading another image model rewrites the banner; on the study page it keeps the
+        # study model's card (this subscriber runs after the banner's own).
+        window.state.subscribe("model_changed", lambda _model: self._show_disclaimer())
+        self.state.subscribe("error", lambda message: message and self._show_status(message))
+
+    # -- showing ----------------------------------------------------------------------------
+
+    def open(self, path: str | Path) -> bool:
+        """Open the study at `path` (see desktop.models.study.cases) and analyse it when a model
+        fits."""
+        self._show_status(f"Opening study {Path(path).name}…")
+        if not self.state.open(path):
+            return False
+        self.enter()
+        study = self.state.study
+        assert study is not None
+        views = " + ".join(study.views)
+        self._show_status(f"Opened study {study.case_id}: {views}; {self.state.link.reason}")
+        self.analyze_if_ready()
+        return True
+
+    def enter(self) -> None:
+        for widget in self.hidden_while_active:
+            widget.hide()
+        self.panel.show()
+        self.active = True
+        self._show_disclaimer()
+        study = self.state.study
+        if study is not None:
+            self.window.setWindowTitle(f"LesionLens — {study.case_id} (study)")
+
+    def leave(self) -> None:
+        if not self.active:
+            return
+        self.active = False
+        self.panel.hide()
+        for widget in self.hidden_while_active:
+            widget.show()
+        self.window.banner.refresh()  # back to the image model's card
+
+    def _show_disclaimer(self) -> None:
+        """The research banner quotes the card of the model that reads this study."""
+        if self.active:
+            self.window.banner.detail.setText(study_disclaimer(self.state.bundle))
+
+    # -- analysis ---------------------------------------------------------------------------
+
+    def analyze_if_ready(self) -> bool:
+        state = self.state
+        if not state.can_analyze:
+            if state.study is not None and state.bundle is None:
+                self._show_status(state.why_not_analysed())
+            return False
+        request = state.start_analysis()
+        self.start_job(
+            lambda: study_analysis_steps(request), request, self._on_analysed, self._on_failed
+        )
+        return True
+
+    def _on_analysed(self, request: StudyRequest, result: StudyResult) -> None:
+        if self.state.finish_analysis(request, result):
+            prediction = result.analysis.prediction
+            p = prediction.probabilities[prediction.label]
+            self._show_status(
+                f"Study {request.study.case_id}: {prediction.label} ({p:.0%}) "
+                f"with {result.spec.model_id}"
+            )
+
+    def _on_failed(self, tag: object, error: BaseException) -> None:
+        if isinstance(tag, StudyRequest):
+            self.state.fail_analysis(tag, error)
+        else:
+            self.state.report_error(f"Export failed: {error}")
+
+    # -- export -----------------------------------------------------------------------------
+
+    def open_export_dialog(self, reviewer: str = "") -> StudyExportDialog | None:
+        state = self.state
+        if state.analysis is None or state.spec is None or state.study is None:
+            self._show_status("Nothing to export: the study has no analysis yet")
+            return None
+        base = state.path.parent if state.path is not None else Path.home()
+        folder = self._export_folder or base / "export"
+        dialog = StudyExportDialog(
+            state.study.case_id,
+            reviewer,
+            folder,
+            state.mirror_posterior,
+            self.window,
+            confirmed_label=state.confirmed_label,
+            pseudonym=case_pseudonym(state.path or state.study.case_id),
+        )
+        dialog.accepted.connect(lambda: self.start_export(dialog.request()))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def start_export(self, request: StudyExportRequest) -> None:
+        state = self.state
+        if state.analysis is None or state.spec is None or not request.outputs:
+            return
+        analysis, model = state.analysis, ModelInfo.from_spec(state.spec)
+        self._export_folder = request.outputs[0].parent
+        self.start_job(
+            lambda: study_export_steps(analysis, model, request),
+            self.EXPORT_TAG,
+            self._on_exported,
+            self._on_failed,
+        )
+
+    def _on_exported(self, _tag: str, result: ExportResult) -> None:
+        self.last_export = result
+        folder = result.written[0].parent if result.written else self._export_folder
+        summary = f"Exported {len(result.written)} files to {folder}"
+        self._show_status(summary)
+        details = "\n".join(f"• {path.name}" for path in result.written)
+        if result.notes:
+            details += "\n\n" + "\n".join(result.notes)
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Export finished", summary, parent=self.window
+        )
+        box.setInformativeText(details)
+        box.setModal(False)
+        self.export_message = box
+        box.open()
+
+    def _show_status(self, message: str) -> None:
+        self.window.statusBar().showMessage(message)

@@ -1,0 +1,198 @@
+"""The correction toolbar: tools, brush size, undo/redo and the whole-mask operations.
+
+Each action is enabled through one check on the state (Slicer's "can apply?"), and its
+shortcut works everywhere in the window (B brush, E eraser, P polygon, [ ] brush size,
+Ctrl+Z / Ctrl+Shift+Z, Esc). The window puts the same actions in its menus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QToolBar, QWidget
+
+from desktop.models.editing.tool_controller import ToolController
+from desktop.models.editing.tool_state import (
+    BRUSH,
+    BRUSH_RADII,
+    CALIBRATE,
+    CALIPER,
+    DELETE_LESION,
+    EDIT_TOOLS,
+    ERASER,
+    NAVIGATE,
+    POLYGON_ADD,
+    POLYGON_SUBTRACT,
+    TOOL_NAMES,
+    ToolState,
+)
+from desktop.models.image.state import CaseState
+
+TOOL_SHORTCUTS = {
+    NAVIGATE: "N",
+    BRUSH: "B",
+    ERASER: "E",
+    POLYGON_ADD: "P",
+    POLYGON_SUBTRACT: "Shift+P",
+    DELETE_LESION: "D",
+    CALIPER: "M",
+    CALIBRATE: "K",
+}
+TOOL_TIPS = {
+    NAVIGATE: "Left-drag pans; wheel zooms; right-drag sets window/level",
+    BRUSH: "Paint lesion; [ and ] change the size",
+    ERASER: "Erase lesion; [ and ] change the size",
+    POLYGON_ADD: "Drag a lasso, or click vertices and double-click / Enter to close",
+    POLYGON_SUBTRACT: "Cut a lasso or polygon out of the mask",
+    DELETE_LESION: "Click a lesion to remove it (a false positive)",
+    CALIPER: "Drag to measure: mm where calibrated, refused across ultrasound regions; drag an "
+    "end point to move it, click one to select it, Del deletes it",
+    CALIBRATE: "Draw a line of known length on an uncalibrated image, then type its mm",
+}
+
+
+class EditToolBar(QToolBar):
+    def __init__(
+        self,
+        state: CaseState,
+        tools: ToolState,
+        controller: ToolController,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("Tools", parent)
+        self.setObjectName("editToolBar")
+        self.state, self.tools, self.controller = state, tools, controller
+        self.group = QActionGroup(self)
+        self.group.setExclusive(True)
+        self.tool_actions: dict[str, QAction] = {}
+        for tool, name in TOOL_NAMES.items():
+            action = self._action(
+                name, lambda _checked=False, t=tool: tools.set_tool(t), TOOL_SHORTCUTS[tool]
+            )
+            action.setCheckable(True)
+            action.setToolTip(f"{name} ({TOOL_SHORTCUTS[tool]}): {TOOL_TIPS[tool]}")
+            self.group.addAction(action)
+            self.tool_actions[tool] = action
+        self.size_spin = QDoubleSpinBox()
+        self.size_spin.setRange(2 * BRUSH_RADII[0], 2 * BRUSH_RADII[-1])
+        self.size_spin.setDecimals(0)
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setToolTip("Brush diameter in image pixels ([ smaller, ] larger)")
+        self.grow_action = self._action("Larger Brush", tools.grow_brush, "]")
+        self.shrink_action = self._action("Smaller Brush", tools.shrink_brush, "[")
+        self.undo_action = self._action("Undo", self._undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action("Redo", self._redo, "Ctrl+Shift+Z")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.fill_holes_action = self._action("Fill Holes", self._edit("fill_holes"), "H")
+        self.smooth_action = self._action("Smooth", self._edit("smooth"), "S")
+        self.reset_action = self._action("Reset to AI Mask", self._edit("reset_to_ai"), "Ctrl+R")
+        self.cancel_action = self._action("Cancel Drawing", self.cancel, "Esc")
+        self.finish_polygon_action = self._action(
+            "Close Polygon", controller.finish_polygon, "Return"
+        )
+        self.clear_calipers_action = self._action("Clear Calipers", state.clear_calipers)
+        self.delete_caliper_action = self._action(
+            "Delete Selected Caliper",
+            state.delete_selected_caliper,
+            QKeySequence.StandardKey.Delete,
+        )
+        self.delete_caliper_action.setToolTip(
+            "Del: delete the selected caliper (click one with the Caliper tool to select it)"
+        )
+
+        for tool in (NAVIGATE, BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION):
+            self.addAction(self.tool_actions[tool])
+        self.addWidget(QLabel("  Size "))
+        self.addWidget(self.size_spin)
+        self.addSeparator()
+        for action in (self.undo_action, self.redo_action):
+            self.addAction(action)
+        self.addSeparator()
+        for action in (self.fill_holes_action, self.smooth_action, self.reset_action):
+            self.addAction(action)
+        self.addSeparator()
+        self.addAction(self.tool_actions[CALIPER])
+        self.addAction(self.tool_actions[CALIBRATE])
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+        self.size_spin.valueChanged.connect(lambda d: tools.set_brush_radius(d / 2.0))
+        tools.subscribe("tool_changed", self.refresh)
+        for event in ("review_changed", "analysis_changed", "busy_changed", "image_changed"):
+            state.subscribe(event, lambda *_: self.refresh())
+        self.refresh()
+
+    def _action(
+        self, text: str, slot: Callable[..., Any], shortcut: QKeySequence.StandardKey | str = ""
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    @property
+    def actions_for_window(self) -> list[QAction]:
+        """Every action with a shortcut: the window adds them so the keys work anywhere."""
+        return [
+            *self.tool_actions.values(),
+            self.grow_action,
+            self.shrink_action,
+            self.undo_action,
+            self.redo_action,
+            self.fill_holes_action,
+            self.smooth_action,
+            self.reset_action,
+            self.cancel_action,
+            self.finish_polygon_action,
+            self.delete_caliper_action,
+        ]
+
+    def refresh(self) -> None:
+        editor = self.state.editor
+        editable = editor is not None and not self.state.busy
+        self.tool_actions[self.tools.tool].setChecked(True)
+        for tool in EDIT_TOOLS:
+            self.tool_actions[tool].setEnabled(editable)
+        self.undo_action.setEnabled(editable and editor.can_undo)
+        self.redo_action.setEnabled(editable and editor.can_redo)
+        self.undo_action.setText(
+            f"Undo {editor.undo_name}" if editable and editor.can_undo else "Undo"
+        )
+        self.redo_action.setText(
+            f"Redo {editor.redo_name}" if editable and editor.can_redo else "Redo"
+        )
+        for action in (self.fill_holes_action, self.smooth_action, self.reset_action):
+            action.setEnabled(editable)
+        with QSignalBlocker(self.size_spin):
+            self.size_spin.setValue(2 * self.tools.brush_radius)
+
+    def cancel(self) -> None:
+        """Esc: drop the drawing in progress; with nothing in progress, back to pan/zoom."""
+        drawing = self.tools.draft is not None or (
+            self.state.editor is not None and self.state.editor.stroking
+        )
+        self.controller.cancel()
+        if not drawing:
+            self.tools.set_tool(NAVIGATE)
+
+    def _undo(self) -> None:
+        if self.state.editor is not None:
+            self.controller.cancel()
+            self.state.editor.undo()
+
+    def _redo(self) -> None:
+        if self.state.editor is not None:
+            self.state.editor.redo()
+
+    def _edit(self, name: str) -> Callable[[], None]:
+        def run() -> None:
+            editor = self.state.editor
+            if editor is None or self.state.busy:
+                return
+            if not getattr(editor, name)():
+                self.state.notify(f"{name.replace('_', ' ').capitalize()}: nothing changed")
+
+        return run

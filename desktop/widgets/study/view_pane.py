@@ -1,0 +1,126 @@
+"""One view of a study on screen: its title, which side of the patient is where, the image,
+the attention map and the lesion outline. Renders what StudyView tells it; no state of its own
+beyond the items it draws.
+
+The posterior view may be shown mirrored (desktop.models.study.geometry): the ViewBox flips its x
+axis, so pixel coordinates, the map and the outline stay as acquired and flip together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from desktop.models.image.display import contour_xy, display_levels
+from desktop.models.study.geometry import ViewRange, orientation_note, side_labels, view_title
+from desktop.widgets.image.canvas import BACKGROUND, CONTOUR_PEN
+from engine.report.heatmap import heat_rgba
+from engine.types import Finding, Image
+
+SIDE_STYLE = "color: #ffd43b; font-weight: bold; font-size: 13pt; padding: 0 6px;"
+
+
+class ViewPane(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = ""
+        self.image: Image | None = None
+        self.title = QLabel()
+        self.title.setObjectName("sectionTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note = QLabel()
+        self.note.setObjectName("note")
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.left_side, self.right_side = QLabel(), QLabel()
+        for label in (self.left_side, self.right_side):
+            label.setStyleSheet(SIDE_STYLE)
+            label.setToolTip("Patient side (R = patient's right, L = patient's left)")
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground(BACKGROUND)
+        self.canvas.ci.setContentsMargins(0, 0, 0, 0)
+        self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.canvas.addItem(self.view)
+        self.image_item = pg.ImageItem()
+        self.map_item = pg.ImageItem()
+        self.map_item.setZValue(10)
+        self.view.addItem(self.image_item)
+        self.view.addItem(self.map_item)
+        self.contour_items: list[pg.PlotDataItem] = []
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.left_side)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.note)
+        header.addLayout(titles, stretch=1)
+        header.addWidget(self.right_side)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.canvas, stretch=1)
+
+    # -- what is shown --------------------------------------------------------------------
+
+    def show_view(self, name: str, image: Image, mirrored: bool) -> None:
+        self.name, self.image = name, image
+        self.title.setText(view_title(name))
+        levels = (0.0, 255.0) if image.pixels.dtype == np.uint8 else display_levels(image.pixels)
+        self.image_item.setImage(image.pixels, autoLevels=False, levels=levels)
+        self.map_item.clear()
+        self.set_contours((), True)
+        self.set_mirrored(mirrored)
+        self.fit()
+
+    def set_mirrored(self, mirrored: bool) -> None:
+        self.view.invertX(mirrored)
+        self.note.setText(orientation_note(self.name, mirrored))
+        sides = side_labels(self.name, mirrored)
+        self.left_side.setText(sides[0] if sides else "")
+        self.right_side.setText(sides[1] if sides else "")
+
+    @property
+    def mirrored(self) -> bool:
+        return bool(self.view.state["xInverted"])
+
+    def set_map(self, values: np.ndarray | None, opacity: float, visible: bool) -> None:
+        if values is None:
+            self.map_item.clear()
+            return
+        self.map_item.setImage(heat_rgba(values, opacity), autoLevels=False)
+        self.map_item.setVisible(visible)
+
+    def set_contours(self, findings: Sequence[Finding], visible: bool) -> None:
+        for item in self.contour_items:
+            self.view.removeItem(item)
+        self.contour_items = []
+        for finding in findings:
+            x, y = contour_xy(finding.contour)
+            item = pg.PlotDataItem(x, y, pen=CONTOUR_PEN)
+            item.setZValue(20)
+            item.setVisible(visible)
+            self.view.addItem(item)
+            self.contour_items.append(item)
+
+    @property
+    def map_shown(self) -> bool:
+        return self.map_item.image is not None and self.map_item.isVisible()
+
+    # -- zoom -----------------------------------------------------------------------------
+
+    def fit(self) -> None:
+        self.view.autoRange(padding=0.02)
+
+    def view_range(self) -> ViewRange:
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        return (float(x0), float(x1), float(y0), float(y1))
+
+    def set_view_range(self, view_range: ViewRange) -> None:
+        x0, x1, y0, y1 = view_range
+        self.view.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
