@@ -11,11 +11,13 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+from filelock import FileLock
 from PIL import Image as PILImage
 
 
@@ -75,25 +77,105 @@ def replace_folder_atomic(out_dir: str | Path, fill: Callable[[Path], None]) -> 
     """Run fill(staging) in a sibling folder, then swap it into out_dir (replacing it).
 
     Readers see the old folder or the new one, never a mixture; a failure in fill leaves the
-    old folder untouched and removes the staging folder."""
+    old folder untouched and removes the staging folder. The swap (two renames) holds a lock
+    beside the folder, and each call first repairs what a killed writer left (recover_folder),
+    so a kill -9 at any moment loses neither the old folder nor, once done, the new one."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    with _swap_lock(out_dir):
+        recover_folder(out_dir)
+    # The writer's pid in the name tells recover_folder whose staging folder it is.
+    prefix = f".{out_dir.name}.{os.getpid()}."
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
     staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; results are for everyone
     try:
         fill(staging)
-        if out_dir.exists():
-            retired = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(retired, ignore_errors=True)
-            out_dir.rename(retired)
-            staging.rename(out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
+        with _swap_lock(out_dir):
+            if out_dir.exists():
+                retired = _retired(out_dir)
+                shutil.rmtree(retired, ignore_errors=True)
+                out_dir.rename(retired)
+                staging.rename(out_dir)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def recover_folder(out_dir: str | Path) -> bool:
+    """Repair what a writer of out_dir killed mid-way left behind: the old folder put back
+    when the kill fell between the swap's two renames, and the staging folders of writers
+    that are no longer running removed. Returns whether anything was repaired. Call it under
+    the swap lock (replace_folder_atomic does)."""
+    out_dir = Path(out_dir)
+    repaired = False
+    retired = _retired(out_dir)
+    if retired.is_dir():
+        if out_dir.exists():
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            retired.rename(out_dir)
+        repaired = True
+    if out_dir.parent.is_dir():
+        head = f".{out_dir.name}."
+        for staging in out_dir.parent.iterdir():
+            pid = staging.name[len(head) :].split(".", 1)[0]
+            dead = pid.isdigit() and not _running(int(pid))
+            if staging.name.startswith(head) and staging.is_dir() and dead:
+                shutil.rmtree(staging, ignore_errors=True)
+                repaired = True
+    return repaired
+
+
+def recover_folders(parent: str | Path) -> bool:
+    """recover_folder for every folder of `parent` a killed writer left traces of."""
+    parent = Path(parent)
+    names = set()
+    for entry in parent.iterdir() if parent.is_dir() else []:
+        if entry.name.startswith(".") and entry.is_dir():
+            stem = entry.name[1:]
+            if stem.endswith(".old"):
+                names.add(stem[: -len(".old")])
+            elif len(parts := stem.rsplit(".", 2)) == 3 and parts[1].isdigit():
+                names.add(parts[0])  # .<name>.<pid>.<random>: mkdtemp's part has no dot
+    return any([recover_folder(parent / name) for name in sorted(names)])
+
+
+def _retired(out_dir: Path) -> Path:
+    return out_dir.with_name(f".{out_dir.name}.old")
+
+
+@contextmanager
+def _swap_lock(out_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the parent folder itself (flock on its descriptor): no lock file is
+    left in a folder the user chose. Where flock is missing (Windows) a hidden lock file."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        with FileLock(str(out_dir.with_name(f".{out_dir.name}.lock")), timeout=120):
+            yield
+        return
+    fd = os.open(out_dir.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def _finite(obj: Any) -> Any:

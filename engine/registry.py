@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
-from engine.atomic import write_json_atomic
+from engine.atomic import recover_folders, write_json_atomic
 from engine.bundle import default_bundle_dir, read_bundle
 from engine.datastore.export import build_folder, folder_fingerprint
 from engine.datastore.home import data_root
@@ -257,6 +259,7 @@ class Registry:
         self.models_dir = self.root / "models"
         self.path = self.models_dir / REGISTRY_NAME
         self._lock: FileLock | None = None
+        self._repaired = False
 
     # -- reading -------------------------------------------------------------------------
 
@@ -383,11 +386,29 @@ class Registry:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _locked(self) -> FileLock:
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The registry lock; the first time, also the repair of what a killed promotion left."""
         if self._lock is None:
             self.models_dir.mkdir(parents=True, exist_ok=True)
             self._lock = FileLock(str(self.models_dir / ".lock"), timeout=120)
-        return self._lock
+        with self._lock:
+            if not self._repaired:
+                self._repair()
+                self._repaired = True
+            yield
+
+    def _repair(self) -> None:
+        """Under the lock no install runs, so a model folder registry.json does not list is
+        an install killed before the registry write (the candidate's own folder still has it),
+        and a hidden staging folder is a copy killed half-way: both go."""
+        state = self._read() or {"models": {}}
+        listed = {raw["path"] for raw in state["models"].values()}
+        recover_folders(self.models_dir)
+        for folder in self.models_dir.iterdir():
+            hidden = folder.name.startswith(".")
+            if folder.is_dir() and not hidden and folder.name not in listed and state["models"]:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _read(self) -> dict[str, Any] | None:
         if not self.path.is_file():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +232,16 @@ class Datastore:
             # Announce, replace the PNG, then commit (see the module docstring).
             entry["pending_final"] = record
             write_index(self.index_path, index)
-            write_bytes_atomic(self.root / rel, data)
+            try:
+                write_bytes_atomic(self.root / rel, data)
+            except OSError as exc:  # disk full, quota, read-only: keep the previous correction
+                entry.pop("pending_final")
+                with suppress(OSError):  # else still pending: the next open drops it
+                    write_index(self.index_path, index)
+                raise DatastoreError(
+                    f"{self.root}: the correction of case {case_id!r} cannot be written "
+                    f"({_why(exc)}); the previous one is kept"
+                ) from exc
             entry["final"] = entry.pop("pending_final")
         return self.case(case_id)
 
@@ -301,8 +310,13 @@ class Datastore:
         """The current index, under the lock; written back when the block succeeds."""
         with self._lock:
             index = read_index(self.index_path)
-            yield index
-            write_index(self.index_path, index)
+            try:
+                yield index
+                write_index(self.index_path, index)
+            except OSError as exc:  # the index on disk is still the one read above
+                raise DatastoreError(
+                    f"{self.root}: cannot write to the datastore ({_why(exc)}); nothing was changed"
+                ) from exc
 
     def _entry(self, index: dict[str, Any], case_id: str) -> dict[str, Any]:
         if case_id not in index["cases"]:
@@ -367,6 +381,10 @@ def _remove_stale_temporaries(root: Path) -> None:
         if folder.is_dir():
             for tmp in folder.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _check_name(name: str, what: str) -> None:
