@@ -71,6 +71,7 @@ from desktop.widgets.image.export_dialog import ExportDialog
 from desktop.widgets.image.findings_panel import FindingsPanel
 from desktop.widgets.image.frame_controls import FrameControls
 from desktop.widgets.image.model_picker import ModelPicker
+from desktop.widgets.image.operating_point_menu import DetectionMenu
 from desktop.widgets.image.review_panel import ReviewPanel
 from desktop.widgets.pacs.browser import PacsBrowser
 from desktop.widgets.worker import GeneratorJob
@@ -422,7 +423,14 @@ class MainWindow(QMainWindow):
             notify=self.state.notify,
             resume=self.analyze_if_ready,
         )
+        self.detection_menu = DetectionMenu(model_menu, self._use_operating_point)
+        self.state.subscribe("model_changed", self.detection_menu.refresh)
         model_menu.setToolTipsVisible(True)
+
+    def _use_operating_point(self, model: LoadedModel) -> None:
+        """The reader chose another lesion-detection operating point: re-analyse with it."""
+        self.state.set_model(model)
+        self.analyze_if_ready()
 
     def _action(
         self, text: str, slot: Callable[..., Any], shortcut: QKeySequence.StandardKey | str = ""
@@ -685,7 +693,8 @@ class MainWindow(QMainWindow):
         state = self.state
         if state.model is None or state.series is None or state.series.kind != IMAGE:
             return None
-        return self.batch_results.get(state.path, state.model.spec.model_id)
+        spec = state.model.spec
+        return self.batch_results.get(state.path, spec.model_id, spec.operating_point)
 
     # -- batch ("Analyze all") ----------------------------------------------------------------
 
@@ -707,7 +716,7 @@ class MainWindow(QMainWindow):
             if e.status == NEW
             and e.path != on_screen
             and not is_study_path(e.path)  # studies are analysed when opened
-            and self.batch_results.get(e.path, model_id) is None
+            and self.batch_results.get(e.path, model_id, model.spec.operating_point) is None
         ]
         if not paths:
             studies = any(is_study_path(e.path) for e in self.cases.entries)
@@ -996,7 +1005,7 @@ class MainWindow(QMainWindow):
     @Slot(object, object)
     def _on_model_loaded(self, _tag: None, model: LoadedModel) -> None:
         self._show_status(f"Model {model.spec.model_id} v{model.spec.version} loaded")
-        self.state.set_model(model)
+        self.state.set_model(self.detection_menu.apply(model))
 
     @Slot(object, object)
     def _on_analysis_done(self, request: AnalysisRequest, analysis: Analysis) -> None:

@@ -119,6 +119,8 @@ def analysis_to_json(analysis: Analysis) -> dict[str, Any]:
         "result": analysis.result,
         "lesion_present": bool(analysis.findings),
         "lesion_probability": _rounded(prediction.lesion_probability),
+        "presence_threshold": _rounded(prediction.presence_threshold),
+        "operating_point": prediction.operating_point or None,
         "scope": analysis.scope.as_json() if analysis.scope is not None else None,
         "label": prediction.label if analysis.findings else None,
         "model_label": prediction.label,

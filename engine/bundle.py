@@ -7,7 +7,7 @@ outputs, plus a model card (intended use, training data) the GUI and reports sho
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,26 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class OperatingPoint:
+    """A named lesion-present threshold with what it did on held-out images: the share of
+    images with a lesion it kept (found) and of normal images it cleared (zero findings)."""
+
+    name: str
+    threshold: float
+    lesions_found: float | None = None
+    normals_cleared: float | None = None
+    note: str = ""
+
+    def describe(self) -> str:
+        numbers = []
+        if self.lesions_found is not None:
+            numbers.append(f"finds {self.lesions_found:.0%} of lesions")
+        if self.normals_cleared is not None:
+            numbers.append(f"clears {self.normals_cleared:.0%} of normal scans")
+        return f"{self.name} ({', '.join(numbers)})" if numbers else self.name
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """The parsed model.json."""
 
@@ -64,6 +84,11 @@ class ModelSpec:
     # presence_temperature first.
     presence_threshold: float = 0.5
     presence_temperature: float = 1.0
+    # model.json "presence_operating_points": other thresholds the reader may choose (more
+    # sensitive, more specific), each with its held-out numbers; operating_point names the one
+    # in effect ("" = presence_threshold as shipped).
+    operating_points: tuple[OperatingPoint, ...] = ()
+    operating_point: str = ""
     # model.json "scope": {"threshold", "file", "body_parts", "probe", "description"} (see
     # engine.scope); None: the bundle has no scope model.
     scope: dict[str, Any] | None = None
@@ -73,6 +98,25 @@ class ModelSpec:
     @property
     def has_presence(self) -> bool:
         return "presence" in self.outputs
+
+    def at_operating_point(self, name: str | None) -> ModelSpec:
+        """This spec with the named operating point's presence threshold (None or "": as
+        shipped). BundleError names the points there are."""
+        if not name:
+            return replace(
+                self, presence_threshold=self.shipped_presence_threshold, operating_point=""
+            )
+        for point in self.operating_points:
+            if point.name == name:
+                return replace(self, presence_threshold=point.threshold, operating_point=name)
+        names = ", ".join(p.name for p in self.operating_points) or "none"
+        raise BundleError(
+            Path(self.model_id), f"no operating point {name!r} (this model has: {names})"
+        )
+
+    @property
+    def shipped_presence_threshold(self) -> float:
+        return float(self.raw.get("presence_threshold", 0.5))
 
     @property
     def intended_use(self) -> str:
@@ -163,6 +207,7 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         raise BundleError(
             directory, "presence_temperature must be positive and presence_threshold in (0, 1)"
         )
+    operating_points = _operating_points(raw.get("presence_operating_points"), directory)
     scope = raw.get("scope")
     if scope is not None and (not isinstance(scope, dict) or "threshold" not in scope):
         raise BundleError(directory, "model.json scope must be an object with a 'threshold'")
@@ -183,10 +228,45 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         tiling=_tiling(raw.get("tiling"), directory),
         presence_threshold=presence_threshold,
         presence_temperature=presence_temperature,
+        operating_points=operating_points,
         scope=scope,
         card=dict(raw.get("card", {})),
         raw=raw,
     )
+
+
+def _operating_points(raw: Any, directory: Path) -> tuple[OperatingPoint, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise BundleError(directory, "model.json presence_operating_points must be a list")
+    points = []
+    for item in raw:
+        try:
+            point = OperatingPoint(
+                name=str(item["name"]),
+                threshold=float(item["threshold"]),
+                lesions_found=_optional_float(item.get("lesions_found")),
+                normals_cleared=_optional_float(item.get("normals_cleared")),
+                note=str(item.get("note", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BundleError(
+                directory,
+                f"model.json presence_operating_points: {item!r} needs a name and a threshold",
+            ) from exc
+        if not point.name or not 0.0 < point.threshold < 1.0:
+            raise BundleError(
+                directory, f"operating point {point.name!r}: the threshold must be in (0, 1)"
+            )
+        points.append(point)
+    if len({p.name for p in points}) != len(points):
+        raise BundleError(directory, "model.json presence_operating_points: names repeat")
+    return tuple(points)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _tiling(raw: Any, directory: Path) -> dict[str, Any] | None:

@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="one pass instead of four (about 3x faster; no uncertainty spread)",
     )
     analyze.add_argument(
+        "--operating-point",
+        default=None,
+        metavar="NAME",
+        help="lesion-present threshold by name (the model's card lists them, e.g. sensitive, "
+        "balanced, specific); default: the model's own",
+    )
+    analyze.add_argument(
         "--labels-nifti", action="store_true", help="volumes: also write labels.nii.gz"
     )
     analyze.add_argument(
@@ -205,6 +212,13 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     export.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     export.add_argument(
+        "--operating-point",
+        default=None,
+        metavar="NAME",
+        help="lesion-present threshold by name (the model's card lists them, e.g. sensitive, "
+        "balanced, specific); default: the model's own",
+    )
+    export.add_argument(
         "--case", default=None, metavar="ID", help="multi-view data set (views.csv): this case"
     )
 
@@ -317,7 +331,7 @@ def _analyze(args: argparse.Namespace) -> int:
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
         return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
-    model = load_model(args.model, device=args.device)
+    model = load_model(args.model, device=args.device).at_operating_point(args.operating_point)
     files = expand_inputs(args.inputs)
     if not files:
         _error("no input images found")
@@ -450,7 +464,7 @@ def _export(args: argparse.Namespace) -> int:
     if not files:
         _error("no input images found")
         return EXIT_USAGE
-    model = load_model(args.model, device=args.device)
+    model = load_model(args.model, device=args.device).at_operating_point(args.operating_point)
     options = BatchOptions(
         out=args.out,
         pdf=args.pdf,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,12 @@ class LoadedModel:
     @property
     def spec(self):  # noqa: ANN201 - ModelSpec; property for brevity at call sites
         return self.bundle.spec
+
+    def at_operating_point(self, name: str | None) -> LoadedModel:
+        """The same model (same session) with the named presence operating point in effect;
+        the cached model itself is never changed. BundleError for an unknown name."""
+        spec = self.bundle.spec.at_operating_point(name)
+        return replace(self, bundle=replace(self.bundle, spec=spec))
 
     def predict(self, image: Image, tta: bool = True) -> Prediction:
         """Segment and classify one image.
@@ -130,6 +136,8 @@ class LoadedModel:
             input_size=spec.inputs[0].size,
             lesion_probability=lesion_probability,
             lesion_found=found,
+            presence_threshold=spec.presence_threshold if spec.has_presence else None,
+            operating_point=spec.operating_point,
             features=None if largest.features is None else largest.features.mean(axis=0),
         )
 

@@ -178,6 +178,10 @@ class Prediction:
     # (calibrated), and whether it reached the bundle's threshold. None/True otherwise.
     lesion_probability: float | None = None
     lesion_found: bool = True
+    # The lesion-present threshold applied and the operating point it came from ("" = as the
+    # bundle ships it); None for models without a presence output.
+    presence_threshold: float | None = None
+    operating_point: str = ""
     # Models with a features output: the image features (TTA mean) the scope score reads.
     features: np.ndarray | None = None
 

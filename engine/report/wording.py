@@ -39,11 +39,13 @@ def lesion_size_text(findings: Sequence[Finding], say_uncalibrated: bool = False
 def result_sentence(analysis: Analysis) -> str:
     """The image-level answer in one sentence: a lesion, no lesion, or withheld (and why)."""
     prediction, scope = analysis.prediction, analysis.scope
-    presence = (
-        f" (lesion present: {percent(prediction.lesion_probability)})"
-        if prediction.lesion_probability is not None
-        else ""
-    )
+    presence = ""
+    if prediction.lesion_probability is not None:
+        point = ""
+        if prediction.operating_point and prediction.presence_threshold is not None:
+            threshold = percent(prediction.presence_threshold)
+            point = f"; {prediction.operating_point} threshold {threshold}"
+        presence = f" (lesion present: {percent(prediction.lesion_probability)}{point})"
     if analysis.withheld:
         return f"Findings withheld: the image is out of the model's scope: {scope.reason}."
     if analysis.findings:

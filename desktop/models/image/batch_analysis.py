@@ -84,13 +84,14 @@ class AnalysisCache:
         if kind == IMAGE:
             self._results[Path(path).resolve()] = analysis
 
-    def get(self, path: Path | None, model_id: str) -> Analysis | None:
+    def get(self, path: Path | None, model_id: str, operating_point: str = "") -> Analysis | None:
+        """The batch's analysis of `path` if it was made by this model at this operating point."""
         if path is None:
             return None
         analysis = self._results.get(Path(path).resolve())
         if analysis is None or analysis.prediction.model_id != model_id:
             return None
-        return analysis
+        return analysis if analysis.prediction.operating_point == operating_point else None
 
     def __contains__(self, path: object) -> bool:
         return isinstance(path, Path) and path.resolve() in self._results

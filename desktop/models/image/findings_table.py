@@ -104,6 +104,9 @@ def probabilities_text(analysis: Analysis) -> str:
         if prediction.lesion_probability is not None
         else ""
     )
+    if presence and prediction.operating_point and prediction.presence_threshold is not None:
+        threshold = percent_text(prediction.presence_threshold)
+        presence += f" ({prediction.operating_point}: threshold {threshold} %)"
     if analysis.withheld or (presence and not prediction.lesion_found):
         return presence or "—"
     probs = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])

@@ -261,11 +261,15 @@ class CaseState:
         return True
 
     def set_model(self, model: LoadedModel) -> None:
-        """Another model (activated, rolled back, promoted). An analysis by an older model, on
-        screen or running, is dropped so the new one re-analyses; unsaved corrections stay."""
+        """Another model (activated, rolled back, promoted, or another operating point). An
+        analysis by an older model, on screen or running, is dropped so the new one
+        re-analyses; unsaved corrections stay."""
         self.model = model
         ai = self.ai_analysis
-        stale = ai is not None and ai.prediction.model_id != model.spec.model_id
+        stale = ai is not None and (
+            ai.prediction.model_id != model.spec.model_id
+            or ai.prediction.operating_point != model.spec.operating_point
+        )
         if (stale and not self.modified) or self.busy:  # a running analysis is dropped too
             self._generation += 1
             self._set_busy(False)
