@@ -331,7 +331,9 @@ def _analyze(args: argparse.Namespace) -> int:
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
         return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
-    model = load_model(args.model, device=args.device).at_operating_point(args.operating_point)
+    model = load_model(args.model, device=args.device)
+    if args.operating_point:
+        model = model.at_operating_point(args.operating_point)
     files = expand_inputs(args.inputs)
     if not files:
         _error("no input images found")
@@ -464,7 +466,9 @@ def _export(args: argparse.Namespace) -> int:
     if not files:
         _error("no input images found")
         return EXIT_USAGE
-    model = load_model(args.model, device=args.device).at_operating_point(args.operating_point)
+    model = load_model(args.model, device=args.device)
+    if args.operating_point:
+        model = model.at_operating_point(args.operating_point)
     options = BatchOptions(
         out=args.out,
         pdf=args.pdf,

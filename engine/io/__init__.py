@@ -64,7 +64,9 @@ def load_any(path: str | Path) -> Image | Volume | FrameSource:
         return read_nifti(_existing_file(path))
     path = _existing_file(path)
     if not is_dicom(path):
-        return load_image(path)
+        from engine.io.study import with_data_set_calibration
+
+        return with_data_set_calibration(load_image(path), path)
     header = read_header(path)
     if is_enhanced_volume(header):
         return read_enhanced_volume(path)

@@ -119,6 +119,18 @@ def _calibrated(
     return loaded
 
 
+def with_data_set_calibration(image: Image, path: str | Path) -> Image:
+    """An uncalibrated image file in the images/ folder of a data set gets the pixel size its
+    meta.csv gives the case (`spacing_mm`): opening a file of a `lesionlens synth` or
+    canonical folder reports sizes in mm, as the data set says, not in pixels."""
+    path = Path(path)
+    root = path.parent.parent
+    if image.spacing_mm is not None or path.parent.name != "images":
+        return image
+    spacing = _meta_spacing(root, path.stem, ["image"]).get("image")
+    return image if spacing is None else replace(image, spacing_mm=(spacing, spacing))
+
+
 def _meta_spacing(root: Path, case: str, views: list[str]) -> dict[str, float]:
     """Pixel size per view from the data set's meta.csv (`<view>_spacing_mm`, or
     `spacing_mm` for all views): PNG views carry no calibration of their own, and without it

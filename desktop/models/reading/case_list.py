@@ -21,6 +21,7 @@ from engine.case_kind import (
     is_study_folder,
     views_table_cases,
 )
+from engine.datasets.canonical import looks_canonical
 from engine.io import (
     NIFTI_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -67,8 +68,9 @@ def folder_entries(folder: str | Path) -> list[CaseEntry]:
     """Every image, cine, NIfTI in the folder, and every subfolder holding DICOM slices (a CT
     or MR series) or view-named files (a multi-view study), sorted by name; a folder that is
     itself a series or a study is one case, a folder with a DICOMDIR lists the DICOMDIR's
-    images, and a views.csv data set lists its cases (as <folder>/<case>,
-    desktop.models.study.cases).
+    images, a views.csv data set lists its cases (as <folder>/<case>,
+    desktop.models.study.cases) and a canonical data set (labels.csv + images/, what
+    `lesionlens synth` writes) the images of its images/ folder.
     Hidden files are skipped."""
     folder = Path(folder)
     if find_dicomdir(folder) is not None:
@@ -79,6 +81,12 @@ def folder_entries(folder: str | Path) -> list[CaseEntry]:
         return [CaseEntry(folder / case, case) for case in views_table_cases(folder)]
     if is_study_folder(folder):
         return [CaseEntry(folder, f"{folder.name}/")]
+    if looks_canonical(folder):  # a data set (labels.csv + images/): its images are the cases
+        return [
+            CaseEntry(path, path.stem)
+            for path in sorted((folder / "images").iterdir(), key=lambda p: p.name.lower())
+            if path.is_file() and not path.name.startswith(".") and is_case_file(path)
+        ]
     entries = []
     for path in sorted(folder.iterdir(), key=lambda p: p.name.lower()):
         if path.name.startswith("."):

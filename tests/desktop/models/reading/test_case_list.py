@@ -213,3 +213,23 @@ def test_closing_with_drafts_of_other_cases_asks_first(
     assert asked == [["case1.png"]]
     window.ask_discard_drafts = lambda _names: True
     assert window.close()
+
+
+def test_a_synth_data_set_folder_lists_its_images_calibrated_by_meta_csv(tmp_path) -> None:  # noqa: ANN001
+    """Issue 20, item 4: the folder `lesionlens synth nodes` writes opened as "No images", and
+    its images/ lost the meta.csv calibration."""
+    import csv
+
+    from engine.io import load_any
+    from engine.synth.dataset import write_dataset
+
+    root = write_dataset("nodes", 3, tmp_path / "nodes", seed=1)
+    entries = folder_entries(root)
+    assert len(entries) == 3 and all(e.path.parent == root / "images" for e in entries)
+    assert [e.name for e in entries] == sorted(e.path.stem for e in entries)
+    with (root / "meta.csv").open() as fh:
+        spacing = {row["case"]: float(row["spacing_mm"]) for row in csv.DictReader(fh)}
+    for entry in entries:
+        image = load_any(entry.path)
+        assert image.spacing_mm == (spacing[entry.path.stem], spacing[entry.path.stem])
+    assert [e.name for e in folder_entries(root / "images")] == [e.path.name for e in entries]
