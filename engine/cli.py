@@ -398,9 +398,9 @@ def _scoring(args: argparse.Namespace) -> Scoring:
 
     if is_volume_dataset(args.data):
         from engine.volume_cli import volume_model
-        from engine.volume_evaluation import VolumeScoring
+        from engine.volume_evaluation import VolumeScoring, volume_cases
 
-        return VolumeScoring.from_folder(args.data, volume_model(args.model, args.device))
+        return VolumeScoring(volume_cases(args.data), volume_model(args.model, args.device))
     if (args.data / "views.csv").is_file():  # multi-view cases: one class per case
         from engine.study_commands import study_scoring
 

@@ -180,7 +180,31 @@ class ImageScoring(Scoring):
         return row
 
     def summarise(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        return summarise_rows(rows, self.classes)
+        """Lesion metrics over the rows labelled with one of the model's classes; detection
+        metrics over every row."""
+        classes = self.classes
+        lesion_rows = [r for r in rows if r["label"] in classes]
+        summary: dict[str, Any] = {"n": len(rows), "n_lesion": len(lesion_rows)}
+        if lesion_rows:
+            y_true = np.array([classes.index(r["label"]) for r in lesion_rows])
+            y_prob = np.array([[r["probabilities"][c] for c in classes] for r in lesion_rows])
+            summary.update(summarise(lesion_rows, y_true, y_prob))
+            summary["n"] = len(rows)
+        normals = [r for r in rows if not r["lesion"]]
+        lesions = [r for r in rows if r["lesion"]]
+        summary["no_lesion_cases"] = len(normals)
+        summary["no_lesion_clear"] = (
+            float(np.mean([r["findings"] == 0 for r in normals])) if normals else float("nan")
+        )
+        overlapped = [bool(r["lesion_overlapped"]) for r in lesions]
+        summary["lesions_overlapped"] = float(np.mean(overlapped)) if lesions else float("nan")
+        scores = [r["lesion_probability"] for r in rows]
+        summary["presence_auc"] = (
+            roc_auc(np.array([r["lesion"] for r in rows]), np.array(scores, dtype=float))
+            if normals and lesions and all(s is not None for s in scores)
+            else float("nan")
+        )
+        return summary
 
     def outputs(self, rows: list[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Any]:
         result = super().outputs(rows, summary)
@@ -228,34 +252,6 @@ def _case_row(
         "hd95_units": "mm" if image.spacing_mm else "px",
         "probabilities": {c: float(prediction.probabilities[c]) for c in classes},
     }
-
-
-def summarise_rows(rows: list[dict[str, Any]], classes: tuple[str, ...]) -> dict[str, Any]:
-    """The summary of evaluate_folder rows: lesion metrics over the rows labelled with one of
-    the model's classes; detection metrics over every row."""
-    lesion_rows = [r for r in rows if r["label"] in classes]
-    summary: dict[str, Any] = {"n": len(rows), "n_lesion": len(lesion_rows)}
-    if lesion_rows:
-        y_true = np.array([classes.index(r["label"]) for r in lesion_rows])
-        y_prob = np.array([[r["probabilities"][c] for c in classes] for r in lesion_rows])
-        summary.update(summarise(lesion_rows, y_true, y_prob))
-        summary["n"] = len(rows)
-    normals = [r for r in rows if not r["lesion"]]
-    lesions = [r for r in rows if r["lesion"]]
-    summary["no_lesion_cases"] = len(normals)
-    summary["no_lesion_clear"] = (
-        float(np.mean([r["findings"] == 0 for r in normals])) if normals else float("nan")
-    )
-    summary["lesions_overlapped"] = (
-        float(np.mean([bool(r["lesion_overlapped"]) for r in lesions])) if lesions else float("nan")
-    )
-    scores = [r["lesion_probability"] for r in rows]
-    summary["presence_auc"] = (
-        roc_auc(np.array([r["lesion"] for r in rows]), np.array(scores, dtype=float))
-        if normals and lesions and all(s is not None for s in scores)
-        else float("nan")
-    )
-    return summary
 
 
 IMAGE_CLASS_METRICS = ("accuracy", "sensitivity", "specificity", "auc", "ece")

@@ -33,9 +33,6 @@ def read_view_masks(root: Path) -> dict[str, dict[str, Path]]:
     return masks
 
 
-STUDY_CLASS_METRICS = ("accuracy", "f1", "sensitivity", "specificity", "auc", "ece")
-
-
 class StudyScoring(Scoring):
     """Multi-view cases (views.csv) through predict_study: one class per case, Dice on every
     view the model segments that has a truth mask."""
@@ -82,7 +79,7 @@ class StudyScoring(Scoring):
             return summary
         y_true = np.array([self.classes.index(row["label"]) for row in rows])
         y_prob = np.array([[row["probabilities"][c] for c in self.classes] for row in rows])
-        summary.update(classification_metrics(y_true, y_prob, STUDY_CLASS_METRICS))
+        summary.update(classification_metrics(y_true, y_prob))
         dice_keys = sorted({k for row in rows for k in row if k.startswith("dice_")})
         summary.update(segmentation_metrics(rows, tuple(dice_keys)))
         return summary

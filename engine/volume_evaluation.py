@@ -57,27 +57,25 @@ def _stem(path: Path) -> str:
     return name[: -len(".nii.gz")] if name.lower().endswith(".nii.gz") else path.stem
 
 
+VolumeCase = tuple[str, Volume | Path, np.ndarray | Path, str | None]
+
+
 class VolumeScoring(Scoring):
     """Volumes through predict_volume: Dice per label, and the tumour class from the deep
-    head and from radiomics. A case's item is (volume, true label map, true class or None),
-    the first two in memory or as their NIfTI files."""
+    head and from radiomics. cases: (case, volume, true label map, true class or None), the
+    volume and label map in memory or as their NIfTI files (volume_cases)."""
 
     goes_on_past_failures = False
 
-    def __init__(self, cases: list[CaseToScore], model: LoadedModel) -> None:
+    def __init__(self, cases: list[VolumeCase], model: LoadedModel) -> None:
         self.to_score, self.model = cases, model
         self.positive = model.bundle.spec.classes[-1]
 
-    @classmethod
-    def from_folder(cls, folder: str | Path, model: LoadedModel) -> VolumeScoring:
-        cases = [
-            CaseToScore(case, image, (image, mask, label))
-            for case, image, mask, label in volume_cases(folder)
-        ]
-        return cls(cases, model)
-
     def cases(self) -> list[CaseToScore]:
-        return self.to_score
+        return [
+            CaseToScore(case, image if isinstance(image, Path) else None, (image, mask, klass))
+            for case, image, mask, klass in self.to_score
+        ]
 
     def score(self, case: CaseToScore) -> dict[str, Any]:
         image, mask, klass = case.item
@@ -116,18 +114,7 @@ class VolumeScoring(Scoring):
 
 
 def evaluate_volumes(
-    cases: list[tuple[str, Volume, np.ndarray, str | None]],
-    model: LoadedModel,
-    progress: Progress | None = None,
+    cases: list[VolumeCase], model: LoadedModel, progress: Progress | None = None
 ) -> dict[str, Any]:
-    """cases: (case, volume, true label map, true class or None), already in memory."""
-    to_score = [
-        CaseToScore(case, None, (volume, truth, klass)) for case, volume, truth, klass in cases
-    ]
-    return evaluate(VolumeScoring(to_score, model), progress)
-
-
-def evaluate_volume_folder(
-    folder: str | Path, model: LoadedModel, progress: Progress | None = None
-) -> dict[str, Any]:
-    return evaluate(VolumeScoring.from_folder(folder, model), progress)
+    """Per-case rows and a summary (VolumeScoring, through evaluate)."""
+    return evaluate(VolumeScoring(cases, model), progress)
