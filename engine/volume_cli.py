@@ -1,8 +1,9 @@
 """The volume side of `lesionlens analyze / evaluate / export` (CT kidney and tumour).
 
 engine.cli hands over here when an input is a volume (NIfTI, a folder holding a CT/MR slice
-series, an enhanced multi-frame CT/MR) or the data set holds NIfTI volumes; the model is
---model or the shipped volume bundle (engine.model_catalog.bundle_for_volume).
+series, an enhanced multi-frame CT/MR); `evaluate` takes only volume_model from here (the
+loop is engine.evaluation's). The model is --model or the shipped volume bundle
+(engine.model_catalog.bundle_for_volume).
 """
 
 from __future__ import annotations
