@@ -12,10 +12,14 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import BundleError, DatasetError, LesionLensError
 from engine.model_catalog import resolve_model_dir
 from engine.progress import StepProgress, failure_line, failure_reason
+
+if TYPE_CHECKING:  # engine.evaluation imports numpy; `lesionlens --help` should not
+    from engine.evaluation import Scoring
 
 MODEL_HELP = "a bundle folder, or a shipped model by its folder name (breast-us, default)"
 
@@ -362,19 +366,9 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from engine.atomic import write_json_atomic
-    from engine.evaluation import evaluate_folder
-    from engine.inference import load_model
-    from engine.volume_evaluation import is_volume_dataset
+    from engine.evaluation import evaluate
 
-    if is_volume_dataset(args.data):
-        from engine.volume_cli import evaluate_volume_data
-
-        return evaluate_volume_data(args)
-    if (args.data / "views.csv").is_file():  # multi-view cases: one class per case
-        from engine.study_commands import evaluate_studies
-
-        return evaluate_studies(args.data, args.model, args.device, args.json)
-    model = load_model(args.model, device=args.device)
+    scoring = _scoring(args)
     failures: list[str] = []
     bar: StepProgress | None = None
 
@@ -393,19 +387,18 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr, flush=True)
 
     try:
-        result = evaluate_folder(
-            args.data, model, progress=progress, keep_masks=args.plots is not None, on_error=failed
-        )
+        on_error = failed if scoring.goes_on_past_failures else None
+        result = evaluate(scoring, progress=progress, on_error=on_error)
     finally:
         if bar is not None:
             bar.close()
-    if args.plots is not None:
+    if args.plots is not None and "masks" in result:  # the kinds that keep masks (images)
         from engine.evaluation_plots import write_plots
 
         for path in write_plots(result, args.plots):
             print(f"wrote {path}", file=sys.stderr)
-        result.pop("masks", None)
-    result["model_id"] = model.spec.model_id
+    result.pop("masks", None)
+    result["model_id"] = scoring.model.spec.model_id
     result["data"] = str(args.data)
     print(json.dumps(result["summary"], indent=2, allow_nan=True))
     if args.json is not None:
@@ -414,6 +407,26 @@ def _evaluate(args: argparse.Namespace) -> int:
         _error(f"{len(failures)} case(s) could not be evaluated and are left out of the scores")
         return EXIT_FAILED_INPUTS
     return EXIT_OK
+
+
+def _scoring(args: argparse.Namespace) -> Scoring:
+    """The kind of case in --data, with its model: volumes, multi-view cases or images."""
+    from engine.volume_evaluation import is_volume_dataset
+
+    if is_volume_dataset(args.data):
+        from engine.volume_cli import volume_model
+        from engine.volume_evaluation import VolumeScoring, volume_cases
+
+        return VolumeScoring(volume_cases(args.data), volume_model(args.model, args.device))
+    if (args.data / "views.csv").is_file():  # multi-view cases: one class per case
+        from engine.study_commands import study_scoring
+
+        return study_scoring(args.data, args.model, args.device)
+    from engine.evaluation import ImageScoring
+    from engine.inference import load_model
+
+    model = load_model(args.model, device=args.device)
+    return ImageScoring(args.data, model, keep_masks=args.plots is not None)
 
 
 def _synth(args: argparse.Namespace) -> int:

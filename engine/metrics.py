@@ -58,6 +58,67 @@ def expected_calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int 
     return float(ece)
 
 
+def f1_score(labels: np.ndarray, predicted: np.ndarray, positive: int = 1) -> float:
+    """F1 of the positive class: 2·TP / (2·TP + FP + FN); nan when nothing is positive."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    tp = int(((predicted == positive) & (labels == positive)).sum())
+    fp = int(((predicted == positive) & (labels != positive)).sum())
+    fn = int(((predicted != positive) & (labels == positive)).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
+
+
+CLASSIFICATION_METRICS = ("accuracy", "f1", "sensitivity", "specificity", "auc", "ece")
+
+
+def classification_metrics(
+    y_true: np.ndarray,
+    y_prob: np.ndarray,
+    names: tuple[str, ...] = CLASSIFICATION_METRICS,
+    positive: int = 1,
+    threshold: float | None = None,
+) -> dict[str, float]:
+    """The named CLASSIFICATION_METRICS of N cases, in the order named. y_true: class indices,
+    y_prob: N×C probabilities. The predicted class is the most probable one, or, given a
+    threshold (two classes), `positive` where its probability reaches the threshold.
+    F1, sensitivity, specificity and AUC are about the positive class (the finding of
+    interest: malignant, metastatic); ECE about the predicted class's confidence."""
+    y_true, y_prob = np.asarray(y_true), np.asarray(y_prob)
+    if threshold is None:
+        predicted = y_prob.argmax(axis=1)
+    else:
+        predicted = np.where(y_prob[:, positive] >= threshold, positive, 1 - positive)
+    tp = int(((predicted == positive) & (y_true == positive)).sum())
+    tn = int(((predicted != positive) & (y_true != positive)).sum())
+    pos, neg = int((y_true == positive).sum()), int((y_true != positive).sum())
+    metrics = {
+        "accuracy": accuracy(y_true, predicted),
+        "f1": f1_score(y_true, predicted, positive),
+        "sensitivity": tp / pos if pos else float("nan"),
+        "specificity": tn / neg if neg else float("nan"),
+        "auc": roc_auc(y_true == positive, y_prob[:, positive]),
+        "ece": expected_calibration_error(y_true, y_prob),
+    }
+    return {name: metrics[name] for name in names}
+
+
+def segmentation_metrics(rows: list[dict], names: tuple[str, ...]) -> dict[str, object]:
+    """The mean of each named per-case metric (dice, iou, dice_<view>, ...) over the rows that
+    hold it. "hd95" is the mean over the cases where it is finite (both masks non-empty),
+    beside its units ("mm", "px" or "mixed") and the number of cases where it is not."""
+    summary: dict[str, object] = {}
+    for name in names:
+        if name != "hd95":
+            summary[name] = float(np.mean([row[name] for row in rows if name in row]))
+            continue
+        hd95 = np.array([row["hd95"] for row in rows], dtype=np.float64)
+        finite = np.isfinite(hd95)
+        units = {row["hd95_units"] for row in rows}
+        summary["hd95"] = float(hd95[finite].mean()) if finite.any() else float("nan")
+        summary["hd95_units"] = units.pop() if len(units) == 1 else "mixed"
+        summary["hd95_undefined_cases"] = int((~finite).sum())
+    return summary
+
+
 def _surface(mask: np.ndarray) -> np.ndarray:
     """Boundary pixels of a binary mask (the mask minus its 4-connected erosion)."""
     from scipy import ndimage

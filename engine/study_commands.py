@@ -9,21 +9,22 @@ Without --model the shipped bundle whose inputs are exactly the case's views is 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import inference
-from engine.atomic import write_json_atomic
 from engine.bundle import read_bundle
 from engine.case_kind import VIEWS_TABLE, study_source, views_table_cases
 from engine.errors import LesionLensError, LoadError
 from engine.inference import LoadedModel
 from engine.io.study import load_study
 from engine.model_catalog import bundle_for_views
-from engine.progress import StepProgress
 from engine.progress import failure_reason as _reason
 from engine.types import Study
+
+if TYPE_CHECKING:
+    from engine.study_evaluation import StudyScoring
 
 StudyItem = tuple[Path, str | None]  # (folder, case in its views.csv or None)
 
@@ -99,9 +100,10 @@ def analyze_studies(
     return 0
 
 
-def evaluate_studies(data: Path, model_dir: Path | None, device: str, json_out: Path | None) -> int:
-    """Accuracy, F1, AUC, ECE per case and Dice on the segmented views; prints the summary."""
-    from engine.study_evaluation import evaluate_study_folder
+def study_scoring(data: Path, model_dir: Path | None, device: str) -> StudyScoring:
+    """The multi-view data set to evaluate, with --model or the shipped bundle that takes the
+    views of its first case."""
+    from engine.study_evaluation import StudyScoring
 
     cases = _dataset_cases(data)
     if not cases:
@@ -111,25 +113,7 @@ def evaluate_studies(data: Path, model_dir: Path | None, device: str, json_out: 
         if model_dir is not None
         else model_for(load_study(data, cases[0]), None, device)
     )
-
-    bars: list[StepProgress] = []
-
-    def progress(done: int, total: int) -> None:
-        if not bars:
-            bars.append(StepProgress(total, "evaluating"))
-        bars[0].step()
-
-    try:
-        result = evaluate_study_folder(data, model, progress=progress)
-    finally:
-        for bar in bars:
-            bar.close()
-    result["model_id"] = model.spec.model_id
-    result["data"] = str(data)
-    print(json.dumps(result["summary"], indent=2, allow_nan=True))
-    if json_out is not None:
-        write_json_atomic(json_out, result)
-    return 0
+    return StudyScoring(data, model)
 
 
 def _unique(name: str, used: set[str]) -> str:

@@ -1,21 +1,21 @@
 """The volume side of `lesionlens analyze / evaluate / export` (CT kidney and tumour).
 
 engine.cli hands over here when an input is a volume (NIfTI, a folder holding a CT/MR slice
-series, an enhanced multi-frame CT/MR) or the data set holds NIfTI volumes; the model is
---model or the shipped volume bundle (engine.model_catalog.bundle_for_volume).
+series, an enhanced multi-frame CT/MR); `evaluate` takes only volume_model from here (the
+loop is engine.evaluation's). The model is --model or the shipped volume bundle
+(engine.model_catalog.bundle_for_volume).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from engine import inference
 from engine.errors import BundleError, LoadError
 from engine.inference import LoadedModel
-from engine.progress import StepProgress, failure_line
+from engine.progress import failure_line
 from engine.types import Volume, VolumePrediction
 
 EXIT_OK, EXIT_FAILED_INPUTS = 0, 1
@@ -83,32 +83,6 @@ def analyze_volumes(args: argparse.Namespace) -> int:
     if failures:
         print(f"lesionlens: error: {failures} input(s) could not be analysed", file=sys.stderr)
         return EXIT_FAILED_INPUTS
-    return EXIT_OK
-
-
-def evaluate_volume_data(args: argparse.Namespace) -> int:
-    from engine.atomic import write_json_atomic
-    from engine.volume_evaluation import evaluate_volume_folder
-
-    model = volume_model(args.model, args.device)
-
-    bars: list[StepProgress] = []
-
-    def progress(done: int, total: int) -> None:
-        if not bars:
-            bars.append(StepProgress(total, "evaluating"))
-        bars[0].step()
-
-    try:
-        result = evaluate_volume_folder(args.data, model, progress)
-    finally:
-        for bar in bars:
-            bar.close()
-    result["model_id"] = model.spec.model_id
-    result["data"] = str(args.data)
-    print(json.dumps(result["summary"], indent=2, allow_nan=True))
-    if args.json is not None:
-        write_json_atomic(args.json, result)
     return EXIT_OK
 
 

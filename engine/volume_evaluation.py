@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from engine.errors import DatasetError
+from engine.evaluation import CaseToScore, Scoring, evaluate
 from engine.inference import LoadedModel
 from engine.io.nifti import is_nifti_name, read_nifti
-from engine.metrics import accuracy, dice, roc_auc
+from engine.metrics import classification_metrics, dice, segmentation_metrics
 from engine.types import Volume
 from engine.volume_inference import predict_volume
 
@@ -56,48 +57,64 @@ def _stem(path: Path) -> str:
     return name[: -len(".nii.gz")] if name.lower().endswith(".nii.gz") else path.stem
 
 
-def evaluate_volumes(
-    cases: list[tuple[str, Volume, np.ndarray, str | None]],
-    model: LoadedModel,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """cases: (case, volume, true label map, true class or None)."""
-    spec = model.bundle.spec
-    positive = spec.classes[-1]
-    rows = []
-    names: tuple[str, ...] = ()
-    for i, (case, volume, truth, klass) in enumerate(cases, start=1):
-        pred = predict_volume(volume, model)
-        names = pred.label_names
-        row: dict[str, Any] = {"case": case, "label": klass, "volumes_ml": pred.volumes_ml}
-        for value, name in enumerate(names):
+VolumeCase = tuple[str, Volume | Path, np.ndarray | Path, str | None]
+
+
+class VolumeScoring(Scoring):
+    """Volumes through predict_volume: Dice per label, and the tumour class from the deep
+    head and from radiomics. cases: (case, volume, true label map, true class or None), the
+    volume and label map in memory or as their NIfTI files (volume_cases)."""
+
+    goes_on_past_failures = False
+
+    def __init__(self, cases: list[VolumeCase], model: LoadedModel) -> None:
+        self.to_score, self.model = cases, model
+        self.positive = model.bundle.spec.classes[-1]
+
+    def cases(self) -> list[CaseToScore]:
+        return [
+            CaseToScore(case, image if isinstance(image, Path) else None, (image, mask, klass))
+            for case, image, mask, klass in self.to_score
+        ]
+
+    def score(self, case: CaseToScore) -> dict[str, Any]:
+        image, mask, klass = case.item
+        volume = image if isinstance(image, Volume) else read_nifti(image)
+        truth = mask if isinstance(mask, np.ndarray) else read_nifti(mask).voxels.astype(np.uint8)
+        pred = predict_volume(volume, self.model)
+        row: dict[str, Any] = {"case": case.case_id, "label": klass, "volumes_ml": pred.volumes_ml}
+        for value, name in enumerate(pred.label_names):
             if value:
                 row[f"dice_{name}"] = dice(pred.labels == value, truth == value)
-        row["deep_" + positive] = pred.probabilities[positive]
-        row["radiomics_" + positive] = pred.radiomics_probabilities.get(positive, 0.5)
+        row["deep_" + self.positive] = pred.probabilities[self.positive]
+        row["radiomics_" + self.positive] = pred.radiomics_probabilities.get(self.positive, 0.5)
         row["tumour_found"] = bool(pred.radiomics_probabilities)
-        rows.append(row)
-        if progress:
-            progress(i, len(cases))
-    summary: dict[str, Any] = {"cases": len(rows)}
-    for name in names[1:]:
-        summary[f"dice_{name}"] = float(np.mean([r[f"dice_{name}"] for r in rows]))
-    summary["tumour_found"] = int(sum(r["tumour_found"] for r in rows))
-    labelled = [r for r in rows if r["label"] is not None]
-    if labelled:
-        y = np.array([r["label"] == positive for r in labelled], dtype=int)
-        for source in ("deep", "radiomics"):
-            p = np.array([r[f"{source}_{positive}"] for r in labelled])
-            summary[f"accuracy_{source}"] = accuracy(y, (p >= 0.5).astype(int))
-            summary[f"auc_{source}"] = roc_auc(y, p)
-    return {"summary": summary, "cases": rows}
+        return row
+
+    def summarise(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """cases, dice_<label>, tumour_found, and accuracy and AUC of each classifier (at 0.5)
+        over the cases with a class."""
+        dice_keys = tuple(dict.fromkeys(k for r in rows for k in r if k.startswith("dice_")))
+        summary: dict[str, Any] = {"cases": len(rows), **segmentation_metrics(rows, dice_keys)}
+        summary["tumour_found"] = int(sum(r["tumour_found"] for r in rows))
+        labelled = [r for r in rows if r["label"] is not None]
+        if labelled:
+            y = np.array([r["label"] == self.positive for r in labelled], dtype=int)
+            for source in ("deep", "radiomics"):
+                p = np.array([r[f"{source}_{self.positive}"] for r in labelled])
+                scores = classification_metrics(
+                    y, np.stack([1 - p, p], axis=1), ("accuracy", "auc"), threshold=0.5
+                )
+                summary[f"accuracy_{source}"] = scores["accuracy"]
+                summary[f"auc_{source}"] = scores["auc"]
+        return summary
+
+    def outputs(self, rows: list[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Any]:
+        return {"summary": summary, "cases": rows}
 
 
-def evaluate_volume_folder(
-    folder: str | Path, model: LoadedModel, progress: Progress | None = None
+def evaluate_volumes(
+    cases: list[VolumeCase], model: LoadedModel, progress: Progress | None = None
 ) -> dict[str, Any]:
-    cases = [
-        (case, read_nifti(image), read_nifti(mask).voxels.astype(np.uint8), label)
-        for case, image, mask, label in volume_cases(folder)
-    ]
-    return evaluate_volumes(cases, model, progress)
+    """Per-case rows and a summary (VolumeScoring, through evaluate)."""
+    return evaluate(VolumeScoring(cases, model), progress)

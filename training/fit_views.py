@@ -20,8 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.metrics import accuracy, dice, roc_auc
-from engine.study_evaluation import f1_score
+from engine.metrics import accuracy, dice, f1_score, roc_auc
 from training.augment import augment_batch, draw_camera, gamma_camera_batch
 from training.fit import TrainConfig, emit, set_determinism
 from training.losses import classification_loss, feature_reconstruction_loss, segmentation_loss

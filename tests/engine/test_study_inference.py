@@ -25,9 +25,9 @@ from engine.cli import main
 from engine.errors import BundleError, LoadError
 from engine.inference import load_model
 from engine.io.study import load_study
-from engine.metrics import dice
+from engine.metrics import dice, f1_score
 from engine.study_analysis import analyze_study, write_study_analysis
-from engine.study_evaluation import evaluate_study_folder, f1_score
+from engine.study_evaluation import evaluate_study_folder
 from engine.study_inference import predict_study
 from engine.types import Image, Study
 
