@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="ROC, reliability, Dice, worst cases",
     )
     evaluate.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    evaluate.add_argument(
+        "--operating-point",
+        default=None,
+        metavar="NAME",
+        help="images: score at this lesion-present operating point (see analyze)",
+    )
 
     synth = sub.add_parser("synth", help="write a synthetic data set in the canonical format")
     synth.add_argument("kind", choices=SYNTH_KINDS)
@@ -426,6 +432,8 @@ def _scoring(args: argparse.Namespace) -> Scoring:
     from engine.inference import load_model
 
     model = load_model(args.model, device=args.device)
+    if args.operating_point:
+        model = model.at_operating_point(args.operating_point)
     return ImageScoring(args.data, model, keep_masks=args.plots is not None)
 
 
