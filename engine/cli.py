@@ -329,9 +329,9 @@ def output_names(files: list[Path]) -> list[str]:
 
 def _analyze(args: argparse.Namespace) -> int:
     from engine.analysis import analyze, write_analysis
-    from engine.case_kind import is_volume_input
-    from engine.inference import load_model
+    from engine.case_kind import IMAGE, is_volume_input
     from engine.io import load_image
+    from engine.model_lookup import find_model
     from engine.volume_cli import analyze_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # CT/MR: kidney and tumour
@@ -341,7 +341,7 @@ def _analyze(args: argparse.Namespace) -> int:
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
         return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
-    model = load_model(args.model, device=args.device)
+    model = find_model(IMAGE, args.model, device=args.device)
     if args.operating_point:
         model = model.at_operating_point(args.operating_point)
     files = expand_inputs(args.inputs)
@@ -428,10 +428,11 @@ def _scoring(args: argparse.Namespace) -> Scoring:
         from engine.study_commands import study_scoring
 
         return study_scoring(args.data, args.model, args.device)
+    from engine.case_kind import IMAGE
     from engine.evaluation import ImageScoring
-    from engine.inference import load_model
+    from engine.model_lookup import find_model
 
-    model = load_model(args.model, device=args.device)
+    model = find_model(IMAGE, args.model, device=args.device)
     if args.operating_point:
         model = model.at_operating_point(args.operating_point)
     return ImageScoring(args.data, model, keep_masks=args.plots is not None)
@@ -467,8 +468,8 @@ def _synth(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     """Prints case names and results only: no file name when de-identifying, no metadata."""
     from engine.analysis import analyze
-    from engine.case_kind import is_volume_input
-    from engine.inference import load_model
+    from engine.case_kind import IMAGE, is_volume_input
+    from engine.model_lookup import find_model
     from engine.report import ModelInfo
     from engine.report.batch import BatchOptions, export_batch
     from engine.volume_cli import export_volumes
@@ -487,7 +488,7 @@ def _export(args: argparse.Namespace) -> int:
     if not files:
         _error("no input images found")
         return EXIT_USAGE
-    model = load_model(args.model, device=args.device)
+    model = find_model(IMAGE, args.model, device=args.device)
     if args.operating_point:
         model = model.at_operating_point(args.operating_point)
     options = BatchOptions(

@@ -61,6 +61,8 @@ class LoadedModel:
     def at_operating_point(self, name: str | None) -> LoadedModel:
         """The same model (same session) with the named presence operating point in effect;
         the cached model itself is never changed. BundleError for an unknown name."""
+        if (name or "") == self.bundle.spec.operating_point:
+            return self
         spec = self.bundle.spec.at_operating_point(name)
         return replace(self, bundle=replace(self.bundle, spec=spec))
 

@@ -4,7 +4,7 @@ A study input is a folder of view-named files (anterior.png, case7_us.png, ...),
 data set (views.csv; every case, or the one named by --case), or — with --model naming a
 multi-view bundle — any layout engine.io.load_study reads (a DICOM study, a DICOMDIR).
 Without --model the shipped bundle whose inputs are exactly the case's views is used
-(engine.model_catalog.bundle_for_views).
+(engine.model_lookup.find_model).
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine import inference
 from engine.bundle import read_bundle
-from engine.case_kind import VIEWS_TABLE, study_source, views_table_cases
-from engine.errors import LesionLensError, LoadError
+from engine.case_kind import STUDY, VIEWS_TABLE, study_source, views_table_cases
+from engine.errors import LesionLensError
 from engine.inference import LoadedModel
 from engine.io.study import load_study
-from engine.model_catalog import bundle_for_views
+from engine.model_lookup import find_model
 from engine.progress import failure_reason as _reason
 from engine.types import Study
 
@@ -55,16 +54,10 @@ def _dataset_cases(root: Path) -> list[str]:
 
 
 def model_for(study: Study, model_dir: Path | None, device: str) -> LoadedModel:
-    """--model when given, else the shipped bundle that takes exactly this case's views."""
-    if model_dir is not None:
-        return inference.cached_model(model_dir, device)
-    bundle = bundle_for_views(study.views)
-    if bundle is None:
-        raise LoadError(
-            study.metadata.get("source") or study.case_id,
-            f"no shipped model takes the views {', '.join(study.views)}; pass --model",
-        )
-    return inference.cached_model(bundle.directory, device)
+    """--model when given, else the shipped bundle that takes exactly this case's views
+    (engine.model_lookup)."""
+    source = study.metadata.get("source") or study.case_id
+    return find_model(STUDY, model_dir, views=study.views, device=device, source=source)
 
 
 def analyze_studies(
@@ -108,11 +101,7 @@ def study_scoring(data: Path, model_dir: Path | None, device: str) -> StudyScori
     cases = _dataset_cases(data)
     if not cases:
         raise LesionLensError(f"{data}: views.csv lists no cases")
-    model = (
-        inference.load_model(model_dir, device)
-        if model_dir is not None
-        else model_for(load_study(data, cases[0]), None, device)
-    )
+    model = model_for(load_study(data, cases[0]), model_dir, device)
     return StudyScoring(data, model)
 
 

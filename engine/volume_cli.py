@@ -3,7 +3,7 @@
 engine.cli hands over here when an input is a volume (NIfTI, a folder holding a CT/MR slice
 series, an enhanced multi-frame CT/MR); `evaluate` takes only volume_model from here (the
 loop is engine.evaluation's). The model is --model or the shipped volume bundle
-(engine.model_catalog.bundle_for_volume).
+(engine.model_lookup.find_model).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine import inference
-from engine.errors import BundleError, LoadError
+from engine.case_kind import VOLUME
+from engine.errors import LoadError
 from engine.inference import LoadedModel
 from engine.progress import failure_line
 from engine.types import Volume, VolumePrediction
@@ -22,17 +22,10 @@ EXIT_OK, EXIT_FAILED_INPUTS = 0, 1
 
 
 def volume_model(model_dir: Path | None, device: str = "auto") -> LoadedModel:
-    from engine.model_catalog import bundle_for_volume
+    """--model (a volume bundle) or the shipped volume bundle (engine.model_lookup)."""
+    from engine.model_lookup import find_model
 
-    if model_dir is None:
-        bundle = bundle_for_volume()
-        if bundle is None:
-            raise BundleError(Path("resources/models"), "no volume model is installed")
-        model_dir = bundle.directory
-    model = inference.load_model(model_dir, device=device)  # looked up now, not at import
-    if model.spec.task != "volume":
-        raise BundleError(model.bundle.directory, "this model takes images, not volumes")
-    return model
+    return find_model(VOLUME, model_dir, device=device)
 
 
 def load_volume(path: Path) -> Volume:
