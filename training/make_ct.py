@@ -40,6 +40,7 @@ from engine.io.nifti import read_nifti
 from engine.radiomics import FEATURE_NAMES, tumour_features
 from engine.synth.kidney_ct import CLASSES, SPACING_MM
 from engine.volume_inference import normalise_hu
+from training.fit import fit_temperature
 from training.network_export import export_network, parity
 from training.networks.unet3d import UNet3D
 
@@ -210,19 +211,19 @@ def train_network(
     return net.eval()
 
 
-def fit_temperature(net: UNet3D, cases: list[CTCase]) -> float:
-    """Class-head temperature on whole training volumes, kept in [1, 5]: fitted on data the
-    network has seen, it can only soften over-confidence, never sharpen it."""
-    logits, labels = [], []
+# The kidney-ct recipe's own temperature range: fitted on training volumes (data the network
+# has seen), T in [1, 5] can only soften over-confidence, never sharpen it.
+TEMPERATURE_GRID = np.linspace(1.0, 5.0, 41)
+
+
+def volume_logits(net: UNet3D, cases: list[CTCase]) -> tuple[np.ndarray, np.ndarray]:
+    """Class-head logits of whole volumes (one pass each) and the case labels."""
+    logits = []
     with torch.no_grad():
         for case in cases:
             x = torch.from_numpy(_fit_shape(normalise_hu(case.hu, HU_WINDOW)))[None, None]
-            logits.append(net(x)[1][0])
-            labels.append(case.label)
-    logits_t, labels_t = torch.stack(logits), torch.tensor(labels)
-    grid = np.linspace(1.0, 5.0, 41)
-    losses = [float(F.cross_entropy(logits_t / t, labels_t)) for t in grid]
-    return float(grid[int(np.argmin(losses))])
+            logits.append(net(x)[1][0].numpy())
+    return np.stack(logits), np.array([case.label for case in cases])
 
 
 def _fit_shape(x: np.ndarray) -> np.ndarray:
@@ -448,7 +449,7 @@ def build(config: Config, out: Path, work: Path, log: Any = sys.stderr) -> dict[
     )
     test = load_cases(synth_set(work, "test", config.test_n, TEST_SEED, shift=True))
     net = train_network(config, aux, target, log=log)
-    temperature = fit_temperature(net, target)
+    temperature = fit_temperature(*volume_logits(net, target), grid=TEMPERATURE_GRID)
     x, y = radiomics_table(target + aux)
     radiomics = fit_radiomics_classifier(x, y)
     spec = model_json(config, temperature, radiomics)
