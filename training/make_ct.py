@@ -34,23 +34,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.atomic import replace_folder_atomic, write_json_atomic
-from engine.bundle import SCHEMA_VERSION, read_bundle
+from engine.atomic import write_json_atomic
+from engine.bundle import read_bundle
 from engine.io.nifti import read_nifti
 from engine.radiomics import FEATURE_NAMES, tumour_features
 from engine.synth.kidney_ct import CLASSES, SPACING_MM
 from engine.volume_inference import normalise_hu
+from training.bundle_writer import add_metrics, model_json, write_bundle
+from training.export import OUTPUT_NAMES
 from training.fit import fit_temperature
-from training.network_export import export_network, parity
 from training.networks.unet3d import UNet3D
 
 PATCH = (32, 48, 48)
 HU_WINDOW = (-250.0, 350.0)
 LABEL_NAMES = ("background", "kidney", "tumour")
-OUTPUT_NAMES = ("segmentation", "classification")
 INPUT_NAME = "volume"
 AUX_SEED, TARGET_SEED, TEST_SEED = 3100, 3200, 3300
-PARITY_TOLERANCE = 1e-3
+PARITY_TOLERANCE = 1e-3  # a 3D network sums over more voxels than a 2D one
 
 
 @dataclass
@@ -271,15 +271,13 @@ def fit_radiomics_classifier(x: np.ndarray, y: np.ndarray, c: float = 0.5) -> di
 # --- bundle ----------------------------------------------------------------------------------
 
 
-def model_json(config: Config, temperature: float, radiomics: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "model_id": f"kidney-ct-{config.recipe.replace('+', '-')}-s{config.seed}",
-        "version": "1",
-        "architecture": "unet3d",
-        "task": "volume",
-        "network_kwargs": {"width": config.width, "num_labels": 3, "num_classes": 2},
-        "inputs": [
+def bundle_spec(config: Config, temperature: float, radiomics: dict[str, Any]) -> dict[str, Any]:
+    return model_json(
+        task="volume",
+        model_id=f"kidney-ct-{config.recipe.replace('+', '-')}-s{config.seed}",
+        architecture="unet3d",
+        network_kwargs={"width": config.width, "num_labels": 3, "num_classes": 2},
+        inputs=[
             {
                 "name": INPUT_NAME,
                 "size": config.patch[1],
@@ -287,10 +285,10 @@ def model_json(config: Config, temperature: float, radiomics: dict[str, Any]) ->
                 "normalisation": {"mode": "hu_window", "hu_window": list(HU_WINDOW)},
             }
         ],
-        "outputs": {"segmentation": OUTPUT_NAMES[0], "classification": OUTPUT_NAMES[1]},
-        "classes": list(CLASSES),
-        "temperature": temperature,
-        "volume": {
+        outputs=OUTPUT_NAMES,
+        classes=CLASSES,
+        temperature=temperature,
+        volume={
             "patch": list(config.patch),
             "overlap": 0.5,
             "spacing_mm": list(SPACING_MM),
@@ -300,8 +298,8 @@ def model_json(config: Config, temperature: float, radiomics: dict[str, Any]) ->
             "min_component_fraction": 0.1,
             "min_tumour_fraction": 0.1,
         },
-        "radiomics": radiomics,
-        "training": {
+        radiomics=radiomics,
+        training={
             "recipe": config.recipe,
             "aux_volumes": config.aux_n if config.recipe == "aux+target" else 0,
             "target_volumes": config.target_n,
@@ -311,31 +309,14 @@ def model_json(config: Config, temperature: float, radiomics: dict[str, Any]) ->
             "data": "lesionlens synth kidney-ct: aux seed "
             f"{AUX_SEED} (default scanner), target seed {TARGET_SEED} --shift",
         },
-        "card": {
+        card={
             "intended_use": "research use; not for diagnosis",
             "training_data": "synthetic kidney CT volumes (engine.synth.kidney_ct), "
             "no patient data",
             "limits": "trained on synthetic volumes only; radiomics classifier fitted on "
             "ground-truth tumours of the training volumes",
         },
-    }
-
-
-def write_ct_bundle(
-    net: UNet3D, out: Path, spec: dict[str, Any], metrics: dict[str, Any], patch: tuple
-) -> Path:
-    shapes = {INPUT_NAME: (1, *patch)}
-
-    def fill(staging: Path) -> None:
-        export_network(net, staging / "model.onnx", shapes, OUTPUT_NAMES)
-        gap = parity(net, staging / "model.onnx", shapes, OUTPUT_NAMES)
-        if gap > PARITY_TOLERANCE:
-            raise RuntimeError(f"ONNX/torch parity {gap:.2e} exceeds {PARITY_TOLERANCE:.0e}")
-        write_json_atomic(staging / "model.json", spec)
-        write_json_atomic(staging / "metrics.json", {**metrics, "onnx_parity_max_abs": gap})
-        read_bundle(staging)
-
-    return replace_folder_atomic(out, fill)
+    )
 
 
 # --- evaluation through the engine ----------------------------------------------------------
@@ -426,11 +407,14 @@ def refit_radiomics(bundle: Path, train: list[CTCase], test: list[CTCase]) -> di
         scores[f"auc_radiomics_{name}"] = roc_auc(y, p)
     spec["radiomics"], spec["radiomics_ground_truth_fit"] = both, gt_only
     write_json_atomic(bundle / "model.json", spec)
-    metrics = json.loads((bundle / "metrics.json").read_text(encoding="utf-8"))
-    metrics.update(scores)
-    metrics["accuracy_radiomics"] = scores["accuracy_radiomics_gt_and_predicted_fit"]
-    metrics["auc_radiomics"] = scores["auc_radiomics_gt_and_predicted_fit"]
-    write_json_atomic(bundle / "metrics.json", metrics)
+    add_metrics(
+        bundle,
+        {
+            **scores,
+            "accuracy_radiomics": scores["accuracy_radiomics_gt_and_predicted_fit"],
+            "auc_radiomics": scores["auc_radiomics_gt_and_predicted_fit"],
+        },
+    )
     return scores
 
 
@@ -452,16 +436,15 @@ def build(config: Config, out: Path, work: Path, log: Any = sys.stderr) -> dict[
     temperature = fit_temperature(*volume_logits(net, target), grid=TEMPERATURE_GRID)
     x, y = radiomics_table(target + aux)
     radiomics = fit_radiomics_classifier(x, y)
-    spec = model_json(config, temperature, radiomics)
-    write_ct_bundle(net, out, spec, {"status": "evaluating"}, config.patch)
+    spec = bundle_spec(config, temperature, radiomics)
+    write_bundle(net, out, spec, {"status": "evaluating"}, tolerance=PARITY_TOLERANCE)
     result = held_out_metrics(out, test)
     metrics = {
         "data_set": f"synth kidney-ct --shift seed {TEST_SEED}, {config.test_n} volumes",
         "temperature": temperature,
         **result["summary"],
     }
-    previous = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    write_json_atomic(out / "metrics.json", {**previous, **metrics, "status": "held-out test"})
+    add_metrics(out, {**metrics, "status": "held-out test"})
     metrics.update(refit_radiomics(out, target + aux, test))
     return {"config": config.__dict__, "metrics": metrics, "cases": result["cases"]}
 

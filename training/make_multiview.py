@@ -15,8 +15,6 @@ engine.study_evaluation), so the numbers are what users get.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import shutil
 import sys
 import tempfile
@@ -29,20 +27,23 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.atomic import write_json_atomic
-from engine.bundle import SCHEMA_VERSION
 from engine.inference import load_model
 from engine.model_catalog import models_root
 from engine.study_evaluation import evaluate_study_folder
 from engine.synth.dataset import write_dataset
-from training.bundle_writer import hash_cases
+from training.bundle_writer import (
+    PERCENTILE,
+    add_metrics,
+    hash_cases,
+    image_input,
+    model_json,
+    write_bundle,
+)
 from training.fit import TrainConfig, config_dict, emit, fit_temperature
 from training.fit_views import ViewsObjective, fit_views, predict_views
 from training.networks import build_network
-from training.onnx_bundle import write_onnx_bundle
 from training.view_data import ViewDataset, ViewInput, load_views_folder
 
-PERCENTILE = {"mode": "percentile", "low_percentile": 0.5, "high_percentile": 99.5}
 COLOUR = {"mode": "scale", "scale": 255.0}
 
 
@@ -163,28 +164,28 @@ def build_bundle(plan: MultiviewPlan, args: argparse.Namespace, work: Path, out:
     logits, _ = predict_views(net, val, plan.objective)
     temperature = fit_temperature(logits, val.labels)
     emit({"event": "temperature", "kind": plan.kind, "value": temperature})
-    spec = model_json(plan, temperature, train, args.seed, args.n_train)
+    spec = bundle_spec(plan, temperature, train, args.seed, args.n_train)
     metrics: dict[str, Any] = {
         "history": history,
         "train_config": config_dict(config),
         "dataset_id": f"synth-{plan.kind}-seed{args.seed}-n{args.n_train}",
     }
-    shapes = {i.view: (i.channels, *i.shape) for i in plan.inputs}
-    write_onnx_bundle(net, out, spec, metrics, shapes, plan.output_names)
+    write_bundle(net, out, spec, metrics)
     model = load_model(out, device="cpu")  # scored through the engine, as a user runs it
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    metrics["test"] = evaluate_study_folder(test_dir, model)["summary"]
-    metrics["test_shifted"] = evaluate_study_folder(shift_dir, model)["summary"]
-    metrics["wall_time_s"] = round(time.time() - started, 1)
-    write_json_atomic(out / "metrics.json", metrics)
+    scores = {
+        "test": evaluate_study_folder(test_dir, model)["summary"],
+        "test_shifted": evaluate_study_folder(shift_dir, model)["summary"],
+        "wall_time_s": round(time.time() - started, 1),
+    }
+    add_metrics(out, scores)
     size_mb = (out / "model.onnx").stat().st_size / 1e6
     emit(
         {
             "event": "done",
             "bundle": str(out),
             "onnx_mb": round(size_mb, 2),
-            "test": metrics["test"],
-            "shift": metrics["test_shifted"],
+            "test": scores["test"],
+            "shift": scores["test_shifted"],
         }
     )
     return out
@@ -218,38 +219,26 @@ def train_network(
     return fit_views(net, train, val, config, objective, log=log)
 
 
-def model_json(
+def bundle_spec(
     plan: MultiviewPlan, temperature: float, train: ViewDataset, seed: int, n: int
 ) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "model_id": f"{plan.bundle_name}-s{seed}",
-        "version": "1",
-        "architecture": plan.architecture,
-        "network_kwargs": plan.network_kwargs,
-        "task": "views",
-        "inputs": [
-            {
-                "name": i.view,
-                "view": i.view,
-                "size": max(i.shape),
-                "shape": list(i.shape),
-                "channels": i.channels,
-                "resize": "letterbox",
-                "normalisation": i.normalisation,
-            }
+    return model_json(
+        task="views",
+        model_id=f"{plan.bundle_name}-s{seed}",
+        architecture=plan.architecture,
+        network_kwargs=plan.network_kwargs,
+        inputs=[
+            image_input(
+                i.view, max(i.shape), i.channels, i.normalisation, shape=i.shape, view=i.view
+            )
             for i in plan.inputs
         ],
-        "outputs": {name: name for name in plan.output_names},
-        "classes": list(plan.classes),
-        "threshold": 0.5,
-        "temperature": temperature,
-        "min_lesion_area_px": 20,
-        "views": [i.view for i in plan.inputs],
-        "parent_model_id": None,
-        "training_data_hash": hash_cases(train.cases, train.labels.tolist()),
-        "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "card": {
+        outputs=plan.output_names,
+        classes=plan.classes,
+        temperature=temperature,
+        views=[i.view for i in plan.inputs],
+        training_data_hash=hash_cases(train.cases, train.labels.tolist()),
+        card={
             "intended_use": "research use; not for diagnosis",
             "summary": plan.summary,
             "training_data": f"SYNTHETIC ONLY: {len(train)} training cases of the "
@@ -260,7 +249,7 @@ def model_json(
             "evidence, not a lesion segmentation.",
             "reproduce": "make models-multiview",
         },
-    }
+    )
 
 
 if __name__ == "__main__":
