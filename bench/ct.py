@@ -2,7 +2,7 @@
 set help a 20-volume target, and do radiomics or deep features classify the tumour better?
 
 Two recipes with the same budget (steps, batch, patch, learning-rate schedule), see
-training/make_ct.py:
+training/recipes/kidney_ct.py:
   target       the 20 shifted-scanner target volumes only
   aux+target   plus 80 default-scanner auxiliary volumes: mixed batches with the target
                oversampled (half of every batch), then target-only fine-tuning
@@ -125,7 +125,7 @@ def merge_runs(previous: dict, runs: list[dict], steps: int) -> list[dict]:
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from training.make_ct import Config, build
+    from training.recipes.kidney_ct import Config, build
 
     torch.set_num_threads(1)
     runs = []

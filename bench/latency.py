@@ -2,7 +2,7 @@
 with parameter counts and FLOPs (torch.utils.flop_counter.FlopCounterMode, one image).
 
 Each network is built at its production width and its model input size, exported to one
-ONNX file (training.network_export, the exporter settings of the bundles) and timed on the
+ONNX file (training.export, the exporter of the bundles) and timed on the
 same random input with the same thread count in both runtimes: batch 1, a warm-up, then the
 median (and 90th percentile) of `--reps` calls. Weights are random: latency does not depend
 on them.
@@ -26,7 +26,7 @@ from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
 
 from engine.atomic import write_json_atomic
-from training.network_export import SIGNATURES, export_network, onnx_session, parity
+from training.export import SIGNATURES, export_onnx, onnx_parity, onnx_session
 from training.networks import build_network
 
 # name -> (constructor arguments, per-sample input shapes, what the size is)
@@ -87,9 +87,9 @@ def measure(name: str, reps: int, threads: int, tmp: Path) -> dict:
     net = build_network(name, **kwargs).eval()
     outputs = SIGNATURES[name][1]
     started = time.perf_counter()
-    path = export_network(net, tmp / f"{name}.onnx", shapes, outputs)
+    path = export_onnx(net, tmp / f"{name}.onnx", shapes, outputs)
     export_s = time.perf_counter() - started
-    max_diff = parity(net, path, shapes, outputs)
+    max_diff = onnx_parity(net, path, shapes, outputs).max_abs
     generator = torch.Generator().manual_seed(0)
     inputs = tuple(torch.rand(1, *s, generator=generator) for s in shapes.values())
     session = onnx_session(path, threads=threads)

@@ -31,7 +31,7 @@ import torch
 from engine.atomic import write_json_atomic
 from training.fit import TrainConfig, fit_temperature
 from training.fit_views import ViewsObjective, evaluate_views, predict_views
-from training.make_multiview import PLANS, synth_sets, train_network
+from training.recipes.multiview import PLANS, synth_sets, train_network
 from training.view_data import load_views_folder
 
 ARMS = {

@@ -23,7 +23,7 @@ from engine.bundle import default_bundle_dir
 from engine.evaluation import evaluate_folder
 from engine.inference import load_model
 from engine.synth.dataset import write_dataset
-from training.bundle_writer import hash_cases, model_json, write_bundle
+from training.bundle_writer import add_metrics, hash_cases, model_json, write_bundle
 from training.data import load_folder
 from training.fit import (
     TrainConfig,
@@ -125,12 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         write_bundle(net, args.out, spec, metrics, {"scope.json": scope})
         # Score the exported bundle through the engine, as a user would run it.
         model = load_model(args.out, device="cpu")
-        metrics["test"] = evaluate_folder(test_dir, model)["summary"]
-        metrics["test_shifted_scanner"] = evaluate_folder(shift_dir, model)["summary"]
-        metrics["dataset_id"] = f"synth-nodes-seed{args.seed}-n{args.n_train}"
-        metrics["wall_time_s"] = round(time.time() - started, 1)
-        write_bundle(net, args.out, spec, metrics, {"scope.json": scope})
-        emit({"event": "done", "test": metrics["test"], "shift": metrics["test_shifted_scanner"]})
+        scores = {
+            "test": evaluate_folder(test_dir, model)["summary"],
+            "test_shifted_scanner": evaluate_folder(shift_dir, model)["summary"],
+            "dataset_id": f"synth-nodes-seed{args.seed}-n{args.n_train}",
+            "wall_time_s": round(time.time() - started, 1),
+        }
+        add_metrics(args.out, scores)
+        emit({"event": "done", "test": scores["test"], "shift": scores["test_shifted_scanner"]})
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from training.make_ct import Config, build
+from training.recipes.kidney_ct import Config, build
 
 
 def _small_synth_set(work: Path, name: str, n: int, seed: int, shift: bool) -> Path:
@@ -31,9 +31,9 @@ def _small_synth_set(work: Path, name: str, n: int, seed: int, shift: bool) -> P
 def test_tiny_ct_bundle_trains_and_predicts_through_onnxruntime(
     tmp_path: Path, monkeypatch
 ) -> None:  # noqa: ANN001
-    import training.make_ct
+    import training.recipes.kidney_ct
 
-    monkeypatch.setattr(training.make_ct, "synth_set", _small_synth_set)
+    monkeypatch.setattr(training.recipes.kidney_ct, "synth_set", _small_synth_set)
     from engine.bundle import read_bundle
     from engine.inference import load_model
     from engine.io import read_nifti

@@ -14,13 +14,13 @@ from engine.bundle import read_bundle
 from engine.inference import load_model
 from engine.types import Image
 from training.bundle_writer import model_json, write_bundle
+from training.export import SIGNATURES, export_onnx, input_shapes, onnx_parity
 from training.losses import (
     classification_loss,
     feature_reconstruction_loss,
     multiclass_segmentation_loss,
     segmentation_loss,
 )
-from training.network_export import SIGNATURES, export_network, input_shapes, parity
 from training.networks import REGISTRY, build_network
 from training.networks.cascaded_unet import LesionCrop
 
@@ -48,12 +48,12 @@ def test_exports_to_one_onnx_file_with_parity(name: str, tmp_path: Path) -> None
     if name in ("two-view", "fusion-attention"):  # views are not square (a bone scan is tall)
         shapes = {n: (shape[0], 32, 40) for n, shape in shapes.items()}
     outputs = SIGNATURES[name][1]
-    path = export_network(net, tmp_path / "model.onnx", shapes, outputs)
+    path = export_onnx(net, tmp_path / "model.onnx", shapes, outputs)
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]  # no external data file
     model = onnx.load(str(path))
     assert [i.name for i in model.graph.input] == list(shapes)
     assert [o.name for o in model.graph.output] == list(outputs)
-    assert parity(net, path, shapes, outputs) <= 1e-4
+    assert onnx_parity(net, path, shapes, outputs).max_abs <= 1e-4
 
 
 def test_cascaded_unet_runs_as_an_engine_bundle(tmp_path: Path) -> None:

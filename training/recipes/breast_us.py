@@ -26,7 +26,7 @@ from engine.bundle import default_bundle_dir
 from engine.datasets import Dataset, grouped_folds, load_dataset
 from engine.evaluation import evaluate_folder
 from engine.inference import load_model
-from training.bundle_writer import hash_cases, model_json, write_bundle
+from training.bundle_writer import add_metrics, hash_cases, model_json, write_bundle
 from training.data import ArrayDataset, load_cases
 from training.fit import TrainConfig, config_dict, emit, fit
 from training.networks import build_network
@@ -197,7 +197,7 @@ def write_breast_bundle(
     model_id: str | None = None,
 ) -> dict[str, Any]:
     """Write the bundle, score it on the held-out fold through the engine (onnxruntime, TTA,
-    each image at its own size) and write it again with those metrics; returns them."""
+    each image at its own size) and add those scores to its metrics.json; returns them all."""
     spec = bundle_spec(
         recipe,
         calibration,
@@ -214,11 +214,12 @@ def write_breast_bundle(
         "dataset_id": f"busi-dev-grouped{FOLDS}-fold{data.heldout_fold}",
         "train_config": config_dict(recipe.train_config(seed)),
     }
-    extra = {"scope.json": calibration.scope}
-    write_bundle(net, out, spec, metrics, extra)
+    write_bundle(net, out, spec, metrics, {"scope.json": calibration.scope})
     heldout = evaluate_folder(data_root, load_model(out, device="cpu"), cases=data.heldout_ids)
-    metrics["heldout"] = heldout["summary"]
-    metrics["heldout_cases"] = heldout["cases"]
-    metrics["wall_time_s"] = round(time.time() - started, 1)
-    write_bundle(net, out, spec, metrics, extra)
-    return metrics
+    scores = {
+        "heldout": heldout["summary"],
+        "heldout_cases": heldout["cases"],
+        "wall_time_s": round(time.time() - started, 1),
+    }
+    add_metrics(out, scores)
+    return {**metrics, **scores}
