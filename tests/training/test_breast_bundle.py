@@ -44,3 +44,7 @@ def test_breast_bundle_exports_once_and_adds_heldout_scores(
     assert bundle.metrics["onnx_parity_max_abs"] <= 1e-4
     assert bundle.spec.raw["scope"]["file"] == "scope.json" and (out / "scope.json").is_file()
     assert (out / "weights.pt").is_file()
+    # the operating points come with the bundle when the held-out split has normal images
+    present = data.heldout.masks.reshape(len(data.heldout), -1).max(axis=1) > 0
+    names = [p.name for p in bundle.spec.operating_points]
+    assert names == (["sensitive", "balanced", "specific"] if (~present).any() else [])

@@ -151,6 +151,8 @@ def bundle_spec(
         outputs=outputs,
     )
     spec["presence_threshold"] = round(calibration.presence_threshold, 6)
+    if calibration.operating_points:
+        spec["presence_operating_points"] = calibration.operating_points
     spec["presence_temperature"] = round(calibration.presence_temperature, 6)
     spec["no_lesion_label"] = NO_LESION_LABEL
     spec["scope"] = {

@@ -8,7 +8,7 @@ distribution by definition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import torch
 from training.data import ArrayDataset
 from training.fit import fit_temperature, predict_outputs
 from training.losses import NO_LESION
+from training.operating_points import operating_points
 from training.scope_fit import fit_scope
 
 # A missed lesion costs more than a normal scan shown with a finding the reader dismisses:
@@ -32,6 +33,8 @@ class Calibration:
     scope: dict[str, Any]  # scope.json content
     scope_threshold: float
     heldout: dict[str, float]  # what the calibration saw: sensitivities, rates
+    # training.operating_points on the held-out presence probabilities ([] without normals)
+    operating_points: list[dict[str, Any]] = field(default_factory=list)
 
 
 def features_of(net: torch.nn.Module, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
@@ -66,6 +69,13 @@ def calibrate(net: torch.nn.Module, train: ArrayDataset, heldout: ArrayDataset) 
     presence_temperature = fit_temperature(two_class, present)
     probs = 1.0 / (1.0 + np.exp(-presence / presence_temperature))
     threshold = presence_threshold_for(probs[present == 1])
+    points = []
+    if (present == 0).any() and (present == 1).any():
+        note = (
+            f"held-out split of the training run: {int(present.sum())} images with a lesion, "
+            f"{int((present == 0).sum())} normal"
+        )
+        points = operating_points(probs[present == 1], probs[present == 0], note=note)
     scope, scope_threshold = fit_scope(
         features_of(net, train.images), features_of(net, heldout.images)
     )
@@ -82,4 +92,5 @@ def calibrate(net: torch.nn.Module, train: ArrayDataset, heldout: ArrayDataset) 
             if (present == 0).any()
             else float("nan"),
         },
+        operating_points=points,
     )
