@@ -121,6 +121,43 @@ class PlaneLayout:
         return (rows, cols, one)
 
 
+# DICOM's patient frame (LPS): the letter for the negative and the positive end of each axis.
+_LPS_LETTERS = (("R", "L"), ("A", "P"), ("I", "S"))
+OBLIQUE_SHARE = 0.25  # a component at least this large adds its letter ("LP" for an oblique)
+
+
+def direction_letters(vector: np.ndarray) -> str:
+    """The patient direction a display axis points to, as radiology letters: "L", "A",
+    "S", or two or three for an oblique axis, the strongest first."""
+    v = np.asarray(vector, dtype=np.float64)
+    order = np.argsort(-np.abs(v))
+    return "".join(
+        _LPS_LETTERS[axis][int(v[axis] > 0)] for axis in order if abs(v[axis]) >= OBLIQUE_SHARE
+    )
+
+
+def edge_letters(volume: Volume, layout: PlaneLayout) -> dict[str, str]:
+    """The orientation letters at the four edges of a plane as shown (top, bottom, left,
+    right): an axial CT shows A at the top, P at the bottom, R on the left (the patient's
+    right on the reader's left) and L on the right."""
+    row_dir = np.asarray(volume.orientation[:3], dtype=np.float64)  # increasing column
+    col_dir = np.asarray(volume.orientation[3:], dtype=np.float64)  # increasing row
+    normal = np.asarray(volume.slice_normal, dtype=np.float64)  # increasing slice
+    down, right = {
+        AXIAL: (col_dir, row_dir),
+        CORONAL: (normal, row_dir),
+        SAGITTAL: (normal, col_dir),
+    }[layout.plane]
+    if layout.flip_rows:
+        down = -down
+    return {
+        "top": direction_letters(-down),
+        "bottom": direction_letters(down),
+        "left": direction_letters(-right),
+        "right": direction_letters(right),
+    }
+
+
 def _cut(array: np.ndarray, axis: int, index: int) -> np.ndarray:
     if axis == 0:
         return array[index]

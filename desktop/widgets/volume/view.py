@@ -25,13 +25,15 @@ from PySide6.QtWidgets import (
 from desktop.models.editing.tool_state import BRUSH, ERASER, ToolState
 from desktop.models.image.display import PIXEL_CENTRE
 from desktop.models.volume.display import CROSSHAIR_RGB, label_lut, labels_rgba
-from desktop.models.volume.planes import TITLES
+from desktop.models.volume.planes import TITLES, edge_letters
 from desktop.models.volume.session import VolumeSession
 from desktop.models.volume.tools import PlaneToolController
 from desktop.widgets.image.canvas import BACKGROUND, BRUSH_PEN, ERASER_PEN
 from desktop.widgets.image.tool_view_box import ToolViewBox
 
 CROSSHAIR_PEN = pg.mkPen((*CROSSHAIR_RGB, 150), width=1, style=Qt.PenStyle.DashLine)
+LETTER_STYLE = "color: #e6e6e6; background: transparent; font-weight: bold; font-size: 13px;"
+LETTER_MARGIN = 6
 ACTIVE_BORDER = "#ffd60a"
 IDLE_BORDER = "#2a2f36"
 
@@ -84,6 +86,13 @@ class PlaneCanvas(pg.GraphicsLayoutWidget):
             self.view.addItem(item, ignoreBounds=True)
         self.index = -1
         self._lut = label_lut(session.label_names, session.opacity)
+        # Orientation letters at the edges of the viewport (A/P, R/L, S/I), as on a scanner's
+        # console: they stay put while the slice is zoomed and panned.
+        self.letters = {side: QLabel(self) for side in ("top", "bottom", "left", "right")}
+        for side, label in self.letters.items():
+            label.setObjectName(f"orientation_{side}")
+            label.setStyleSheet(LETTER_STYLE)
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         s = session
         s.subscribe("volume_changed", self._on_volume_changed)
@@ -110,15 +119,36 @@ class PlaneCanvas(pg.GraphicsLayoutWidget):
 
     # -- session -> view ----------------------------------------------------------------------
 
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
+        super().resizeEvent(event)
+        self._place_letters()
+
+    def _place_letters(self) -> None:
+        if not hasattr(self, "letters"):  # a resize while the base class is being built
+            return
+        w, h, m = self.width(), self.height(), LETTER_MARGIN
+        top, bottom = self.letters["top"], self.letters["bottom"]
+        left, right = self.letters["left"], self.letters["right"]
+        top.move((w - top.width()) // 2, m)
+        bottom.move((w - bottom.width()) // 2, h - bottom.height() - m)
+        left.move(m, (h - left.height()) // 2)
+        right.move(w - right.width() - m, (h - right.height()) // 2)
+
     def _on_volume_changed(self) -> None:
         layout = self.layout_
         if layout is None or self.session.volume is None:
+            for label in self.letters.values():
+                label.setText("")
             self.image_item.clear()
             self.overlay_item.clear()
             self.index = -1
             return
         row_mm, col_mm = layout.pixel_mm
         self.view.setAspectLocked(True, ratio=col_mm / row_mm)
+        for side, text in edge_letters(self.session.volume, layout).items():
+            self.letters[side].setText(text)
+            self.letters[side].adjustSize()
+        self._place_letters()
         self.index = -1
         self._lut = label_lut(self.session.label_names, self.session.opacity)
         self._on_position_changed()

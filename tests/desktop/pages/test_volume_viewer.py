@@ -360,3 +360,31 @@ def test_the_shipped_volume_model_runs_from_the_window(
         "case_finding.json",
         "case_labels.nii.gz",
     }
+
+
+def test_every_view_carries_its_orientation_letters(window: MainWindow, ct_volume: Path) -> None:
+    """Issue 20, item 6: A/P, R/L, S/I at the edges of the three views, inside the viewport."""
+    workspace = open_volume(window, ct_volume)
+    expected = {
+        AXIAL: {"top": "A", "bottom": "P", "left": "R", "right": "L"},
+        CORONAL: {"top": "S", "bottom": "I", "left": "R", "right": "L"},
+        SAGITTAL: {"top": "S", "bottom": "I", "left": "A", "right": "P"},
+    }
+    for plane, letters in expected.items():
+        canvas = workspace.panels[plane].canvas
+        assert {side: label.text() for side, label in canvas.letters.items()} == letters
+        for label in canvas.letters.values():
+            assert label.isVisible() and canvas.rect().contains(label.geometry())
+
+
+def test_oblique_axes_get_two_letters() -> None:
+    from desktop.models.volume.planes import PlaneLayout, edge_letters
+    from engine.types import Volume
+
+    c = np.cos(np.radians(30))
+    s = np.sin(np.radians(30))
+    volume = Volume(
+        np.zeros((4, 8, 8), np.float32), (2.0, 1.0, 1.0), orientation=(c, s, 0, -s, c, 0)
+    )
+    letters = edge_letters(volume, PlaneLayout.of(volume, AXIAL))
+    assert letters["right"] == "LP" and letters["left"] == "RA" and letters["top"] == "AL"
