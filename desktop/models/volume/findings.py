@@ -51,8 +51,21 @@ def finding_lines(prediction: VolumePrediction | None, edited: bool) -> list[tup
     if prediction is None:
         return [("Tumour class", "not analysed yet (Analyze volume)")]
     lines = [("Tumour class", probability_text(prediction.probabilities))]
-    if prediction.radiomics_probabilities:
-        lines.append(("Radiomics", probability_text(prediction.radiomics_probabilities)))
+    radiomics = prediction.radiomics_probabilities
+    if radiomics:
+        lines.append(("Radiomics", probability_text(radiomics)))
+        deep_label = max(prediction.probabilities, key=prediction.probabilities.__getitem__)
+        radiomics_label = max(radiomics, key=radiomics.__getitem__)
+        if deep_label == radiomics_label:
+            lines.append(("Result", f"{deep_label}: the deep classifier's class; radiomics agrees"))
+        else:
+            lines.append(
+                (
+                    "Result",
+                    f"{deep_label} (the deep classifier's class); radiomics says "
+                    f"{radiomics_label}: the two disagree, read the tumour yourself",
+                )
+            )
     lines.append(("Model", prediction.model_id))
     if edited:
         lines.append(("Labels", "corrected by the reader (the class is the model's)"))

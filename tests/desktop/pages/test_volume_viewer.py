@@ -275,6 +275,7 @@ def test_analyze_runs_the_volume_model_on_the_worker(
     readout = workspace.readout
     assert readout.finding_values["Tumour class"].text() == "malignant 0.80 (benign 0.20)"
     assert readout.finding_values["Radiomics"].text() == "malignant 0.65 (benign 0.35)"
+    assert readout.finding_values["Result"].text().startswith("malignant: the deep classifier")
     assert readout.ml_text("kidney") == "0.9 mL" and readout.rows["kidney"][2].text() == "0.9 mL"
     assert np.array_equal(workspace.session.labels.original, labels)
     assert "Volume analysed: tumour malignant" in window.statusBar().currentMessage()

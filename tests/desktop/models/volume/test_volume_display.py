@@ -39,3 +39,18 @@ def test_volumes_and_finding_wording() -> None:
     assert lines["Tumour class"] == "benign 0.60 (malignant 0.40)" and "Radiomics" not in lines
     assert lines["Labels"].startswith("corrected by the reader")
     assert finding_lines(None, edited=False)[0][1].startswith("not analysed")
+
+
+def test_the_finding_says_which_answer_is_the_result_and_when_they_disagree() -> None:
+    labels = np.zeros((2, 2, 2), np.uint8)
+    names = ("background", "kidney", "tumour")
+    agree = VolumePrediction(labels, names, {"benign": 0.3, "malignant": 0.7}, {}, "m",
+                             radiomics_probabilities={"benign": 0.2, "malignant": 0.8})  # fmt: skip
+    assert dict(finding_lines(agree, edited=False))["Result"] == (
+        "malignant: the deep classifier's class; radiomics agrees"
+    )
+    radiomics = {"benign": 0.06, "malignant": 0.94}
+    differ = VolumePrediction(labels, names, {"benign": 0.52, "malignant": 0.48}, {}, "m",
+                              radiomics_probabilities=radiomics)  # fmt: skip
+    result = dict(finding_lines(differ, edited=False))["Result"]
+    assert result.startswith("benign (the deep classifier") and "disagree" in result
