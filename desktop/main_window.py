@@ -74,6 +74,7 @@ from desktop.widgets.image.model_picker import ModelPicker
 from desktop.widgets.image.operating_point_menu import DetectionMenu
 from desktop.widgets.image.review_panel import ReviewPanel
 from desktop.widgets.pacs.browser import PacsBrowser
+from desktop.widgets.shortcuts_dialog import ShortcutsDialog
 from desktop.widgets.worker import GeneratorJob
 from engine.datastore import DatastoreError
 from engine.errors import LesionLensError, LoadError
@@ -426,6 +427,17 @@ class MainWindow(QMainWindow):
         self.detection_menu = DetectionMenu(model_menu, self._use_operating_point)
         self.state.subscribe("model_changed", self.detection_menu.refresh)
         model_menu.setToolTipsVisible(True)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents
+        )
+        help_menu.addAction(self.shortcuts_action)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help ▸ Keyboard Shortcuts (F1): non-modal, listed from the live actions."""
+        dialog = ShortcutsDialog(self)
+        dialog.show()
+        return dialog
 
     def _use_operating_point(self, model: LoadedModel) -> None:
         """The reader chose another lesion-detection operating point: re-analyse with it."""
