@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     analyze.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     analyze.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "int8"),
+        default="auto",
+        help="auto: the bundle's gated int8 model on the CPU if it has one, else fp32",
+    )
+    analyze.add_argument(
         "--no-tta",
         action="store_true",
         help="one pass instead of four (about 3x faster; no uncertainty spread)",
@@ -83,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="ROC, reliability, Dice, worst cases",
     )
     evaluate.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    evaluate.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "int8"),
+        default="auto",
+        help="auto: the bundle's gated int8 model on the CPU if it has one, else fp32",
+    )
 
     synth = sub.add_parser("synth", help="write a synthetic data set in the canonical format")
     synth.add_argument("kind", choices=SYNTH_KINDS)
@@ -317,7 +329,7 @@ def _analyze(args: argparse.Namespace) -> int:
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
         return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
-    model = load_model(args.model, device=args.device)
+    model = load_model(args.model, device=args.device, precision=args.precision)
     files = expand_inputs(args.inputs)
     if not files:
         _error("no input images found")
@@ -358,7 +370,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from engine.study_commands import evaluate_studies
 
         return evaluate_studies(args.data, args.model, args.device, args.json)
-    model = load_model(args.model, device=args.device)
+    model = load_model(args.model, device=args.device, precision=args.precision)
     failures: list[str] = []
     bar: StepProgress | None = None
 

@@ -197,7 +197,7 @@ def _write_tiny_bundle(directory: Path, batch: int | str = "N", seed: int = 0) -
 
 
 @pytest.fixture
-def tiny_bundle():  # noqa: ANN201
+def make_tiny_bundle():  # noqa: ANN201
     """make(directory, batch="N" | 1, seed=0) -> a bundle folder with model.onnx + model.json."""
     return _write_tiny_bundle
 

@@ -22,8 +22,8 @@ def _images(n: int) -> list[Image]:
     return out
 
 
-def test_quantised_tiny_model_gives_close_outputs(tmp_path, tiny_bundle) -> None:
-    bundle = tiny_bundle(tmp_path / "tiny")
+def test_quantised_tiny_model_gives_close_outputs(tmp_path, make_tiny_bundle) -> None:
+    bundle = make_tiny_bundle(tmp_path / "tiny")
     model = load_model(bundle, device="cpu")
     feeds = network_inputs(model, _images(3))
     assert feeds and feeds[0]["image"].shape == (4, 1, 32, 32)  # every TTA pass recorded
@@ -46,9 +46,9 @@ def test_gate_refuses_an_impossible_tolerance_and_missing_metrics() -> None:
 
 
 def test_quantize_bundle_installs_only_past_the_gate(
-    tmp_path, tiny_bundle, tiny_image_model
+    tmp_path, make_tiny_bundle, tiny_image_model
 ) -> None:
-    bundle = tiny_bundle(tmp_path / "tiny")
+    bundle = make_tiny_bundle(tmp_path / "tiny")
     spec_before = (bundle / "model.json").read_text()
     refused = quantize_bundle(bundle, tolerance=0.0, n_calibration=1, n_heldout=2)
     assert refused["gate"] == "refused"

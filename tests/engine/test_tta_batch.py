@@ -45,9 +45,9 @@ def test_batched_tta_equals_one_call_per_pass_on_the_shipped_default_bundle() ->
     assert calls and all(len(f["image"]) == 1 for f in calls)
 
 
-def test_a_graph_with_batch_fixed_at_one_gets_one_call_per_pass(tmp_path, tiny_bundle) -> None:
-    fixed = load_model(tiny_bundle(tmp_path / "fixed", batch=1), device="cpu")
-    dynamic = load_model(tiny_bundle(tmp_path / "dynamic"), device="cpu")
+def test_a_graph_with_batch_fixed_at_one_gets_one_call_per_pass(tmp_path, make_tiny_bundle) -> None:
+    fixed = load_model(make_tiny_bundle(tmp_path / "fixed", batch=1), device="cpu")
+    dynamic = load_model(make_tiny_bundle(tmp_path / "dynamic"), device="cpu")
     assert not fixed.batch_tta and not takes_any_batch(fixed.session)
     assert dynamic.batch_tta
     image = _image(6)
