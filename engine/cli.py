@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     analyze.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     analyze.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "int8"),
+        default="auto",
+        help="auto: the bundle's gated int8 model on the CPU if it has one, else fp32",
+    )
+    analyze.add_argument(
         "--no-tta",
         action="store_true",
         help="one pass instead of four (about 3x faster; no uncertainty spread)",
@@ -99,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="NAME",
         help="images: score at this lesion-present operating point (see analyze)",
+    )
+    evaluate.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "int8"),
+        default="auto",
+        help="auto: the bundle's gated int8 model on the CPU if it has one, else fp32",
     )
 
     synth = sub.add_parser("synth", help="write a synthetic data set in the canonical format")
@@ -341,7 +353,7 @@ def _analyze(args: argparse.Namespace) -> int:
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
         return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
-    model = find_model(IMAGE, args.model, device=args.device)
+    model = find_model(IMAGE, args.model, device=args.device, precision=args.precision)
     if args.operating_point:
         model = model.at_operating_point(args.operating_point)
     files = expand_inputs(args.inputs)
@@ -432,7 +444,7 @@ def _scoring(args: argparse.Namespace) -> Scoring:
     from engine.evaluation import ImageScoring
     from engine.model_lookup import find_model
 
-    model = find_model(IMAGE, args.model, device=args.device)
+    model = find_model(IMAGE, args.model, device=args.device, precision=args.precision)
     if args.operating_point:
         model = model.at_operating_point(args.operating_point)
     return ImageScoring(args.data, model, keep_masks=args.plots is not None)

@@ -47,6 +47,10 @@ class LoadedModel:
     bundle: Bundle
     session: object
     scope_model: ScopeModel | None = None
+    # Whether the graph takes a batch of any size: the TTA passes of a crop then go through
+    # one onnxruntime call; a graph fixed at batch 1 gets one call per pass.
+    batch_tta: bool = True
+    precision: str = "fp32"  # "int8": the bundle's gated model.int8.onnx is running
 
     def assess_scope(self, image: Image, prediction: Prediction) -> Scope:
         """Whether the image is one this model was made for (engine.scope): its features,
@@ -143,6 +147,15 @@ class LoadedModel:
             features=None if largest.features is None else largest.features.mean(axis=0),
         )
 
+    def _run(self, names: list[str], tensor: np.ndarray) -> list[np.ndarray]:
+        """The network's outputs for a batch: one call, or one call per item for a graph
+        whose batch is fixed at 1 (the outputs are stacked back along the batch axis)."""
+        name = self.bundle.spec.inputs[0].name
+        if self.batch_tta or len(tensor) == 1:
+            return self.session.run(names, {name: tensor})
+        per_item = [self.session.run(names, {name: tensor[i : i + 1]}) for i in range(len(tensor))]
+        return [np.concatenate(outputs) for outputs in zip(*per_item, strict=True)]
+
     def _predict_crop(self, gray: np.ndarray, tta: bool) -> CropOutputs:
         """The model's outputs for one crop: lesion probability at the crop's size, and per
         TTA pass the class probabilities (and lesion presence and features, if the model
@@ -161,8 +174,7 @@ class LoadedModel:
         roles = ["segmentation", "classification"] + [
             r for r in ("presence", "features") if r in spec.outputs
         ]
-        arrays = self.session.run([spec.outputs[r] for r in roles], {inp.name: tensor})
-        got = dict(zip(roles, arrays, strict=True))
+        got = dict(zip(roles, self._run([spec.outputs[r] for r in roles], tensor), strict=True))
         seg_probs = _sigmoid(got["segmentation"][:, 0])
         for i, (_, flipped) in enumerate(variants):
             if flipped:
@@ -203,35 +215,85 @@ def _tta_variants(boxed: np.ndarray) -> list[tuple[np.ndarray, bool]]:
     ]
 
 
-_SESSIONS: dict[tuple[str, str, float], LoadedModel] = {}
+_SESSIONS: dict[tuple[str, str, str, float], LoadedModel] = {}
+
+PRECISIONS = ("auto", "fp32", "int8")
 
 
-def cached_model(bundle_dir: str | Path | None = None, device: str = "auto") -> LoadedModel:
-    """One session per (bundle, device) per process; reloaded when model.onnx changes."""
+def cached_model(
+    bundle_dir: str | Path | None = None, device: str = "auto", precision: str = "auto"
+) -> LoadedModel:
+    """One session per (bundle, device, precision) per process; reloaded when model.onnx
+    changes."""
     bundle = read_bundle(bundle_dir)
-    key = (str(bundle.directory.resolve()), device, bundle.onnx_path.stat().st_mtime)
+    key = (str(bundle.directory.resolve()), device, precision, bundle.onnx_path.stat().st_mtime)
     if key not in _SESSIONS:
-        _SESSIONS[key] = load_model(bundle_dir, device)
+        _SESSIONS[key] = load_model(bundle_dir, device, precision)
     return _SESSIONS[key]
 
 
-def load_model(bundle_dir: str | Path | None = None, device: str = "auto") -> LoadedModel:
-    """Open a bundle; every failure becomes a BundleError naming the bundle and the problem."""
+def load_model(
+    bundle_dir: str | Path | None = None, device: str = "auto", precision: str = "auto"
+) -> LoadedModel:
+    """Open a bundle; every failure becomes a BundleError naming the bundle and the problem.
+
+    precision "auto" runs the bundle's model.int8.onnx when model.json records that it
+    passed the accuracy gate for this very model.onnx (engine.quantize) and the session runs
+    on the CPU; everywhere else (no int8 model, a GPU provider first) model.onnx. "fp32"
+    always takes model.onnx; "int8" insists on the gated int8 model."""
     import onnxruntime as ort
 
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     bundle = read_bundle(bundle_dir)
+    providers = choose_providers(device)
+    int8 = int8_model_path(bundle)
+    if precision == "int8" and int8 is None:
+        raise BundleError(bundle.directory, "has no gated model.int8.onnx for this model.onnx")
+    use_int8 = int8 is not None and (
+        precision == "int8" or (precision == "auto" and providers[0] == "CPUExecutionProvider")
+    )
+    path = int8 if use_int8 else bundle.onnx_path
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
     options.log_severity_level = 3
     try:
-        session = ort.InferenceSession(
-            str(bundle.onnx_path), sess_options=options, providers=choose_providers(device)
-        )
+        session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors
-        raise BundleError(bundle.directory, f"model.onnx cannot be loaded ({exc})") from exc
+        raise BundleError(bundle.directory, f"{path.name} cannot be loaded ({exc})") from exc
     _check_signature(bundle, session)
     scope_model = read_scope_model(bundle.directory, bundle.spec.scope)
-    return LoadedModel(bundle=bundle, session=session, scope_model=scope_model)
+    return LoadedModel(
+        bundle=bundle,
+        session=session,
+        scope_model=scope_model,
+        batch_tta=takes_any_batch(session),
+        precision="int8" if use_int8 else "fp32",
+    )
+
+
+def int8_model_path(bundle: Bundle) -> Path | None:
+    """The bundle's model.int8.onnx, if model.json's "int8" record says it passed the
+    accuracy gate and was quantised from the model.onnx that is there now (its sha256), so a
+    retrained model.onnx never runs with a stale int8 copy."""
+    record = bundle.spec.raw.get("int8")
+    if not isinstance(record, dict) or record.get("gate") != "passed":
+        return None
+    path = bundle.directory / str(record.get("file", "model.int8.onnx"))
+    if not path.is_file() or record.get("fp32_sha256") != file_sha256(bundle.onnx_path):
+        return None
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def takes_any_batch(session) -> bool:  # noqa: ANN001 - ort.InferenceSession
+    """Whether every input's first axis is symbolic (a dynamic batch), not a fixed number."""
+    return all(not isinstance(i.shape[0], int) for i in session.get_inputs())
 
 
 def _check_signature(bundle: Bundle, session) -> None:  # noqa: ANN001 - ort.InferenceSession

@@ -31,16 +31,18 @@ def find_model(
     *,
     views: Iterable[str] = (),
     device: str = "auto",
+    precision: str = "auto",
     source: str | Path = "",
     home: str | Path | None = None,
 ) -> LoadedModel:
     """The model for a case of `kind` (IMAGE, STUDY, VOLUME). views: a study's view names;
     source: what to name in the error when no shipped model fits; home: the data root whose
-    registry picks the image model (default: LESIONLENS_HOME)."""
+    registry picks the image model (default: LESIONLENS_HOME); precision: engine.inference's
+    (auto runs a bundle's gated int8 model on the CPU)."""
     if kind not in TASK_OF_KIND:
         raise ValueError(f"unknown kind of case {kind!r}")
     if explicit is not None:
-        model = inference.cached_model(resolve_model_dir(explicit), device)
+        model = inference.cached_model(resolve_model_dir(explicit), device, precision)
         task, wanted = model.spec.task, TASK_OF_KIND[kind]
         if task != wanted:
             takes = _WHAT_IT_TAKES.get(task, task)
@@ -48,7 +50,7 @@ def find_model(
                 model.bundle.directory, f"this model takes {takes}, not {_WHAT_IT_TAKES[wanted]}"
             )
         return model
-    return inference.cached_model(_default_dir(kind, tuple(views), source, home), device)
+    return inference.cached_model(_default_dir(kind, tuple(views), source, home), device, precision)
 
 
 def _default_dir(kind: str, views: tuple[str, ...], source: str | Path, home) -> Path:  # noqa: ANN001

@@ -208,8 +208,10 @@ class Gate:
         from engine.inference import load_model
 
         heldout = Path(self.heldout)
-        candidate = load_model(candidate_dir, device=self.device)
-        baseline = load_model(baseline_dir, device=self.device)
+        # Weights against weights: a shipped baseline's int8 copy would move its numbers by
+        # up to the quantisation gate's tolerance, which is not what the candidate changed.
+        candidate = load_model(candidate_dir, device=self.device, precision="fp32")
+        baseline = load_model(baseline_dir, device=self.device, precision="fp32")
         scored_after = evaluate_folder(heldout, candidate)
         scored_before = evaluate_folder(heldout, baseline)
         after, before = scored_after["summary"], scored_before["summary"]

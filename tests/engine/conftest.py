@@ -123,3 +123,86 @@ def volume_kit():  # noqa: ANN201 - a namespace of the builders above
         hu_window=HU_WINDOW,
         radiomics=random_radiomics_classifier,
     )
+
+
+# A tiny image bundle built with onnx.helper (3x3 conv segmentation + pooled classifier), for
+# the TTA batching and int8 quantisation tests.
+TINY_SIZE = 32
+
+
+def _tiny_image_model(batch: int | str = "N", seed: int = 0):  # noqa: ANN202 - onnx.ModelProto
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    inits = [
+        numpy_helper.from_array(rng.normal(0, 0.5, (4, 1, 3, 3)).astype(np.float32), "w1"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 4).astype(np.float32), "b1"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (1, 4, 1, 1)).astype(np.float32), "w2"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (4, 2)).astype(np.float32), "w3"),
+        numpy_helper.from_array(np.zeros(2, np.float32), "b3"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["image", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2"], ["segmentation"]),
+        helper.make_node("GlobalAveragePool", ["r1"], ["pooled"]),
+        helper.make_node("Flatten", ["pooled"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "w3", "b3"], ["classification"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [
+            helper.make_tensor_value_info(
+                "image", TensorProto.FLOAT, [batch, 1, TINY_SIZE, TINY_SIZE]
+            )
+        ],
+        [
+            helper.make_tensor_value_info(
+                "segmentation", TensorProto.FLOAT, [batch, 1, TINY_SIZE, TINY_SIZE]
+            ),
+            helper.make_tensor_value_info("classification", TensorProto.FLOAT, [batch, 2]),
+        ],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def _write_tiny_bundle(directory: Path, batch: int | str = "N", seed: int = 0) -> Path:
+    import onnx
+
+    directory.mkdir(parents=True, exist_ok=True)
+    onnx.save(_tiny_image_model(batch, seed), str(directory / "model.onnx"))
+    spec = {
+        "schema_version": 1,
+        "model_id": "tiny-test",
+        "inputs": [
+            {
+                "name": "image",
+                "size": TINY_SIZE,
+                "channels": 1,
+                "resize": "letterbox",
+                "normalisation": {"mode": "percentile"},
+            }
+        ],
+        "outputs": {"segmentation": "segmentation", "classification": "classification"},
+        "classes": ["benign", "malignant"],
+    }
+    (directory / "model.json").write_text(json.dumps(spec, indent=2))
+    return directory
+
+
+@pytest.fixture
+def make_tiny_bundle():  # noqa: ANN201
+    """make(directory, batch="N" | 1, seed=0) -> a bundle folder with model.onnx + model.json."""
+    return _write_tiny_bundle
+
+
+@pytest.fixture
+def tiny_image_model():  # noqa: ANN201
+    """(batch="N", seed=0) -> onnx.ModelProto of the tiny bundle's network."""
+    return _tiny_image_model
