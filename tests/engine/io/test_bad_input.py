@@ -133,9 +133,11 @@ def test_cli_prints_one_line_and_fails(
 ) -> None:
     """The input fails before the model is used, so a stand-in model keeps this test about
     reading (and independent of the shipped bundle)."""
-    import engine.inference
+    import engine.model_lookup
 
-    monkeypatch.setattr(engine.inference, "load_model", lambda *args, **kwargs: object())
+    # The CLI's one model lookup; patching it (not load_model) keeps the stand-in out of
+    # engine.inference's session cache, where later tests would find it.
+    monkeypatch.setattr(engine.model_lookup, "find_model", lambda *args, **kwargs: object())
     data = node_dicom.read_bytes()
     bad = tmp_path / "cut.dcm"
     bad.write_bytes(data[: len(data) // 2])
