@@ -41,7 +41,8 @@ model-breast: $(VENV)/.installed-run
 	$(BIN)/python -m training.make_breast --data $(DATA) --out resources/models/breast-us
 
 # Train resources/models/interactive (click to segment) on busi-dev's four training folds plus
-# synthetic node and skin ultrasound (seeded; stops between epochs after 26 min; ~28 min).
+# synthetic node and skin ultrasound (seeded; 15 epochs, ~30 min on 2 busy cores; a busy
+# machine stops it between epochs after 26 min, metrics.json says so).
 model-interactive: $(VENV)/.installed-run
 	OMP_WAIT_POLICY=PASSIVE nice -n 10 $(BIN)/python -m training.make_interactive --data $(DATA) --out resources/models/interactive
 

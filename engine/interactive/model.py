@@ -115,7 +115,8 @@ def _session(path: Path, threads: int):  # noqa: ANN202 - ort.InferenceSession
 def model_input(pixels: np.ndarray, spec: InteractiveSpec) -> tuple[np.ndarray, Letterbox]:
     """Grey, percentile window, letterbox: the frame the model reads (S×S float32)."""
     pixels = np.asarray(pixels)
-    if pixels.ndim == 3 and pixels.shape[-1] not in (3, 4) or pixels.ndim == 4:  # cine: its first frame
+    cine = pixels.ndim == 4 or (pixels.ndim == 3 and pixels.shape[-1] not in (3, 4))
+    if cine:  # its first frame
         pixels = pixels[0]
     if pixels.ndim not in (2, 3) or min(pixels.shape[:2]) == 0:
         raise ImageError(f"cannot segment an image of shape {tuple(pixels.shape)}")

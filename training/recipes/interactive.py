@@ -51,7 +51,7 @@ class InteractiveRecipe:
     width: int = 16
     feature_channels: int = 48
     decoder_width: int = 48
-    epochs: int = 30
+    epochs: int = 15
     batch_size: int = 16
     lr: float = 3e-3
     max_sim_clicks: int = 3
@@ -247,7 +247,7 @@ def train(
             loss.backward()
             optimiser.step()
             schedule.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             pred = (logits[:, 0] > 0).numpy()
             inter = (pred & masks).sum(axis=(1, 2))
             union = (pred | masks).sum(axis=(1, 2))
