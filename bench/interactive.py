@@ -36,9 +36,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the cases the bundle's metrics.json lists as held out (never trained on)",
     )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="keep every mask component (default: only those under a positive click)",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="OUT")
     args = parser.parse_args(argv)
-    model = InteractiveModel(args.model)
+    model = InteractiveModel(args.model, keep_prompted=not args.raw)
     cases = None
     if args.heldout:
         metrics = json.loads((model.spec.directory / "metrics.json").read_text())
@@ -56,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         max_clicks=args.max_clicks,
         progress=progress,
     )
+    result["keep_prompted"] = not args.raw
     result["subset"] = "bundle held-out cases" if args.heldout else "all lesion cases"
     result["floors"] = {
         key: {

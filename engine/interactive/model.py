@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from engine.errors import BundleError, ImageError
 from engine.interactive.clicks import Box, Click, prompt_maps
@@ -134,6 +135,22 @@ def to_model_frame(row: float, col: float, box: Letterbox) -> tuple[float, float
     )
 
 
+def prompted_region(mask: np.ndarray, positive: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """The parts of a model-frame mask the reader asked for: the connected components under
+    a positive click (else, with a box only, those inside the box), grown by one pixel so
+    the upsampled outline keeps its edge; all of it when no component is under a prompt."""
+    labels, n = ndimage.label(mask)
+    if n <= 1:
+        return np.ones(mask.shape, dtype=np.float32)
+    prompt = positive > 0 if (positive > 0).any() else box > 0
+    wanted = np.unique(labels[prompt & mask])
+    wanted = wanted[wanted > 0]
+    if wanted.size == 0:
+        return np.ones(mask.shape, dtype=np.float32)
+    keep = ndimage.binary_dilation(np.isin(labels, wanted), iterations=1)
+    return keep.astype(np.float32)
+
+
 class EncodedImage:
     """One image after the encoder: prompt it as often as you like."""
 
@@ -186,6 +203,10 @@ class EncodedImage:
             ["logits"], {"features": self.features, "detail": self.detail, "prompts": maps}
         )
         model_prob = 1.0 / (1.0 + np.exp(-logits[0, 0].astype(np.float32)))
+        if self.model.keep_prompted:
+            model_prob = model_prob * prompted_region(
+                model_prob > self.model.spec.threshold, maps[0, 0], maps[0, 2]
+            )
         probability = unletterbox(model_prob, self.frame)
         mask = (probability > self.model.spec.threshold).astype(np.uint8)
         elapsed = (time.perf_counter() - started) * 1000
@@ -195,7 +216,14 @@ class EncodedImage:
 class InteractiveModel:
     """An interactive bundle loaded on onnxruntime (CPU, `threads` threads)."""
 
-    def __init__(self, directory: str | Path | None = None, threads: int = THREADS) -> None:
+    def __init__(
+        self,
+        directory: str | Path | None = None,
+        threads: int = THREADS,
+        keep_prompted: bool = True,
+    ) -> None:
+        """keep_prompted: drop mask components no positive click (or box) asked for."""
+        self.keep_prompted = keep_prompted
         self.spec = read_interactive_bundle(directory)
         self.encoder = _session(self.spec.encoder, threads)
         self.decoder = _session(self.spec.decoder, threads)

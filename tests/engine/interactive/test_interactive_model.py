@@ -13,7 +13,12 @@ import pytest
 
 from engine.errors import BundleError
 from engine.interactive import Box, Click, InteractiveModel, iou, read_interactive_bundle
-from engine.interactive.model import interactive_bundle_dir, model_input, to_model_frame
+from engine.interactive.model import (
+    interactive_bundle_dir,
+    model_input,
+    prompted_region,
+    to_model_frame,
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +92,20 @@ def test_missing_or_foreign_bundle_is_a_bundle_error(tmp_path: Path) -> None:
     (tmp_path / "model.json").write_text(json.dumps({"task": "image"}))
     with pytest.raises(BundleError, match="not 'interactive'"):
         read_interactive_bundle(tmp_path)
+
+
+def test_prompted_region_keeps_the_clicked_component() -> None:
+    mask = np.zeros((20, 20), bool)
+    mask[2:6, 2:6] = True  # clicked
+    mask[12:18, 12:18] = True  # not clicked
+    positive = np.zeros((20, 20), np.float32)
+    positive[3, 3] = 1
+    keep = prompted_region(mask, positive, np.zeros((20, 20), np.float32))
+    assert keep[2:6, 2:6].all() and keep[1, 3] == 1 and not keep[12:18, 12:18].any()
+    box = np.zeros((20, 20), np.float32)
+    box[10:20, 10:20] = 1  # a box alone selects what is inside it
+    keep = prompted_region(mask, np.zeros((20, 20), np.float32), box)
+    assert keep[12:18, 12:18].all() and not keep[2:6, 2:6].any()
+    nowhere = np.zeros((20, 20), np.float32)
+    nowhere[0, 19] = 1  # a click on background: nothing is dropped
+    assert prompted_region(mask, nowhere, box * 0).all()
