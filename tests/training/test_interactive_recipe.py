@@ -73,8 +73,8 @@ def test_train_step_gives_a_finite_loss_with_gradients() -> None:
 
 
 def test_training_is_seeded_and_learns_discs() -> None:
-    recipe = InteractiveRecipe(size=64, epochs=3, batch_size=8, lr=5e-3)
-    data = discs(16, 64)
+    recipe = InteractiveRecipe(size=32, epochs=3, batch_size=4, lr=5e-3)
+    data = discs(8, 32)
     _, first = train(recipe, data, seed=3, log=lambda record: None)
     _, second = train(recipe, data, seed=3, log=lambda record: None)
     assert [h["loss"] for h in first] == [h["loss"] for h in second]
@@ -88,3 +88,15 @@ def test_model_json_declares_the_interactive_task_and_cites_busi() -> None:
     assert spec["files"] == {"encoder": "encoder.onnx", "decoder": "decoder.onnx"}
     assert "Al-Dhabyani" in spec["card"]["training_data"]
     assert "SYNTHETIC" in spec["card"]["training_data"]
+
+
+def test_augment_mirrors_masks_with_images_and_sometimes_inverts() -> None:
+    from training.recipes.interactive import augment
+
+    data = discs(8, 32)
+    images, masks = augment(data.images, data.masks, np.random.default_rng(0), invert=1.0)
+    for image, mask in zip(images, masks, strict=True):
+        assert image[0][mask].mean() < image[0][~mask].mean()  # bright discs turned dark
+    flipped = [np.array_equal(m, o[:, ::-1]) for m, o in zip(masks, data.masks, strict=True)]
+    same = [np.array_equal(m, o) for m, o in zip(masks, data.masks, strict=True)]
+    assert all(f or s for f, s in zip(flipped, same, strict=True)) and any(flipped)

@@ -47,11 +47,11 @@ MIN_OBJECT_PX = 9  # at model size: smaller lesions vanish in the letterbox
 
 @dataclass(frozen=True)
 class InteractiveRecipe:
-    size: int = 128
+    size: int = 160
     width: int = 16
     feature_channels: int = 48
     decoder_width: int = 48
-    epochs: int = 15
+    epochs: int = 22
     batch_size: int = 16
     lr: float = 3e-3
     max_sim_clicks: int = 3
@@ -163,13 +163,18 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (1 - (2 * inter + 1) / (prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3)) + 1)).mean()
 
 
-def augment(images: np.ndarray, masks: np.ndarray, rng: np.random.Generator):  # noqa: ANN201
+def augment(images: np.ndarray, masks: np.ndarray, rng: np.random.Generator, invert: float = 0.3):  # noqa: ANN201
+    """Mirror left-right, a random gamma, and on `invert` of the images the grey scale
+    turned over: ultrasound lesions are mostly darker than their surroundings, but a
+    reader also clicks on bright ones (hyperechoic lesions, other modalities)."""
     images, masks = images.copy(), masks.copy()
     for i in range(len(images)):
         if rng.random() < 0.5:
             images[i] = images[i][..., ::-1]
             masks[i] = masks[i][..., ::-1]
         images[i] = np.clip(images[i], 0, 1) ** rng.uniform(0.7, 1.4)
+        if rng.random() < invert:
+            images[i] = 1.0 - images[i]
     return images, masks
 
 
