@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         "recipe": recipe.as_dict(),
         "counts": counts,
         "training_wall_time_s": train_s,
+        # A busy machine stops training between epochs at --budget-min (train() logs it).
+        "epochs_run": len(history),
+        "budget_stopped": len(history) < recipe.epochs,
         "heldout_fold": recipe.heldout_fold,
         "dataset_id": f"busi-dev-grouped5-fold{recipe.heldout_fold}",
         "heldout_cases": list(heldout),

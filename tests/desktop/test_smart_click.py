@@ -54,7 +54,7 @@ class DiscModel:
 
 
 def disc_case(shape=(120, 160), centre=(60, 80), radius=22, ai_mask=None) -> CaseState:  # noqa: ANN001
-    pixels = np.where(disc(shape, centre, radius), 200, 30).astype(np.uint8)
+    pixels = np.where(disc(shape, centre, radius), 40, 150).astype(np.uint8)  # dark lesion
     image = Image(pixels)
     mask = np.zeros(shape, np.uint8) if ai_mask is None else ai_mask.astype(np.uint8)
     prediction = Prediction(

@@ -15,7 +15,7 @@ from engine.interactive.parser import join_prompt_values
 def test_segment_writes_mask_and_findings(tmp_path: Path) -> None:
     rows, cols = np.ogrid[:160, :200]
     disc = (rows - 70) ** 2 + (cols - 110) ** 2 <= 28**2
-    image = np.where(disc, 210, 25).astype(np.uint8)
+    image = np.where(disc, 40, 150).astype(np.uint8)  # a dark (hypoechoic) lesion
     path = tmp_path / "disc.png"
     PILImage.fromarray(image).save(path)
     out = tmp_path / "out"
