@@ -171,3 +171,19 @@ def test_clicks_on_the_canvas_outline_the_lesion_with_the_shipped_model(canvas, 
     editor.undo()
     assert not editor.mask.any()
     assert len(canvas.state.analysis.findings) == 0
+
+
+def test_the_tool_bar_offers_smart_click_beside_the_brush(qtbot) -> None:  # noqa: ANN001
+    from desktop.edit_toolbar import EditToolBar
+
+    state = disc_case()
+    tools = ToolState()
+    bar = EditToolBar(state, tools, ToolController(state, tools))
+    qtbot.addWidget(bar)
+    action = bar.tool_actions[SMART_CLICK]
+    assert action.text() == "Smart Click" and action.shortcut().toString() == "A"
+    assert action.isEnabled()  # an editable mask is open
+    action.trigger()
+    assert tools.tool == SMART_CLICK
+    names = [a.text() for a in bar.actions()]
+    assert names.index("Smart Click") > names.index("Brush")
