@@ -166,10 +166,21 @@ def test_clicks_on_the_canvas_outline_the_lesion_with_the_shipped_model(canvas, 
     )
     assert editor.mask.sum() < before
     assert [c.positive for c in canvas.controller.smart_click.clicks] == [True, False]
+    after_right = editor.mask.copy()
+    qtbot.mouseClick(  # Shift+click: negative too
+        canvas.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ShiftModifier,
+        canvas.viewport_point(80.0, 75.0),
+    )
+    assert [c.positive for c in canvas.controller.smart_click.clicks] == [True, False, False]
+    assert editor.mask.sum() < after_right.sum()
+    editor.undo()
+    assert np.array_equal(editor.mask, after_right)
     editor.undo()
     assert editor.mask.sum() == before
     editor.undo()
-    assert not editor.mask.any()
+    assert not editor.mask.any() and not editor.can_undo
     assert len(canvas.state.analysis.findings) == 0
 
 
