@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument(
         "--dicom", action="store_true", help="nodes only: calibrated DICOM images instead of PNG"
     )
+    from engine.interactive.parser import add_segment_parser
+
+    add_segment_parser(sub)
     _add_export_parser(sub)
     _add_train_parser(sub)
     _add_feedback_parsers(sub)
@@ -246,8 +249,10 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from engine.interactive.parser import join_prompt_values
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_prompt_values(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         args = parser.parse_args(["view"])
     handlers = {
@@ -260,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         "finetune": _finetune,
         "models": _models,
         "pacs": _pacs,
+        "segment": _segment,
     }
     try:
         if isinstance(getattr(args, "model", None), Path):  # a folder, or a shipped name
@@ -277,6 +283,12 @@ def _pacs(args: argparse.Namespace) -> int:
     from engine.pacs.commands import run_pacs
 
     return run_pacs(args)
+
+
+def _segment(args: argparse.Namespace) -> int:
+    from engine.interactive.commands import run_segment
+
+    return run_segment(args)
 
 
 def _error(message: str) -> None:

@@ -19,7 +19,8 @@ def models_root() -> Path:
 
 
 def shipped_bundles(root: str | Path | None = None) -> list[Bundle]:
-    """Every readable bundle under resources/models (a broken one is skipped, not fatal)."""
+    """Every readable bundle under resources/models (a broken one is skipped, not fatal).
+    The interactive bundle has no model.onnx (engine.interactive reads it) and is skipped."""
     root = Path(root) if root is not None else models_root()
     bundles = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:

@@ -65,6 +65,7 @@ def export_cases(
                 "author": record.final.author,
                 "original_model_id": record.original.model_id if record.original else None,
                 "correction_dice": record.final.correction_dice,
+                "assistance": record.final.assistance or None,
             }
         labels = [(r.case_id, r.final.label) for r in records if r.final is not None]
         _write_csv(staging / "labels.csv", ("case", "label"), labels)

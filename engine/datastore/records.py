@@ -43,6 +43,9 @@ class ClinicianLabel:
     correction_dice: float | None  # Dice(original, final): 1.0 = accepted unchanged
     # The reader's descriptor decisions ("1" -> {"shape": {"value": "irregular"}, ...}).
     descriptor_choices: dict[str, Any] = field(default_factory=dict)
+    # How a model helped draw the mask (Smart Click: reader-drawn with AI assistance); empty
+    # when the reader drew or corrected it by hand.
+    assistance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def record_from_json(root: Path, case_id: str, raw: dict[str, Any]) -> CaseRecor
             sha256=str(final["sha256"]),
             correction_dice=final.get("correction_dice"),
             descriptor_choices=dict(final.get("descriptor_choices") or {}),
+            assistance=dict(final.get("assistance") or {}),
         ),
         extra={k: v for k, v in raw.items() if k not in _KNOWN},
     )

@@ -198,10 +198,13 @@ class Datastore:
         label: str,
         author: str,
         descriptor_choices: Mapping[Any, Any] | None = None,
+        assistance: Mapping[str, Any] | None = None,
     ) -> CaseRecord:
         """Store (or replace) the clinician's mask and confirmed class for a case.
         descriptor_choices: the reader's lexicon decisions (lesion number -> descriptor ->
-        choice, plain JSON), kept with the correction; not a training target."""
+        choice, plain JSON), kept with the correction; not a training target.
+        assistance: how the mask was drawn when a model helped (Smart Click: {"method":
+        "reader-drawn with AI assistance", "model_ids": [...]}), kept as provenance."""
         if not str(label).strip():
             raise DatastoreError(f"case {case_id!r}: the confirmed class is empty")
         if not str(author).strip():
@@ -225,6 +228,8 @@ class Datastore:
                 "sha256": sha256_of(data),
                 "correction_dice": size,
             }
+            if assistance:
+                record["assistance"] = dict(assistance)
             if descriptor_choices:
                 record["descriptor_choices"] = {
                     str(k): dict(v) for k, v in descriptor_choices.items()

@@ -108,6 +108,9 @@ class MaskEditor(EditHistory):
         self.subscribe = self.events.subscribe
         self._start_history()
         self._stroke: _Stroke | None = None
+        # Interactive models whose outlines are in this mask (Smart Click): provenance
+        # "reader-drawn with AI assistance".
+        self.assisted_by: set[str] = set()
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -202,6 +205,16 @@ class MaskEditor(EditHistory):
         known = not self.classes or label in self.classes
         if label is not None and label != self.label and known:
             self.set_label(label)
+
+    def apply_mask(self, after: np.ndarray, name: str, assisted_by: str | None = None) -> bool:
+        """Replace the mask with `after` as one undoable step named `name` (Smart Click);
+        assisted_by: the interactive model that proposed it, kept for provenance."""
+        if after.shape != self.mask.shape:
+            raise ValueError(f"mask {after.shape} does not match {self.mask.shape}")
+        changed = self._replace((after > 0).astype(np.uint8), name)
+        if changed and assisted_by is not None:
+            self.assisted_by.add(assisted_by)
+        return changed
 
     def reset_to_ai(self) -> bool:
         """Back to the model's mask; undoable like any other edit."""

@@ -10,6 +10,9 @@ release for drags, click for a press without movement; tests can drive it direct
 - Caliper: a drag measures (mm where calibrated, else px with the reason); a drag that
   starts on an end point of an existing caliper moves that end instead; a click on a
   caliper selects it (Del deletes it, CaseState.delete_selected_caliper).
+- Smart Click: a click outlines the lesion under it (desktop.models.editing.smart_click, the
+  interactive model); positive=False (Shift+click, right click) removes instead. One undo
+  step a click.
 - Calibrate: a drag draws the known distance; `calibration_requested(length_px)` asks for
   its length in mm, finish_calibration(mm) applies it.
 """
@@ -17,6 +20,7 @@ release for drags, click for a press without movement; tests can drive it direct
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from desktop.models.editing.caliper import measure_caliper
 from desktop.models.editing.tool_state import (
@@ -30,11 +34,15 @@ from desktop.models.editing.tool_state import (
     POLYGON,
     POLYGON_SUBTRACT,
     POLYGON_TOOLS,
+    SMART_CLICK,
     Draft,
     ToolState,
 )
 from desktop.models.events import Events
 from desktop.models.image.state import CaseState
+
+if TYPE_CHECKING:
+    from desktop.models.editing.smart_click import SmartClick
 
 Point = tuple[float, float]
 MIN_LASSO_STEP_PX = 0.75  # drop mouse moves closer than this to the previous lasso point
@@ -55,6 +63,15 @@ class ToolController:
         self.calibration_line: tuple[Point, Point] | None = None
         self._dragging = False
         self._moving: tuple[int, int] | None = None  # (caliper, end) being dragged
+        self._smart: SmartClick | None = None  # made (and its model loaded) on first use
+
+    @property
+    def smart_click(self) -> SmartClick:
+        if self._smart is None:
+            from desktop.models.editing.smart_click import SmartClick
+
+            self._smart = SmartClick()
+        return self._smart
 
     @property
     def can_edit(self) -> bool:
@@ -134,11 +151,14 @@ class ToolController:
 
     # -- clicks -------------------------------------------------------------------------------
 
-    def click(self, point: Point, snap_px: float = 3.0) -> None:
+    def click(self, point: Point, snap_px: float = 3.0, positive: bool = True) -> None:
         """A press and release without movement; snap_px: how close (image px) a click must
-        be to the first vertex to close a polygon."""
+        be to the first vertex to close a polygon; positive=False: a Smart Click that
+        removes (Shift+click, right click)."""
         tool, draft, editor = self.tools.tool, self.tools.draft, self.state.editor
-        if tool in (BRUSH, ERASER) and self.can_edit:
+        if tool == SMART_CLICK and self.can_edit:
+            self._smart_click(point, positive)
+        elif tool in (BRUSH, ERASER) and self.can_edit:
             editor.begin_stroke(point, self.tools.brush_radius, erase=tool == ERASER)
             editor.end_stroke()
         elif tool in POLYGON_TOOLS and self.can_edit:
@@ -185,6 +205,18 @@ class ToolController:
         return self.state.calibrate(line[0], line[1], known_mm)
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _smart_click(self, point: Point, positive: bool) -> None:
+        image, editor = self.state.image, self.state.editor
+        if image is None or editor is None:
+            return
+        if editor.shape != (image.height, image.width):
+            self.state.notify("Smart Click works on the analysed frame only")
+            return
+        try:
+            self.smart_click.click(editor, image.pixels, point, positive)
+        except Exception as exc:  # noqa: BLE001 - a missing bundle is a message, not a crash
+            self.state.report_error(exc)
 
     def _apply_polygon(self, points: tuple[Point, ...]) -> bool:
         editor = self.state.editor

@@ -19,6 +19,7 @@ POLYGON_SUBTRACT = "polygon_subtract"
 DELETE_LESION = "delete_lesion"
 CALIPER = "caliper"
 CALIBRATE = "calibrate"
+SMART_CLICK = "smart_click"
 
 TOOL_NAMES = {
     NAVIGATE: "Pan / zoom",
@@ -27,10 +28,11 @@ TOOL_NAMES = {
     POLYGON_ADD: "Polygon add",
     POLYGON_SUBTRACT: "Polygon subtract",
     DELETE_LESION: "Delete lesion",
+    SMART_CLICK: "Smart Click",
     CALIPER: "Caliper",
     CALIBRATE: "Calibrate",
 }
-EDIT_TOOLS = frozenset({BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION})
+EDIT_TOOLS = frozenset({BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION, SMART_CLICK})
 POLYGON_TOOLS = frozenset({POLYGON_ADD, POLYGON_SUBTRACT})
 # Brush radii in image pixels; [ and ] step through them.
 BRUSH_RADII = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0)

@@ -456,6 +456,7 @@ class CaseState:
             author=author,
             descriptor_choices=copy_choices(self.descriptor_choices),
             measurements=self.measurements(),
+            assisted_by=tuple(sorted(self.editor.assisted_by)),
         )
 
     def set_mask_displayed(self, displayed: bool) -> None:

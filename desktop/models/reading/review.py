@@ -34,6 +34,9 @@ class ReviewToSave:
     # with the correction so a reopened case shows them again.
     descriptor_choices: dict = field(default_factory=dict)
     measurements: CaseMeasurements | None = None  # calibration and calipers, stored with it
+    # Interactive models (Smart Click) whose outlines are in the mask: provenance
+    # "reader-drawn with AI assistance".
+    assisted_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

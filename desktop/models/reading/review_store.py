@@ -147,8 +147,13 @@ class ReviewStore:
         if store.case(case_id).original is None:
             store.record_prediction(case_id, review.ai_prediction)
         author = review.author.strip() or default_author()
+        assistance = (
+            {"method": "reader-drawn with AI assistance", "model_ids": list(review.assisted_by)}
+            if review.assisted_by
+            else None
+        )
         record = store.save_correction(
-            case_id, review.mask, review.label, author, review.descriptor_choices
+            case_id, review.mask, review.label, author, review.descriptor_choices, assistance
         )
         if review.measurements is not None:
             store.save_measurements(case_id, _measurements_json(review.measurements))

@@ -26,6 +26,7 @@ from desktop.models.editing.tool_state import (
     NAVIGATE,
     POLYGON_ADD,
     POLYGON_SUBTRACT,
+    SMART_CLICK,
     TOOL_NAMES,
     ToolState,
 )
@@ -40,6 +41,7 @@ TOOL_SHORTCUTS = {
     DELETE_LESION: "D",
     CALIPER: "M",
     CALIBRATE: "K",
+    SMART_CLICK: "A",
 }
 TOOL_TIPS = {
     NAVIGATE: "Left-drag pans; wheel zooms; right-drag sets window/level",
@@ -51,6 +53,8 @@ TOOL_TIPS = {
     CALIPER: "Drag to measure: mm where calibrated, refused across ultrasound regions; drag an "
     "end point to move it, click one to select it, Del deletes it",
     CALIBRATE: "Draw a line of known length on an uncalibrated image, then type its mm",
+    SMART_CLICK: "Click a lesion to outline it: left click adds, Shift+click or right click "
+    "removes; each click is one undo step",
 }
 
 
@@ -103,7 +107,8 @@ class EditToolBar(QToolBar):
             "Del: delete the selected caliper (click one with the Caliper tool to select it)"
         )
 
-        for tool in (NAVIGATE, BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION):
+        edit_tools = (NAVIGATE, BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION)
+        for tool in (*edit_tools, SMART_CLICK):
             self.addAction(self.tool_actions[tool])
         self.addWidget(QLabel("  Size "))
         self.addWidget(self.size_spin)

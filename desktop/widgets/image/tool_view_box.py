@@ -1,7 +1,8 @@
 """The pyqtgraph ViewBox of the canvas, with the mouse mapped the way readers expect.
 
 Left drag: the current tool (brush, lasso, caliper...), or pan when the tool has nothing to
-do with a drag. Middle drag: pan. Right drag: window/level. Wheel: zoom about the cursor.
+do with a drag. Smart Click: left click adds, Shift+click or right click removes. Middle
+drag: pan. Right drag: window/level. Wheel: zoom about the cursor.
 Points go to the ToolController as (row, col) image coordinates, pixel centres on integers.
 """
 
@@ -13,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 
 from desktop.models.editing.tool_controller import ToolController
+from desktop.models.editing.tool_state import SMART_CLICK
 from desktop.models.image.display import PIXEL_CENTRE
 
 Point = tuple[float, float]
@@ -63,12 +65,16 @@ class ToolViewBox(pg.ViewBox):
         super().mouseDragEvent(ev, axis)  # left (navigate) and middle: pan
 
     def mouseClickEvent(self, ev) -> None:  # noqa: ANN001, N802 - pyqtgraph override
-        if ev.button() != Qt.MouseButton.LeftButton:
+        smart = self.controller.tools.tool == SMART_CLICK
+        right = ev.button() == Qt.MouseButton.RightButton
+        if ev.button() != Qt.MouseButton.LeftButton and not (smart and right):
             ev.ignore()
             return
         ev.accept()
         point = self.image_point(ev.scenePos())
-        if ev.double():
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.double() and not smart:
             self.controller.double_click(point)
-        else:
-            self.controller.click(point, self.snap_px())
+        elif not ev.double():
+            # Smart Click: Shift+click or right click is a negative (removing) click.
+            self.controller.click(point, self.snap_px(), positive=not (right or shift))
