@@ -52,7 +52,9 @@ class PlaneToolController:
         if self.session.labels is not None:
             self.session.labels.end_stroke()
 
-    def click(self, point: Point, snap_px: float = 3.0) -> None:
+    def click(self, point: Point, snap_px: float = 3.0, positive: bool = True) -> None:
+        """positive: the 2D Smart Click's sign (ToolViewBox passes it); planes have no Smart
+        Click, so it is ignored here."""
         if self.wants_drag:
             self.press(point)
             self.release(point)
