@@ -25,14 +25,13 @@ def is_nifti_name(path: str | Path) -> bool:
 def read_nifti(path: str | Path) -> Volume:
     """3D volume (the first time point of a 4D one), values after scl_slope/scl_inter."""
     import nibabel as nib
-    from nibabel.filebasedimages import ImageFileError
 
     path = Path(path)
     try:
         img = nib.load(str(path))
         shape = tuple(int(n) for n in img.shape)
-    except (ImageFileError, OSError, EOFError, ValueError) as exc:
-        raise LoadError(path, f"not a readable NIfTI file ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - nibabel raises many types on broken headers
+        raise LoadError(path, f"not a readable NIfTI file ({_first_line(exc)})") from exc
     if len(shape) < 3:
         shape = shape + (1,) * (3 - len(shape))
     if len(shape) > 4 or (len(shape) == 4 and shape[3] < 1):
@@ -41,8 +40,10 @@ def read_nifti(path: str | Path) -> Volume:
     check_decoded_size(path, ny, nx, nz, 1, 32)
     try:
         data = np.asanyarray(img.dataobj[..., 0] if len(shape) == 4 else img.dataobj)
-    except (OSError, EOFError, ValueError, MemoryError) as exc:
-        raise LoadError(path, f"NIfTI voxel data is truncated or corrupt ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - as above, for the voxel data
+        raise LoadError(
+            path, f"NIfTI voxel data is truncated or corrupt ({_first_line(exc)})"
+        ) from exc
     data = data.reshape(nx, ny, nz)
     if data.dtype == np.float64:
         data = data.astype(np.float32)
@@ -78,3 +79,8 @@ def _description(img: object) -> str:
         return bytes(np.asarray(raw).item()).decode("latin-1").strip("\x00 ")
     except (KeyError, TypeError, ValueError, AttributeError):
         return ""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

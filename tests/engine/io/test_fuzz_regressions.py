@@ -1,0 +1,120 @@
+"""Regression tests for the crashes bench/fuzz.py (atheris) found in the readers: each input
+here raised something other than LoadError. Minimal inputs, built in the test (docs/fuzzing.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from engine.datasets.pixels import read_array
+from engine.errors import LoadError
+from engine.io import load_any, read_dicomdir, read_nifti
+
+# A DICOMDIR cut down by bench/fuzz.py --minimize from pydicom's test DICOMDIR (after the
+# 128-byte preamble): its DirectoryRecordSequence holds bytes pydicom cannot make items of,
+# so reading it raised TypeError "Sequence contents must be 'Dataset' instances".
+BROKEN_RECORDS = bytes.fromhex(
+    "4449434d02000000554c0400ba000000020001004f4200000200000000010200020055491400312e322e3834"
+    "302e31303030382e312e332e31300200030055493000312e322e3237362e302e373233303031302e332e312e"
+    "342e302e33313930362e313335393934303834362e37383138370200100055491400312e322e3834302e3130"
+    "3030382e312e322e31000200120055491c00312e322e3237362e302e373233303031302e332e302e332e362e"
+    "300002001300534810004f464649535f44434d544b5f333630200400301143530c0050594449434f4d5f5445"
+    "535404000012554c04008c01000004000212554c00000400201253510000e0290000feff00e06a0000000400"
+    "0014554c0400360c000004001014554c0400fe010000040030144353080050415449454e5420080005001455"
+    "4c040007"
+)
+
+# A NIfTI-2 file (bench/fuzz.py --minimize of a mutated nibabel-written seed) whose header
+# says an extension follows, but the extension is cut short.
+CUT_EXTENSION = bytes.fromhex(
+    "1c0200006e2b32000d0a1a0a4000030000000000000000000003000000000000000300000000000000010000"
+    "0000000000010000000000000001000000000000000100000000000000000000000000000000000000000000"
+    "5b000000000000000000000000000000f03f9a999999999900803f0000b0430000803f000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000020000"
+    "0000000000000000000000000000000000000000000000cdcc4c3f00000000000000000000000000000000cd"
+    "cc4c2b3f00000000000000000000000000000000000020400000000000000000000000000000000000000000"
+    "6e2b310000000000010001000100010100010000000101803f0000b0430000803f0000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000002000000000000000000000000000010100000000010001000000000000"
+    "01009a9999999999e93f0000000000000440000000000000f03f000000000000f03f000000000000f0ec0064"
+    "0035006100a0ff510103012701f3ff1a011c0042011801eb"
+)
+
+
+def _nifti_bytes() -> bytearray:
+    volume = np.arange(24, dtype=np.int16).reshape(4, 3, 2)
+    return bytearray(nib.Nifti1Image(volume, np.eye(4)).to_bytes())
+
+
+def test_number_of_frames_that_is_not_a_number(write_dicom) -> None:  # noqa: ANN001
+    """NumberOfFrames "1A" raised ValueError in is_enhanced_volume; it counts as 1 frame."""
+    path = write_dicom("frames.dcm", np.zeros((8, 8), np.uint8), NumberOfFrames=1)
+    data = path.read_bytes()
+    assert data.count(b"IS\x02\x001 ") == 1
+    path.write_bytes(data.replace(b"IS\x02\x001 ", b"IS\x02\x001A"))
+    try:
+        image = load_any(path)
+    except LoadError as exc:
+        assert exc.path == path
+    else:
+        assert image.pixels.shape == (8, 8)
+
+
+@pytest.mark.parametrize("reader", [read_nifti, read_array])
+def test_nifti_with_an_unknown_datatype_code(tmp_path: Path, reader) -> None:  # noqa: ANN001
+    """nibabel's HeaderDataError ("data code -9728 not recognized") escaped both readers."""
+    data = _nifti_bytes()
+    data[70:72] = np.int16(-9728).tobytes()  # datatype
+    path = tmp_path / "bad.nii"
+    path.write_bytes(bytes(data))
+    with pytest.raises(LoadError, match="not a readable NIfTI") as info:
+        reader(path)
+    assert info.value.path == path
+
+
+@pytest.mark.parametrize("reader", [read_nifti, read_array])
+def test_nifti_with_a_cut_extension(tmp_path: Path, reader) -> None:  # noqa: ANN001
+    """NIfTI-2 with the extension flag set and the extension cut short: HeaderDataError
+    ("failed to read extension content") escaped."""
+    path = tmp_path / "ext.nii"
+    path.write_bytes(CUT_EXTENSION)
+    with pytest.raises(LoadError, match="not a readable NIfTI") as info:
+        reader(path)
+    assert info.value.path == path
+
+
+def test_dicomdir_whose_records_are_not_items(tmp_path: Path) -> None:
+    (tmp_path / "DICOMDIR").write_bytes(b"\x00" * 128 + BROKEN_RECORDS)
+    with pytest.raises(LoadError, match="not a readable DICOMDIR") as info:
+        read_dicomdir(tmp_path)
+    assert info.value.path == tmp_path / "DICOMDIR"
+
+
+def test_dicomdir_declaring_a_4gb_element_under_a_memory_cap(tmp_path: Path) -> None:
+    """pydicom asks for an element's declared length before it finds the file shorter; under
+    a memory cap that was a MemoryError out of read_dicomdir. Run in a child with 1 GB."""
+    head = bytes.fromhex(BROKEN_RECORDS.hex()[: 2 * BROKEN_RECORDS.index(b"\x04\x000\x11")])
+    huge = b"\x09\x00\x10\x00OB\x00\x00" + (0xFFFFFFF0).to_bytes(4, "little") + b"\x00" * 16
+    (tmp_path / "DICOMDIR").write_bytes(b"\x00" * 128 + head + huge)
+    script = (
+        "import resource, sys\n"
+        "from engine.errors import LoadError\n"
+        "from engine.io import read_dicomdir\n"
+        "resource.setrlimit(resource.RLIMIT_DATA, (1 << 30, resource.RLIM_INFINITY))\n"
+        "try:\n"
+        "    read_dicomdir(sys.argv[1])\n"
+        "except LoadError as exc:\n"
+        "    print('LoadError', exc.reason)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("LoadError")
