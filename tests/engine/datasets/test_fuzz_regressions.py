@@ -65,3 +65,16 @@ def test_validate_reports_the_bad_label_volume_and_goes_on(tmp_path: Path) -> No
     (root / "labelsTr" / "k_001.nii.gz").write_bytes(gzip.compress(b"\x5c\x01" + b"\x00" * 400))
     report = validate(load_dataset(root))
     assert any("unreadable mask" in p.reason for p in report.problems)
+
+
+def test_isic_ground_truth_csv_that_is_not_utf8(tmp_path: Path) -> None:
+    """The fuzzer's input: a ground-truth CSV with two bytes that are not UTF-8 raised
+    UnicodeDecodeError out of load_dataset; now a problem naming the CSV, the rest indexed."""
+    from PIL import Image as PILImage
+
+    PILImage.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "ISIC_0000000.jpg")
+    csv = tmp_path / "ground_truth.csv"
+    csv.write_bytes(b"image,MEL,NV\nISIC_0000000,0.0,1.0\nISIC_00\xd0\xce001,1,0\n")
+    dataset = load_dataset(tmp_path)
+    assert [c.case_id for c in dataset] == ["ISIC_0000000"]
+    assert any(p.path == csv and "UTF-8" in p.reason for p in validate(dataset).problems)
