@@ -17,6 +17,7 @@ from engine.datasets.cases import View
 from engine.datasets.files import is_volume
 from engine.errors import LoadError
 from engine.io.limits import check_decoded_size
+from engine.io.nifti import check_voxel_bytes
 
 
 def read_array(path: Path) -> np.ndarray:
@@ -41,6 +42,7 @@ def _read_volume(path: Path) -> np.ndarray:
             bits = 8 * np.dtype(image.get_data_dtype()).itemsize
             depth = int(np.prod(shape[2:], dtype=np.int64)) if len(shape) > 2 else 1
             check_decoded_size(path, shape[1], shape[0], depth, 1, bits)
+        check_voxel_bytes(path, image)
         data = np.asarray(image.dataobj)
     except LoadError:
         raise

@@ -38,6 +38,7 @@ def read_nifti(path: str | Path) -> Volume:
         raise LoadError(path, f"NIfTI has {len(shape)} dimensions; expected 3 or 4")
     nx, ny, nz = shape[:3]
     check_decoded_size(path, ny, nx, nz, 1, 32)
+    check_voxel_bytes(path, img)
     try:
         data = np.asanyarray(img.dataobj[..., 0] if len(shape) == 4 else img.dataobj)
     except Exception as exc:  # noqa: BLE001 - as above, for the voxel data
@@ -70,6 +71,27 @@ def read_nifti(path: str | Path) -> Volume:
         source=str(path),
         metadata=metadata,
     )
+
+
+def check_voxel_bytes(path: Path, img: object) -> None:
+    """An uncompressed NIfTI must hold the voxels its header promises. Checked before nibabel
+    reads them: when it cannot map a short file it allocates the whole stated size first and
+    only then finds the file short (a 1 KB file could take 2 GB)."""
+    if str(path).lower().endswith(".gz"):
+        return  # the stated size is capped by check_decoded_size; gzip hides the real one
+    try:
+        header = img.header  # type: ignore[attr-defined]
+        itemsize = np.dtype(header.get_data_dtype()).itemsize
+        voxels = int(np.prod([int(n) for n in img.shape], dtype=np.int64))  # type: ignore[attr-defined]
+        needed = int(header.get_data_offset()) + voxels * itemsize
+        size = path.stat().st_size
+    except Exception as exc:  # noqa: BLE001 - a header nibabel read but cannot describe
+        raise LoadError(path, f"not a readable NIfTI file ({_first_line(exc)})") from exc
+    if size < needed:
+        raise LoadError(
+            path,
+            f"NIfTI voxel data is truncated: the header needs {needed} bytes, the file has {size}",
+        )
 
 
 def _description(img: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import nibabel as nib
@@ -118,3 +119,27 @@ def test_dicomdir_declaring_a_4gb_element_under_a_memory_cap(tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("LoadError")
+
+
+@pytest.mark.parametrize("reader", [read_nifti, read_array])
+def test_short_nifti_claiming_600_mb_is_refused_before_allocating(
+    tmp_path: Path,
+    reader,  # noqa: ANN001
+) -> None:
+    """Found by the fuzzer as a 1.4 GB peak RSS: nibabel cannot map a file shorter than its
+    header says, so it allocated the stated size and only then found the file short."""
+    header = nib.Nifti1Header()
+    header.set_data_dtype(np.int16)
+    header.set_data_shape((1000, 1000, 300))
+    header["vox_offset"] = 352
+    path = tmp_path / "short.nii"
+    path.write_bytes(header.binaryblock + b"\x00" * 4 + b"\x00" * 400)
+    tracemalloc.start()
+    try:
+        with pytest.raises(LoadError, match="truncated") as info:
+            reader(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.path == path
+    assert peak < 64 * 1024**2
