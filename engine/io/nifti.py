@@ -32,6 +32,8 @@ def read_nifti(path: str | Path) -> Volume:
         shape = tuple(int(n) for n in img.shape)
     except Exception as exc:  # noqa: BLE001 - nibabel raises many types on broken headers
         raise LoadError(path, f"not a readable NIfTI file ({_first_line(exc)})") from exc
+    if not shape or min(shape) < 1:
+        raise LoadError(path, f"NIfTI header gives no voxels (dimensions {shape})")
     if len(shape) < 3:
         shape = shape + (1,) * (3 - len(shape))
     if len(shape) > 4 or (len(shape) == 4 and shape[3] < 1):
@@ -45,6 +47,8 @@ def read_nifti(path: str | Path) -> Volume:
         raise LoadError(
             path, f"NIfTI voxel data is truncated or corrupt ({_first_line(exc)})"
         ) from exc
+    if data.size != nx * ny * nz:
+        raise LoadError(path, f"NIfTI holds {data.size} voxels, its header says {nx}x{ny}x{nz}")
     data = data.reshape(nx, ny, nz)
     if data.dtype == np.float64:
         data = data.astype(np.float32)
