@@ -41,7 +41,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HANG_S = 5.0  # CPU seconds for one input; any reader should refuse or finish far sooner
+WALL_TIMEOUT_S = 120  # libFuzzer's own timeout (wall clock, on a busy machine): a backstop
 DATA_HEADROOM = 1536 * 1024**2  # a reader may use this much above the harness's baseline
+RSS_JUMP = 512 * 1024**2  # peak RSS this far above the start (or the last report): a blow-up
 TARGETS = (
     "dicom",
     "raster",
@@ -534,31 +536,42 @@ def run_worker(target: str, work: Path, crash_dir: Path, libfuzzer_args: list[st
     limit = data_now + DATA_HEADROOM
     resource.setrlimit(resource.RLIMIT_DATA, (limit, resource.RLIM_INFINITY))
 
+    peak_rss = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 + RSS_JUMP]
+
+    def record(data: bytes, exc: BaseException, signature: tuple[str, str]) -> None:
+        if signature in seen:
+            return
+        seen.add(signature)
+        digest = hashlib.sha1(data).hexdigest()[:12]
+        (crash_dir / f"{digest}.bin").write_bytes(data)
+        entry = {
+            "kind": signature[0],
+            "where": signature[1],
+            "message": str(exc)[:300],
+            "input": f"{digest}.bin",
+            "size": len(data),
+            "traceback": "".join(traceback.format_exception(exc))[-3000:],
+        }
+        with log.open("a") as fh:
+            fh.write(json.dumps(entry) + "\n")
+        print(f"CRASH {signature[0]} at {signature[1]}: {str(exc)[:120]}", flush=True)
+
     def test_one_input(data: bytes) -> None:
         signal.setitimer(signal.ITIMER_VIRTUAL, HANG_S)
+        outcome = "returned"
         try:
             one(data)
-        except LesionLensError:
-            pass
+        except LesionLensError as exc:
+            outcome = f"{type(exc).__name__}: {str(exc)[-150:]}"
         except (Exception, RecursionError) as exc:  # noqa: BLE001 - that is what we hunt
-            signature = _signature(exc)
-            if signature not in seen:
-                seen.add(signature)
-                digest = hashlib.sha1(data).hexdigest()[:12]
-                (crash_dir / f"{digest}.bin").write_bytes(data)
-                record = {
-                    "kind": signature[0],
-                    "where": signature[1],
-                    "message": str(exc)[:300],
-                    "input": f"{digest}.bin",
-                    "size": len(data),
-                    "traceback": traceback.format_exc()[-3000:],
-                }
-                with log.open("a") as fh:
-                    fh.write(json.dumps(record) + "\n")
-                print(f"CRASH {signature[0]} at {signature[1]}: {str(exc)[:120]}", flush=True)
+            record(data, exc, _signature(exc))
         finally:
             signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        if rss > peak_rss[0]:  # a new high-water mark RSS_JUMP above the last one
+            peak_rss[0] = rss + RSS_JUMP
+            blowup = MemoryError(f"peak RSS reached {rss / 1024**2:.0f} MB; the reader {outcome}")
+            record(data, blowup, ("MemoryBlowup", f"{rss // 1024**2} MB"))
 
     atheris.Setup([sys.argv[0], *libfuzzer_args], test_one_input)
     atheris.Fuzz()
@@ -636,7 +649,8 @@ def run_target(target: str, runs: int, work_root: Path, max_seconds: int) -> dic
         f"-atheris_runs={runs}",
         f"-max_total_time={max_seconds}",
         f"-max_len={max_len}",
-        "-timeout=0",
+        f"-timeout={WALL_TIMEOUT_S}",  # atheris: wall clock, ends the run; ours: CPU, goes on
+        f"-artifact_prefix={work}/",
         "-rss_limit_mb=4096",
         "-seed=1",
         "-print_final_stats=1",
@@ -672,7 +686,7 @@ def run_target(target: str, runs: int, work_root: Path, max_seconds: int) -> dic
         "executions": execs,
         "seconds": round(seconds, 1),
         "fuzz_seconds": fuzz_seconds,
-        "exec_per_s": round(execs / fuzz_seconds, 1) if fuzz_seconds else None,
+        "exec_per_s": round(execs / max(fuzz_seconds, 1), 1),
         "cov": int(last.group(3)) if last else None,
         "ft": int(last.group(4)) if last else None,
         "cov_ft_after_seeds": init_cov,
