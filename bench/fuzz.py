@@ -326,11 +326,71 @@ def seeds_for(target: str) -> dict[str, bytes]:
         }
         return {"v2.json": json.dumps(NNUNET_JSON).encode(), "v1.json": json.dumps(v1).encode()}
     if target == "bundle":
-        return {"model.json": (REPO / "resources/models/default/model.json").read_bytes()}
+        shipped = (REPO / "resources/models/default/model.json").read_bytes()
+        return {"model.json": b"\x00" + shipped, "edits": b"\x01\x03\x00\x01\x02\x05\x07\x09"}
     raise SystemExit(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
 
 
 # ---------------------------------------------------------------- harnesses (child process)
+
+
+EDIT_VALUES = (
+    None,
+    True,
+    0,
+    -1,
+    0.5,
+    1e308,
+    float("nan"),
+    float("-inf"),
+    2**70,
+    "",
+    "x",
+    "letterbox",
+    [],
+    [1, 2],
+    ["a"],
+    {},
+    {"a": 1},
+    {"window_px": 8},
+)
+
+
+def _edited_spec(spec: object, data: bytes) -> bytes:
+    """A copy of `spec` with up to 4 values replaced: each edit walks down by the next bytes
+    (key or index picked modulo the size) and sets one of EDIT_VALUES, or deletes the key."""
+    import copy
+
+    raw = copy.deepcopy(spec)
+    stream = iter(data)
+    for _ in range(min(4, 1 + len(data) // 4)):
+        node, depth = raw, next(stream, 0) % 4
+        for _ in range(depth):
+            keys = (
+                list(node)
+                if isinstance(node, dict)
+                else range(len(node))
+                if isinstance(node, list)
+                else []
+            )
+            if not keys:
+                break
+            child = node[list(keys)[next(stream, 0) % len(keys)]]
+            if not isinstance(child, dict | list) or not child:
+                break
+            node = child
+        if isinstance(node, dict) and node:
+            key = list(node)[next(stream, 0) % len(node)]
+        elif isinstance(node, list) and node:
+            key = next(stream, 0) % len(node)
+        else:
+            continue
+        choice = next(stream, 0) % (len(EDIT_VALUES) + 1)
+        if choice == len(EDIT_VALUES):
+            del node[key]
+        else:
+            node[key] = copy.deepcopy(EDIT_VALUES[choice])
+    return json.dumps(raw).encode()
 
 
 class Hang(Exception):
@@ -482,9 +542,16 @@ def _fixture(target: str, work: Path) -> Callable[[bytes], None]:
             if not (bundle / name).exists():
                 os.symlink(default / name, bundle / name)
         spec = bundle / "model.json"
+        shipped = json.loads((default / "model.json").read_text(encoding="utf-8"))
 
         def one(data: bytes) -> None:
-            spec.write_bytes(data)
+            if not data:
+                return
+            # Even first byte: the rest is model.json as bytes (the JSON parser and what
+            # survives it). Odd: the rest edits the shipped spec, value by value, so type
+            # confusion deep inside a valid spec is reached too.
+            body = data[1:] if data[0] % 2 == 0 else _edited_spec(shipped, data[1:])
+            spec.write_bytes(body)
             read_bundle(bundle)
 
         return one
