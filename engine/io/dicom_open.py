@@ -135,6 +135,10 @@ def _dcmread(path: Path, stop_before_pixels: bool) -> Dataset:
         warnings.simplefilter("always")
         try:
             ds = pydicom.dcmread(path, force=True, stop_before_pixels=stop_before_pixels)
+            # pydicom converts each element on first access; convert them all here, so a
+            # broken one (unknown VR, bad length, cut sequence) is this LoadError and not an
+            # exception wherever the element is first read (str(ds.Modality), a tag lookup).
+            ds.walk(lambda _ds, _elem: None)
         except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
             raise LoadError(path, f"not a readable DICOM file ({_first_line(exc)})") from exc
         except Exception as exc:  # noqa: BLE001 - pydicom raises many types on broken files

@@ -14,7 +14,7 @@ import pytest
 
 from engine.datasets.pixels import read_array
 from engine.errors import LoadError
-from engine.io import load_any, read_dicomdir, read_nifti
+from engine.io import load_any, load_image, read_dicomdir, read_nifti
 
 # A DICOMDIR cut down by bench/fuzz.py --minimize from pydicom's test DICOMDIR (after the
 # 128-byte preamble): its DirectoryRecordSequence holds bytes pydicom cannot make items of,
@@ -171,3 +171,84 @@ def test_nifti_with_no_dimensions(tmp_path: Path, reader) -> None:  # noqa: ANN0
     with pytest.raises(LoadError) as info:
         reader(path)
     assert info.value.path == path
+
+
+# DICOM files from the raster target (bench/fuzz.py --minimize): pydicom reads elements lazily,
+# so a broken one raised wherever it was first touched (describe_non_image's str(Modality),
+# a tag lookup): BytesLengthException, OSError "No tag to read", NotImplementedError
+# "Unknown Value Representation".
+LAZY_BROKEN_ELEMENTS = {
+    "wrong_length": bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000280000001e10000000002b26df42000004ac4944415478"
+        "9ced964d68135b14c7ef9dc9cc649ac9a4364dd2f4231d9aa6b4a5c48f5a3f5bd76ea4d09d2022b870e1"
+        "42dd095db8aad05541852ea28888b62a6d3549a76989493a9d01000000d299dcc95bccf8405ee33d9ebe"
+        "e7464449434d0200000100000000080060005351ffffff00000000000000000000000000000000000031"
+        "000000000000ffff38"
+    ),
+    "cut_sequence": bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000280000001e10000000002b26df42000004ac4944415478"
+        "9ced964d68135b14c7ef9dc9cc649ac9a4364dd2f4231d9aa6b4a5c48f5a3f5bd76ea4d09d2022b870e1"
+        "42dd095db8aad05541852ea28888b62a6d3549a76989493a9d01000000d299dcc9cc5bf8405ee33d9ebe"
+        "e7464449434d0200000100000000080060005351ffffff00000000000000f9000000000000ffffffffff"
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffff00000000"
+    ),
+    "unknown_vr": bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000280000001e10000000002b26df42000004ac4944415478"
+        "9ced964d68135b14c7ef9dc9cc649ac9a4324dd2f4231d9aa6b4a5c48f5a3f5bd76ea4d09d2022b870e1"
+        "42dd095db8aad05541852ea28888b62a6d3549a76989493a9d01000000d299dcc9cc5bf8405ee33d9ebe"
+        "e7464449434d0200000100000000080060005351ffffff00000000000000f90000000000000000000000"
+        "0000003100000000000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffffffffffffffffffffff00000000ffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffffff0800000000000000ffffffffff29ffffffffffffffffff000000000000000000000000000000"
+        "0000000000000000ffff000000000000001dd3ce9cd13455feff00e000000000"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_BROKEN_ELEMENTS))
+@pytest.mark.parametrize("loader", [load_any, load_image])
+def test_dicom_with_an_element_pydicom_cannot_convert(tmp_path: Path, name: str, loader) -> None:  # noqa: ANN001
+    path = tmp_path / f"{name}.dcm"
+    path.write_bytes(LAZY_BROKEN_ELEMENTS[name])
+    with pytest.raises(LoadError) as info:
+        loader(path)
+    assert info.value.path == path
+
+
+# A 334-byte PNG from the raster target whose chunk length claims gigabytes: Pillow asks
+# for them at once, which under a memory cap was a MemoryError out of read_raster.
+HUGE_CHUNK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000280000001e10000000002b26df42990004ac4944415478"
+    "9ced964d68135b14c7ef9dc9cc649ac9a4334dd2f4231d9aa6b4a5bb8f5a3f5bd76ea4d09d2022b870e1"
+    "42dd095db8aad05541852ea28888b62a6d3549a76989493a9d01000000d299dcc9cc5bf840405ee33d9e"
+    "bee7464449434d0000000000000000000000000000000000000000000000000000003100000000000000"
+    "0200000000000082000000000000000000000000000000000000001d0ee7fe00000000f8af0e1a0a5ee3"
+    "3d9ebee7464449434d000000000000000000000000000000000000000000000000000000310000000000"
+    "00000200000000000082000000000000000000000000000000000000001d0ee7fe00000000f8af0e1a0a"
+    "0000000d494844527058d3ce9cd134555d5f1f1e164545bae310f6f713445b9b2cc762b3b32a972e"
+)
+
+
+def test_png_whose_chunk_claims_gigabytes_under_a_memory_cap(tmp_path: Path) -> None:
+    path = tmp_path / "chunk.png"
+    path.write_bytes(HUGE_CHUNK_PNG)
+    script = (
+        "import resource, sys\n"
+        "from engine.errors import LoadError\n"
+        "from engine.io import load_image\n"
+        "resource.setrlimit(resource.RLIMIT_DATA, (1 << 30, resource.RLIM_INFINITY))\n"
+        "try:\n"
+        "    load_image(sys.argv[1])\n"
+        "except LoadError as exc:\n"
+        "    print('LoadError', exc.reason)\n"
+        "else:\n"
+        "    print('read')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(("LoadError", "read"))
