@@ -630,8 +630,10 @@ def run_worker(target: str, work: Path, crash_dir: Path, libfuzzer_args: list[st
             one(data)
         except LesionLensError as exc:
             outcome = f"{type(exc).__name__}: {str(exc)[-150:]}"
-        except (Exception, RecursionError) as exc:  # noqa: BLE001 - that is what we hunt
-            record(data, exc, _signature(exc))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - that is what we hunt; BaseException:
+            record(data, exc, _signature(exc))  # Rust decoders panic with one (PanicException)
         finally:
             signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -659,7 +661,9 @@ def minimize(target: str, data: bytes, work: Path, budget: int = 4000) -> bytes:
             one(candidate)
         except LesionLensError:
             return None
-        except Exception as exc:  # noqa: BLE001
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
             return _signature(exc)
         return None
 

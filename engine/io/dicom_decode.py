@@ -73,7 +73,11 @@ def decode_frame(path: Path, ds: Dataset, index: int, frames: int) -> tuple[np.n
         array, meta = get_decoder(transfer_syntax).as_array(
             ds, index=index, validate=True, raw=False, **options
         )
-    except Exception as exc:  # noqa: BLE001 - decoder plugins raise many types
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - decoder plugins raise many types, and the
+        # Rust ones (pylibjpeg-rle) panic with pyo3's PanicException, a BaseException that
+        # would pass every `except Exception` of a batch and end it.
         raise LoadError(path, _decode_failure(exc, transfer_syntax.is_encapsulated)) from exc
     if not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
@@ -97,7 +101,7 @@ def _encapsulated_frames(data: bytes, rle: bool) -> int:
     return sum(1 for fragment in fragments if fragment.startswith(FRAME_START_MARKERS))
 
 
-def _decode_failure(exc: Exception, compressed: bool) -> str:
+def _decode_failure(exc: BaseException, compressed: bool) -> str:
     text = str(exc)
     if "less than expected" in text:
         return "file is truncated (pixel data shorter than the header says)"
