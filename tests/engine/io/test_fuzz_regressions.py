@@ -312,9 +312,49 @@ RLE_PANIC = bytes.fromhex(
 
 
 def test_rle_decoder_panic_is_a_load_error(tmp_path: Path) -> None:
+    """Either pydicom's own RLE decoder reads it, or the Rust one panics and that becomes a
+    LoadError: never a PanicException."""
+    path = tmp_path / "panic.dcm"
+    path.write_bytes(RLE_PANIC)
+    try:
+        source = load_any(path)
+        source.frame(source.count - 1) if hasattr(source, "frame") else None
+    except LoadError as exc:
+        assert exc.path == path
+
+
+def test_rle_panic_from_the_rust_decoder_itself_is_a_load_error(
+    tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    from engine.io import dicom_decode
+
+    monkeypatch.setattr(dicom_decode, "_plugins", lambda decoder: ["pylibjpeg"])
     path = tmp_path / "panic.dcm"
     path.write_bytes(RLE_PANIC)
     with pytest.raises(LoadError, match="cannot be decoded") as info:
         source = load_any(path)
         source.frame(source.count - 1) if hasattr(source, "frame") else None
     assert info.value.path == path
+
+
+def test_jpeg2000_that_makes_gdcm_abort_the_process() -> None:
+    """tests/data/fuzz/j2k_gdcm_abort.dcm (3 KB, the fuzzer's input as found): python-gdcm
+    threw an uncaught C++ exception on its JPEG 2000 data and the process aborted
+    ("terminate called"). gdcm is now the last resort; in a child, so a regression cannot
+    take pytest down with it."""
+    path = Path(__file__).parents[2] / "data" / "fuzz" / "j2k_gdcm_abort.dcm"
+    script = (
+        "import sys\n"
+        "from engine.errors import LoadError\n"
+        "from engine.io import load_any\n"
+        "try:\n"
+        "    source = load_any(sys.argv[1])\n"
+        "    source.frame(source.count - 1) if hasattr(source, 'frame') else None\n"
+        "except LoadError as exc:\n"
+        "    print('LoadError', exc.reason)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("LoadError")
