@@ -6,6 +6,7 @@ Decoding goes through pydicom's decoders, which use whichever plugin is installe
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -114,7 +115,7 @@ def _encapsulated_frames(data: bytes, rle: bool) -> int:
         offsets = parse_basic_offsets(data)
         after_offsets = 8 + int.from_bytes(data[4:8], "little")
         fragments = list(generate_fragments(data[after_offsets:]))
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, struct.error):  # struct.error: an offset table cut short
         return 1
     if len(offsets) > 1:
         return len(offsets)

@@ -358,3 +358,13 @@ def test_jpeg2000_that_makes_gdcm_abort_the_process() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("LoadError")
+
+
+def test_encapsulated_pixel_data_whose_offset_table_is_cut() -> None:
+    """tests/data/fuzz/encaps_offset_table_cut.dcm (3 KB, as found): counting the frames of
+    encapsulated data raised struct.error ("unpack requires a buffer of 808541232 bytes")."""
+    path = Path(__file__).parents[2] / "data" / "fuzz" / "encaps_offset_table_cut.dcm"
+    with pytest.raises(LoadError) as info:
+        source = load_any(path)
+        source.frame(source.count - 1) if hasattr(source, "frame") else None
+    assert info.value.path == path
