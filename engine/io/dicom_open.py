@@ -142,6 +142,10 @@ def _dcmread(path: Path, stop_before_pixels: bool) -> Dataset:
             # scanners' files sometimes carry as garbage that is never read and stays harmless.
             if stop_before_pixels:
                 ds.walk(lambda _ds, _elem: None)
+            else:  # the pixel element itself (an unknown VR in (7FE0,0010) was found)
+                for keyword in PIXEL_KEYWORDS:
+                    if keyword in ds:
+                        ds[keyword]
         except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
             raise LoadError(path, f"not a readable DICOM file ({_first_line(exc)})") from exc
         except Exception as exc:  # noqa: BLE001 - pydicom raises many types on broken files

@@ -368,3 +368,14 @@ def test_encapsulated_pixel_data_whose_offset_table_is_cut() -> None:
         source = load_any(path)
         source.frame(source.count - 1) if hasattr(source, "frame") else None
     assert info.value.path == path
+
+
+def test_pixel_data_element_with_an_unknown_vr() -> None:
+    """tests/data/fuzz/pixel_data_unknown_vr.dcm (692 bytes, as found): the full read left
+    (7FE0,0010) unconverted and counting frames raised NotImplementedError ("Unknown Value
+    Representation")."""
+    path = Path(__file__).parents[2] / "data" / "fuzz" / "pixel_data_unknown_vr.dcm"
+    with pytest.raises(LoadError) as info:
+        source = load_any(path)
+        source.frame(source.count - 1) if hasattr(source, "frame") else None
+    assert info.value.path == path
