@@ -7,6 +7,7 @@ outputs, plus a model card (intended use, training data) the GUI and reports sho
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,7 @@ def read_bundle(directory: str | Path | None = None) -> Bundle:
             raise BundleError(directory, f"{name} is missing")
     try:
         raw = json.loads((directory / "model.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise BundleError(directory, f"model.json is not valid JSON ({exc})") from exc
     spec = parse_spec(raw, directory)
     metrics_path = directory / "metrics.json"
@@ -151,12 +152,33 @@ def read_bundle(directory: str | Path | None = None) -> Bundle:
     if metrics_path.is_file():
         try:
             metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise BundleError(directory, f"metrics.json is not valid JSON ({exc})") from exc
     return Bundle(directory=directory, spec=spec, metrics=metrics)
 
 
 def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
+    """The spec of model.json; a value of the wrong type (a list where a number belongs, a
+    number that is not finite) is a BundleError naming the bundle, never a TypeError."""
+    try:
+        spec = _parse_spec(raw, directory)
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BundleError(directory, f"model.json has a value of the wrong type ({text})") from exc
+    numbers = {
+        "threshold": spec.threshold,
+        "temperature": spec.temperature,
+        "confidence_threshold": spec.confidence_threshold,
+        "presence_threshold": spec.presence_threshold,
+        "presence_temperature": spec.presence_temperature,
+    }
+    for name, value in numbers.items():
+        if not math.isfinite(value):
+            raise BundleError(directory, f"model.json {name} must be a finite number, not {value}")
+    return spec
+
+
+def _parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
     def need(mapping: dict[str, Any], key: str, where: str = "model.json") -> Any:
         if key not in mapping:
             raise BundleError(directory, f"{where} has no '{key}'")

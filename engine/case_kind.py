@@ -101,8 +101,9 @@ def is_series_folder(folder: str | Path) -> bool:
         header = read_header(slices[0])
     except LoadError:
         return False
-    frames = int(header.get("NumberOfFrames", 1) or 1)
-    return "ImagePositionPatient" in header and frames == 1
+    from engine.io.dicom_open import declared_frames
+
+    return "ImagePositionPatient" in header and declared_frames(header) == 1
 
 
 def is_volume_input(path: str | Path) -> bool:

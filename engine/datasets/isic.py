@@ -77,7 +77,11 @@ def _ground_truth(root: Path, files: list[Path], issues: list[Problem]):  # noqa
     labels: dict[str, str | None] = {}
     classes: list[str] = []
     for path in (p for p in files if p.suffix.lower() == ".csv"):
-        header = path.read_text(encoding="utf-8-sig").splitlines()[:1]
+        try:
+            header = path.read_text(encoding="utf-8-sig").splitlines()[:1]
+        except (OSError, UnicodeDecodeError) as exc:
+            issues.append(Problem(None, path, f"CSV cannot be read as UTF-8 text ({exc})"))
+            continue
         columns = [c.strip() for c in header[0].split(",")] if header else []
         if not columns or columns[0] != "image" or len(columns) < 3:
             continue

@@ -26,6 +26,10 @@ def looks_nnunet(root: Path) -> bool:
 def read_nnunet(root: Path) -> Dataset:
     spec = _spec(root / "dataset.json")
     ending = spec.get("file_ending", ".nii.gz")
+    if not isinstance(ending, str) or not ending.startswith(".") or "/" in ending:
+        raise DatasetError(
+            f'{root / "dataset.json"}: file_ending must be like ".nii.gz", not {ending!r}'
+        )
     channels = _channel_names(spec)
     pattern = re.compile(r"^(?P<case>.+)_(?P<ch>\d{4})" + re.escape(ending) + "$")
     issues: list[Problem] = []
@@ -72,7 +76,7 @@ def read_nnunet(root: Path) -> Dataset:
 def _spec(path: Path) -> dict:
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise DatasetError(f"{path}: not readable JSON ({exc})") from exc
     if not isinstance(spec, dict):
         raise DatasetError(f"{path}: expected a JSON object")

@@ -8,7 +8,6 @@ with direction cosines use engine.io's NIfTI reader).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,8 @@ import numpy as np
 from engine.datasets.cases import View
 from engine.datasets.files import is_volume
 from engine.errors import LoadError
+from engine.io.limits import check_decoded_size
+from engine.io.nifti import check_voxel_bytes
 
 
 def read_array(path: Path) -> np.ndarray:
@@ -33,13 +34,21 @@ def read_array(path: Path) -> np.ndarray:
 
 def _read_volume(path: Path) -> np.ndarray:
     import nibabel as nib
-    from nibabel.filebasedimages import ImageFileError
 
     try:
         image = nib.load(str(path))
+        shape = tuple(int(n) for n in image.shape)
+        if len(shape) >= 2:  # before nibabel allocates: a .nii.gz is read into one buffer
+            bits = 8 * np.dtype(image.get_data_dtype()).itemsize
+            depth = int(np.prod(shape[2:], dtype=np.int64)) if len(shape) > 2 else 1
+            check_decoded_size(path, shape[1], shape[0], depth, 1, bits)
+        check_voxel_bytes(path, image)
         data = np.asarray(image.dataobj)
-    except (ImageFileError, OSError, EOFError, ValueError, zlib.error) as exc:
-        raise LoadError(path, f"not a readable NIfTI file ({exc})") from exc
+    except LoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - nibabel raises many types on broken files
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise LoadError(path, f"not a readable NIfTI file ({reason})") from exc
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim != 3:

@@ -6,6 +6,7 @@ Decoding goes through pydicom's decoders, which use whichever plugin is installe
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -68,17 +69,45 @@ def check_native_length(path: Path, ds: Dataset, frames: int) -> None:
 def decode_frame(path: Path, ds: Dataset, index: int, frames: int) -> tuple[np.ndarray, str]:
     """One frame as decoded by pydicom (YBR converted to RGB), and its photometric afterwards."""
     transfer_syntax = transfer_syntax_of(ds)
+    failure: BaseException | None = None
     try:
         options = as_pixel_options(ds, number_of_frames=frames)
-        array, meta = get_decoder(transfer_syntax).as_array(
-            ds, index=index, validate=True, raw=False, **options
-        )
-    except Exception as exc:  # noqa: BLE001 - decoder plugins raise many types
+        decoder = get_decoder(transfer_syntax)
+    except Exception as exc:  # noqa: BLE001 - a header pydicom cannot make options of
         raise LoadError(path, _decode_failure(exc, transfer_syntax.is_encapsulated)) from exc
+    for plugin in _plugins(decoder):
+        try:
+            array, meta = decoder.as_array(
+                ds, index=index, validate=True, raw=False, decoding_plugin=plugin, **options
+            )
+            break
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - decoder plugins raise many types, and
+            # the Rust ones (pylibjpeg-rle) panic with pyo3's PanicException, a BaseException
+            # that would pass every `except Exception` of a batch and end it.
+            failure = exc
+    else:
+        assert failure is not None
+        raise LoadError(
+            path, _decode_failure(failure, transfer_syntax.is_encapsulated)
+        ) from failure
     if not array.dtype.isnative:
         array = array.astype(array.dtype.newbyteorder("="))
     photometric = str(meta.get("photometric_interpretation", ds.PhotometricInterpretation))
     return array, photometric
+
+
+# python-gdcm aborts the whole process (an uncaught C++ exception, "terminate called") on some
+# corrupt JPEG 2000 data (found by bench/fuzz.py): it is used only when no other plugin can.
+LAST_RESORT_PLUGINS = ("gdcm",)
+
+
+def _plugins(decoder: object) -> list[str]:
+    """Plugin names to try in order; [""] (pydicom's own choice) for native data."""
+    available = list(getattr(decoder, "available_plugins", ()) or ())
+    preferred = [p for p in available if p not in LAST_RESORT_PLUGINS]
+    return preferred or available or [""]
 
 
 def _encapsulated_frames(data: bytes, rle: bool) -> int:
@@ -86,7 +115,7 @@ def _encapsulated_frames(data: bytes, rle: bool) -> int:
         offsets = parse_basic_offsets(data)
         after_offsets = 8 + int.from_bytes(data[4:8], "little")
         fragments = list(generate_fragments(data[after_offsets:]))
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, struct.error):  # struct.error: an offset table cut short
         return 1
     if len(offsets) > 1:
         return len(offsets)
@@ -97,7 +126,7 @@ def _encapsulated_frames(data: bytes, rle: bool) -> int:
     return sum(1 for fragment in fragments if fragment.startswith(FRAME_START_MARKERS))
 
 
-def _decode_failure(exc: Exception, compressed: bool) -> str:
+def _decode_failure(exc: BaseException, compressed: bool) -> str:
     text = str(exc)
     if "less than expected" in text:
         return "file is truncated (pixel data shorter than the header says)"

@@ -135,6 +135,17 @@ def _dcmread(path: Path, stop_before_pixels: bool) -> Dataset:
         warnings.simplefilter("always")
         try:
             ds = pydicom.dcmread(path, force=True, stop_before_pixels=stop_before_pixels)
+            # pydicom converts each element on first access; convert the header's all here,
+            # so a broken one (unknown VR, bad length, cut sequence) is this LoadError and not
+            # an exception wherever it is first read (str(ds.Modality), a tag lookup). Only the
+            # header: the full read repeats it, plus whatever trails the pixel data, which
+            # scanners' files sometimes carry as garbage that is never read and stays harmless.
+            if stop_before_pixels:
+                ds.walk(lambda _ds, _elem: None)
+            else:  # the pixel element itself (an unknown VR in (7FE0,0010) was found)
+                for keyword in PIXEL_KEYWORDS:
+                    if keyword in ds:
+                        ds[keyword]
         except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
             raise LoadError(path, f"not a readable DICOM file ({_first_line(exc)})") from exc
         except Exception as exc:  # noqa: BLE001 - pydicom raises many types on broken files

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom import dcmread
-from pydicom.errors import InvalidDicomError
 from pydicom.fileset import FileSet
 from pydicom.uid import UID
 
@@ -57,29 +56,14 @@ def read_dicomdir(path: str | Path) -> tuple[list[DicomdirEntry], list[LoadError
         raise LoadError(given, "no DICOMDIR file found")
     try:
         ds = dcmread(dicomdir)
-    except (InvalidDicomError, OSError, ValueError, EOFError) as exc:
-        raise LoadError(dicomdir, f"not a readable DICOMDIR ({exc})") from exc
-    expected = _referenced_images(ds, dicomdir.parent)
-    try:
+        expected = _referenced_images(ds, dicomdir.parent)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # missing files are reported below, by name
             fileset = FileSet(ds)
-    except (ValueError, TypeError, KeyError, AttributeError, FileNotFoundError) as exc:
-        raise LoadError(dicomdir, f"not a readable DICOMDIR ({exc})") from exc
-    entries = []
-    for instance in fileset:
-        if instance.node.record_type != "IMAGE" or not _is_picture(instance):
-            continue
-        entries.append(
-            DicomdirEntry(
-                path=Path(instance.path).resolve(),
-                patient_id=str(getattr(instance, "PatientID", "") or ""),
-                study_uid=str(getattr(instance, "StudyInstanceUID", "") or ""),
-                series_uid=str(getattr(instance, "SeriesInstanceUID", "") or ""),
-                modality=str(getattr(instance, "Modality", "") or ""),
-                sop_instance_uid=str(getattr(instance, "SOPInstanceUID", "") or ""),
-            )
-        )
+        entries = [_entry(instance) for instance in fileset if _is_image_record(instance)]
+    except Exception as exc:  # noqa: BLE001 - pydicom raises many types on a broken DICOMDIR
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise LoadError(dicomdir, f"not a readable DICOMDIR ({text})") from exc
     found = {entry.path for entry in entries}
     problems = [
         LoadError(missing, f"listed in {dicomdir} but the file is missing")
@@ -87,6 +71,21 @@ def read_dicomdir(path: str | Path) -> tuple[list[DicomdirEntry], list[LoadError
         if missing not in found and not missing.exists()
     ]
     return entries, problems
+
+
+def _is_image_record(instance: object) -> bool:
+    return instance.node.record_type == "IMAGE" and _is_picture(instance)  # type: ignore[attr-defined]
+
+
+def _entry(instance: object) -> DicomdirEntry:
+    return DicomdirEntry(
+        path=Path(instance.path).resolve(),  # type: ignore[attr-defined]
+        patient_id=str(getattr(instance, "PatientID", "") or ""),
+        study_uid=str(getattr(instance, "StudyInstanceUID", "") or ""),
+        series_uid=str(getattr(instance, "SeriesInstanceUID", "") or ""),
+        modality=str(getattr(instance, "Modality", "") or ""),
+        sop_instance_uid=str(getattr(instance, "SOPInstanceUID", "") or ""),
+    )
 
 
 def _is_picture(instance: object) -> bool:

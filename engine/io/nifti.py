@@ -25,24 +25,30 @@ def is_nifti_name(path: str | Path) -> bool:
 def read_nifti(path: str | Path) -> Volume:
     """3D volume (the first time point of a 4D one), values after scl_slope/scl_inter."""
     import nibabel as nib
-    from nibabel.filebasedimages import ImageFileError
 
     path = Path(path)
     try:
         img = nib.load(str(path))
         shape = tuple(int(n) for n in img.shape)
-    except (ImageFileError, OSError, EOFError, ValueError) as exc:
-        raise LoadError(path, f"not a readable NIfTI file ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - nibabel raises many types on broken headers
+        raise LoadError(path, f"not a readable NIfTI file ({_first_line(exc)})") from exc
+    if not shape or min(shape) < 1:
+        raise LoadError(path, f"NIfTI header gives no voxels (dimensions {shape})")
     if len(shape) < 3:
         shape = shape + (1,) * (3 - len(shape))
     if len(shape) > 4 or (len(shape) == 4 and shape[3] < 1):
         raise LoadError(path, f"NIfTI has {len(shape)} dimensions; expected 3 or 4")
     nx, ny, nz = shape[:3]
     check_decoded_size(path, ny, nx, nz, 1, 32)
+    check_voxel_bytes(path, img)
     try:
         data = np.asanyarray(img.dataobj[..., 0] if len(shape) == 4 else img.dataobj)
-    except (OSError, EOFError, ValueError, MemoryError) as exc:
-        raise LoadError(path, f"NIfTI voxel data is truncated or corrupt ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - as above, for the voxel data
+        raise LoadError(
+            path, f"NIfTI voxel data is truncated or corrupt ({_first_line(exc)})"
+        ) from exc
+    if data.size != nx * ny * nz:
+        raise LoadError(path, f"NIfTI holds {data.size} voxels, its header says {nx}x{ny}x{nz}")
     data = data.reshape(nx, ny, nz)
     if data.dtype == np.float64:
         data = data.astype(np.float32)
@@ -71,6 +77,27 @@ def read_nifti(path: str | Path) -> Volume:
     )
 
 
+def check_voxel_bytes(path: Path, img: object) -> None:
+    """An uncompressed NIfTI must hold the voxels its header promises. Checked before nibabel
+    reads them: when it cannot map a short file it allocates the whole stated size first and
+    only then finds the file short (a 1 KB file could take 2 GB)."""
+    if str(path).lower().endswith(".gz"):
+        return  # the stated size is capped by check_decoded_size; gzip hides the real one
+    try:
+        header = img.header  # type: ignore[attr-defined]
+        itemsize = np.dtype(header.get_data_dtype()).itemsize
+        voxels = int(np.prod([int(n) for n in img.shape], dtype=np.int64))  # type: ignore[attr-defined]
+        needed = int(header.get_data_offset()) + voxels * itemsize
+        size = path.stat().st_size
+    except Exception as exc:  # noqa: BLE001 - a header nibabel read but cannot describe
+        raise LoadError(path, f"not a readable NIfTI file ({_first_line(exc)})") from exc
+    if size < needed:
+        raise LoadError(
+            path,
+            f"NIfTI voxel data is truncated: the header needs {needed} bytes, the file has {size}",
+        )
+
+
 def _description(img: object) -> str:
     header = getattr(img, "header", None)
     try:
@@ -78,3 +105,8 @@ def _description(img: object) -> str:
         return bytes(np.asarray(raw).item()).decode("latin-1").strip("\x00 ")
     except (KeyError, TypeError, ValueError, AttributeError):
         return ""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -33,6 +33,10 @@ def read_raster(path: str | Path) -> Image:
         raise LoadError(path, "not a recognised image format") from exc
     except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as exc:
         raise LoadError(path, f"image data is corrupt or truncated ({exc})") from exc
+    except MemoryError as exc:  # a chunk length of gigabytes in a small file (Pillow reads it)
+        raise LoadError(
+            path, "image data is corrupt (a chunk claims more bytes than exist)"
+        ) from exc
     except PILImage.DecompressionBombWarning as exc:
         raise LoadError(path, f"image is too large to decode safely ({exc})") from exc
     return Image(pixels=pixels, photometric=photometric, spacing_mm=None, source=str(path))

@@ -15,7 +15,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from engine.errors import LoadError
-from engine.io.dicom_open import frame_geometry, read_header
+from engine.io.dicom_open import declared_frames, frame_geometry, read_header
 from engine.io.frames import FrameSource, metadata_of, pixel_spacing_mm, read_dicom_frames
 from engine.io.limits import check_decoded_size
 from engine.types import Volume
@@ -78,8 +78,9 @@ def read_series(folder: str | Path, series_uid: str | None = None) -> Volume:
 
 def is_enhanced_volume(ds: Dataset) -> bool:
     """An enhanced CT/MR/PET multi-frame file whose frames are slices of one volume."""
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    return str(ds.get("SOPClassUID", "")) in ENHANCED_VOLUME_SOP_CLASSES and frames > 1
+    # declared_frames: a NumberOfFrames that is not a number ("1A") counts as 1, as everywhere.
+    is_enhanced = str(ds.get("SOPClassUID", "")) in ENHANCED_VOLUME_SOP_CLASSES
+    return is_enhanced and declared_frames(ds) > 1
 
 
 def read_enhanced_volume(path: str | Path) -> Volume:
