@@ -1077,8 +1077,10 @@ class MainWindow(QMainWindow):
             f"Opened {name}: {image.width} × {image.height} px{extent}, {calibration}{note}"
         )
         # Every candidate reads 2D ultrasound: an image the domain check withholds (CT, a
-        # volume, a photo) gets no proposal. A model change or proposal starts it later.
-        if withheld or not self.model_picker.apply(image):
+        # volume, a photo) gets no proposal, nor does a volume while no model is loaded yet
+        # (it opens in the volume page). A model change or proposal starts it later.
+        volume = series is not None and series.kind == VOLUME
+        if withheld or volume or not self.model_picker.apply(image):
             self.analyze_if_ready()
 
     # -- measurements (calipers, calibration) -------------------------------------------------

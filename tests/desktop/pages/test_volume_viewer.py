@@ -389,3 +389,19 @@ def test_oblique_axes_get_two_letters() -> None:
     )
     letters = edge_letters(volume, PlaneLayout.of(volume, AXIAL))
     assert letters["right"] == "LP" and letters["left"] == "RA" and letters["top"] == "AL"
+
+
+def test_a_volume_gets_no_2d_model_proposal(qtbot, ct_volume: Path) -> None:  # noqa: ANN001
+    """A CT opened before any model is loaded used to start the 2D model picker, whose
+    status line ("breast-us: none is in scope") then replaced the CT's."""
+    from desktop.main_window import DISCARD
+    from desktop.models.image.state import CaseState
+
+    window = MainWindow(CaseState())
+    window.ask_unsaved_changes = lambda _what: DISCARD
+    qtbot.addWidget(window)
+    started: list = []
+    window.model_picker._start_job = lambda *args: started.append(args)
+    open_volume(window, ct_volume)
+    assert not started and not window.model_picker.choosing
+    assert "scope" not in window.statusBar().currentMessage()
