@@ -63,6 +63,7 @@ from desktop.widgets.case_list_dock import DOCK_WIDTH, CaseListDock
 from desktop.widgets.error_bar import ErrorBar
 from desktop.widgets.feedback.panel import TrainingPanel
 from desktop.widgets.feedback.runner import TrainingRunner
+from desktop.widgets.gui_gc import pin_garbage_collection_to_gui_thread
 from desktop.widgets.image.canvas import ImageCanvas
 from desktop.widgets.image.descriptor_panel import DescriptorPanel
 from desktop.widgets.image.display_controls import DisplayControls
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        pin_garbage_collection_to_gui_thread()  # workers never collect (desktop.widgets.gui_gc)
         self.state = state or CaseState()
         self.review_store = review_store or ReviewStore()
         self.tools = ToolState()

@@ -243,3 +243,13 @@ def fake_study_analysis(study, spacing_mm: float | None = None):  # noqa: ANN001
 def make_study_analysis():  # noqa: ANN201
     """fake_study_analysis, for tests (conftest functions are not importable here)."""
     return fake_study_analysis
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_this_thread() -> Iterator[None]:
+    """A window pins cyclic garbage collection to the GUI thread; after each test it is
+    switched back on, so tests outside desktop/ keep Python's usual collector."""
+    yield
+    from desktop.widgets.gui_gc import unpin_garbage_collection
+
+    unpin_garbage_collection()
