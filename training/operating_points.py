@@ -35,6 +35,17 @@ SENSITIVITY, NORMALS_CLEARED = 0.97, 0.97
 _LOW, _HIGH = 0.02, 0.98  # a badly separated set cannot push a threshold to an extreme
 
 
+def presence_threshold_for(
+    lesion_probs: Sequence[float], sensitivity: float = SENSITIVITY
+) -> float:
+    """The highest threshold that still keeps `sensitivity` of the lesion images (within
+    (0.02, 0.98), so a badly separated set cannot push it to an extreme)."""
+    if len(lesion_probs) == 0:
+        return 0.5
+    q = float(np.quantile(np.asarray(lesion_probs), 1.0 - sensitivity, method="lower"))
+    return float(np.clip(q - 1e-4, _LOW, _HIGH))
+
+
 def operating_points(
     lesion_probs: Sequence[float],
     normal_probs: Sequence[float],
@@ -46,8 +57,7 @@ def operating_points(
     lesion, normal = np.asarray(lesion_probs, float), np.asarray(normal_probs, float)
     if len(lesion) == 0 or len(normal) == 0:
         raise ValueError("operating points need held-out images with and without a lesion")
-    q = float(np.quantile(lesion, 1.0 - sensitivity, method="lower"))
-    sensitive = q - 1e-4
+    sensitive = presence_threshold_for(lesion, sensitivity)
     candidates = np.unique(np.clip(np.concatenate([lesion, normal]) + 1e-6, _LOW, _HIGH))
     found = (lesion[None, :] >= candidates[:, None]).mean(axis=1)
     cleared = (normal[None, :] < candidates[:, None]).mean(axis=1)

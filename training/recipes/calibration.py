@@ -17,12 +17,12 @@ import torch
 from training.data import ArrayDataset
 from training.fit import fit_temperature, predict_outputs
 from training.losses import NO_LESION
-from training.operating_points import operating_points
+from training.operating_points import SENSITIVITY, operating_points, presence_threshold_for
 from training.scope_fit import fit_scope
 
 # A missed lesion costs more than a normal scan shown with a finding the reader dismisses:
-# the presence threshold keeps this share of held-out lesion images.
-PRESENCE_SENSITIVITY = 0.97
+# the presence threshold keeps this share of held-out lesion images (the "sensitive" point).
+PRESENCE_SENSITIVITY = SENSITIVITY
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,6 @@ def features_of(net: torch.nn.Module, images: np.ndarray, batch_size: int = 32) 
         for start in range(0, len(images), batch_size):
             rows.append(net(torch.from_numpy(images[start : start + batch_size]))[-1].numpy())
     return np.concatenate(rows)
-
-
-def presence_threshold_for(
-    lesion_probs: np.ndarray, sensitivity: float = PRESENCE_SENSITIVITY
-) -> float:
-    """The highest threshold that still keeps `sensitivity` of the lesion images (within
-    (0.02, 0.98), so a badly separated set cannot push it to an extreme)."""
-    if len(lesion_probs) == 0:
-        return 0.5
-    q = float(np.quantile(np.asarray(lesion_probs), 1.0 - sensitivity, method="lower"))
-    return float(np.clip(q - 1e-4, 0.02, 0.98))
 
 
 def calibrate(net: torch.nn.Module, train: ArrayDataset, heldout: ArrayDataset) -> Calibration:
