@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, rounds: list[int], work: Path) -> dict[str, An
             recipe=json.loads(args.recipe),
             threads=2,
         )
-        replay_used = request["replay"]
+        replay_used = request.replay.to_json() if request.replay else None
         started, cpu_before = time.time(), _children_cpu_s()
         job = start_finetune(request, root=work / "home")
         curve = []

@@ -44,8 +44,8 @@ from typing import IO, Any
 from engine.atomic import write_bytes_atomic, write_json_atomic
 from engine.datastore.home import data_root
 from engine.errors import LesionLensError
+from engine.finetune_request import BaseModel, FinetuneRequest, Replay
 
-REQUEST_SCHEMA_VERSION = 1
 FINETUNE_MODULE = "training.finetune"
 QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
     "queued",
@@ -74,18 +74,17 @@ def finetune_command(request_path: str | Path) -> list[str]:
     return [sys.executable, "-m", FINETUNE_MODULE, "--request", str(request_path)]
 
 
-def prepare_job(request: dict[str, Any], root: str | Path | None = None) -> Path:
+def prepare_job(request: FinetuneRequest, root: str | Path | None = None) -> Path:
     """Give the request a job id and folder (under <root>/jobs unless it names one) and a
     candidate output folder (<job>/candidate unless it names one); write request.json there.
     Returns the path of request.json."""
-    request = dict(request)
-    request.setdefault("schema_version", REQUEST_SCHEMA_VERSION)
-    job_id = request.setdefault("job_id", new_job_id())
-    job_dir = Path(request.get("job_dir") or data_root(root) / "jobs" / job_id)
-    request["job_dir"] = str(job_dir)
-    request.setdefault("out", str(job_dir / "candidate"))
+    job_id = request.job_id or new_job_id()
+    job_dir = Path(request.job_dir or data_root(root) / "jobs" / job_id)
+    request = request.replace(
+        job_id=job_id, job_dir=str(job_dir), out=request.out or str(job_dir / "candidate")
+    )
     job_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(job_dir / "request.json", request)
+    request.write(job_dir / "request.json")
     write_json_atomic(job_dir / "status.json", {"state": QUEUED, "job_id": job_id, "at": _now()})
     return job_dir / "request.json"
 
@@ -168,7 +167,7 @@ class Job:
     ) -> None:
         self.request_path = Path(request_path)
         self.dir = self.request_path.parent
-        self.request = json.loads(self.request_path.read_text(encoding="utf-8"))
+        self.request = FinetuneRequest.read(self.request_path)
         self.command = command
         self.history: list[dict[str, Any]] = []
         self.stderr_tail: list[str] = []
@@ -192,11 +191,11 @@ class Job:
 
     @property
     def job_id(self) -> str:
-        return str(self.request.get("job_id", self.dir.name))
+        return self.request.job_id or self.dir.name
 
     @property
     def out(self) -> Path:
-        return Path(self.request["out"])
+        return Path(self.request.out)
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Events not yet taken, in order, blocking until the child has printed its last
@@ -281,7 +280,7 @@ def start_job(
 
 
 def start_finetune(
-    request: dict[str, Any],
+    request: FinetuneRequest,
     root: str | Path | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> Job:
@@ -334,7 +333,7 @@ REPLAY_CASES = 32
 REPLAY_FRACTION = 0.25
 
 
-def replay_for(base_dir: str | Path) -> dict[str, Any] | None:
+def replay_for(base_dir: str | Path) -> Replay | None:
     """A sample of the data the base model learnt from, to replay while fine-tuning: what the
     bundle's metrics.json records (fine-tuned bundles carry it on), or, for a model trained
     on synthetic nodes, the first cases of its own training set (case i depends only on the
@@ -343,11 +342,11 @@ def replay_for(base_dir: str | Path) -> dict[str, Any] | None:
 
     metrics = read_bundle(base_dir).metrics
     if isinstance(metrics.get("replay"), dict):
-        return dict(metrics["replay"])
+        return Replay(**metrics["replay"])
     dataset = str(metrics.get("dataset_id", ""))
     if dataset.startswith("synth-nodes-seed"):
         seed = int(metrics.get("train_config", {}).get("seed", 0))
-        return {"synth": "nodes", "n": REPLAY_CASES, "seed": seed, "fraction": REPLAY_FRACTION}
+        return Replay(synth="nodes", n=REPLAY_CASES, seed=seed, fraction=REPLAY_FRACTION)
     return None
 
 
@@ -358,65 +357,60 @@ def finetune_request(
     epochs: int = DEFAULT_EPOCHS,
     seed: int = 0,
     out: str | Path | None = None,
-    replay: dict[str, Any] | None | str = "auto",
+    replay: Replay | dict[str, Any] | None | str = "auto",
     **extra: Any,
-) -> dict[str, Any]:
+) -> FinetuneRequest:
     """A request with the base model pinned by folder and id.
 
     train / heldout: data selections (engine.datastore.selection): {"folder": DIR, "split":
-    "train"} or engine.datastore.pin_cases(store, "train").
+    "train"} or engine.datastore.pin_cases(store, "train"). extra: the other fields of
+    FinetuneRequest (recipe, gate, threads, model_id).
     """
     from engine.bundle import read_bundle
 
     base = read_bundle(base_dir)
-    request: dict[str, Any] = {
-        "schema_version": REQUEST_SCHEMA_VERSION,
-        "base": {"dir": str(base.directory.resolve()), "model_id": base.spec.model_id},
-        "train": train,
-        "heldout": heldout,
-        "epochs": int(epochs),
-        "seed": int(seed),
-        "replay": replay_for(base.directory) if replay == "auto" else replay,
+    if replay == "auto":
+        replay = replay_for(base.directory)
+    elif isinstance(replay, dict):
+        replay = Replay(**replay)
+    return FinetuneRequest(
+        base=BaseModel(str(base.directory.resolve()), base.spec.model_id),
+        train=train,
+        heldout=heldout,
+        epochs=int(epochs),
+        seed=int(seed),
+        replay=replay,
+        out=str(Path(out).resolve()) if out is not None else "",
         **extra,
-    }
-    if out is not None:
-        request["out"] = str(Path(out).resolve())
-    return request
+    )
 
 
-GATE_OPTIONS = ("min_cases", "dice_margin", "accuracy_margin", "resamples", "confidence", "seed")
-
-
-def gate_for(request: dict[str, Any], heldout: Path) -> Any:
+def gate_for(request: FinetuneRequest, heldout: Path) -> Any:
     """The registry's Gate on these held-out cases, with the request's "gate" options
     (min_cases, margins, bootstrap resamples, confidence, seed) over the defaults."""
     from engine.registry import Gate
 
-    options = request.get("gate") or {}
-    unknown = sorted(set(options) - set(GATE_OPTIONS))
-    if unknown:
-        raise JobError(f"unknown gate options {unknown}; known: {', '.join(GATE_OPTIONS)}")
-    return Gate(heldout, **options)
+    return Gate(heldout, **request.gate)
 
 
-def judge_candidate(request: dict[str, Any], baseline_dir: str | Path | None = None) -> Any:
+def judge_candidate(request: FinetuneRequest, baseline_dir: str | Path | None = None) -> Any:
     """The gate's verdict on a finished job's candidate against its base (or baseline_dir),
     on the request's held-out cases. Changes nothing."""
     from engine.datastore.selection import materialise
 
-    baseline = baseline_dir if baseline_dir is not None else request["base"]["dir"]
+    baseline = baseline_dir if baseline_dir is not None else request.base.dir
     with tempfile.TemporaryDirectory(prefix="lesionlens-gate-") as tmp:
-        heldout = materialise(request["heldout"], Path(tmp) / "heldout")
-        return gate_for(request, heldout).judge(request["out"], baseline)
+        heldout = materialise(request.heldout, Path(tmp) / "heldout")
+        return gate_for(request, heldout).judge(request.out, baseline)
 
 
-def promote_candidate(request: dict[str, Any], registry: Any) -> Any:
+def promote_candidate(request: FinetuneRequest, registry: Any) -> Any:
     """Registry.promote for a finished job's candidate, gated on the request's held-out cases."""
     from engine.datastore.selection import materialise
 
     with tempfile.TemporaryDirectory(prefix="lesionlens-gate-") as tmp:
-        heldout = materialise(request["heldout"], Path(tmp) / "heldout")
-        return registry.promote(request["out"], gate_for(request, heldout))
+        heldout = materialise(request.heldout, Path(tmp) / "heldout")
+        return registry.promote(request.out, gate_for(request, heldout))
 
 
 def folder_selections(
@@ -545,7 +539,7 @@ def datastore_readiness(store: Any) -> str | None:
 
 def datastore_request(
     store: Any, base_dir: str | Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0
-) -> dict[str, Any]:
+) -> FinetuneRequest:
     """A request for every corrected training case of the datastore, pinned to its label
     time, with every corrected held-out case as the gate's held-out set."""
     from engine.datastore import HELDOUT, TRAIN, pin_cases

@@ -1,6 +1,7 @@
 """Fine-tune a bundle on clinician-corrected cases: `python -m training.finetune --request F`.
 
-The request (JSON; engine.jobs.finetune_request builds one) pins everything:
+The request (engine.finetune_request.FinetuneRequest, checked when made or read; JSON on
+disk; engine.jobs.finetune_request builds one) pins everything:
   base      {"dir": bundle folder, "model_id": its id}; refused if the folder now holds
             another model. Training starts from its weights.pt (training.checkpoint).
   train     the corrected cases (engine.datastore.selection: a canonical folder's split, or
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import re
 import resource
 import secrets
@@ -46,6 +46,7 @@ import torch
 from engine.bundle import Bundle, read_bundle
 from engine.datastore import folder_fingerprint, materialise
 from engine.errors import LesionLensError
+from engine.finetune_request import FinetuneRequest, Replay, RequestError
 from engine.jobs import JobRecorder
 from training.adapt import AdaptRecipe
 from training.adapt import adapt as adapt_steps
@@ -54,10 +55,6 @@ from training.checkpoint import network_from_bundle
 from training.data import ArrayDataset, load_folder
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
-
-
-class RequestError(LesionLensError):
-    """The request file is missing something or names data that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -140,20 +137,20 @@ def _evenly_spaced(data: ArrayDataset, n: int) -> ArrayDataset:
     return data.take(np.unique(np.linspace(0, len(data) - 1, n).round().astype(int)).tolist())
 
 
-def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Everything between reading the request and the "done" event; returns that event."""
     started = time.time()
-    torch.set_num_threads(int(request.get("threads", 2)))
+    torch.set_num_threads(request.threads)
     base = _pinned_base(request)
     spec = base.spec
     size, classes = spec.inputs[0].size, spec.classes
-    epochs, seed = int(request["epochs"]), int(request.get("seed", 0))
-    recipe = _recipe(request.get("recipe") or {})
-    work = Path(request["job_dir"]) / "work"
+    epochs, seed = request.epochs, request.seed
+    recipe = _recipe(request.recipe)
+    work = Path(request.job_dir) / "work"
     shutil.rmtree(work, ignore_errors=True)
     try:
-        train_dir = materialise(request["train"], work / "train")
-        heldout_dir = materialise(request["heldout"], work / "heldout")
+        train_dir = materialise(request.train, work / "train")
+        heldout_dir = materialise(request.heldout, work / "heldout")
         target = load_folder(train_dir, size, classes)
         heldout = load_folder(heldout_dir, size, classes)
         for part, data in (("train", target), ("heldout", heldout)):
@@ -165,13 +162,13 @@ def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[
                 f"cases {overlap[:5]} are both training and held-out cases; held-out cases "
                 "are never trained on"
             )
-        replay_spec = request.get("replay")
+        replay_spec = request.replay
         replay = _load_replay(replay_spec, work / "replay", size, classes)
         net = network_from_bundle(base.directory)
         log(
             {
                 "event": "start",
-                "job_id": request.get("job_id", ""),
+                "job_id": request.job_id,
                 "base_model_id": spec.model_id,
                 "epochs": epochs,
                 "n_train": len(target),
@@ -179,7 +176,7 @@ def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[
                 "n_heldout": len(heldout),
             }
         )
-        fraction = float((replay_spec or {}).get("fraction", 0.25))
+        fraction = replay_spec.fraction if replay_spec else 0.0
         net, history = adapt(
             net,
             target,
@@ -204,10 +201,10 @@ def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[
                 "n_replay": 0 if replay is None else len(replay),
                 "history": history,
             },
-            "replay": replay_spec,
+            "replay": replay_spec.to_json() if replay_spec else None,
             "dataset_id": base.metrics.get("dataset_id"),
         }
-        out = Path(request["out"])
+        out = Path(request.out)
         log({"event": "export", "out": str(out)})
         write_bundle(net, out, new_spec, metrics)
     finally:
@@ -224,13 +221,13 @@ def run(request: dict[str, Any], log: Callable[[dict[str, Any]], None]) -> dict[
     }
 
 
-def _pinned_base(request: dict[str, Any]) -> Bundle:
-    base = request["base"]
-    bundle = read_bundle(base["dir"])
-    pinned = base.get("model_id")
+def _pinned_base(request: FinetuneRequest) -> Bundle:
+    base = request.base
+    bundle = read_bundle(base.dir)
+    pinned = base.model_id
     if pinned and bundle.spec.model_id != pinned:
         raise RequestError(
-            f"{base['dir']}: holds model {bundle.spec.model_id}, but the request pinned "
+            f"{base.dir}: holds model {bundle.spec.model_id}, but the request pinned "
             f"{pinned}; make a new request"
         )
     return bundle
@@ -245,39 +242,29 @@ def _recipe(overrides: dict[str, Any]) -> Recipe:
 
 
 def _load_replay(
-    spec: dict[str, Any] | None, folder: Path, size: int, classes: tuple[str, ...]
+    spec: Replay | None, folder: Path, size: int, classes: tuple[str, ...]
 ) -> ArrayDataset | None:
-    if not spec:
+    if spec is None:
         return None
-    if "synth" in spec:
+    if spec.synth is not None:
         from engine.synth.dataset import write_dataset
 
-        n, seed = int(spec.get("n", 32)), int(spec.get("seed", 0))
-        source = write_dataset(str(spec["synth"]), n, folder, seed=seed, val_fraction=0.0)
-    elif "folder" in spec:
-        source = Path(spec["folder"])
+        n = 32 if spec.n is None else spec.n
+        source = write_dataset(spec.synth, n, folder, seed=spec.seed, val_fraction=0.0)
     else:
-        raise RequestError(f"replay needs 'synth' or 'folder', got {sorted(spec)}")
+        source = Path(str(spec.folder))
     data = load_folder(source, size, classes)
-    n = int(spec.get("n", len(data)))
-    keep = list(range(min(n, len(data))))
-    return ArrayDataset(
-        [data.cases[i] for i in keep],
-        data.images[keep],
-        data.masks[keep],
-        data.labels[keep],
-        ["train"] * len(keep),
-        data.classes,
-    )
+    n = len(data) if spec.n is None else min(spec.n, len(data))
+    return data.take(list(range(n)))
 
 
 def _candidate_spec(
-    request: dict[str, Any], base: Bundle, n_train: int, data_hash: str
+    request: FinetuneRequest, base: Bundle, n_train: int, data_hash: str
 ) -> dict[str, Any]:
     """The base's model.json with a new id, its parent, data hash and an updated card."""
     parent = base.spec.model_id
     stem = parent.split("-ft-")[0]
-    model_id = request.get("model_id") or (
+    model_id = request.model_id or (
         f"{stem}-ft-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     )
     card = dict(base.spec.card)
@@ -286,7 +273,7 @@ def _candidate_spec(
         "date": f"{dt.datetime.now(dt.UTC):%Y-%m-%d}",
         "base_model_id": parent,
         "base_version": base.spec.version,
-        "source": _data_source(request.get("train") or {}),
+        "source": _data_source(request.train),
         "data_hash": data_hash,
     }
     card["training_data"] = training_data_text(fine_tuned, str(card.get("training_data", "")))
@@ -328,24 +315,9 @@ def _peak_rss_mb() -> float:
     return peak / 1024**2 if sys.platform == "darwin" else peak / 1024  # bytes vs KiB
 
 
-def read_request(path: Path) -> dict[str, Any]:
-    try:
-        request = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RequestError(f"{path}: no such request file") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestError(f"{path}: not a readable JSON request ({exc})") from exc
-    if not isinstance(request, dict):
-        raise RequestError(f"{path}: a request must be a JSON object")
-    missing = [k for k in ("base", "train", "heldout", "epochs", "out") if k not in request]
-    if missing:
-        raise RequestError(f"{path}: the request has no {', '.join(missing)}")
-    if not isinstance(request["base"], dict) or "dir" not in request["base"]:
-        raise RequestError(f"{path}: 'base' must be {{'dir': bundle folder, 'model_id': id}}")
-    if not isinstance(request["epochs"], int) or request["epochs"] < 1:
-        raise RequestError(f"{path}: 'epochs' must be a positive integer")
-    request.setdefault("job_dir", str(path.parent))
-    return request
+def read_request(path: Path) -> FinetuneRequest:
+    """The request file, checked (RequestError names the file and what is wrong)."""
+    return FinetuneRequest.read(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     except RequestError as exc:
         JobRecorder(path.parent).emit({"event": "error", "message": str(exc)})
         return EXIT_BAD_REQUEST
-    recorder = JobRecorder(request["job_dir"], str(request.get("job_id", "")))
+    recorder = JobRecorder(request.job_dir, request.job_id)
     try:
         recorder.emit(run(request, recorder.emit))
     except LesionLensError as exc:

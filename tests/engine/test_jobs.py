@@ -15,6 +15,7 @@ import pytest
 from engine.cli import main
 from engine.datastore import subset_folder
 from engine.evaluation import evaluate_folder
+from engine.finetune_request import BaseModel, FinetuneRequest
 from engine.inference import load_model
 from engine.jobs import (
     describe_split,
@@ -58,7 +59,8 @@ def _gone(pid: int, within_s: float = 10.0) -> bool:
 
 @pytest.mark.skipif(os.name == "nt", reason="process groups are POSIX")
 def test_events_stream_and_cancel_kills_the_process_tree(tmp_path: Path) -> None:
-    request = prepare_job({"job_dir": str(tmp_path / "job")}, root=tmp_path)
+    blank = FinetuneRequest(BaseModel("base"), {"folder": "t"}, {"folder": "h"}, epochs=1)
+    request = prepare_job(blank.replace(job_dir=str(tmp_path / "job")), root=tmp_path)
     job_dir = request.parent
     assert read_status(job_dir)["state"] == "queued"
     seen: list[dict] = []
@@ -112,8 +114,8 @@ def test_finetune_cli_trains_writes_a_candidate_and_gates_it(
     assert f"accuracy: {before['accuracy']:.4f} -> {after['accuracy']:.4f}" in verdict
     assert not (home / "models").exists()  # without --promote the registry is untouched
 
-    request = json.loads((job_dir / "request.json").read_text())
-    assert request["base"]["model_id"] == "tiny-base"
+    request = FinetuneRequest.read(job_dir / "request.json")
+    assert request.base.model_id == "tiny-base"
     registry = Registry(home)
     promoted = promote_candidate(request, registry)  # against the active (shipped) model
     entry = registry.get(spec["model_id"])
@@ -121,7 +123,7 @@ def test_finetune_cli_trains_writes_a_candidate_and_gates_it(
     # Two held-out cases: too few for the default gate, kept available to try.
     assert not promoted.promoted and promoted.cases_needed == 10 - promoted.n
     assert entry.status == "available" and registry.active_id() != spec["model_id"]
-    request["gate"] = {"min_cases": 1, "dice_margin": 1.0, "accuracy_margin": 1.0}
+    request = request.replace(gate={"min_cases": 1, "dice_margin": 1.0, "accuracy_margin": 1.0})
     assert judge_candidate(request).promoted  # the request's gate options are used
 
 
@@ -175,9 +177,9 @@ def test_datastore_request_pins_corrected_cases_and_says_when_not_ready(
         datastore_request(store, default_bundle_dir())
     store.save_correction(held[0], np.ones(shape), "malignant", "dr.a")
     request = datastore_request(store, default_bundle_dir(), epochs=3)
-    assert request["train"]["cases"] == {c: store.case(c).final.updated for c in train}
-    assert list(request["heldout"]["cases"]) == held and request["epochs"] == 3
-    assert request["base"]["dir"] == str(default_bundle_dir().resolve())
+    assert request.train["cases"] == {c: store.case(c).final.updated for c in train}
+    assert list(request.heldout["cases"]) == held and request.epochs == 3
+    assert request.base.dir == str(default_bundle_dir().resolve())
 
 
 def _listing(folder: Path) -> dict[str, bytes]:

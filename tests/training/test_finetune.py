@@ -192,7 +192,11 @@ def test_a_fine_tuned_card_says_what_it_was_trained_on(tiny_bundle: Path, tmp_pa
 
     base = read_bundle(tiny_bundle)
     base.spec.card["training_data"] = "Synthetic lymph-node B-mode images. No patient data."
-    request = {"train": {"datastore": "/home", "split": "train", "cases": {}}}
+    from engine.finetune_request import BaseModel, FinetuneRequest
+
+    request = FinetuneRequest(
+        BaseModel(str(tiny_bundle)), {"datastore": "/home", "split": "train", "cases": {}}, {}, 1
+    )
     spec = _candidate_spec(request, base, 23, "abc123")
     today = f"{dt.datetime.now(dt.UTC):%Y-%m-%d}"
     text = spec["card"]["training_data"]
@@ -203,7 +207,8 @@ def test_a_fine_tuned_card_says_what_it_was_trained_on(tiny_bundle: Path, tmp_pa
     assert "no patient data" not in text.lower()
     assert "Base model: Synthetic lymph-node B-mode images." in text
     assert spec["card"]["fine_tuned"]["n_cases"] == 23
-    folder = _candidate_spec({"train": {"folder": "/data/thyroid", "split": "train"}}, base, 5, "d")
+    thyroid = request.replace(train={"folder": "/data/thyroid", "split": "train"})
+    folder = _candidate_spec(thyroid, base, 5, "d")
     assert folder["card"]["training_data"].startswith(
         "Fine-tuned on 5 cases of the data set thyroid"
     )

@@ -21,6 +21,7 @@ from desktop.models.reading.review_store import ReviewStore
 from engine.bundle import Bundle, read_bundle
 from engine.datastore import CORRECTED, HELDOUT, TRAIN, DatastoreError
 from engine.errors import LesionLensError
+from engine.finetune_request import FinetuneRequest
 from engine.jobs import (
     DEFAULT_EPOCHS,
     datastore_readiness,
@@ -69,7 +70,7 @@ class TrainingState:
         self.readiness: str | None = "not checked yet"
         self.corrected_counts = (0, 0)  # corrected (training, held-out) cases when ready
         self.phase = IDLE
-        self.request: dict[str, Any] | None = None
+        self.request: FinetuneRequest | None = None
         self.request_path: Path | None = None
         self.verdict: Verdict | None = None
         self._reset_progress()
@@ -210,9 +211,9 @@ class TrainingState:
             request = datastore_request(
                 self.review_store.store, self.active_bundle.directory, epochs=self.epochs
             )
-            request.update(self.request_overrides)
+            request = request.with_overrides(self.request_overrides)
             path = prepare_job(request, self.review_store.root)
-            self.request = json.loads(path.read_text(encoding="utf-8"))
+            self.request = FinetuneRequest.read(path)
         except (LesionLensError, OSError, ValueError) as exc:
             self._emit("error", f"Cannot fine-tune: {exc}")
             return None
@@ -269,7 +270,7 @@ class TrainingState:
             return False
         assert self.request is not None
         if self.cancel_requested:
-            finish_cancelled(self.request["job_dir"], self.request["out"])
+            finish_cancelled(self.request.job_dir, self.request.out)
             self._set_phase(CANCELLED)
             self._emit("status", "Fine-tuning cancelled; no candidate was kept")
             return False

@@ -190,7 +190,7 @@ def test_fine_tune_runs_a_real_child_shows_progress_curves_and_the_verdict(
     assert training.phase == DONE, window.error_bar.message()
 
     request = training.request
-    job_dir = Path(request["job_dir"])
+    job_dir = Path(request.job_dir)
     log = read_log(job_dir)
     epochs = [e for e in log if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1] and log[-1]["event"] == "done"
@@ -199,13 +199,13 @@ def test_fine_tune_runs_a_real_child_shows_progress_curves_and_the_verdict(
     assert list(x) == [1] and y[0] == pytest.approx(epochs[0]["loss"])
     x, y = panel.dice_curve.getData()
     assert list(x) == [1] and y[0] == pytest.approx(epochs[0]["val_dice"])
-    assert sorted(request["train"]["cases"]) == case_ids(TRAIN, N_TRAIN)
+    assert sorted(request.train["cases"]) == case_ids(TRAIN, N_TRAIN)
 
     # The verdict's numbers against an independent scoring of both models.
     candidate_id = log[-1]["model_id"]
     heldout = Datastore(home).export_training_set(tmp_path / "heldout", split=HELDOUT)
-    after = evaluate_folder(heldout, load_model(request["out"], device="cpu"))["summary"]
-    before = evaluate_folder(heldout, load_model(request["base"]["dir"], device="cpu"))["summary"]
+    after = evaluate_folder(heldout, load_model(request.out, device="cpu"))["summary"]
+    before = evaluate_folder(heldout, load_model(request.base.dir, device="cpu"))["summary"]
     dice_row, accuracy_row = panel.verdict_cells()
     assert dice_row[:3] == ["Dice", f"{before['dice']:.4f}", f"{after['dice']:.4f}"]
     assert accuracy_row[:3] == [
@@ -247,7 +247,7 @@ def test_cancel_kills_the_child_and_leaves_no_half_bundle(
     qtbot.waitUntil(lambda: len(training.curve_epochs) >= 1, timeout=JOB_TIMEOUT_MS)
     assert panel.progress.maximum() == 200 and panel.progress.value() >= 1
     assert "ETA" in panel.progress.format()
-    out = Path(training.request["out"])
+    out = Path(training.request.out)
     staging = out.parent / f".{out.name}.half"  # what the bundle writer stages while exporting
     staging.mkdir()
     (staging / "model.onnx").write_bytes(b"half")
@@ -259,7 +259,7 @@ def test_cancel_kills_the_child_and_leaves_no_half_bundle(
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # killed, and reaped
     assert not out.exists() and not list(out.parent.glob(f".{out.name}*"))
-    job_dir = Path(training.request["job_dir"])
+    job_dir = Path(training.request.job_dir)
     assert read_status(job_dir)["state"] == "cancelled" and not (job_dir / "work").exists()
     assert [e.model_id for e in Registry(home).list()] == models_before
     assert panel.verdict_label.text().startswith("Cancelled")
