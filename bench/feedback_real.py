@@ -112,17 +112,23 @@ def table(summary: dict) -> str:
 
 
 def forgetting(
-    breast: Path, pool: ArrayDataset, test: ArrayDataset, steps: int, new: AdaptRecipe, seed: int
+    breast: Path,
+    pool: ArrayDataset,
+    test: ArrayDataset,
+    steps: int,
+    new: AdaptRecipe,
+    seed: int,
+    fractions: tuple[float, ...] = (0.0, 0.25),
 ) -> list[dict]:
     """The breast model fine-tuned on 20 cases of another domain (synthetic lymph nodes from
     a shifted scanner): its busi-dev Dice before and after, without and with replay of its
-    own training cases (a quarter of every batch)."""
+    own training cases (that fraction of every batch)."""
     with tempfile.TemporaryDirectory(prefix="forgetting-") as tmp:
         folder = write_dataset("nodes", 20, Path(tmp), seed=9000 + seed, shift=True, val_fraction=0)
         shifted = load_folder(folder, test.images.shape[-1], CLASSES)
     before = evaluate_arrays(network_from_bundle(breast), test)["dice"]
     rows = []
-    for fraction in (0.0, 0.25):
+    for fraction in fractions:
         net = network_from_bundle(breast)
         recipe = dataclasses.replace(new, steps=steps)
         net, _ = adapt(net, shifted, recipe, seed, replay=pool, replay_fraction=fraction)
@@ -161,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="BREAST_BUNDLE",
         help="only the forgetting check of this bundle (busi-dev Dice after 20 shifted cases)",
     )
+    parser.add_argument(
+        "--replay-fractions",
+        default="0,0.25",
+        help="forgetting check: fractions of every batch replayed from busi-dev",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     new = dataclasses.replace(AdaptRecipe(), **json.loads(args.recipe))
@@ -169,9 +180,20 @@ def main(argv: list[str] | None = None) -> int:
     previous = json.loads(args.json.read_text()) if args.json.is_file() else {}
     if args.forgetting is not None:
         seeds = [int(k) for k in args.seeds.split(",")]
+        fractions = tuple(float(f) for f in args.replay_fractions.split(","))
         rows = [
-            r for s in seeds for r in forgetting(args.forgetting, pool, test, args.steps, new, s)
+            r
+            for s in seeds
+            for r in forgetting(args.forgetting, pool, test, args.steps, new, s, fractions)
         ]
+        if args.merge:
+            done = {(r["seed"], r["replay_fraction"]) for r in rows}
+            kept = [
+                r
+                for r in previous.get("forgetting", [])
+                if (r["seed"], r["replay_fraction"]) not in done
+            ]
+            rows = kept + rows
         write_json_atomic(args.json, {**previous, "forgetting": rows})
         return 0
     runs: list[dict] = previous.get("runs", []) if args.merge else []
