@@ -57,6 +57,19 @@ class Replay:
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
+    @classmethod
+    def from_json(cls, raw: Any, source: str = "the replay") -> Replay | None:
+        """A replay from its JSON form (a request's, or a bundle's metrics.json), its fields
+        checked: None stays None."""
+        if raw is None or isinstance(raw, Replay):
+            return raw
+        if not isinstance(raw, dict):
+            raise RequestError(f"{source}: 'replay' must be an object or null")
+        unknown = sorted(set(raw) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise RequestError(f"{source}: unknown replay fields {unknown}")
+        return cls(**raw)
+
 
 @dataclass(frozen=True)
 class FinetuneRequest:
@@ -126,7 +139,7 @@ class FinetuneRequest:
                 **{
                     **raw,
                     "base": BaseModel(str(base["dir"]), str(base.get("model_id") or "")),
-                    "replay": _replay(raw.get("replay"), source),
+                    "replay": Replay.from_json(raw.get("replay"), source),
                     "recipe": dict(raw.get("recipe") or {}),
                     "gate": dict(raw.get("gate") or {}),
                     "out": str(raw["out"]),
@@ -159,21 +172,9 @@ class FinetuneRequest:
         return request if request.job_dir else request.replace(job_dir=str(path.parent))
 
 
-def _replay(raw: Any, source: str) -> Replay | None:
-    if raw is None or isinstance(raw, Replay):
-        return raw
-    if not isinstance(raw, dict):
-        raise RequestError(f"{source}: 'replay' must be an object or null")
-    unknown = sorted(set(raw) - {f.name for f in dataclasses.fields(Replay)})
-    if unknown:
-        raise RequestError(f"{source}: unknown replay fields {unknown}")
-    return Replay(**raw)
-
-
 def _check(request: FinetuneRequest) -> None:
-    if isinstance(request.epochs, bool) or not isinstance(request.epochs, int):
-        raise RequestError("'epochs' must be a positive integer")
-    if request.epochs < 1:
+    epochs = request.epochs
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise RequestError("'epochs' must be a positive integer")
     if not isinstance(request.train, dict) or not isinstance(request.heldout, dict):
         raise RequestError("'train' and 'heldout' must be data selections (JSON objects)")

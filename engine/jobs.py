@@ -340,9 +340,10 @@ def replay_for(base_dir: str | Path) -> Replay | None:
     seed and i, so these are exactly images it was trained on). None when unknown."""
     from engine.bundle import read_bundle
 
-    metrics = read_bundle(base_dir).metrics
+    bundle = read_bundle(base_dir)
+    metrics = bundle.metrics
     if isinstance(metrics.get("replay"), dict):
-        return Replay(**metrics["replay"])
+        return Replay.from_json(metrics["replay"], f"{bundle.directory / 'metrics.json'}")
     dataset = str(metrics.get("dataset_id", ""))
     if dataset.startswith("synth-nodes-seed"):
         seed = int(metrics.get("train_config", {}).get("seed", 0))
@@ -369,10 +370,7 @@ def finetune_request(
     from engine.bundle import read_bundle
 
     base = read_bundle(base_dir)
-    if replay == "auto":
-        replay = replay_for(base.directory)
-    elif isinstance(replay, dict):
-        replay = Replay(**replay)
+    replay = replay_for(base.directory) if replay == "auto" else Replay.from_json(replay)
     return FinetuneRequest(
         base=BaseModel(str(base.directory.resolve()), base.spec.model_id),
         train=train,

@@ -109,3 +109,17 @@ def test_overrides_from_the_gui_are_checked_too() -> None:
     assert request.recipe == {"batch_size": 4} and request.threads == 1
     with pytest.raises(RequestError, match="unknown gate options"):
         _request().with_overrides({"gate": {"margin": 0.1}})
+
+
+def test_a_bundles_replay_is_checked_where_it_is_read(make_tiny_bundle, tmp_path: Path) -> None:
+    """A bundle's metrics.json names its replay source: a misspelt field there is refused
+    with the file's name, not passed on to the child as an unexpected keyword."""
+    from engine.jobs import replay_for
+
+    bundle = make_tiny_bundle(tmp_path / "bundle")
+    metrics = bundle / "metrics.json"
+    metrics.write_text(json.dumps({"replay": {"folder": "/data/busi", "n": 4}}))
+    assert replay_for(bundle) == Replay(folder="/data/busi", n=4)
+    metrics.write_text(json.dumps({"replay": {"folder": "/data/busi", "count": 4}}))
+    with pytest.raises(RequestError, match=r"metrics\.json: unknown replay fields \['count'\]"):
+        replay_for(bundle)
