@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 from engine.errors import MeasurementError
 from engine.tissue import tissue_area_of
@@ -35,24 +36,40 @@ def tissue_regions(image: Image) -> tuple[UltrasoundRegion, ...]:
 
 def measurement_spacing_mm(image: Image, p0: Point, p1: Point) -> tuple[float, float]:
     """(row, col) mm per pixel valid for the segment p0-p1, or MeasurementError saying why."""
+    return points_spacing_mm(image, (p0, p1))
+
+
+def points_spacing_mm(image: Image, points: Sequence[Point]) -> tuple[float, float]:
+    """(row, col) mm per pixel valid for every point at once (a caliper's two ends, a trace's
+    vertices, points on an ellipse's outline), or MeasurementError saying why: one region
+    (the innermost holding them all) or one panel must hold every point, as for a caliper."""
+    points = list(points)
+    if not points:
+        raise MeasurementError("nothing to measure: no points")
+    first_point = points[0]
     if not image.regions:
-        _refuse_across_panels(image, p0, p1)
+        for point in points[1:]:
+            _refuse_across_panels(image, first_point, point)
         if image.spacing_mm is None:
             raise MeasurementError("image is uncalibrated: distances are in pixels only")
         return image.spacing_mm
-    both = [r for r in image.regions if r.contains(*p0) and r.contains(*p1)]
-    calibrated = [r for r in both if r.delta_mm is not None]
+    every = [r for r in image.regions if all(r.contains(*p) for p in points)]
+    calibrated = [r for r in every if r.delta_mm is not None]
     if calibrated:
         return min(calibrated, key=lambda r: r.area_px).delta_mm  # type: ignore[return-value]
-    first, second = region_at(image, *p0), region_at(image, *p1)
-    if first is None or second is None:
+    located = [region_at(image, *p) for p in points]
+    if any(r is None for r in located):
         raise MeasurementError("a point lies outside every ultrasound region (uncalibrated area)")
-    if not both:
+    if not every:
+        first = located[0]
+        assert first is not None
+        second = next(r for p, r in zip(points, located, strict=True) if not first.contains(*p))
+        assert second is not None
         raise MeasurementError(
             f"the points lie in two different regions ({first.data_type} and "
             f"{second.data_type}); measure inside one region"
         )
-    region = min(both, key=lambda r: r.area_px)
+    region = min(every, key=lambda r: r.area_px)
     raise MeasurementError(
         f"the {region.data_type or 'unnamed'} region is in {region.units_x} x {region.units_y}, "
         "not a distance in cm"
