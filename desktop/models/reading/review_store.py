@@ -160,7 +160,7 @@ class ReviewStore:
         return _saved(record, review.mask)
 
     def measurements(self, path: str | Path) -> CaseMeasurements | None:
-        """The stored calibration and calipers of this file's case, None when there are none
+        """The stored calibration, calipers and shapes of this file's case, None when there are none
         (or the file is not in the datastore)."""
         if not self.exists:
             return None
@@ -168,7 +168,15 @@ class ReviewStore:
         if case_id is None:
             return None
         raw = self.store.measurements(case_id)
-        return CaseMeasurements.from_json(raw) if raw else None
+        if not raw:
+            return None
+        try:
+            return CaseMeasurements.from_json(raw)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise DatastoreError(
+                f"case {case_id}: stored measurements in {self.root / INDEX_NAME} are "
+                f"malformed ({exc})"
+            ) from exc
 
     def save_measurements(self, path: str | Path, measurements: CaseMeasurements) -> bool:
         """Update the measurements of a case already in the datastore (a file not stored yet
