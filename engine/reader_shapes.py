@@ -189,6 +189,20 @@ def angle_degrees(angle: Angle, spacing: Spacing = (1.0, 1.0)) -> float:
     return float(math.degrees(math.atan2(abs(cross), float(np.dot(v1, v2)))))
 
 
+def simplify_trace(points: tuple[Point, ...], tolerance_px: float = 0.5) -> tuple[Point, ...]:
+    """A freehand trace with the vertices that change nothing dropped (Douglas-Peucker within
+    tolerance_px), so it keeps a handful of draggable vertices instead of every mouse move;
+    area and perimeter change by well under a pixel's worth."""
+    from skimage.measure import approximate_polygon
+
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(p) <= 3:
+        return tuple(_pt(q) for q in p)
+    closed = np.vstack([p, p[:1]])
+    kept = approximate_polygon(closed, tolerance=tolerance_px)[:-1]
+    return tuple(_pt(q) for q in (kept if len(kept) >= 3 else p))
+
+
 # -- on an image ----------------------------------------------------------------------------
 
 

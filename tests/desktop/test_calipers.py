@@ -76,7 +76,7 @@ def test_drag_an_end_point_moves_the_caliper_and_del_deletes_the_selected_one(
     assert state.selected_caliper is None and len(canvas.caliper_items) == 2
     key(qtbot, shown, Qt.Key.Key_Delete)  # nothing selected: nothing deleted, and it says so
     assert len(state.calipers) == 1
-    assert "No caliper selected" in shown.statusBar().currentMessage()
+    assert "No measurement selected" in shown.statusBar().currentMessage()
 
 
 def calibrate(qtbot, window: MainWindow, mouse, length_mm: float) -> None:  # noqa: ANN001

@@ -8,8 +8,11 @@ release for drags, click for a press without movement; tests can drive it direct
   closed by a double-click, a click on the first vertex, or Enter (finish_polygon).
 - Delete lesion: a click removes the connected lesion under it.
 - Caliper: a drag measures (mm where calibrated, else px with the reason); a drag that
-  starts on an end point of an existing caliper moves that end instead; a click on a
-  caliper selects it (Del deletes it, CaseState.delete_selected_caliper).
+  starts on an end point of an existing caliper moves that end instead, one that starts on
+  its line moves the whole caliper; a click on a caliper selects it (Del deletes it,
+  CaseState.delete_selected_caliper).
+- Ellipse, Trace, Angle: see desktop.models.editing.measure_tool (it also does the grabbing
+  of existing measurements for every measuring tool).
 - Smart Click: a click outlines the lesion under it (desktop.models.editing.smart_click, the
   interactive model); positive=False (Shift+click, right click) removes instead. One undo
   step a click.
@@ -23,6 +26,7 @@ import math
 from typing import TYPE_CHECKING
 
 from desktop.models.editing.caliper import measure_caliper
+from desktop.models.editing.measure_tool import MeasureTool
 from desktop.models.editing.tool_state import (
     BRUSH,
     CALIBRATE,
@@ -31,10 +35,13 @@ from desktop.models.editing.tool_state import (
     ERASER,
     LASSO,
     LINE,
+    MEASURE_TOOLS,
     POLYGON,
     POLYGON_SUBTRACT,
     POLYGON_TOOLS,
+    SHAPE_TOOLS,
     SMART_CLICK,
+    TRACE,
     Draft,
     ToolState,
 )
@@ -62,7 +69,7 @@ class ToolController:
         self.subscribe = self.events.subscribe
         self.calibration_line: tuple[Point, Point] | None = None
         self._dragging = False
-        self._moving: tuple[int, int] | None = None  # (caliper, end) being dragged
+        self.measure = MeasureTool(state, tools)
         self._smart: SmartClick | None = None  # made (and its model loaded) on first use
 
     @property
@@ -83,19 +90,20 @@ class ToolController:
         tool = self.tools.tool
         if tool in (BRUSH, ERASER) or tool in POLYGON_TOOLS:
             return self.can_edit
-        return tool in (CALIPER, CALIBRATE) and self.state.image is not None
+        return (tool in MEASURE_TOOLS or tool == CALIBRATE) and self.state.image is not None
 
     # -- drags --------------------------------------------------------------------------------
 
     def press(self, point: Point, snap_px: float = 3.0) -> None:
-        """snap_px: how close (image px) a press must be to a caliper's end point to move it."""
+        """snap_px: how close (image px) a press must be to a measurement's handle or line to
+        take hold of it."""
         tool, draft = self.tools.tool, self.tools.draft
         self._dragging = True
-        self._moving = None
-        grabbed = self.state.caliper_end_near(point, snap_px) if tool == CALIPER else None
-        if grabbed is not None and self.state.image is not None:
-            self._moving = grabbed
-            self.state.select_caliper(grabbed[0])
+        measuring = tool in MEASURE_TOOLS and self.state.image is not None
+        if measuring and not self.measure.clicking and self.measure.try_grab(point, snap_px):
+            pass
+        elif tool in SHAPE_TOOLS and self.state.image is not None:
+            self._dragging = self.measure.press_new(point)
         elif tool in (BRUSH, ERASER) and self.can_edit:
             self.state.editor.begin_stroke(point, self.tools.brush_radius, erase=tool == ERASER)
         elif tool in POLYGON_TOOLS and self.can_edit:
@@ -113,8 +121,10 @@ class ToolController:
         if not self._dragging:
             return
         tool, draft, editor = self.tools.tool, self.tools.draft, self.state.editor
-        if self._moving is not None:
-            self.state.move_caliper_end(*self._moving, point)
+        if self.measure.grab is not None:
+            self.measure.move_grabbed(point)
+        elif tool in SHAPE_TOOLS:
+            self.measure.move_new(point)
         elif tool in (BRUSH, ERASER) and editor is not None and editor.stroking:
             editor.stroke_to(point)
         elif draft is not None and draft.kind == LASSO:
@@ -127,11 +137,15 @@ class ToolController:
     def release(self, point: Point) -> None:
         if not self._dragging:
             return
+        if self.measure.grab is not None or self.tools.tool in SHAPE_TOOLS:
+            self._dragging = False
+            if self.measure.grab is not None:
+                self.measure.release_grabbed(point)
+            else:
+                self.measure.release_new(point)
+            return
         self.move(point)
         self._dragging = False
-        if self._moving is not None:
-            self._moving = None
-            return
         tool, draft, editor = self.tools.tool, self.tools.draft, self.state.editor
         if tool in (BRUSH, ERASER) and editor is not None:
             editor.end_stroke()
@@ -169,7 +183,9 @@ class ToolController:
             else:
                 self.tools.set_draft(Draft(POLYGON, (*draft.points, point)))
         elif tool == CALIPER:
-            self.state.select_caliper(self.state.caliper_near(point, snap_px))
+            self.measure.select_at(point, snap_px)
+        elif tool in SHAPE_TOOLS and self.state.image is not None:
+            self.measure.click(point, snap_px)
         elif tool == DELETE_LESION and self.can_edit and not editor.delete_lesion(point):
             self.state.notify("No lesion under the cursor: click inside the one to delete")
 
@@ -179,8 +195,10 @@ class ToolController:
             self.finish_polygon()
 
     def finish_polygon(self) -> bool:
-        """Enter: close the click-by-click polygon and apply it."""
+        """Enter: close the click-by-click polygon and apply it (a trace: add it)."""
         draft = self.tools.draft
+        if self.tools.tool == TRACE:
+            return self.measure.finish_trace()
         if draft is None or draft.kind != POLYGON:
             return False
         self.tools.set_draft(None)
@@ -191,7 +209,7 @@ class ToolController:
         if self.state.editor is not None:
             self.state.editor.cancel_stroke()
         self._dragging = False
-        self._moving = None
+        self.measure.cancel()
         self.calibration_line = None
         self.tools.set_draft(None)
 

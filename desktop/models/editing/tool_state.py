@@ -20,6 +20,9 @@ DELETE_LESION = "delete_lesion"
 CALIPER = "caliper"
 CALIBRATE = "calibrate"
 SMART_CLICK = "smart_click"
+ELLIPSE = "ellipse"
+TRACE = "trace"
+ANGLE = "angle"
 
 TOOL_NAMES = {
     NAVIGATE: "Pan / zoom",
@@ -30,20 +33,28 @@ TOOL_NAMES = {
     DELETE_LESION: "Delete lesion",
     SMART_CLICK: "Smart Click",
     CALIPER: "Caliper",
+    ELLIPSE: "Ellipse",
+    TRACE: "Trace",
+    ANGLE: "Angle",
     CALIBRATE: "Calibrate",
 }
 EDIT_TOOLS = frozenset({BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION, SMART_CLICK})
 POLYGON_TOOLS = frozenset({POLYGON_ADD, POLYGON_SUBTRACT})
+SHAPE_TOOLS = frozenset({ELLIPSE, TRACE, ANGLE})
+# The reader's measurements: their handles drag, Del deletes the selected one, Ctrl+Z undoes.
+MEASURE_TOOLS = frozenset({CALIPER, *SHAPE_TOOLS})
 # Brush radii in image pixels; [ and ] step through them.
 BRUSH_RADII = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0)
 DEFAULT_BRUSH_RADIUS = 6.0
 
 LASSO, POLYGON, LINE = "lasso", "polygon", "line"
+OUTLINE, OPEN = "outline", "open"  # a closed outline (ellipse), an open polyline (angle)
 
 
 @dataclass(frozen=True)
 class Draft:
-    """A shape being drawn: a freehand lasso, a click-by-click polygon, or a line."""
+    """A shape being drawn: a freehand lasso, a click-by-click polygon, a line, an ellipse's
+    outline or an angle's arms."""
 
     kind: str
     points: tuple[tuple[float, float], ...]  # (row, col)

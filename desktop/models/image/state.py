@@ -29,6 +29,7 @@ from desktop.models.editing.caliper import (
 )
 from desktop.models.editing.mask_editor import MaskEditor
 from desktop.models.editing.mask_ops import Box
+from desktop.models.editing.measuring import ShapeMeasuring
 from desktop.models.events import Events
 from desktop.models.image.domain import DomainMismatch, domain_mismatch
 from desktop.models.image.lesion_ids import carry_ids
@@ -142,8 +143,9 @@ def describe_error(error: BaseException) -> str:
     return f"Unexpected error: {type(error).__name__}: {error}"
 
 
-class CaseState:
-    """The case on screen, its analysis and correction, the display settings, the last error."""
+class CaseState(ShapeMeasuring):
+    """The case on screen, its analysis and correction, the display settings, the last error;
+    the reader's calipers here, their ellipses, traces and angles in ShapeMeasuring."""
 
     def __init__(self, model: LoadedModel | None = None) -> None:
         self.series: CaseSeries | None = None
@@ -165,6 +167,7 @@ class CaseState:
         self.descriptor_choices: DescriptorChoices = {}
         self._descriptors_dirty = False
         self.selected_caliper: int | None = None  # Del deletes it; drawn highlighted
+        self._init_measuring()
         self.last_error: str | None = None
         self.busy: bool = False
         self.domain_override = False  # "Run model anyway" on an image it was not made for
@@ -225,6 +228,7 @@ class CaseState:
         self.series, self.frame_index, self.image, self.path = series, index, image, path
         self.window = default_window(image)
         self.calipers, self.selected_caliper = [], None
+        self._reset_measuring()
         self.domain_override = False
         self._set_busy(False)
         self.dismiss_error()
@@ -252,6 +256,7 @@ class CaseState:
         self._generation += 1
         self.frame_index, self.image = index, image
         self.calipers, self.selected_caliper = [], None
+        self._reset_measuring()
         self._set_busy(False)
         self._set_analysis(None, None)
         self._emit("frame_changed", index)
@@ -606,8 +611,9 @@ class CaseState:
         if self.image is None:
             return None
         caliper = measure_caliper(self.image, start, end)
+        self.record_measurement("Add caliper")
         self.calipers.append(caliper)
-        self.selected_caliper = len(self.calipers) - 1
+        self._select(caliper_index=len(self.calipers) - 1)
         self._emit("calipers_changed")
         self._emit("status", caliper.detail)
         return caliper
@@ -645,7 +651,7 @@ class CaseState:
         start, stop = (point, old.end) if end == 0 else (old.start, point)
         caliper = measure_caliper(self.image, start, stop)
         self.calipers[index] = caliper
-        self.selected_caliper = index
+        self._select(caliper_index=index)
         self._emit("calipers_changed")
         self._emit("status", caliper.detail)
         return caliper
@@ -653,16 +659,24 @@ class CaseState:
     def select_caliper(self, index: int | None) -> None:
         if index is not None and not 0 <= index < len(self.calipers):
             index = None
-        if index != self.selected_caliper:
-            self.selected_caliper = index
+        if index != self.selected_caliper or (
+            index is not None and self.selected_shape is not None
+        ):
+            self._select(caliper_index=index)
             self._emit("calipers_changed")
 
     def delete_selected_caliper(self) -> bool:
-        """Del: remove the selected caliper (the others stay)."""
+        """Del: remove the selected measurement, a caliper or a shape (the others stay)."""
+        if self.delete_selected_shape():
+            return True
         index = self.selected_caliper
         if index is None or not 0 <= index < len(self.calipers):
-            self.notify("No caliper selected: click one (Caliper tool, M) to select it")
+            self.notify(
+                "No measurement selected: click a caliper, ellipse, trace or angle (with its "
+                "tool) to select it"
+            )
             return False
+        self.record_measurement("Delete caliper")
         removed = self.calipers.pop(index)
         self.selected_caliper = None
         self._emit("calipers_changed")
@@ -670,8 +684,11 @@ class CaseState:
         return True
 
     def clear_calipers(self) -> None:
-        if self.calipers:
-            self.calipers, self.selected_caliper = [], None
+        """Clear Measurements: every caliper and shape of the frame (one undo step)."""
+        if self.calipers or self.shapes:
+            self.record_measurement("Clear measurements")
+            self.calipers, self.shapes = [], []
+            self._select()
             self._emit("calipers_changed")
 
     def measurements(self) -> CaseMeasurements:
@@ -680,6 +697,7 @@ class CaseState:
             frame_index=self.frame_index,
             calibration_mm=self.series.calibration if self.series is not None else None,
             calipers=tuple((c.start, c.end) for c in self.calipers),
+            shapes=tuple(s.shape for s in self.shapes),
         )
 
     def restore_measurements(self, stored: CaseMeasurements) -> None:
@@ -691,9 +709,11 @@ class CaseState:
             row, col = stored.calibration_mm
             image = dataclasses.replace(self.image, spacing_mm=(row, col), regions=())
             self._set_calibrated(image, quiet=True)
-        if stored.frame_index == self.frame_index and stored.calipers:
+        if stored.frame_index == self.frame_index and (stored.calipers or stored.shapes):
             self.calipers = [measure_caliper(self.image, a, b) for a, b in stored.calipers]
-            self.selected_caliper = None
+            self._remeasure_shapes_from(stored.shapes)
+            self._select()
+            self.measure_history.clear()
             self._emit("calipers_changed")
 
     def calibrate(
@@ -716,6 +736,7 @@ class CaseState:
         self.series.calibration = image.spacing_mm
         self.image = image
         self.calipers = [measure_caliper(image, c.start, c.end) for c in self.calipers]
+        self._remeasure_shapes(image)
         if self.ai_analysis is not None:
             self.ai_analysis = self._on_image(self.ai_analysis, image)
             self.analysis = (

@@ -20,7 +20,15 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QWidget
 from desktop.models.editing.caliper import Caliper
 from desktop.models.editing.mask_ops import Box
 from desktop.models.editing.tool_controller import ToolController
-from desktop.models.editing.tool_state import BRUSH, ERASER, LINE, NAVIGATE, Draft, ToolState
+from desktop.models.editing.tool_state import (
+    BRUSH,
+    ERASER,
+    LINE,
+    NAVIGATE,
+    OPEN,
+    Draft,
+    ToolState,
+)
 from desktop.models.image.display import (
     PIXEL_CENTRE,
     contour_xy,
@@ -32,6 +40,7 @@ from desktop.models.image.display import (
     uncertainty_lut,
 )
 from desktop.models.image.state import CaseState
+from desktop.widgets.image.shape_items import shape_items
 from desktop.widgets.image.tool_view_box import ToolViewBox
 from engine.types import Analysis, Image
 
@@ -92,6 +101,7 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         self.finding_items: list[pg.GraphicsObject] = []
         self.scale_items: list[pg.GraphicsObject] = []
         self.caliper_items: list[pg.GraphicsObject] = []
+        self.shape_items: list[pg.GraphicsObject] = []  # ellipses, traces, angles
         self.draft_line = pg.PlotDataItem(pen=DRAFT_PEN)
         self.draft_text = pg.TextItem("", color="#ffffff", anchor=(0, 1))
         self.brush_cursor = QGraphicsEllipseItem()
@@ -262,7 +272,13 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         for index, caliper in enumerate(self.state.calipers):
             selected = index == self.state.selected_caliper
             self.caliper_items.extend(self._caliper_items(caliper, selected))
-        for item in self.caliper_items:
+        for item in self.shape_items:
+            self.view.removeItem(item)
+        self.shape_items = []
+        width = self.state.image.width if self.state.image is not None else 1
+        for index, shape in enumerate(self.state.shapes):
+            self.shape_items.extend(shape_items(shape, index == self.state.selected_shape, width))
+        for item in (*self.caliper_items, *self.shape_items):
             item.setZValue(30)
             self.view.addItem(item, ignoreBounds=True)
 
@@ -317,7 +333,7 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
             self.draft_text.setVisible(False)
             return
         points = np.asarray(draft.points, dtype=np.float64) + PIXEL_CENTRE
-        if draft.kind != LINE and len(points) > 2:
+        if draft.kind not in (LINE, OPEN) and len(points) > 2:
             points = np.vstack([points, points[:1]])  # show the polygon as it will close
         self.draft_line.setData(points[:, 1], points[:, 0])
         self.draft_line.setVisible(True)

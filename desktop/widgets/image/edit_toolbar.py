@@ -2,7 +2,9 @@
 
 Each action is enabled through one check on the state (Slicer's "can apply?"), and its
 shortcut works everywhere in the window (B brush, E eraser, P polygon, [ ] brush size,
-Ctrl+Z / Ctrl+Shift+Z, Esc). The window puts the same actions in its menus.
+Ctrl+Z / Ctrl+Shift+Z, Esc; M caliper, O ellipse, T trace, G angle). The window puts the
+same actions in its menus. With a measuring tool chosen, undo and redo act on the
+measurements (desktop.models.editing.measurement_history), otherwise on the mask.
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QToolBar, QWidget
 
 from desktop.models.editing.tool_controller import ToolController
 from desktop.models.editing.tool_state import (
+    ANGLE,
     BRUSH,
     BRUSH_RADII,
     CALIBRATE,
     CALIPER,
     DELETE_LESION,
     EDIT_TOOLS,
+    ELLIPSE,
     ERASER,
+    MEASURE_TOOLS,
     NAVIGATE,
     POLYGON_ADD,
     POLYGON_SUBTRACT,
     SMART_CLICK,
     TOOL_NAMES,
+    TRACE,
     ToolState,
 )
 from desktop.models.image.state import CaseState
@@ -40,6 +46,9 @@ TOOL_SHORTCUTS = {
     POLYGON_SUBTRACT: "Shift+P",
     DELETE_LESION: "D",
     CALIPER: "M",
+    ELLIPSE: "O",
+    TRACE: "T",
+    ANGLE: "G",
     CALIBRATE: "K",
     SMART_CLICK: "A",
 }
@@ -51,7 +60,13 @@ TOOL_TIPS = {
     POLYGON_SUBTRACT: "Cut a lasso or polygon out of the mask",
     DELETE_LESION: "Click a lesion to remove it (a false positive)",
     CALIPER: "Drag to measure: mm where calibrated, refused across ultrasound regions; drag an "
-    "end point to move it, click one to select it, Del deletes it",
+    "end point to move it or its line to move it all, click one to select it, Del deletes it",
+    ELLIPSE: "Drag the first axis, then drag a side handle to the edge: area and perimeter "
+    "(mm² / mm where calibrated); drag a handle or the outline to edit, Del deletes",
+    TRACE: "Drag around the structure, or click vertices and double-click / Enter to close: "
+    "area and perimeter; drag a vertex or the outline to edit, Del deletes",
+    ANGLE: "Click the first point, the vertex, then the second point: the angle in degrees; "
+    "drag a point or an arm to edit, Del deletes",
     CALIBRATE: "Draw a line of known length on an uncalibrated image, then type its mm",
     SMART_CLICK: "Click a lesion to outline it: left click adds, Shift+click or right click "
     "removes; each click is one undo step",
@@ -97,14 +112,15 @@ class EditToolBar(QToolBar):
         self.finish_polygon_action = self._action(
             "Close Polygon", controller.finish_polygon, "Return"
         )
-        self.clear_calipers_action = self._action("Clear Calipers", state.clear_calipers)
+        self.clear_calipers_action = self._action("Clear Measurements", state.clear_calipers)
         self.delete_caliper_action = self._action(
-            "Delete Selected Caliper",
+            "Delete Selected Measurement",
             state.delete_selected_caliper,
             QKeySequence.StandardKey.Delete,
         )
         self.delete_caliper_action.setToolTip(
-            "Del: delete the selected caliper (click one with the Caliper tool to select it)"
+            "Del: delete the selected caliper, ellipse, trace or angle (click one with a "
+            "measuring tool to select it)"
         )
 
         edit_tools = (NAVIGATE, BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION)
@@ -119,13 +135,14 @@ class EditToolBar(QToolBar):
         for action in (self.fill_holes_action, self.smooth_action, self.reset_action):
             self.addAction(action)
         self.addSeparator()
-        self.addAction(self.tool_actions[CALIPER])
-        self.addAction(self.tool_actions[CALIBRATE])
+        for tool in (CALIPER, ELLIPSE, TRACE, ANGLE, CALIBRATE):
+            self.addAction(self.tool_actions[tool])
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
 
         self.size_spin.valueChanged.connect(lambda d: tools.set_brush_radius(d / 2.0))
         tools.subscribe("tool_changed", self.refresh)
-        for event in ("review_changed", "analysis_changed", "busy_changed", "image_changed"):
+        events = ("review_changed", "analysis_changed", "busy_changed", "image_changed")
+        for event in (*events, "calipers_changed"):
             state.subscribe(event, lambda *_: self.refresh())
         self.refresh()
 
@@ -161,14 +178,21 @@ class EditToolBar(QToolBar):
         self.tool_actions[self.tools.tool].setChecked(True)
         for tool in EDIT_TOOLS:
             self.tool_actions[tool].setEnabled(editable)
-        self.undo_action.setEnabled(editable and editor.can_undo)
-        self.redo_action.setEnabled(editable and editor.can_redo)
-        self.undo_action.setText(
-            f"Undo {editor.undo_name}" if editable and editor.can_undo else "Undo"
-        )
-        self.redo_action.setText(
-            f"Redo {editor.redo_name}" if editable and editor.can_redo else "Redo"
-        )
+        if self.measuring:
+            history = self.state.measure_history
+            self.undo_action.setEnabled(history.can_undo)
+            self.redo_action.setEnabled(history.can_redo)
+            self.undo_action.setText(f"Undo {history.undo_name}" if history.can_undo else "Undo")
+            self.redo_action.setText(f"Redo {history.redo_name}" if history.can_redo else "Redo")
+        else:
+            self.undo_action.setEnabled(editable and editor.can_undo)
+            self.redo_action.setEnabled(editable and editor.can_redo)
+            self.undo_action.setText(
+                f"Undo {editor.undo_name}" if editable and editor.can_undo else "Undo"
+            )
+            self.redo_action.setText(
+                f"Redo {editor.redo_name}" if editable and editor.can_redo else "Redo"
+            )
         for action in (self.fill_holes_action, self.smooth_action, self.reset_action):
             action.setEnabled(editable)
         with QSignalBlocker(self.size_spin):
@@ -183,13 +207,23 @@ class EditToolBar(QToolBar):
         if not drawing:
             self.tools.set_tool(NAVIGATE)
 
+    @property
+    def measuring(self) -> bool:
+        """A measuring tool is chosen: undo and redo are the measurements'."""
+        return self.tools.tool in MEASURE_TOOLS
+
     def _undo(self) -> None:
-        if self.state.editor is not None:
+        if self.measuring:
+            self.controller.cancel()
+            self.state.undo_measurement()
+        elif self.state.editor is not None:
             self.controller.cancel()
             self.state.editor.undo()
 
     def _redo(self) -> None:
-        if self.state.editor is not None:
+        if self.measuring:
+            self.state.redo_measurement()
+        elif self.state.editor is not None:
             self.state.editor.redo()
 
     def _edit(self, name: str) -> Callable[[], None]:
