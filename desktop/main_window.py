@@ -916,7 +916,9 @@ class MainWindow(QMainWindow):
             state.editor.end_stroke()
         analysis, model = state.analysis, ModelInfo.from_spec(state.model.spec)
         # The reader's calipers go with the reader's class and outlines (on the findings).
-        request = dataclasses.replace(request, calipers=state.line_measurements())
+        request = dataclasses.replace(
+            request, calipers=state.line_measurements(), shapes=state.shape_measurements()
+        )
         anchor = next(p for p in (request.pdf, request.seg, request.sr, request.key_image) if p)
         self._export_folder = anchor.parent
         steps = lambda: export_steps(analysis, model, request, send_to)  # noqa: E731

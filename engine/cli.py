@@ -494,6 +494,7 @@ def _export(args: argparse.Namespace) -> int:
     from engine.analysis import analyze
     from engine.case_kind import IMAGE, is_volume_input
     from engine.model_lookup import find_model
+    from engine.reader_measurements import stored_for_file
     from engine.report import ModelInfo
     from engine.report.batch import BatchOptions, export_batch
     from engine.volume_cli import export_volumes
@@ -534,6 +535,7 @@ def _export(args: argparse.Namespace) -> int:
         lambda image: analyze(image, model),
         ModelInfo.from_spec(model.spec),
         options,
+        stored=stored_for_file,  # the reader's measurements, where the viewer stored some
     )
     failures = 0
     with StepProgress(len(files), "exporting") as progress:

@@ -7,6 +7,10 @@ Where files go (relative names are taken inside --out DIR):
 With none of the output options, everything is written with default names.
 An output that exists already is never replaced without --overwrite: that case (or the
 tables) is refused with the names of the files in the way, and the others go on.
+The reader's measurements: an input that is a case of the datastore with measurements stored
+by the viewer (calibration, calipers, ellipses, traces, angles) on the exported frame is
+analysed with the reader's calibration, and its measurements go on the key image (calipers),
+into the PDF, the SR and the batch tables, as from the viewer's Export.
 Case names: when de-identifying, case-0001, case-0002, ... (file names often carry patient
 names, so they appear in no path, table or printout); with --keep-identifiers, the file stem.
 """
@@ -19,6 +23,13 @@ from pathlib import Path
 
 from engine.errors import LoadError
 from engine.progress import failure_reason
+from engine.reader_measurements import (
+    CALIPER,
+    CaseMeasurements,
+    ReaderMeasurement,
+    calibrated_image,
+    stored_lines,
+)
 from engine.report.deidentify import Deidentifier
 from engine.report.errors import ExportError
 from engine.report.export import OVERWRITE_HINT, ExportRequest, export_case
@@ -30,7 +41,9 @@ from engine.report.tabular import (
     write_findings_csv,
     write_findings_json,
 )
-from engine.types import Analysis, Image
+from engine.types import Analysis, Image, LineMeasurement
+
+StoredLookup = Callable[[Path], CaseMeasurements | None]
 
 DEFAULT_NAMES = {
     "pdf": Path("report.pdf"),
@@ -92,9 +105,11 @@ def export_batch(
     analyse: Callable[[Image], Analysis],
     model: ModelInfo,
     options: BatchOptions,
+    stored: StoredLookup | None = None,
 ) -> Iterator[CaseOutcome]:
     """Yields one CaseOutcome per input as it is done; the batch tables are written last
-    (an outcome with index 0 lists them)."""
+    (an outcome with index 0 lists them). stored: the reader's measurements of an input
+    (engine.reader_measurements.stored_for_file), None to leave them out."""
     options = options.with_defaults()
     deidentifier = Deidentifier() if options.deidentify else None
     names = case_names(files, stems, options.deidentify)
@@ -102,8 +117,18 @@ def export_batch(
     for index, (path, case) in enumerate(zip(files, names, strict=True), start=1):
         shown_file = "" if options.deidentify else path.name
         try:
-            analysis = analyse(_read(path, options.frame_index))
+            image = _read(path, options.frame_index)
+            kept = stored(path) if stored is not None else None
+            if kept is not None and kept.frame_index != options.frame_index:
+                kept = None  # drawn on another frame
+            lines: tuple[ReaderMeasurement, ...] = ()
+            if kept is not None:
+                image = calibrated_image(image, kept)
+                lines = stored_lines(image, kept)
+            analysis = analyse(image)
             request = ExportRequest(
+                calipers=_as_calipers(lines),
+                shapes=tuple(m for m in lines if m.kind != CALIPER),
                 deidentify=options.deidentify,
                 reviewer=options.reviewer,
                 frame_index=options.frame_index,
@@ -115,7 +140,7 @@ def export_batch(
         except Exception as exc:  # noqa: BLE001 - one bad input never stops the batch
             yield CaseOutcome(index, case, shown_file, None, (), error=failure_reason(exc))
             continue
-        done.append(CaseFindings(case, shown_file, analysis))
+        done.append(CaseFindings(case, shown_file, analysis, lines))
         yield CaseOutcome(index, case, shown_file, analysis, result.written)
     tables: list[Path] = []
     wanted = [_inside(options.out, t) for t in (options.json, options.csv) if t is not None]
@@ -132,6 +157,16 @@ def export_batch(
         tables.append(write_findings_csv(_inside(options.out, options.csv), done, model))
     if tables:
         yield CaseOutcome(0, "", "", None, tuple(tables))
+
+
+def _as_calipers(lines: tuple[ReaderMeasurement, ...]) -> tuple[LineMeasurement, ...]:
+    out = []
+    for m in lines:
+        if m.kind == CALIPER:
+            start, end = m.points
+            length_px = ((end[0] - start[0]) ** 2 + (end[1] - start[1]) ** 2) ** 0.5
+            out.append(LineMeasurement(start, end, length_px, m.value if m.calibrated else None))
+    return tuple(out)
 
 
 def _read(path: Path, frame_index: int) -> Image:

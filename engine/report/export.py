@@ -22,6 +22,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from engine.atomic import write_bytes_atomic
+from engine.reader_measurements import ReaderMeasurement
 from engine.report.deidentify import (
     Deidentifier,
     blank_outside_tissue,
@@ -55,6 +56,8 @@ class ExportRequest:
     case: the name printed in the PDF (pass a pseudonym when de-identifying).
     calipers: the reader's line measurements on the analysed frame: drawn on the key image,
     listed in the PDF, TID 1500 Length measurements in the SR. The reader's class and
+    shapes: the reader's ellipses, traces and angles (engine.reader_measurements): listed in
+    the PDF, planar ROI groups with Area/Perimeter or Angle in the SR. The reader's class and
     reader-drawn lesions travel on the findings themselves (Finding.label_source,
     drawn_by_reader), so every output of one request tells the same story.
 
@@ -73,6 +76,7 @@ class ExportRequest:
     corrected: bool | None = None
     case: str = ""
     calipers: tuple[LineMeasurement, ...] = ()
+    shapes: tuple[ReaderMeasurement, ...] = ()
     overwrite: bool = False
 
     @property
@@ -129,7 +133,12 @@ def export_case(
             outputs.append((request.seg, _dicom_bytes(seg)))
         if request.sr is not None:
             sr = measurement_report_sr(
-                analysis, source, model, dicom_reviewer, calipers=request.calipers
+                analysis,
+                source,
+                model,
+                dicom_reviewer,
+                calipers=request.calipers,
+                shapes=request.shapes,
             )
             if deid is not None:
                 mark_deidentified(sr)
@@ -162,6 +171,7 @@ def export_case(
                 case=request.case,
                 zooms=lesion_zoom_pngs(analysis.image, analysis.findings, pixels),
                 calipers=request.calipers,
+                shapes=request.shapes,
             )
             outputs.append((request.pdf, pdf))
 

@@ -36,6 +36,7 @@ from reportlab.platypus import (
 from reportlab.platypus import Image as PdfImage
 
 from engine.atomic import write_bytes_atomic
+from engine.reader_measurements import ReaderMeasurement
 from engine.report import wording
 from engine.report.fonts import font_path
 from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
@@ -101,6 +102,7 @@ def report_pdf(
     case: str = "",
     zooms: Sequence[tuple[int, bytes]] = (),
     calipers: Sequence[LineMeasurement] = (),
+    shapes: Sequence[ReaderMeasurement] = (),
 ) -> bytes:
     """The PDF as bytes (write it with write_report_pdf, or atomically yourself).
     zooms: (finding number, PNG) enlarged views shown beside the key image.
@@ -123,6 +125,7 @@ def report_pdf(
         Paragraph(_summary(analysis), styles["small"]),
     ]
     story += caliper_section(calipers, styles, width)
+    story += shape_section(shapes, styles, width, heading=not calipers)
     story += descriptor_sections(analysis, styles, width)
     corrected = any(f.corrected for f in analysis.findings)
     story += closing_sections(corrected, model, reviewer, created, notes, styles, width)
@@ -490,6 +493,38 @@ def caliper_section(
     table = Table(data, colWidths=[width * f for f in (0.14, 0.2, 0.24, 0.24, 0.18)])
     table.setStyle(TableStyle([*GRID_STYLE, ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
     return [Spacer(1, 3 * mm), section_heading("Reader measurements", styles), table]
+
+
+def shape_section(
+    shapes: Sequence[ReaderMeasurement],
+    styles: dict[str, ParagraphStyle],
+    width: float,
+    heading: bool = True,
+) -> list[Any]:
+    """The reader's ellipses (E1..), traces (T1..) and angles (A1..): area and perimeter or
+    degrees, in mm / mm2 where calibrated, else px (said so, with the reason); nothing
+    without any."""
+    if not shapes:
+        return []
+    heads = ["Shape", "Value", "Points (row, col px)", "Set by"]
+    data: list[list[Any]] = [[Paragraph(h, styles["head"]) for h in heads]]
+    for m in shapes:
+        value = m.text + ("" if m.calibrated or not m.refused else f" ({m.refused})")
+        points = "; ".join(f"{r:.0f}, {c:.0f}" for r, c in m.points[:8])
+        if len(m.points) > 8:
+            points += f"; ... ({len(m.points)} vertices)"
+        data.append(
+            [
+                Paragraph(f"{m.label} {m.kind}", styles["cell"]),
+                Paragraph(escape(value), styles["cell"]),
+                Paragraph(escape(points), styles["cell"]),
+                Paragraph("reader", styles["cell"]),
+            ]
+        )
+    table = Table(data, colWidths=[width * f for f in (0.16, 0.34, 0.36, 0.14)])
+    table.setStyle(TableStyle([*GRID_STYLE, ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
+    head = [section_heading("Reader measurements", styles)] if heading else []
+    return [Spacer(1, 3 * mm), *head, table]
 
 
 def _summary(analysis: Analysis) -> str:

@@ -28,7 +28,9 @@ Reader decisions: each lesion says where its outline came from (AI segmentation,
 by the reader, or drawn by the reader); a class the reader set is "Lesion class (reader)";
 a reader-drawn lesion's group has no algorithm and no AI probability. The reader's calipers
 follow as planar ROI groups with a Length each (TID 1410), "Measurement source: drawn by
-the reader".
+the reader"; so do their ellipses (SCOORD ELLIPSE, Area SCT 42798000 and Perimeter SCT
+131191004), traces (closed POLYLINE, Area and Perimeter) and angles (open three-point
+POLYLINE, Angle SCT 1483009 in UCUM "deg"), in mm / mm2 where calibrated, else pixels.
 The observer context names the software (device) and, unless de-identifying, the reviewer.
 """
 
@@ -45,6 +47,7 @@ from pydicom.uid import generate_uid
 from engine.descriptors.codes import LOCAL_SCHEME as DESCRIPTOR_SCHEME
 from engine.descriptors.codes import Code, concept_code, value_codes
 from engine.descriptors.types import DescriptorSet
+from engine.reader_measurements import ReaderMeasurement
 from engine.report.model_info import SOFTWARE_NAME, ModelInfo, software_version
 from engine.report.source import SourceImage
 from engine.types import Analysis, Finding, LineMeasurement
@@ -104,10 +107,12 @@ def measurement_report_sr(
     model: ModelInfo,
     reviewer: str = "",
     calipers: Sequence[LineMeasurement] = (),
+    shapes: Sequence[ReaderMeasurement] = (),
 ) -> hd.sr.ComprehensiveSR:
     """The SR document; `reviewer` ("" when de-identifying) becomes the person observer.
     calipers: the reader's line measurements, one planar ROI group each (TID 1410 Length
-    of an open two-point POLYLINE), marked as the reader's, with no algorithm."""
+    of an open two-point POLYLINE), marked as the reader's, with no algorithm. shapes: the
+    reader's ellipses, traces and angles (engine.reader_measurements), likewise."""
     algorithm = hd.sr.AlgorithmIdentification(
         name=model.model_id, version=model.version, family=codes.cid7162.ArtificialIntelligence
     )
@@ -119,6 +124,7 @@ def measurement_report_sr(
     groups += [
         _caliper_group(index, caliper, source) for index, caliper in enumerate(calipers, start=1)
     ]
+    groups += [_shape_group(shape, source) for shape in shapes]
     report = hd.sr.MeasurementReport(
         observation_context=_observation_context(model, reviewer),
         procedure_reported=IMAGING_PROCEDURE,
@@ -299,6 +305,63 @@ def _caliper_group(
         tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=f"Caliper {index}"),
         referenced_region=region,
         measurements=[length],
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(name=MEASUREMENT_SOURCE, value=DRAWN_BY_READER)
+        ],
+    )
+
+
+def _shape_group(
+    shape: ReaderMeasurement, source: SourceImage
+) -> hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations:
+    """One reader ellipse, trace or angle: its region in DICOM (column, row) + 0.5, and its
+    Area and Perimeter (ellipse, trace) or Angle, marked as the reader's."""
+    frames = [source.frame_number] if source.frame_number is not None else None
+    points = np.asarray(shape.points, dtype=np.float64)[:, ::-1] + 0.5
+    if shape.kind == "ellipse":
+        graphic = hd.sr.GraphicTypeValues.ELLIPSE
+        first, second = np.linalg.norm(points[1] - points[0]), np.linalg.norm(points[3] - points[2])
+        if second > first:  # DICOM: the major axis end points first
+            points = points[[2, 3, 0, 1]]
+    else:
+        graphic = hd.sr.GraphicTypeValues.POLYLINE
+        if shape.kind == "trace":
+            points = np.vstack([points, points[:1]])  # closed: the last point is the first
+    region = hd.sr.ImageRegion(
+        graphic_type=graphic,
+        graphic_data=points.astype(np.float32),
+        source_image=hd.sr.SourceImageForRegion.from_source_image(
+            source.header, referenced_frame_numbers=frames
+        ),
+    )
+    if shape.kind == "angle":
+        measurements = [
+            hd.sr.Measurement(
+                name=codes.SCT.Angle, value=round(float(shape.value), 2), unit=codes.UCUM.Degree
+            )
+        ]
+    else:
+        mm = shape.calibrated
+        assert shape.perimeter is not None
+        measurements = [
+            hd.sr.Measurement(
+                name=codes.SCT.Area,
+                value=round(float(shape.value), 2),
+                unit=codes.UCUM.SquareMillimeter if mm else SQUARE_PIXELS,
+            ),
+            hd.sr.Measurement(
+                name=codes.SCT.Perimeter,
+                value=round(float(shape.perimeter), 2),
+                unit=codes.UCUM.Millimeter if mm else PIXELS,
+            ),
+        ]
+    name = {"ellipse": "Ellipse", "trace": "Trace", "angle": "Angle"}[shape.kind]
+    return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=hd.UID(), identifier=f"{name} {shape.label[1:]}"
+        ),
+        referenced_region=region,
+        measurements=measurements,
         qualitative_evaluations=[
             hd.sr.QualitativeEvaluation(name=MEASUREMENT_SOURCE, value=DRAWN_BY_READER)
         ],

@@ -3,6 +3,9 @@
 Sizes are given with their unit on every row: "mm" (area "mm2") on calibrated images, "px"
 (area "px2") otherwise, so a spreadsheet never mixes millimetres and pixels unknowingly.
 A case without any finding still gets one CSV row (finding empty), so no case disappears.
+The reader's own measurements (calipers C1.., ellipses E1.., traces T1.., angles A1..;
+engine.reader_measurements) follow the case's findings: in the JSON a "measurements" list per
+case, in the CSV one row each (finding empty, the measurement_* columns filled).
 Case names and file names are the caller's: when de-identifying, pass pseudonyms
 (`pseudonymous_cases`) and no file names, since file names often carry patient names.
 """
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.atomic import write_bytes_atomic, write_json_atomic
+from engine.reader_measurements import ReaderMeasurement
 from engine.report.model_info import ModelInfo
 from engine.types import Analysis, Finding
 
@@ -47,6 +51,17 @@ DESCRIPTOR_COLUMNS = (
     "category_proposed",
     "descriptor_reasons",
 )
+# One reader measurement per row: its label, kind, value and unit, and its points as
+# "row,col;row,col;..." in image pixels.
+MEASUREMENT_COLUMNS = (
+    "measurement",
+    "measurement_kind",
+    "measurement_value",
+    "measurement_unit",
+    "measurement_perimeter",
+    "measurement_perimeter_unit",
+    "measurement_points",
+)
 COLUMNS = (
     "case",
     "file",
@@ -60,6 +75,7 @@ COLUMNS = (
     "label_source",
     "drawn_by_reader",
     *DESCRIPTOR_COLUMNS,
+    *MEASUREMENT_COLUMNS,
     *SIZE_COLUMNS,
     *MODEL_COLUMNS,
 )
@@ -67,11 +83,13 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class CaseFindings:
-    """One analysed image of the batch. file: "" when it must not be shown."""
+    """One analysed image of the batch. file: "" when it must not be shown. measurements:
+    the reader's, stored with the case (none for an image nobody measured)."""
 
     case: str
     file: str
     analysis: Analysis
+    measurements: tuple[ReaderMeasurement, ...] = ()
 
 
 def pseudonymous_cases(count: int) -> list[str]:
@@ -98,6 +116,26 @@ def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelI
         "model_id": model.model_id,
         "model_version": model.version,
     }
+
+
+def measurement_row(case: CaseFindings, m: ReaderMeasurement, model: ModelInfo) -> dict:
+    """A reader measurement as a CSV row: no finding, no lesion columns."""
+    row: dict[str, Any] = dict.fromkeys(COLUMNS, "")
+    row.update(
+        case=case.case,
+        file=case.file,
+        result=case.analysis.result,
+        measurement=m.label,
+        measurement_kind=m.kind,
+        measurement_value=round(m.value, 3),
+        measurement_unit=m.unit,
+        measurement_perimeter="" if m.perimeter is None else round(m.perimeter, 3),
+        measurement_perimeter_unit=m.perimeter_unit,
+        measurement_points=";".join(f"{r:.2f},{c:.2f}" for r, c in m.points),
+        model_id=model.model_id,
+        model_version=model.version,
+    )
+    return row
 
 
 def descriptor_fields(finding: Finding) -> dict:
@@ -138,7 +176,7 @@ def size_fields(finding: Finding) -> dict:
 def case_rows(case: CaseFindings, model: ModelInfo) -> list[dict]:
     rows = [finding_row(case, n, f, model) for n, f in enumerate(case.analysis.findings, start=1)]
     if rows:
-        return rows
+        return rows + [measurement_row(case, m, model) for m in case.measurements]
     # No lesion (or withheld): one row that says so, with no class for a lesion that is not.
     empty: dict[str, Any] = dict.fromkeys(COLUMNS, "")
     empty.update(
@@ -148,7 +186,7 @@ def case_rows(case: CaseFindings, model: ModelInfo) -> list[dict]:
         model_id=model.model_id,
         model_version=model.version,
     )
-    return [empty]
+    return [empty] + [measurement_row(case, m, model) for m in case.measurements]
 
 
 def findings_document(
@@ -180,6 +218,7 @@ def findings_document(
                     }
                     for n, f in enumerate(c.analysis.findings, start=1)
                 ],
+                "measurements": [m.as_json() for m in c.measurements],
             }
             for c in cases
         ],

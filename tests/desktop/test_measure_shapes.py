@@ -177,3 +177,30 @@ def test_shapes_in_mm_after_calibration_stored_and_restored(
     restored = sorted(((s.kind, s.text, s.shape) for s in state.shapes), key=lambda t: t[0])
     assert restored == expected and all(s.value.calibrated for s in state.shapes)
     assert len(canvas.shape_items) == 6
+
+
+def test_shapes_drawn_in_the_window_reach_the_sr_and_pdf(
+    qtbot, shown: MainWindow, mouse, node_png: Path, tmp_path: Path
+) -> None:  # noqa: ANN001
+    import highdicom as hd
+
+    from engine.report import ExportRequest
+
+    open_and_wait(qtbot, shown, node_png)
+    canvas = shown.canvas
+    key(qtbot, shown, Qt.Key.Key_O)
+    mouse.drag(canvas, [(60.0, 40.0), (60.0, 80.0), (60.0, 120.0)])
+    key(qtbot, shown, Qt.Key.Key_G)
+    for point in ((160.0, 120.0), (160.0, 60.0), (220.0, 60.0)):
+        mouse.click(canvas, point)
+    sr_path, pdf_path = tmp_path / "sr.dcm", tmp_path / "r.pdf"
+    shown.start_export(ExportRequest(pdf=pdf_path, sr=sr_path, deidentify=False))
+    qtbot.waitUntil(lambda: shown.last_export is not None, timeout=30_000)
+    groups = hd.sr.srread(sr_path).content.get_planar_roi_measurement_groups()
+    by_id = {g.tracking_identifier: g for g in groups}
+    assert {"Ellipse 1", "Angle 1"} <= set(by_id)
+    (angle,) = by_id["Angle 1"].get_measurements()
+    assert angle.unit.value == "deg" and angle.value == pytest.approx(90.0, abs=1.5)
+    area = {m.name.meaning: m.value for m in by_id["Ellipse 1"].get_measurements()}["Area"]
+    assert area == pytest.approx(shown.state.shapes[0].value.area, abs=0.01)
+    assert pdf_path.stat().st_size > 0

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from desktop.models.editing.caliper import Caliper, measure_caliper
 from desktop.models.editing.measurement_history import MeasurementHistory, Snapshot
 from desktop.models.editing.reader_shape import ReaderShape, measure_reader_shape
+from engine.reader_measurements import ReaderMeasurement, measure_all
 from engine.reader_shapes import Shape
 
 if TYPE_CHECKING:
@@ -117,6 +118,13 @@ class ShapeMeasuring:
         self._emit("calipers_changed")
         self._emit("status", f"{removed.kind.capitalize()} {removed.text} deleted")
         return True
+
+    def shape_measurements(self) -> tuple[ReaderMeasurement, ...]:
+        """The ellipses, traces and angles on the frame on screen, as the exports take them
+        (E1.., T1.., A1..)."""
+        if self.image is None:
+            return ()
+        return measure_all(self.image, (), [s.shape for s in self.shapes])
 
     def _remeasure_shapes(self, image: Image) -> None:
         self._remeasure_shapes_from(tuple(s.shape for s in self.shapes), image)

@@ -29,6 +29,7 @@ from desktop.models.reading.review import (
 )
 from engine.datastore import Datastore, DatastoreError, data_root
 from engine.datastore.index import INDEX_NAME
+from engine.datastore.lookup import case_id_for_file
 from engine.datastore.records import CaseRecord
 from engine.types import Prediction
 
@@ -77,23 +78,7 @@ class ReviewStore:
     ) -> str | None:
         """The stored case this file is: a file inside the datastore, or an imported copy
         (same name, same bytes) of a file opened from elsewhere."""
-        path = Path(path)
-        if not path.is_file():
-            return None
-        images = (self.root / "images").resolve()
-        resolved = path.resolve()
-        records = list(self.cases() if records is None else records)
-        if resolved.is_relative_to(images):
-            case_id = resolved.relative_to(images).parts[0]
-            return case_id if any(r.case_id == case_id for r in records) else None
-        size = path.stat().st_size
-        for record in records:
-            stored = record.image
-            if record.source != path.name or not stored.is_file():
-                continue
-            if stored.stat().st_size == size and stored.read_bytes() == path.read_bytes():
-                return record.case_id
-        return None
+        return case_id_for_file(self.root, self.cases() if records is None else records, path)
 
     def statuses(self, paths: Iterable[Path]) -> dict[Path, str]:
         """The case-list status of each file (one index read for the whole list)."""
