@@ -147,12 +147,18 @@ def export_case(
             notes.append("The reviewer's name is printed here but left out of SEG and SR.")
 
     if request.wants_pixels:
-        key_png = key_image_png(analysis.image, analysis.findings, pixels, request.calipers)
+        key_png = key_image_png(
+            analysis.image, analysis.findings, pixels, request.calipers, request.shapes
+        )
         if request.key_image is not None:
             outputs.append((request.key_image, key_png))
         if request.key_image_dicom is not None:
             rgb = render_key_image(
-                analysis.image, analysis.findings, pixels, calipers=request.calipers
+                analysis.image,
+                analysis.findings,
+                pixels,
+                calipers=request.calipers,
+                shapes=request.shapes,
             )
             key_sc = key_image_secondary_capture(rgb, source.header)
             if deid is not None:

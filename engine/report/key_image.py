@@ -18,6 +18,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
 from engine.atomic import write_bytes_atomic
+from engine.reader_measurements import ReaderMeasurement
 from engine.report.fonts import font_path
 from engine.types import Finding, Image, LineMeasurement
 
@@ -58,10 +59,12 @@ def render_key_image(
     min_width: int = MIN_WIDTH,
     numbers: Sequence[int] | None = None,
     calipers: Sequence[LineMeasurement] = (),
+    shapes: Sequence[ReaderMeasurement] = (),
 ) -> np.ndarray:
     """RGB array of the image with overlays; `pixels` replaces image.pixels (e.g. blanked);
     `numbers` labels the findings (default 1, 2, ...); `calipers`: the reader's, drawn as
-    solid green lines labelled C1, C2, ... (the PDF lists them under those names)."""
+    solid green lines labelled C1, C2, ... (the PDF lists them under those names); `shapes`:
+    the reader's ellipses, traces and angles, in the same green, labelled E1, T1, A1..."""
     source = image.pixels if pixels is None else pixels
     window = (
         (image.window_presets[0].center, image.window_presets[0].width)
@@ -86,9 +89,27 @@ def render_key_image(
         for end in (a, b):
             _cross(draw, end, CALIPER, line, size=3 * line + 3)
         _label(draw, (b[0] + 4 * line, b[1] + 2 * line), f"C{number}", CALIPER, font)
+    for shape in shapes:
+        points = [_xy(p, scale) for p in shape_outline(shape)]
+        draw.line(points, fill=CALIPER, width=max(1, line - 1))
+        corner = max(points, key=lambda q: q[0] + q[1])
+        _label(draw, (corner[0] + 2 * line, corner[1] + line), shape.label, CALIPER, font)
     if image.spacing_mm is not None:
         _draw_scale_bar(draw, base.size, image.spacing_mm[1], scale, line, font)
     return np.asarray(base)
+
+
+def shape_outline(shape: ReaderMeasurement, count: int = 72) -> list[tuple[float, float]]:
+    """(row, col) points to draw: an ellipse from its four axis ends (closed), a trace
+    closed, an angle's two arms."""
+    points = np.asarray(shape.points, dtype=np.float64)
+    if shape.kind == "ellipse":
+        u, v = (points[1] - points[0]) / 2.0, (points[3] - points[2]) / 2.0
+        t = np.linspace(0.0, 2.0 * np.pi, count + 1)
+        points = (points[0] + points[1]) / 2.0 + np.outer(np.cos(t), u) + np.outer(np.sin(t), v)
+    elif shape.kind == "trace":
+        points = np.vstack([points, points[:1]])
+    return [(float(r), float(c)) for r, c in points]
 
 
 def lesion_zoom(
@@ -144,8 +165,9 @@ def key_image_png(
     findings: Sequence[Finding],
     pixels: np.ndarray | None = None,
     calipers: Sequence[LineMeasurement] = (),
+    shapes: Sequence[ReaderMeasurement] = (),
 ) -> bytes:
-    return _png(render_key_image(image, findings, pixels, calipers=calipers))
+    return _png(render_key_image(image, findings, pixels, calipers=calipers, shapes=shapes))
 
 
 def _png(rgb: np.ndarray) -> bytes:

@@ -92,8 +92,16 @@ def test_pdf_and_sr_carry_the_shapes(kit, tmp_path: Path) -> None:  # noqa: ANN0
     mask[90:110, 140:170] = 1
     analysis = kit.analysis_of(image, mask)
     shapes = measure_all(image, (), SHAPES)
-    sr_path, pdf_path = tmp_path / "sr.dcm", tmp_path / "r.pdf"
-    export_case(analysis, kit.model, ExportRequest(sr=sr_path, pdf=pdf_path, shapes=shapes))
+    sr_path, pdf_path, key_path = tmp_path / "sr.dcm", tmp_path / "r.pdf", tmp_path / "k.png"
+    request = ExportRequest(sr=sr_path, pdf=pdf_path, key_image=key_path, shapes=shapes)
+    export_case(analysis, kit.model, request)
+    # The key image draws them in the calipers' green: the ellipse's right end, (100, 190).
+    key = np.asarray(PILImage.open(key_path).convert("RGB"))
+    scale = key.shape[1] / 320
+    x, y = round(190.5 * scale), round(100.5 * scale)
+    near = key[y - 4 : y + 5, x - 4 : x + 5]
+    assert np.any(np.all(near == (80, 230, 80), axis=-1))
+    assert not np.any(np.all(key[-30:, -30:] == (80, 230, 80), axis=-1))  # nothing drawn there
     text = _pdf_text(pdf_path)
     assert "Reader measurements" in text
     assert "E1 ellipse" in text and "2513 px2, perimeter 194 px" in text
