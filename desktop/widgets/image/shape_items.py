@@ -49,9 +49,14 @@ def shape_items(shape: ReaderShape, selected: bool, image_width: int) -> list[pg
         side, at = 1.0, float(x.max())
     elif middle < 0.35 * image_width:
         side, at = 0.0, float(x.min())
-    label = pg.TextItem(html=html + "</div>", anchor=(side, 0.0), fill=LABEL_FILL)
+    if shape.closed:  # under the outline
+        label = pg.TextItem(html=html + "</div>", anchor=(side, 0.0), fill=LABEL_FILL)
+        label.setPos(at, float(y.max()) + 3.0)
+    else:  # an angle: its degrees just above the vertex, where the eye looks for them
+        label = pg.TextItem(html=html + "</div>", anchor=(0.5, 1.0), fill=LABEL_FILL)
+        vertex = handles[1]
+        label.setPos(float(vertex[1]), float(vertex[0]) - 4.0)
     if colour == REFUSED_COLOR:
         label.setTextWidth(LABEL_WIDTH)
-    label.setPos(at, float(y.max()) + 3.0)
     items.append(label)
     return items
