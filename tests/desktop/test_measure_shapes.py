@@ -204,3 +204,25 @@ def test_shapes_drawn_in_the_window_reach_the_sr_and_pdf(
     area = {m.name.meaning: m.value for m in by_id["Ellipse 1"].get_measurements()}["Area"]
     assert area == pytest.approx(shown.state.shapes[0].value.area, abs=0.01)
     assert pdf_path.stat().st_size > 0
+
+
+def test_in_mm_inside_an_ultrasound_region_refused_across_its_edge(
+    qtbot, shown: MainWindow, mouse, node_sample, tmp_path: Path
+) -> None:  # noqa: ANN001
+    from engine.synth.dicom_out import write_ultrasound_dicom
+
+    path = write_ultrasound_dicom(tmp_path / "us.dcm", node_sample.image, 0.1, (10, 10, 150, 200))
+    open_and_wait(qtbot, shown, path)
+    state, canvas = shown.state, shown.canvas
+    key(qtbot, shown, Qt.Key.Key_O)
+    mouse.drag(canvas, [(60.0, 40.0), (60.0, 80.0), (60.0, 120.0)])  # inside the region
+    (inside,) = state.shapes
+    assert inside.value.calibrated and "mm²" in inside.text
+    a, b = inside.shape.semi_axes
+    assert inside.value.area == pytest.approx(math.pi * a * b * 0.01)
+    # Drag its side handle below the region's last row: refused, px, the reason shown.
+    mouse.drag(canvas, [inside.shape.axis_ends[3], (120.0, 80.0), (165.0, 80.0)])
+    (crossing,) = state.shapes
+    assert not crossing.value.calibrated and "px²" in crossing.text
+    assert "outside every ultrasound region" in crossing.refused
+    assert "outside every ultrasound region" in shown.statusBar().currentMessage()
