@@ -222,7 +222,7 @@ def stored_for_file(path: str | Path, root: str | Path | None = None) -> CaseMea
     LESIONLENS_HOME / the user data folder), None when the file is not a stored case or has
     none. Reading never creates a datastore. Malformed entries: DatastoreError naming the
     case and the index file."""
-    from engine.datastore import Datastore, DatastoreError, data_root
+    from engine.datastore import Datastore, data_root
     from engine.datastore.index import INDEX_NAME
     from engine.datastore.lookup import case_id_for_file
 
@@ -232,12 +232,17 @@ def stored_for_file(path: str | Path, root: str | Path | None = None) -> CaseMea
     store = Datastore(home)
     case_id = case_id_for_file(store.root, store.cases(), path)
     raw = store.measurements(case_id) if case_id is not None else None
-    if not raw:
-        return None
+    return parse_stored(raw, f"case {case_id}", store.root / INDEX_NAME) if raw else None
+
+
+def parse_stored(raw: dict, case: str, index: Path) -> CaseMeasurements:
+    """CaseMeasurements.from_json, with a malformed entry as a DatastoreError naming the case
+    and the index file it came from."""
+    from engine.datastore import DatastoreError
+
     try:
         return CaseMeasurements.from_json(raw)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise DatastoreError(
-            f"case {case_id}: stored measurements in {store.root / INDEX_NAME} are "
-            f"malformed ({exc})"
+            f"{case}: stored measurements in {index} are malformed ({exc})"
         ) from exc

@@ -146,6 +146,10 @@ def test_a_caliper_line_grabbed_in_the_middle_moves_whole(
     assert moved.length_px == pytest.approx(caliper.length_px, abs=0.5)
     key(qtbot, shown, Qt.Key.Key_Z, CTRL)  # the move is one undo step
     assert near(state.calipers[0].start, (40.0, 30.0))
+    # Nearer an end than the middle third, a drag draws a new caliper from the line.
+    mouse.drag(canvas, [(40.0, 80.0), (60.0, 80.0), (90.0, 80.0)])
+    assert len(state.calipers) == 2 and near(state.calipers[0].start, (40.0, 30.0))
+    assert near(state.calipers[1].start, (40.0, 80.0))
 
 
 def test_shapes_in_mm_after_calibration_stored_and_restored(

@@ -15,7 +15,14 @@ from engine.io import distance_mm
 from engine.reader_measurements import CaseMeasurements
 from engine.types import Image
 
-__all__ = ["Caliper", "CaseMeasurements", "Point", "measure_caliper", "segment_distance"]
+__all__ = [
+    "Caliper",
+    "CaseMeasurements",
+    "Point",
+    "measure_caliper",
+    "segment_distance",
+    "segment_fraction",
+]
 
 Point = tuple[float, float]
 
@@ -27,6 +34,14 @@ def segment_distance(point: Point, a: Point, b: Point) -> float:
     t = 0.0 if length2 == 0 else ((point[0] - a[0]) * dr + (point[1] - a[1]) * dc) / length2
     t = min(1.0, max(0.0, t))
     return math.hypot(point[0] - (a[0] + t * dr), point[1] - (a[1] + t * dc))
+
+
+def segment_fraction(point: Point, a: Point, b: Point) -> float:
+    """Where along a-b (0 at a, 1 at b) the point's nearest point on the segment lies."""
+    dr, dc = b[0] - a[0], b[1] - a[1]
+    length2 = dr * dr + dc * dc
+    t = 0.0 if length2 == 0 else ((point[0] - a[0]) * dr + (point[1] - a[1]) * dc) / length2
+    return min(1.0, max(0.0, t))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ already drawn, and drawing the new shapes. Qt-free; ToolController hands it the 
 With any measuring tool chosen, a press on a measurement edits it (one undo step a drag):
 - on a handle (a caliper's end, an ellipse's axis end, a trace's vertex, an angle's point):
   that handle follows the mouse, the value is re-measured live;
-- on a caliper's line or a shape's outline away from the handles: the whole thing moves.
+- on the middle third of a caliper's line, or on a shape's outline away from the handles:
+  the whole thing moves (nearer a caliper's end, a Caliper drag draws a new one from there).
 Elsewhere the tool draws:
 - Ellipse: drag the first axis (end to end); then drag a side handle to set the width.
 - Trace: drag freehand around the structure (closed on release), or click vertices and
@@ -20,6 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from desktop.models.editing.caliper import segment_fraction
 from desktop.models.editing.reader_shape import default_ellipse, with_handle
 from desktop.models.editing.tool_state import (
     ANGLE,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 Point = tuple[float, float]
 MIN_STEP_PX = 0.75  # freehand trace: drop mouse moves closer than this to the last point
 MIN_SIZE_PX = 2.0  # a smaller ellipse axis or trace is a slip of the hand, not a shape
+MIDDLE = (1 / 3, 2 / 3)  # the part of a caliper's line that moves it whole
 
 
 def distance(a: Point, b: Point) -> float:
@@ -90,7 +93,7 @@ class MeasureTool:
             self.grab = Grab("caliper_end", end[0], end[1], point, c.start, c.end)
         elif handle is not None:
             self.grab = Grab("shape_handle", *handle, point, shape=s.shapes[handle[0]].shape)
-        elif (line := s.caliper_near(point, snap_px)) is not None:
+        elif (line := self._caliper_middle(point, snap_px)) is not None:
             c = s.calipers[line]
             self.grab = Grab("caliper_line", line, 0, point, c.start, c.end)
         elif (body := s.shape_near(point, snap_px)) is not None:
@@ -104,6 +107,15 @@ class MeasureTool:
         else:
             s.select_shape(self.grab.index)
         return True
+
+    def _caliper_middle(self, point: Point, snap_px: float) -> int | None:
+        """The caliper whose middle third passes under the press: grabbing it there moves it
+        whole; nearer an end a drag draws a new caliper from there (as from another line)."""
+        line = self.state.caliper_near(point, snap_px)
+        if line is None:
+            return None
+        c = self.state.calipers[line]
+        return line if MIDDLE[0] <= segment_fraction(point, c.start, c.end) <= MIDDLE[1] else None
 
     def move_grabbed(self, point: Point) -> None:
         g, s = self.grab, self.state

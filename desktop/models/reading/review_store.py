@@ -31,6 +31,7 @@ from engine.datastore import Datastore, DatastoreError, data_root
 from engine.datastore.index import INDEX_NAME
 from engine.datastore.lookup import case_id_for_file
 from engine.datastore.records import CaseRecord
+from engine.reader_measurements import parse_stored
 from engine.types import Prediction
 
 
@@ -153,15 +154,7 @@ class ReviewStore:
         if case_id is None:
             return None
         raw = self.store.measurements(case_id)
-        if not raw:
-            return None
-        try:
-            return CaseMeasurements.from_json(raw)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            raise DatastoreError(
-                f"case {case_id}: stored measurements in {self.root / INDEX_NAME} are "
-                f"malformed ({exc})"
-            ) from exc
+        return parse_stored(raw, f"case {case_id}", self.root / INDEX_NAME) if raw else None
 
     def save_measurements(self, path: str | Path, measurements: CaseMeasurements) -> bool:
         """Update the measurements of a case already in the datastore (a file not stored yet

@@ -60,7 +60,8 @@ TOOL_TIPS = {
     POLYGON_SUBTRACT: "Cut a lasso or polygon out of the mask",
     DELETE_LESION: "Click a lesion to remove it (a false positive)",
     CALIPER: "Drag to measure: mm where calibrated, refused across ultrasound regions; drag an "
-    "end point to move it or its line to move it all, click one to select it, Del deletes it",
+    "end point to move it or the middle of its line to move it all, click one to select it, Del "
+    "deletes it",
     ELLIPSE: "Drag the first axis, then drag a side handle to the edge: area and perimeter "
     "(mm² / mm where calibrated); drag a handle or the outline to edit, Del deletes",
     TRACE: "Drag around the structure, or click vertices and double-click / Enter to close: "
