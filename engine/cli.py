@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import BundleError, DatasetError, LesionLensError
 from engine.model_catalog import resolve_model_dir
-from engine.progress import StepProgress, failure_line, failure_reason
+from engine.progress import StepProgress, failure_reason
 
 if TYPE_CHECKING:  # engine.evaluation imports numpy; `lesionlens --help` should not
     from engine.evaluation import Scoring
@@ -353,6 +353,7 @@ def output_names(files: list[Path]) -> list[str]:
 
 def _analyze(args: argparse.Namespace) -> int:
     from engine.analysis import analyze, write_analysis
+    from engine.batch import run_cases
     from engine.case_kind import IMAGE, is_volume_input
     from engine.io import load_image
     from engine.model_lookup import find_model
@@ -372,26 +373,17 @@ def _analyze(args: argparse.Namespace) -> int:
     if not files:
         _error("no input images found")
         return EXIT_USAGE
-    failures = 0
-    with StepProgress(len(files), "analysing") as progress:
-        for i, (path, name) in enumerate(zip(files, output_names(files), strict=True), start=1):
-            try:  # read, predict, findings, write: any failure is this file's, not the batch's
-                analysis = analyze(load_image(path), model, tta=not args.no_tta)
-                write_analysis(analysis, args.out / name)
-            except Exception as exc:  # noqa: BLE001 - one line per bad file, then the next
-                failures += 1
-                progress.step(failure_line(i, len(files), str(path), exc))
-                continue
-            label = analysis.prediction.label
-            prob = analysis.prediction.probabilities[label]
-            progress.step(
-                f"[{i}/{len(files)}] {path.name}: {label} ({prob:.0%}), "
-                f"{len(analysis.findings)} lesion(s) -> {args.out / name}"
-            )
-    if failures:
-        _error(f"{failures} of {len(files)} input(s) could not be analysed")
-        return EXIT_FAILED_INPUTS
-    return EXIT_OK
+
+    def step(item: tuple[Path, str]) -> str:
+        path, out = item[0], args.out / item[1]
+        analysis = analyze(load_image(path), model, tta=not args.no_tta)
+        write_analysis(analysis, out)
+        label = analysis.prediction.label
+        prob = analysis.prediction.probabilities[label]
+        return f"{path.name}: {label} ({prob:.0%}), {len(analysis.findings)} lesion(s) -> {out}"
+
+    items = list(zip(files, output_names(files), strict=True))
+    return run_cases(items, step, lambda item: str(item[0]), "analysing")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -566,7 +558,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _export_studies(studies: list, args: argparse.Namespace) -> int:
-    from engine.report.study_batch import StudyExportOptions, export_studies
+    from engine.report.study_batch import StudyExportOptions
+    from engine.study_commands import export_studies
 
     if args.seg or args.sr or args.key_image:
         _error("a multi-view study exports --pdf, --json and --csv (no SEG, SR or key image)")
