@@ -357,11 +357,11 @@ def _analyze(args: argparse.Namespace) -> int:
     from engine.case_kind import IMAGE, is_volume_input
     from engine.io import load_image
     from engine.model_lookup import find_model
-    from engine.volume_cli import analyze_volumes
+    from engine.volume.commands import analyze_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # CT/MR: kidney and tumour
         return analyze_volumes(args)
-    from engine.study_commands import analyze_studies, study_inputs
+    from engine.study.commands import analyze_studies, study_inputs
 
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
@@ -433,15 +433,15 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _scoring(args: argparse.Namespace) -> Scoring:
     """The kind of case in --data, with its model: volumes, multi-view cases or images."""
-    from engine.volume_evaluation import is_volume_dataset
+    from engine.volume.evaluation import is_volume_dataset
 
     if is_volume_dataset(args.data):
-        from engine.volume_cli import volume_model
-        from engine.volume_evaluation import VolumeScoring, volume_cases
+        from engine.volume.commands import volume_model
+        from engine.volume.evaluation import VolumeScoring, volume_cases
 
         return VolumeScoring(volume_cases(args.data), volume_model(args.model, args.device))
     if (args.data / "views.csv").is_file():  # multi-view cases: one class per case
-        from engine.study_commands import study_scoring
+        from engine.study.commands import study_scoring
 
         return study_scoring(args.data, args.model, args.device)
     from engine.case_kind import IMAGE
@@ -488,11 +488,11 @@ def _export(args: argparse.Namespace) -> int:
     from engine.model_lookup import find_model
     from engine.report import ModelInfo
     from engine.report.batch import BatchOptions, export_batch
-    from engine.volume_cli import export_volumes
+    from engine.volume.commands import export_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # two-segment SEG + JSON per volume
         return export_volumes(args)
-    from engine.study_commands import study_inputs
+    from engine.study.commands import study_inputs
 
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view: PDF, JSON, CSV
     if studies is not None:
@@ -559,7 +559,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _export_studies(studies: list, args: argparse.Namespace) -> int:
     from engine.report.study_batch import StudyExportOptions
-    from engine.study_commands import export_studies
+    from engine.study.commands import export_studies
 
     if args.seg or args.sr or args.key_image:
         _error("a multi-view study exports --pdf, --json and --csv (no SEG, SR or key image)")

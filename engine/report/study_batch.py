@@ -1,5 +1,5 @@
 """Where `lesionlens export` writes a multi-view case's PDF, JSON and CSV (engine.report.
-study_export; the batch itself is engine.study_commands.export_studies). One study: the files
+study_export; the batch itself is engine.study.commands.export_studies). One study: the files
 go where --pdf/--json/--csv say (relative names inside --out) or under default names in --out;
 several studies get one folder each, named by case, or case-0001, ... when de-identifying."""
 

@@ -55,7 +55,7 @@ class StudyResult:
 
 def study_analysis_steps(request: StudyRequest) -> Generator[str, None, StudyResult]:
     """Load the study's model (cached per process) and analyse the case on the worker."""
-    from engine.study_analysis import analyze_study
+    from engine.study.analysis import analyze_study
 
     spec = request.bundle.spec
     yield f"Loading {spec.model_id}…"

@@ -66,7 +66,7 @@ class VolumeRequest:
 def volume_analysis_steps(request: VolumeRequest) -> Generator[str, None, VolumePrediction]:
     """Load the volume model (once per process) and run it: a generator for the worker thread
     (desktop.widgets.worker), so the GUI reports progress and never blocks."""
-    from engine.volume_inference import predict_volume
+    from engine.volume.inference import predict_volume
 
     yield "Loading the volume model…"
     model = cached_model(request.bundle_dir)

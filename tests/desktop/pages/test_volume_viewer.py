@@ -1,6 +1,6 @@
 """The three-view CT viewer in the main window: planes and aspect, linked crosshair, HU
 presets, brush strokes into the label volume, interpolation, mL readout, label files, and the
-volume model (stubbed here; its own tests live with engine.volume_inference)."""
+volume model (stubbed here; its own tests live with engine.volume.inference)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from engine.types import Study
 
 if TYPE_CHECKING:
     from engine.report.study_batch import StudyExportOptions
-    from engine.study_evaluation import StudyScoring
+    from engine.study.evaluation import StudyScoring
 
 StudyItem = tuple[Path, str | None]  # (folder, case in its views.csv or None)
 
@@ -65,7 +65,7 @@ def analyze_studies(
 ) -> int:
     """Analyse each study; DIR/<case>/findings.json (+ masks and attention maps). Returns the
     exit status: 0, or 1 when some studies could not be analysed."""
-    from engine.study_analysis import analyze_study, write_study_analysis
+    from engine.study.analysis import analyze_study, write_study_analysis
 
     used: set[str] = set()
 
@@ -99,7 +99,7 @@ def export_studies(items: list[StudyItem], options: StudyExportOptions) -> int:
     from engine.report.study_batch import study_request
     from engine.report.study_export import export_study
     from engine.report.tabular import pseudonymous_cases
-    from engine.study_analysis import analyze_study
+    from engine.study.analysis import analyze_study
 
     pseudonyms = pseudonymous_cases(len(items))
 
@@ -128,7 +128,7 @@ def export_studies(items: list[StudyItem], options: StudyExportOptions) -> int:
 def study_scoring(data: Path, model_dir: Path | None, device: str) -> StudyScoring:
     """The multi-view data set to evaluate, with --model or the shipped bundle that takes the
     views of its first case."""
-    from engine.study_evaluation import StudyScoring
+    from engine.study.evaluation import StudyScoring
 
     cases = _dataset_cases(data)
     if not cases:

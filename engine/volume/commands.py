@@ -51,7 +51,7 @@ def analyze_volumes(args: argparse.Namespace) -> int:
     """DIR/<name>/volume.json (and labels.nii.gz with --labels-nifti) per input volume."""
     from engine.report.model_info import ModelInfo
     from engine.report.volume_export import VolumeExportRequest, export_volume
-    from engine.volume_inference import predict_volume
+    from engine.volume.inference import predict_volume
 
     model = volume_model(args.model, args.device)
 
@@ -74,7 +74,7 @@ def export_volumes(args: argparse.Namespace) -> int:
     """SEG (two segments) + JSON (+ labels NIfTI) per volume; PDF/SR/key image are 2D."""
     from engine.report import ModelInfo
     from engine.report.volume_export import VolumeExportRequest, export_volume
-    from engine.volume_inference import predict_volume
+    from engine.volume.inference import predict_volume
 
     wanted_2d = [n for n in ("pdf", "sr", "key_image", "csv") if getattr(args, n) is not None]
     if wanted_2d:

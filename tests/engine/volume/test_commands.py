@@ -17,7 +17,7 @@ from engine.metrics import dice
 from engine.report.ct_series import derived_ct_series
 from engine.report.volume_export import dicom_bytes
 from engine.types import Volume
-from engine.volume_inference import predict_volume
+from engine.volume.inference import predict_volume
 
 SPACING = (3.0, 2.8, 2.8)
 # Accepted dciodvfy warnings: an anonymous converted volume has no Patient ID / Study ID,
