@@ -7,6 +7,7 @@ Qt-free), so `view` starts `python -m desktop` as a child process and returns it
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -188,6 +189,21 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--epochs", type=int, default=12)
     finetune.add_argument("--heldout", type=Path, default=None, metavar="DIR")
     finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument(
+        "--replay-folder",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the base model's own training data (any data-set layout), replayed so it does not "
+        "forget it; default: the bundle's record, or the folder named for it in the GUI",
+    )
+    finetune.add_argument(
+        "--replay-fraction",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of every batch replayed (default 0.25)",
+    )
     finetune.add_argument(
         "--promote", action="store_true", help="register the candidate (active if the gate passes)"
     )
@@ -580,8 +596,10 @@ def _export_studies(studies: list, args: argparse.Namespace) -> int:
 def _finetune(args: argparse.Namespace) -> int:
     from engine.jobs import (
         describe_event,
+        describe_replay,
         describe_split,
         finetune_request,
+        folder_replay,
         folder_selections,
         judge_candidate,
         promote_candidate,
@@ -598,7 +616,19 @@ def _finetune(args: argparse.Namespace) -> int:
     where = describe_split(train)
     if where:
         print(where, file=sys.stderr)
-    request = finetune_request(base, train, heldout, args.epochs, args.seed, out=args.out)
+    replay = (
+        "auto"
+        if args.replay_folder is None
+        else folder_replay(args.replay_folder, args.replay_fraction)
+    )
+    request = finetune_request(
+        base, train, heldout, args.epochs, args.seed, out=args.out, replay=replay, home=args.home
+    )
+    if args.replay_fraction is not None and request.replay is not None:
+        request = request.replace(
+            replay=dataclasses.replace(request.replay, fraction=args.replay_fraction)
+        )
+    print(describe_replay(request.replay, request.base.model_id), file=sys.stderr)
     job = start_finetune(request, root=registry.root)
     print(f"job {job.job_id}: {job.dir}", file=sys.stderr)
     try:
