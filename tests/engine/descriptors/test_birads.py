@@ -225,8 +225,8 @@ def test_describe_takes_rgb_and_names_unknown_templates(shapes):
     gray = shapes.tissue(mask)
     rgb = np.repeat(gray[..., None], 3, axis=-1).astype(np.uint8)
     assert values(describe("bi-rads", mask, rgb, None))["shape"] == "oval"
-    with pytest.raises(ValueError, match="ti-rads"):
-        describe("ti-rads", mask, gray, None)
+    with pytest.raises(ValueError, match="implemented: bi-rads, ti-rads, lymph-node"):
+        describe("pi-rads", mask, gray, None)
 
 
 class _Spec:
@@ -243,3 +243,4 @@ def test_template_follows_the_model():
     assert template_for(_Spec(model_id="breast-us", raw={"descriptors": "none"})) is None
     with pytest.raises(ValueError, match="descriptors"):
         template_for(_Spec(raw={"descriptors": "pi-rads"}))
+
