@@ -54,6 +54,8 @@ def template_for(spec: Any) -> str | None:
     model_id = str(getattr(spec, "model_id", "")).lower()
     if "BREAST" in parts or "breast" in model_id:
         return "bi-rads"
+    if "THYROID" in parts or "thyroid" in model_id:
+        return "ti-rads"
     return None
 
 
