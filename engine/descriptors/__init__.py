@@ -17,12 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from engine.descriptors import birads, node, tirads_points
 from engine.descriptors.birads import describe_birads
 from engine.descriptors.node import describe_node
 from engine.descriptors.tirads import describe_tirads
 from engine.descriptors.types import TEMPLATES, Descriptor, DescriptorSet, confirm, override
 
 __all__ = [
+    "CATEGORY_OPTIONS",
     "Descriptor",
     "DescriptorSet",
     "confirm",
@@ -34,6 +36,14 @@ __all__ = [
     "override",
     "template_for",
 ]
+
+# The categories a reader may choose per template (the GUI lists them; a reader's free text
+# is kept as it is).
+CATEGORY_OPTIONS: dict[str, tuple[str, ...]] = {
+    "bi-rads": birads.CATEGORIES,
+    "ti-rads": tirads_points.LEVELS,
+    "lymph-node": node.CATEGORIES,
+}
 
 
 def template_for(spec: Any) -> str | None:
