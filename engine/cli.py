@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         "balanced, specific); default: the model's own",
     )
     analyze.add_argument(
+        "--template",
+        choices=("auto", "bi-rads", "ti-rads", "lymph-node", "none"),
+        default="auto",
+        help="lesion descriptors (images): auto = the model's own (breast BI-RADS, thyroid "
+        "TI-RADS, else none unless model.json says so)",
+    )
+    analyze.add_argument(
         "--labels-nifti", action="store_true", help="volumes: also write labels.nii.gz"
     )
     analyze.add_argument(
@@ -376,7 +383,9 @@ def _analyze(args: argparse.Namespace) -> int:
     with StepProgress(len(files), "analysing") as progress:
         for i, (path, name) in enumerate(zip(files, output_names(files), strict=True), start=1):
             try:  # read, predict, findings, write: any failure is this file's, not the batch's
-                analysis = analyze(load_image(path), model, tta=not args.no_tta)
+                analysis = analyze(
+                    load_image(path), model, tta=not args.no_tta, template=args.template
+                )
                 write_analysis(analysis, args.out / name)
             except Exception as exc:  # noqa: BLE001 - one line per bad file, then the next
                 failures += 1
