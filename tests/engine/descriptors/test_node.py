@@ -128,3 +128,12 @@ def test_reader_sets_the_hilum_and_the_category_follows(shapes):
     absent = override(ai, "hilum", "absent", "fatty hilum is a vessel")
     assert absent.category == "suspicious" and absent.extras["suspicious_features"] == 1
     assert DescriptorSet.from_json(absent.as_json()).as_json() == absent.as_json()
+
+
+def test_uncalibrated_node_measures_in_pixels_and_thickens_relative_to_the_short_axis(shapes):
+    mask, image, _ = node(shapes, hilum_shift=-15, hilum_half_height=10)
+    d = describe_node(mask, image, image, None)
+    m = d["cortex"].measurement
+    assert "cortex_max_px" in m and "cortex_max_mm" not in m
+    assert m["thick_from_px"] == pytest.approx(0.3 * d["shape"].measurement["short_axis_px"])
+    assert d.value("cortex") == "eccentric thickening"

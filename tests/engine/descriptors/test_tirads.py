@@ -189,3 +189,21 @@ def test_json_round_trip_and_describe_dispatch(shapes):
     again = DescriptorSet.from_json(d.as_json())
     assert again.as_json() == d.as_json()
     assert again.category == "TR4" and again.extras["points"]["echogenicity"] == 2
+
+
+def test_tiny_nodule_has_no_shape_or_margin_and_the_score_says_provisional(shapes):
+    mask = shapes.ellipse(120, 200, 3, 2)
+    d = describe_tirads(mask, shapes.tissue(mask, lesion=60))
+    assert d.value("shape") is None and d.value("margin") is None
+    assert "shape" in d.extras["missing"]
+    assert any(r.startswith("provisional: shape") for r in d.category_reasons)
+
+
+def test_nodule_filling_the_frame_scores_the_cannot_be_determined_rows(shapes):
+    mask = np.ones((shapes.H, shapes.W), dtype=bool)
+    d = describe_tirads(mask, shapes.tissue(mask, lesion=60))
+    assert d.value("composition") is None and d.value("echogenicity") is None
+    assert d.value("echogenic_foci") is None
+    assert d.extras["points"]["composition"] == 2  # undetermined composition: 2
+    assert d.extras["points"]["echogenicity"] == 1  # undetermined echogenicity: 1
+    assert "echogenic_foci" in d.extras["missing"]
