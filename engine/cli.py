@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         "balanced, specific); default: the model's own",
     )
     analyze.add_argument(
+        "--template",
+        choices=("auto", "bi-rads", "ti-rads", "lymph-node", "none"),
+        default="auto",
+        help="lesion descriptors (images): auto = the model's own (breast BI-RADS, thyroid "
+        "TI-RADS, else none unless model.json says so)",
+    )
+    analyze.add_argument(
         "--labels-nifti", action="store_true", help="volumes: also write labels.nii.gz"
     )
     analyze.add_argument(
@@ -392,7 +399,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     def step(item: tuple[Path, str]) -> str:
         path, out = item[0], args.out / item[1]
-        analysis = analyze(load_image(path), model, tta=not args.no_tta)
+        analysis = analyze(load_image(path), model, tta=not args.no_tta, template=args.template)
         write_analysis(analysis, out)
         label = analysis.prediction.label
         prob = analysis.prediction.probabilities[label]
