@@ -116,6 +116,7 @@ class StudyView(QWidget):
             else:
                 pane.title.setText(f"{name}: a volume (open it on its own to scroll slices)")
             pane.view.sigRangeChanged.connect(lambda *_args, n=name: self._on_range_changed(n))
+            pane.reader_moved.connect(self._on_reader_moved)
             self.splitter.addWidget(pane)
             self.panes[name] = pane
         self.splitter.setSizes([1000] * len(self.panes))
@@ -182,12 +183,19 @@ class StudyView(QWidget):
 
     # -- linked zoom and pan --------------------------------------------------------------
 
+    def _on_reader_moved(self) -> None:
+        """Linked views follow the reader's zoom, so none of them goes back to fitting its
+        pane on a resize either."""
+        if self.state.linked:
+            for pane in self.panes.values():
+                pane.keep_view()
+
     def _on_range_changed(self, source: str) -> None:
         if self._syncing or not self.state.linked or source not in self.panes:
             return
         pane = self.panes[source]
-        if pane.image is None:
-            return
+        if pane.image is None or pane.follows_pane:
+            return  # a view fitting its own pane is not a zoom to copy
         view_range = pane.view_range()
         self._syncing = True
         try:

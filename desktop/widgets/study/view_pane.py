@@ -4,6 +4,11 @@ beyond the items it draws.
 
 The posterior view may be shown mirrored (desktop.models.study.geometry): the ViewBox flips its x
 axis, so pixel coordinates, the map and the outline stay as acquired and flip together.
+
+Zoom: a view fits its pane when it opens and again whenever the pane is resized (the window
+laid out, the splitter moved), until the reader zooms or pans; from then on the reader's view is
+kept, and Fit hands it back to the pane. (Fitting once at open time fitted a pane that was not
+laid out yet: the bone scan opened as a thumbnail.)
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from desktop.models.image.display import contour_xy, display_levels
+from desktop.models.image.display import PIXEL_CENTRE, contour_xy, display_levels
 from desktop.models.study.geometry import ViewRange, orientation_note, side_labels, view_title
 from desktop.widgets.image.canvas import BACKGROUND, CONTOUR_PEN
 from engine.report.heatmap import heat_rgba
@@ -25,10 +30,15 @@ SIDE_STYLE = "color: #ffd43b; font-weight: bold; font-size: 13pt; padding: 0 6px
 
 
 class ViewPane(QWidget):
+    """Signals: reader_moved - the reader zoomed or panned this view (wheel or drag)."""
+
+    reader_moved = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.name = ""
         self.image: Image | None = None
+        self.follows_pane = True  # fit on every resize until the reader zooms or pans
         self.title = QLabel()
         self.title.setObjectName("sectionTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -50,6 +60,8 @@ class ViewPane(QWidget):
         self.view.addItem(self.image_item)
         self.view.addItem(self.map_item)
         self.contour_items: list[pg.PlotDataItem] = []
+        self.view.sigResized.connect(self._on_resized)
+        self.view.sigRangeChangedManually.connect(self._on_reader_moved)
 
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
@@ -115,12 +127,38 @@ class ViewPane(QWidget):
     # -- zoom -----------------------------------------------------------------------------
 
     def fit(self) -> None:
-        self.view.autoRange(padding=0.02)
+        """Show the whole image, and keep doing so as the pane is resized."""
+        self.follows_pane = True
+        if self.image is not None:
+            self.view.autoRange(padding=0.02)
+
+    def keep_view(self) -> None:
+        """The reader's zoom and pan stay through resizes (until Fit)."""
+        self.follows_pane = False
+
+    def _on_resized(self, *_args: object) -> None:
+        if self.follows_pane:
+            self.fit()
+
+    def _on_reader_moved(self, *_args: object) -> None:
+        self.keep_view()
+        self.reader_moved.emit()
+
+    def viewport_point(self, row: float, col: float) -> QPoint:
+        """Where image point (row, col) is on the canvas viewport (tests, screenshots)."""
+        scene = self.view.mapViewToScene(QPointF(col + PIXEL_CENTRE, row + PIXEL_CENTRE))
+        return self.canvas.mapFromScene(scene)
+
+    def viewport(self) -> QWidget:
+        """The widget mouse events go to (what the tests' Mouse helper drives)."""
+        return self.canvas.viewport()
 
     def view_range(self) -> ViewRange:
         (x0, x1), (y0, y1) = self.view.viewRange()
         return (float(x0), float(x1), float(y0), float(y1))
 
     def set_view_range(self, view_range: ViewRange) -> None:
+        """An explicit range (the linked view's, a test's): kept through resizes."""
+        self.keep_view()
         x0, x1, y0, y1 = view_range
         self.view.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)

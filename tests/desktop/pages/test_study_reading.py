@@ -1,0 +1,86 @@
+"""Reading a study in the real window (pytest-qt, offscreen, real mouse and key events): the
+views fit their panes when a study opens and on every resize until the reader zooms or pans;
+right-drag sets window/level; the tools of the single-image page are off here and say why."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from desktop.main_window import DISCARD, MainWindow
+from desktop.models.image.state import CaseState
+from desktop.models.paths import SAMPLE_PATH
+
+SAMPLES = SAMPLE_PATH.parent
+MOVE_GAP_MS = 15  # pyqtgraph drops mouse moves closer than 10 ms apart
+
+
+@pytest.fixture
+def study_window(qtbot):  # noqa: ANN001, ANN201
+    window = MainWindow(CaseState())
+    window.ask_unsaved_changes = lambda _what: DISCARD
+    window.study_page.state.find_bundle = lambda _views: None  # shown without AI
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.close()
+
+
+def open_sample(qtbot, window: MainWindow, name: str) -> None:  # noqa: ANN001
+    """File ▸ Open Sample Cases, then the case in the list (as a reader picks it)."""
+    window.samples_folder_action.trigger()
+    entry = next(e for e in window.cases.entries if e.name.startswith(name))
+    assert window.go_to_case(entry)
+    qtbot.waitUntil(
+        lambda: window.study_page.view.pane(window.study_page.state.view_names[0]).isVisible()
+    )
+    qtbot.wait(50)  # the layout settles; each resize refits
+
+
+def filled(pane) -> float:  # noqa: ANN001
+    """How much of the pane the image fills along its tighter axis (1.0: edge to edge)."""
+    x0, x1, y0, y1 = pane.view_range()
+    return max(pane.image.width / (x1 - x0), pane.image.height / (y1 - y0))
+
+
+def drag(qtbot, pane, start: QPoint, end: QPoint, button: Qt.MouseButton) -> None:  # noqa: ANN001
+    viewport = pane.viewport()
+    qtbot.mousePress(viewport, button, pos=start)
+    steps = 6
+    for k in range(1, steps + 1):
+        qtbot.wait(MOVE_GAP_MS)
+        point = start + (end - start) * (k / steps)
+        qtbot.mouseMove(viewport, pos=point)
+    qtbot.wait(MOVE_GAP_MS)
+    qtbot.mouseRelease(viewport, button, pos=end)
+
+
+def test_bone_scan_fits_its_panes_on_open_and_on_resize(qtbot, study_window) -> None:  # noqa: ANN001
+    window = study_window
+    open_sample(qtbot, window, "sample_bone_scan")
+    view = window.study_page.view
+    for name in ("anterior", "posterior"):
+        assert filled(view.pane(name)) == pytest.approx(1 / 1.04, abs=0.03), name
+    window.resize(900, 620)  # a smaller window: the views shrink with it and stay whole
+    qtbot.waitUntil(lambda: filled(view.pane("anterior")) == pytest.approx(1 / 1.04, abs=0.03))
+    assert filled(view.pane("posterior")) == pytest.approx(1 / 1.04, abs=0.03)
+
+
+def test_a_pan_is_kept_through_resizes_until_fit(qtbot, study_window) -> None:  # noqa: ANN001
+    window = study_window
+    open_sample(qtbot, window, "sample_skin_pair")
+    view = window.study_page.view
+    us = view.pane("us")
+    start = us.viewport_point(128, 160)
+    drag(qtbot, us, start, start + QPoint(80, 0), Qt.MouseButton.LeftButton)  # pan right
+    panned = us.view_range()
+    assert not us.follows_pane and panned[0] < -40  # the image moved right on screen
+    window.resize(1000, 700)
+    qtbot.wait(100)
+    assert us.view_range()[0] < -40  # still panned: the reader's view is kept
+    assert view.pane("photo").follows_pane  # the other view (not linked) still fits
+    assert filled(view.pane("photo")) == pytest.approx(1 / 1.04, abs=0.03)
+    qtbot.mouseClick(view.fit_button, Qt.MouseButton.LeftButton)
+    assert us.follows_pane and filled(us) == pytest.approx(1 / 1.04, abs=0.03)
