@@ -363,7 +363,11 @@ class MainWindow(QMainWindow):
         self.actual_size_action = self._action(
             "&Actual Size (1:1)", self.canvas.actual_size, "Ctrl+1"
         )
-        self.reset_window_action = self._action("&Default Window", self.state.reset_window, "W")
+        self.reset_window_action = self._action("&Default Window/Level", self.reset_window, "W")
+        self.reset_window_action.setToolTip(
+            "W: back to the window the image opened with (8-bit as stored; wider data from "
+            "its body's values); right-drag on the image sets window/level"
+        )
         self.play_action = self._action("&Play / Pause", self._toggle_play, "Space")
         self.next_frame_action = self._action("Next Frame", lambda: self.frame_controls.step(1))
         self.next_frame_action.setShortcut(QKeySequence("Right"))
@@ -434,6 +438,14 @@ class MainWindow(QMainWindow):
             "&Keyboard Shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents
         )
         help_menu.addAction(self.shortcuts_action)
+
+    def reset_window(self) -> None:
+        """View ▸ Default Window/Level (W) on the page shown: the study's grey views or the
+        single image."""
+        if self.study_page.active:
+            self.study_page.state.reset_windows()
+        else:
+            self.state.reset_window()
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help ▸ Keyboard Shortcuts (F1): non-modal, listed from the live actions."""

@@ -754,9 +754,15 @@ class CaseState:
 
     @property
     def presets(self) -> tuple[WindowPreset, ...]:
+        """The image's window presets, computed once per image (the contrast presets take
+        percentiles, and the window box asks on every drag step)."""
         if self.image is None or not self.window_adjustable:
             return ()
-        return window_presets(self.image)
+        cached = getattr(self, "_presets_cache", None)
+        if cached is None or cached[0] is not self.image:
+            cached = (self.image, window_presets(self.image))
+            self._presets_cache = cached
+        return cached[1]
 
     def set_window(self, window: WindowLevel) -> None:
         if self.window_adjustable and window != self.window:

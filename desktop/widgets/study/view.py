@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.study.geometry import ViewRange, linked_range, opposed
+from desktop.models.study.geometry import ViewRange, linked_range, opposed, view_title
 from desktop.models.study.state import StudyState
 from desktop.widgets.study.view_pane import ViewPane
 from engine.types import Image, Study, StudyAnalysis
@@ -85,6 +85,7 @@ class StudyView(QWidget):
         state.subscribe("analysis_changed", self._on_analysis_changed)
         state.subscribe("display_changed", self._on_display_changed)
         state.subscribe("link_changed", lambda _linked: self._sync_controls())
+        state.subscribe("window_changed", self._on_window_changed)
         if state.study is not None:
             self._on_study_changed(state.study)
         self._sync_controls()
@@ -110,9 +111,10 @@ class StudyView(QWidget):
             pane.deleteLater()
         self.panes = {}
         for name, view in study.views.items():
-            pane = ViewPane()
+            pane = ViewPane(lambda dx, dy, n=name: self._drag_window(n, dx, dy))
             if isinstance(view, Image):
-                pane.show_view(name, view, self.state.is_mirrored(name))
+                pane.show_view(name, view, self.state.is_mirrored(name), self.state.window(name))
+                self._on_window_changed(name, pane)
             else:
                 pane.title.setText(f"{name}: a volume (open it on its own to scroll slices)")
             pane.view.sigRangeChanged.connect(lambda *_args, n=name: self._on_range_changed(n))
@@ -121,6 +123,20 @@ class StudyView(QWidget):
             self.panes[name] = pane
         self.splitter.setSizes([1000] * len(self.panes))
         self._sync_controls()
+
+    def _drag_window(self, name: str, dx: float, dy: float) -> None:
+        if self.state.window(name) is None:
+            self.state.notify(
+                f"{view_title(name)}: a colour picture is shown as acquired (no window/level)"
+            )
+            return
+        self.state.drag_window(name, dx, dy)
+
+    def _on_window_changed(self, name: str, pane: ViewPane | None = None) -> None:
+        pane = pane or self.panes.get(name)
+        window = self.state.window(name)
+        if pane is not None and window is not None:
+            pane.set_window(window, self.state.window_name(name))
 
     def _on_analysis_changed(self, analysis: StudyAnalysis | None) -> None:
         state = self.state

@@ -18,11 +18,13 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from desktop.models.image.display import PIXEL_CENTRE, contour_xy, display_levels
+from desktop.models.image.display import PIXEL_CENTRE, contour_xy
+from desktop.models.image.window_level import WindowLevel
 from desktop.models.study.geometry import ViewRange, orientation_note, side_labels, view_title
 from desktop.widgets.image.canvas import BACKGROUND, CONTOUR_PEN
+from desktop.widgets.study.window_view_box import DragWindow, WindowViewBox
 from engine.report.heatmap import heat_rgba
 from engine.types import Finding, Image
 
@@ -34,7 +36,9 @@ class ViewPane(QWidget):
 
     reader_moved = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, drag_window: DragWindow | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.name = ""
         self.image: Image | None = None
@@ -52,7 +56,13 @@ class ViewPane(QWidget):
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(BACKGROUND)
         self.canvas.ci.setContentsMargins(0, 0, 0, 0)
-        self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.window_label = QLabel()  # W/L of a grey view, and which preset it is
+        self.window_label.setObjectName("note")
+        self.window_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.window_label.setToolTip("Right-drag on the view sets window/level")
+        # Its text changes on every drag step: it must not resize the pane (and refit it).
+        self.window_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.view = WindowViewBox(drag_window)
         self.canvas.addItem(self.view)
         self.image_item = pg.ImageItem()
         self.map_item = pg.ImageItem()
@@ -70,6 +80,7 @@ class ViewPane(QWidget):
         titles.setSpacing(0)
         titles.addWidget(self.title)
         titles.addWidget(self.note)
+        titles.addWidget(self.window_label)
         header.addLayout(titles, stretch=1)
         header.addWidget(self.right_side)
         layout = QVBoxLayout(self)
@@ -80,15 +91,30 @@ class ViewPane(QWidget):
 
     # -- what is shown --------------------------------------------------------------------
 
-    def show_view(self, name: str, image: Image, mirrored: bool) -> None:
+    def show_view(
+        self, name: str, image: Image, mirrored: bool, window: WindowLevel | None = None
+    ) -> None:
+        """`window`: the grey view's window/level; None for colour (shown as acquired)."""
         self.name, self.image = name, image
         self.title.setText(view_title(name))
-        levels = (0.0, 255.0) if image.pixels.dtype == np.uint8 else display_levels(image.pixels)
+        levels = window.levels if window is not None else (0.0, 255.0)
         self.image_item.setImage(image.pixels, autoLevels=False, levels=levels)
+        self.window_label.setText("" if window is not None else "colour: shown as acquired")
         self.map_item.clear()
         self.set_contours((), True)
         self.set_mirrored(mirrored)
         self.fit()
+
+    def set_window(self, window: WindowLevel, name: str) -> None:
+        """Show the view through `window`; `name` is Default, a preset's name or Custom."""
+        self.image_item.setLevels(window.levels)
+        self.window_label.setText(f"{window.text()}  ·  {name}")
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        """The (black, white) values on screen (tests, screenshots)."""
+        low, high = self.image_item.getLevels()
+        return (float(low), float(high))
 
     def set_mirrored(self, mirrored: bool) -> None:
         self.view.invertX(mirrored)

@@ -84,3 +84,38 @@ def test_a_pan_is_kept_through_resizes_until_fit(qtbot, study_window) -> None:  
     assert filled(view.pane("photo")) == pytest.approx(1 / 1.04, abs=0.03)
     qtbot.mouseClick(view.fit_button, Qt.MouseButton.LeftButton)
     assert us.follows_pane and filled(us) == pytest.approx(1 / 1.04, abs=0.03)
+
+
+def test_right_drag_sets_window_level_not_zoom(qtbot, study_window) -> None:  # noqa: ANN001
+    window = study_window
+    open_sample(qtbot, window, "sample_bone_scan")
+    view = window.study_page.view
+    anterior, posterior = view.pane("anterior"), view.pane("posterior")
+    assert anterior.levels == (0.0, 255.0)  # 8-bit: as stored
+    assert "Default" in anterior.window_label.text()
+    start = anterior.viewport_point(256, 96)
+    drag(qtbot, anterior, start, start + QPoint(-60, -40), Qt.MouseButton.RightButton)
+    low, high = anterior.levels
+    assert high - low < 255.0 * 0.9  # left: narrower window (more contrast)
+    assert (low + high) / 2 < 127.5  # up: lower level (brighter)
+    # no zoom: pyqtgraph's right-drag zoom would have been a reader's zoom (and left the fit)
+    assert anterior.follows_pane and filled(anterior) == pytest.approx(1 / 1.04, abs=0.03)
+    assert "Custom" in anterior.window_label.text()
+    assert posterior.levels == (0.0, 255.0)  # each view keeps its own window
+    qtbot.keyClick(anterior.viewport(), Qt.Key.Key_W)  # View ▸ Default Window/Level
+    assert anterior.levels == (0.0, 255.0) and "Default" in anterior.window_label.text()
+
+
+def test_a_colour_view_has_no_window(qtbot, study_window) -> None:  # noqa: ANN001
+    window = study_window
+    open_sample(qtbot, window, "sample_skin_pair")
+    view = window.study_page.view
+    photo, us = view.pane("photo"), view.pane("us")
+    assert "as acquired" in photo.window_label.text()
+    start = photo.viewport_point(128, 160)
+    drag(qtbot, photo, start, start + QPoint(60, 40), Qt.MouseButton.RightButton)
+    assert photo.levels == (0.0, 255.0)
+    assert "shown as acquired" in window.statusBar().currentMessage()
+    start = us.viewport_point(128, 160)
+    drag(qtbot, us, start, start + QPoint(60, 40), Qt.MouseButton.RightButton)
+    assert us.levels != (0.0, 255.0)  # the grey ultrasound of the pair has one
