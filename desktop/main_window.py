@@ -482,6 +482,11 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.busy_label)
         bar.addPermanentWidget(self.busy_bar)
         self.canvas.cursor_moved.connect(self.cursor_label.setText)
+        # The read-out belongs to the image under the mouse: another page or case clears it
+        # (a CT's HU value stayed on the study page).
+        self.canvas_stack.currentChanged.connect(lambda _index: self.cursor_label.clear())
+        self.state.subscribe("image_changed", lambda _image: self.cursor_label.clear())
+        self.study_page.state.subscribe("study_changed", lambda _s: self.cursor_label.clear())
         self._on_busy_changed(False)
         self._show_tool()
 

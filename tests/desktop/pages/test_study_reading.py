@@ -119,3 +119,39 @@ def test_a_colour_view_has_no_window(qtbot, study_window) -> None:  # noqa: ANN0
     start = us.viewport_point(128, 160)
     drag(qtbot, us, start, start + QPoint(60, 40), Qt.MouseButton.RightButton)
     assert us.levels != (0.0, 255.0)  # the grey ultrasound of the pair has one
+
+
+def test_image_tools_are_off_on_a_study_and_back_on_an_image(qtbot, study_window) -> None:  # noqa: ANN001
+    window = study_window
+    caliper = window.toolbar.tool_actions["caliper"]
+    calibrate = window.toolbar.tool_actions["calibrate"]
+    assert window.open_path(SAMPLE_PATH)
+    assert caliper.isEnabled() and calibrate.isEnabled()
+    qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_M)
+    assert window.tools.tool == "caliper"
+    open_sample(qtbot, window, "sample_skin_pair")
+    assert not caliper.isEnabled() and not calibrate.isEnabled()
+    assert "off here: a study shows several views" in caliper.toolTip()
+    assert "off here" in calibrate.statusTip()
+    assert window.tools.tool == "navigate"  # the tool drawn with has nothing to draw on
+    us = window.study_page.view.pane("us")
+    qtbot.keyClick(us.viewport(), Qt.Key.Key_M)
+    assert window.tools.tool == "navigate"  # the disabled action's key does nothing
+    start = us.viewport_point(128, 160)
+    drag(qtbot, us, start, start + QPoint(40, 0), Qt.MouseButton.LeftButton)
+    assert not us.follows_pane  # a left drag pans the study view
+    assert window.open_path(SAMPLE_PATH)  # back on one image: the tools are on again
+    assert caliper.isEnabled() and "Drag to measure" in caliper.toolTip()
+
+
+def test_the_ct_read_out_goes_when_a_study_opens(qtbot, study_window) -> None:  # noqa: ANN001
+    window = study_window
+    assert window.open_path(SAMPLES / "sample_kidney_ct.nii.gz")
+    canvas = window.volume_mode.workspace.canvas("axial")
+    qtbot.waitUntil(canvas.isVisible)
+    centre = canvas.viewport().rect().center()
+    qtbot.mouseMove(canvas.viewport(), pos=centre + QPoint(1, 1))
+    qtbot.mouseMove(canvas.viewport(), pos=centre)
+    qtbot.waitUntil(lambda: "HU" in window.cursor_label.text())
+    open_sample(qtbot, window, "sample_bone_scan")
+    assert window.cursor_label.text() == ""
