@@ -155,3 +155,17 @@ def test_the_ct_read_out_goes_when_a_study_opens(qtbot, study_window) -> None:  
     qtbot.waitUntil(lambda: "HU" in window.cursor_label.text())
     open_sample(qtbot, window, "sample_bone_scan")
     assert window.cursor_label.text() == ""
+
+
+def test_the_banner_names_the_study_model_not_the_image_model(qtbot, window) -> None:  # noqa: ANN001
+    """With the node model loaded, the skin pair's banner quotes the skin fusion model's card."""
+    node_model = window.state.model.spec.model_id
+    window.samples_folder_action.trigger()
+    entry = next(e for e in window.cases.entries if e.name.startswith("sample_skin_pair"))
+    assert window.go_to_case(entry)
+    bundle = window.study_page.state.bundle
+    assert bundle is not None and bundle.spec.model_id != node_model
+    assert f"Model {bundle.spec.model_id}" in window.banner.text()
+    assert node_model not in window.banner.text()
+    qtbot.waitUntil(lambda: window.study_page.state.analysis is not None, timeout=60_000)
+    assert node_model not in window.banner.text()
