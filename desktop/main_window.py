@@ -76,6 +76,7 @@ from desktop.widgets.image.operating_point_menu import DetectionMenu
 from desktop.widgets.image.review_panel import ReviewPanel
 from desktop.widgets.pacs.browser import PacsBrowser
 from desktop.widgets.shortcuts_dialog import ShortcutsDialog
+from desktop.widgets.window_presets_menu import PresetTarget, WindowPresetsMenu
 from desktop.widgets.worker import GeneratorJob
 from engine.datastore import DatastoreError
 from engine.errors import LesionLensError, LoadError
@@ -392,6 +393,9 @@ class MainWindow(QMainWindow):
             self.case_dock.toggleViewAction(),
         ):
             add_to_menu(view_menu, action)
+        self.window_presets = WindowPresetsMenu(self, self._preset_target)
+        after_reset = view_menu.actions()[view_menu.actions().index(self.reset_window_action) + 1]
+        view_menu.insertMenu(after_reset, self.window_presets.menu)
         self._sync_view_actions()
 
         model_menu = self.menuBar().addMenu("&Model")
@@ -447,8 +451,24 @@ class MainWindow(QMainWindow):
         else:
             self.state.reset_window()
 
+    def _preset_target(self) -> PresetTarget:
+        """What keys 1-9 act on: the study's grey views, the CT's three planes, or the image."""
+        if self.study_page.active:
+            study = self.study_page.state
+            return PresetTarget(study.preset_names, study.apply_preset, study.notify)
+        volume = getattr(self, "volume_mode", None)  # made after the menus
+        if volume is not None and self.canvas_stack.currentWidget() is volume.workspace:
+            session = volume.session
+            names = lambda: [p.name for p in session.presets]  # noqa: E731
+            return PresetTarget(names, session.apply_preset, self.state.notify)
+        state = self.state
+        return PresetTarget(
+            lambda: [p.name for p in state.presets], state.apply_preset, state.notify
+        )
+
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help ▸ Keyboard Shortcuts (F1): non-modal, listed from the live actions."""
+        self.window_presets.refresh()  # the presets of the page shown
         dialog = ShortcutsDialog(self)
         dialog.show()
         return dialog

@@ -29,8 +29,10 @@ DEFAULT_LABEL_NAMES = ("background", "kidney", "tumour")
 # Hounsfield windows readers use on abdominal CT (width / level as on the console).
 HU_PRESETS = (
     WindowPreset("Abdomen", 40.0, 400.0),
+    WindowPreset("Liver", 60.0, 160.0),
     WindowPreset("Bone", 400.0, 1800.0),
     WindowPreset("Lung", -600.0, 1500.0),
+    WindowPreset("Brain", 40.0, 80.0),
 )
 DEFAULT_OPACITY = 0.45
 VOLUME_EVENTS = (
