@@ -100,12 +100,13 @@ class EditToolBar(QToolBar):
         )
         self.clear_calipers_action = self._action("Clear Calipers", state.clear_calipers)
         self.delete_caliper_action = self._action(
-            "Delete Selected Caliper",
-            state.delete_selected_caliper,
+            "Delete Selected Caliper or Lesion",
+            self.delete_selected,
             QKeySequence.StandardKey.Delete,
         )
         self.delete_caliper_action.setToolTip(
-            "Del: delete the selected caliper (click one with the Caliper tool to select it)"
+            "Del: delete the selected caliper (click one with the Caliper tool) or the selected "
+            "lesion (click its row in the findings table; Ctrl+Z brings it back)"
         )
 
         edit_tools = (NAVIGATE, BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION)
@@ -200,6 +201,14 @@ class EditToolBar(QToolBar):
         self.controller.cancel()
         if not drawing:
             self.tools.set_tool(NAVIGATE)
+
+    def delete_selected(self) -> bool:
+        """Del: the selected caliper, else the selected lesion (one selection at a time)."""
+        state = self.state
+        if state.selected_caliper is None and state.selected_lesion is not None:
+            self.controller.cancel()
+            return state.delete_selected_lesion()
+        return state.delete_selected_caliper()
 
     def _undo(self) -> None:
         if self.state.editor is not None:
