@@ -444,10 +444,12 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.shortcuts_action)
 
     def reset_window(self) -> None:
-        """View ▸ Default Window/Level (W) on the page shown: the study's grey views or the
-        single image."""
+        """View ▸ Default Window/Level (W) on the page shown: the study's grey views, the
+        CT's three planes or the single image."""
         if self.study_page.active:
             self.study_page.state.reset_windows()
+        elif self.canvas_stack.currentWidget() is self.volume_mode.workspace:
+            self.volume_mode.session.reset_window()
         else:
             self.state.reset_window()
 

@@ -56,6 +56,13 @@ def volume_presets(volume: Volume) -> tuple[WindowPreset, ...]:
     return HU_PRESETS + own
 
 
+def default_volume_window(volume: Volume) -> WindowLevel:
+    """The file's own first preset, else the abdomen (soft tissue) window."""
+    return WindowLevel.from_preset(
+        volume.window_presets[0] if volume.window_presets else HU_PRESETS[0]
+    )
+
+
 @dataclass(frozen=True)
 class VolumeRequest:
     """One volume analysis; the generation drops a result for a volume no longer open."""
@@ -115,9 +122,7 @@ class VolumeSession:
         self.layouts = {plane: PlaneLayout.of(volume, plane) for plane in PLANES}
         self.position = tuple(n // 2 for n in volume.voxels.shape)  # type: ignore[assignment]
         self.presets = volume_presets(volume)
-        self.window = WindowLevel.from_preset(
-            volume.window_presets[0] if volume.window_presets else HU_PRESETS[0]
-        )
+        self.window = default_volume_window(volume)
         self.prediction, self.labels_file, self.busy = None, None, False
         empty = np.zeros(volume.voxels.shape, dtype=np.uint8)
         self._set_labels(VolumeLabels(empty, label_names, volume.spacing_mm))
@@ -206,6 +211,11 @@ class VolumeSession:
         if window != self.window:
             self.window = window
             self._emit("window_changed", window)
+
+    def reset_window(self) -> None:
+        """View ▸ Default Window/Level (W): the window the volume opened with."""
+        if self.volume is not None:
+            self.set_window(default_volume_window(self.volume))
 
     def apply_preset(self, name: str) -> bool:
         for preset in self.presets:

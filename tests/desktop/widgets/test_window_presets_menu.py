@@ -65,6 +65,8 @@ def test_ct_planes_take_the_hu_presets(qtbot, shown: MainWindow) -> None:  # noq
     assert canvas.image_item.getLevels() == pytest.approx((-1350.0, 150.0))
     qtbot.keyClick(canvas.viewport(), Qt.Key.Key_5)
     assert session.window == WindowLevel(40.0, 80.0)  # brain
+    qtbot.keyClick(canvas.viewport(), Qt.Key.Key_W)  # View ▸ Default Window/Level
+    assert session.window == WindowLevel(40.0, 400.0)  # back to abdomen
 
 
 def test_study_presets_apply_to_each_grey_view(qtbot, shown: MainWindow) -> None:  # noqa: ANN001
