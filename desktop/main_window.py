@@ -504,6 +504,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.busy_label)
         bar.addPermanentWidget(self.busy_bar)
         self.canvas.cursor_moved.connect(self.cursor_label.setText)
+        self.study_page.view.cursor_moved.connect(self.cursor_label.setText)
         # The read-out belongs to the image under the mouse: another page or case clears it
         # (a CT's HU value stayed on the study page).
         self.canvas_stack.currentChanged.connect(lambda _index: self.cursor_label.clear())

@@ -9,7 +9,7 @@ from echoing each other's range changes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -31,6 +31,10 @@ INDEPENDENT_STYLE = "color: #9aa3ad;"
 
 
 class StudyView(QWidget):
+    """Signals: cursor_moved(str) - the view and pixel under the mouse, for the status bar."""
+
+    cursor_moved = Signal(str)
+
     def __init__(self, state: StudyState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -119,6 +123,7 @@ class StudyView(QWidget):
                 pane.title.setText(f"{name}: a volume (open it on its own to scroll slices)")
             pane.view.sigRangeChanged.connect(lambda *_args, n=name: self._on_range_changed(n))
             pane.reader_moved.connect(self._on_reader_moved)
+            pane.cursor_moved.connect(self.cursor_moved)
             self.splitter.addWidget(pane)
             self.panes[name] = pane
         self.splitter.setSizes([1000] * len(self.panes))

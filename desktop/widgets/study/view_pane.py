@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from desktop.models.image.display import PIXEL_CENTRE, contour_xy
+from desktop.models.image.display import PIXEL_CENTRE, contour_xy, cursor_text
 from desktop.models.image.window_level import WindowLevel
 from desktop.models.study.geometry import ViewRange, orientation_note, side_labels, view_title
 from desktop.widgets.image.canvas import BACKGROUND, CONTOUR_PEN
@@ -32,9 +32,11 @@ SIDE_STYLE = "color: #ffd43b; font-weight: bold; font-size: 13pt; padding: 0 6px
 
 
 class ViewPane(QWidget):
-    """Signals: reader_moved - the reader zoomed or panned this view (wheel or drag)."""
+    """Signals: reader_moved - the reader zoomed or panned this view (wheel or drag);
+    cursor_moved(str) - the pixel under the mouse ("" outside the image)."""
 
     reader_moved = Signal()
+    cursor_moved = Signal(str)
 
     def __init__(
         self, drag_window: DragWindow | None = None, parent: QWidget | None = None
@@ -71,6 +73,7 @@ class ViewPane(QWidget):
         self.view.addItem(self.map_item)
         self.contour_items: list[pg.PlotDataItem] = []
         self.view.sigResized.connect(self._on_resized)
+        self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.view.sigRangeChangedManually.connect(self._on_reader_moved)
 
         header = QHBoxLayout()
@@ -169,6 +172,15 @@ class ViewPane(QWidget):
     def _on_reader_moved(self, *_args: object) -> None:
         self.keep_view()
         self.reader_moved.emit()
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        image = self.image
+        if image is None or not self.view.sceneBoundingRect().contains(scene_pos):
+            self.cursor_moved.emit("")
+            return
+        point = self.view.mapSceneToView(scene_pos)
+        text = cursor_text(image.pixels, point.x(), point.y(), image.spacing_mm)
+        self.cursor_moved.emit(f"{view_title(self.name)}: {text}" if text else "")
 
     def viewport_point(self, row: float, col: float) -> QPoint:
         """Where image point (row, col) is on the canvas viewport (tests, screenshots)."""

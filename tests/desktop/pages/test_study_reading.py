@@ -155,6 +155,10 @@ def test_the_ct_read_out_goes_when_a_study_opens(qtbot, study_window) -> None:  
     qtbot.waitUntil(lambda: "HU" in window.cursor_label.text())
     open_sample(qtbot, window, "sample_bone_scan")
     assert window.cursor_label.text() == ""
+    anterior = window.study_page.view.pane("anterior")
+    qtbot.mouseMove(anterior.viewport(), pos=anterior.viewport_point(300, 96))
+    qtbot.waitUntil(lambda: window.cursor_label.text().startswith("Anterior: row 300  col 96"))
+    assert "HU" not in window.cursor_label.text()
 
 
 def test_the_banner_names_the_study_model_not_the_image_model(qtbot, window) -> None:  # noqa: ANN001
