@@ -21,7 +21,7 @@ from engine.bundle import Bundle, ModelSpec
 from engine.errors import LesionLensError, LoadError
 from engine.inference import cached_model
 from engine.model_catalog import bundle_for_views
-from engine.types import Image, Study, StudyAnalysis, WindowPreset
+from engine.types import Study, StudyAnalysis, WindowPreset
 
 EVENTS = (
     "study_changed",  # another study is open (Study); its analysis is cleared
@@ -85,6 +85,7 @@ class StudyState:
         self.last_error: str | None = None
         self.windows: dict[str, WindowLevel] = {}  # grey views only; colour is as acquired
         self._presets: dict[str, tuple[WindowPreset, ...]] = {}
+        self._defaults: dict[str, WindowLevel] = {}
         # Which model analyses a study: the shipped bundle for exactly its views by default.
         self.find_bundle = find_bundle or (lambda views: bundle_for_views(views))
         self._generation = 0
@@ -113,11 +114,13 @@ class StudyState:
         self.analysis, self.spec = None, None
         self.confirmed_label = None
         self._presets = {n: view_presets(study.views[n]) for n in grey_views(study.views)}  # type: ignore[arg-type]
-        self.windows = {
+        # Computed once: the defaults take percentiles, and window_name asks on every drag step.
+        self._defaults = {
             n: w
             for n in self._presets
             if (w := default_view_window(study.views[n])) is not None  # type: ignore[arg-type]
         }
+        self.windows = dict(self._defaults)
         self._set_busy(False)
         self.dismiss_error()
         self.events.emit("study_changed", study)
@@ -272,12 +275,8 @@ class StudyState:
 
     def reset_windows(self) -> None:
         """View ▸ Default Window/Level: every grey view back to the window it opened with."""
-        if self.study is None:
-            return
-        for view in list(self.windows):
-            image = self.study.views[view]
-            if isinstance(image, Image) and (window := default_view_window(image)) is not None:
-                self.set_window(view, window)
+        for view, window in self._defaults.items():
+            self.set_window(view, window)
 
     def apply_preset(self, name: str) -> bool:
         """A preset by name on every grey view that has it (keys 1-9, View ▸ Window Presets)."""
@@ -294,8 +293,7 @@ class StudyState:
         window = self.windows.get(view)
         if window is None:
             return ""
-        image = self.study.views[view] if self.study is not None else None
-        if isinstance(image, Image) and window == default_view_window(image):
+        if window == self._defaults.get(view):
             return "Default"
         for preset in self.presets(view):
             if window == WindowLevel.from_preset(preset):
