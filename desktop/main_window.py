@@ -448,10 +448,10 @@ class MainWindow(QMainWindow):
         CT's three planes or the single image."""
         if self.study_page.active:
             self.study_page.state.reset_windows()
-        elif self.canvas_stack.currentWidget() is self.volume_mode.workspace:
-            self.volume_mode.session.reset_window()
         else:
-            self.state.reset_window()
+            if self.canvas_stack.currentWidget() is self.volume_mode.workspace:
+                self.volume_mode.session.reset_window()
+            self.state.reset_window()  # the volume's 2D slice too, as before the three planes
 
     def _preset_target(self) -> PresetTarget:
         """What keys 1-9 act on: the study's grey views, the CT's three planes, or the image."""
