@@ -94,3 +94,12 @@ def test_the_presets_are_in_the_shortcut_list_of_the_page_shown(qtbot, shown: Ma
     shown.show_shortcuts().close()
     rows = {command for _, command, _ in shortcut_rows(shown)}
     assert "Preset 1: Full range" in rows and "Preset 1: Abdomen" not in rows
+
+
+def test_digits_typed_into_a_text_field_stay_text(qtbot, shown: MainWindow) -> None:  # noqa: ANN001
+    assert shown.open_path(SAMPLE_PATH)
+    before = shown.state.window
+    edit = shown.review_panel.reviewer_edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "Dr 23")
+    assert edit.text().endswith("Dr 23") and shown.state.window == before
