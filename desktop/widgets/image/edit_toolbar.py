@@ -71,6 +71,7 @@ class EditToolBar(QToolBar):
         self.state, self.tools, self.controller = state, tools, controller
         self.group = QActionGroup(self)
         self.group.setExclusive(True)
+        self.unavailable: str | None = None  # why the image tools are off (the study page)
         self.tool_actions: dict[str, QAction] = {}
         for tool, name in TOOL_NAMES.items():
             action = self._action(
@@ -99,12 +100,13 @@ class EditToolBar(QToolBar):
         )
         self.clear_calipers_action = self._action("Clear Calipers", state.clear_calipers)
         self.delete_caliper_action = self._action(
-            "Delete Selected Caliper",
-            state.delete_selected_caliper,
+            "Delete Selected Caliper or Lesion",
+            self.delete_selected,
             QKeySequence.StandardKey.Delete,
         )
         self.delete_caliper_action.setToolTip(
-            "Del: delete the selected caliper (click one with the Caliper tool to select it)"
+            "Del: delete the selected caliper (click one with the Caliper tool) or the selected "
+            "lesion (click its row in the findings table; Ctrl+Z brings it back)"
         )
 
         edit_tools = (NAVIGATE, BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION)
@@ -155,12 +157,29 @@ class EditToolBar(QToolBar):
             self.delete_caliper_action,
         ]
 
+    def set_unavailable(self, reason: str | None) -> None:
+        """Switch the image tools off, saying why in their tooltips and status tips (a study
+        page shows several views, not the one image these tools draw on); None: back on."""
+        self.unavailable = reason
+        if reason is not None:
+            self.controller.cancel()
+            self.tools.set_tool(NAVIGATE)
+        self.refresh()
+
     def refresh(self) -> None:
         editor = self.state.editor
-        editable = editor is not None and not self.state.busy
+        off = self.unavailable
+        editable = editor is not None and not self.state.busy and off is None
         self.tool_actions[self.tools.tool].setChecked(True)
         for tool in EDIT_TOOLS:
             self.tool_actions[tool].setEnabled(editable)
+        for tool in (CALIPER, CALIBRATE):
+            self.tool_actions[tool].setEnabled(off is None)
+        for tool, action in self.tool_actions.items():
+            name, key = TOOL_NAMES[tool], TOOL_SHORTCUTS[tool]
+            tip = TOOL_TIPS[tool] if off is None or tool == NAVIGATE else f"off here: {off}"
+            action.setToolTip(f"{name} ({key}): {tip}")
+            action.setStatusTip(f"{name}: {tip}")
         self.undo_action.setEnabled(editable and editor.can_undo)
         self.redo_action.setEnabled(editable and editor.can_redo)
         self.undo_action.setText(
@@ -182,6 +201,14 @@ class EditToolBar(QToolBar):
         self.controller.cancel()
         if not drawing:
             self.tools.set_tool(NAVIGATE)
+
+    def delete_selected(self) -> bool:
+        """Del: the selected caliper, else the selected lesion (one selection at a time)."""
+        state = self.state
+        if state.selected_caliper is None and state.selected_lesion is not None:
+            self.controller.cancel()
+            return state.delete_selected_lesion()
+        return state.delete_selected_caliper()
 
     def _undo(self) -> None:
         if self.state.editor is not None:
