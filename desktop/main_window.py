@@ -76,6 +76,7 @@ from desktop.widgets.image.operating_point_menu import DetectionMenu
 from desktop.widgets.image.review_panel import ReviewPanel
 from desktop.widgets.pacs.browser import PacsBrowser
 from desktop.widgets.shortcuts_dialog import ShortcutsDialog
+from desktop.widgets.window_presets_menu import PresetTarget, WindowPresetsMenu
 from desktop.widgets.worker import GeneratorJob
 from engine.datastore import DatastoreError
 from engine.errors import LesionLensError, LoadError
@@ -363,7 +364,11 @@ class MainWindow(QMainWindow):
         self.actual_size_action = self._action(
             "&Actual Size (1:1)", self.canvas.actual_size, "Ctrl+1"
         )
-        self.reset_window_action = self._action("&Default Window", self.state.reset_window, "W")
+        self.reset_window_action = self._action("&Default Window/Level", self.reset_window, "W")
+        self.reset_window_action.setToolTip(
+            "W: back to the window the image opened with (8-bit as stored; wider data from "
+            "its body's values); right-drag on the image sets window/level"
+        )
         self.play_action = self._action("&Play / Pause", self._toggle_play, "Space")
         self.next_frame_action = self._action("Next Frame", lambda: self.frame_controls.step(1))
         self.next_frame_action.setShortcut(QKeySequence("Right"))
@@ -388,6 +393,9 @@ class MainWindow(QMainWindow):
             self.case_dock.toggleViewAction(),
         ):
             add_to_menu(view_menu, action)
+        self.window_presets = WindowPresetsMenu(self, self._preset_target)
+        after_reset = view_menu.actions()[view_menu.actions().index(self.reset_window_action) + 1]
+        view_menu.insertMenu(after_reset, self.window_presets.menu)
         self._sync_view_actions()
 
         model_menu = self.menuBar().addMenu("&Model")
@@ -435,8 +443,34 @@ class MainWindow(QMainWindow):
         )
         help_menu.addAction(self.shortcuts_action)
 
+    def reset_window(self) -> None:
+        """View ▸ Default Window/Level (W) on the page shown: the study's grey views, the
+        CT's three planes or the single image."""
+        if self.study_page.active:
+            self.study_page.state.reset_windows()
+        else:
+            if self.canvas_stack.currentWidget() is self.volume_mode.workspace:
+                self.volume_mode.session.reset_window()
+            self.state.reset_window()  # the volume's 2D slice too, as before the three planes
+
+    def _preset_target(self) -> PresetTarget:
+        """What keys 1-9 act on: the study's grey views, the CT's three planes, or the image."""
+        if self.study_page.active:
+            study = self.study_page.state
+            return PresetTarget(study.preset_names, study.apply_preset, study.notify)
+        volume = getattr(self, "volume_mode", None)  # made after the menus
+        if volume is not None and self.canvas_stack.currentWidget() is volume.workspace:
+            session = volume.session
+            names = lambda: [p.name for p in session.presets]  # noqa: E731
+            return PresetTarget(names, session.apply_preset, self.state.notify)
+        state = self.state
+        return PresetTarget(
+            lambda: [p.name for p in state.presets], state.apply_preset, state.notify
+        )
+
     def show_shortcuts(self) -> ShortcutsDialog:
         """Help ▸ Keyboard Shortcuts (F1): non-modal, listed from the live actions."""
+        self.window_presets.refresh()  # the presets of the page shown
         dialog = ShortcutsDialog(self)
         dialog.show()
         return dialog
@@ -470,6 +504,12 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.busy_label)
         bar.addPermanentWidget(self.busy_bar)
         self.canvas.cursor_moved.connect(self.cursor_label.setText)
+        self.study_page.view.cursor_moved.connect(self.cursor_label.setText)
+        # The read-out belongs to the image under the mouse: another page or case clears it
+        # (a CT's HU value stayed on the study page).
+        self.canvas_stack.currentChanged.connect(lambda _index: self.cursor_label.clear())
+        self.state.subscribe("image_changed", lambda _image: self.cursor_label.clear())
+        self.study_page.state.subscribe("study_changed", lambda _s: self.cursor_label.clear())
         self._on_busy_changed(False)
         self._show_tool()
 

@@ -10,14 +10,26 @@ import numpy as np
 
 from engine.atomic import write_json_atomic, write_png_atomic
 from engine.descriptors import describe, template_for
-from engine.descriptors.types import DescriptorSet
+from engine.descriptors.types import TEMPLATES, DescriptorSet
 from engine.inference import LoadedModel
 from engine.measure import lesion_components, measure_component, outer_contour
 from engine.types import Analysis, Finding, Image, Prediction
 
+AUTO = "auto"
 
-def analyze(image: Image, model: LoadedModel, tta: bool = True, force: bool = False) -> Analysis:
+
+def analyze(
+    image: Image,
+    model: LoadedModel,
+    tta: bool = True,
+    force: bool = False,
+    template: str = AUTO,
+) -> Analysis:
     """Predict, check the scope, derive the findings.
+
+    template: the descriptor template; "auto" (the default) is the model's own
+    (engine.descriptors.template_for), "none" describes nothing, or a template name
+    ("bi-rads", "ti-rads", "lymph-node") to describe with it whatever the model says.
 
     Out of the model's scope (engine.scope), the findings are withheld (an empty tuple, and
     the scope says why) unless force: the reader asked to run the model anyway, and the
@@ -36,9 +48,20 @@ def analyze(image: Image, model: LoadedModel, tta: bool = True, force: bool = Fa
         prediction,
         spec.min_lesion_area_px,
         confidence_threshold=spec.confidence_threshold,
-        descriptors=template_for(spec),
+        descriptors=chosen_template(template, spec),
     )
     return Analysis(image=image, prediction=prediction, findings=findings, scope=scope)
+
+
+def chosen_template(template: str, spec: Any) -> str | None:
+    """The template an analysis uses: the model's for "auto", none for "none"."""
+    if template == AUTO:
+        return template_for(spec)
+    if template == "none":
+        return None
+    if template not in TEMPLATES:
+        raise ValueError(f"descriptor template {template!r} is not auto, none or {TEMPLATES}")
+    return template
 
 
 # A class probability that moves by more than this under flips and grey-map changes is not

@@ -7,6 +7,7 @@ Qt-free), so `view` starts `python -m desktop` as a child process and returns it
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import BundleError, DatasetError, LesionLensError
 from engine.model_catalog import resolve_model_dir
-from engine.progress import StepProgress, failure_line, failure_reason
+from engine.progress import StepProgress, failure_reason
 
 if TYPE_CHECKING:  # engine.evaluation imports numpy; `lesionlens --help` should not
     from engine.evaluation import Scoring
@@ -80,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="lesion-present threshold by name (the model's card lists them, e.g. sensitive, "
         "balanced, specific); default: the model's own",
+    )
+    analyze.add_argument(
+        "--template",
+        choices=("auto", "bi-rads", "ti-rads", "lymph-node", "none"),
+        default="auto",
+        help="lesion descriptors (images): auto = the model's own (breast BI-RADS, thyroid "
+        "TI-RADS, else none unless model.json says so)",
     )
     analyze.add_argument(
         "--labels-nifti", action="store_true", help="volumes: also write labels.nii.gz"
@@ -188,6 +196,21 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
     finetune.add_argument("--epochs", type=int, default=12)
     finetune.add_argument("--heldout", type=Path, default=None, metavar="DIR")
     finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument(
+        "--replay-folder",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the base model's own training data (any data-set layout), replayed so it does not "
+        "forget it; default: the bundle's record, or the folder named for it in the GUI",
+    )
+    finetune.add_argument(
+        "--replay-fraction",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of every batch replayed (default 0.25)",
+    )
     finetune.add_argument(
         "--promote", action="store_true", help="register the candidate (active if the gate passes)"
     )
@@ -353,14 +376,15 @@ def output_names(files: list[Path]) -> list[str]:
 
 def _analyze(args: argparse.Namespace) -> int:
     from engine.analysis import analyze, write_analysis
+    from engine.batch import run_cases
     from engine.case_kind import IMAGE, is_volume_input
     from engine.io import load_image
     from engine.model_lookup import find_model
-    from engine.volume_cli import analyze_volumes
+    from engine.volume.commands import analyze_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # CT/MR: kidney and tumour
         return analyze_volumes(args)
-    from engine.study_commands import analyze_studies, study_inputs
+    from engine.study.commands import analyze_studies, study_inputs
 
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
@@ -372,26 +396,17 @@ def _analyze(args: argparse.Namespace) -> int:
     if not files:
         _error("no input images found")
         return EXIT_USAGE
-    failures = 0
-    with StepProgress(len(files), "analysing") as progress:
-        for i, (path, name) in enumerate(zip(files, output_names(files), strict=True), start=1):
-            try:  # read, predict, findings, write: any failure is this file's, not the batch's
-                analysis = analyze(load_image(path), model, tta=not args.no_tta)
-                write_analysis(analysis, args.out / name)
-            except Exception as exc:  # noqa: BLE001 - one line per bad file, then the next
-                failures += 1
-                progress.step(failure_line(i, len(files), str(path), exc))
-                continue
-            label = analysis.prediction.label
-            prob = analysis.prediction.probabilities[label]
-            progress.step(
-                f"[{i}/{len(files)}] {path.name}: {label} ({prob:.0%}), "
-                f"{len(analysis.findings)} lesion(s) -> {args.out / name}"
-            )
-    if failures:
-        _error(f"{failures} of {len(files)} input(s) could not be analysed")
-        return EXIT_FAILED_INPUTS
-    return EXIT_OK
+
+    def step(item: tuple[Path, str]) -> str:
+        path, out = item[0], args.out / item[1]
+        analysis = analyze(load_image(path), model, tta=not args.no_tta, template=args.template)
+        write_analysis(analysis, out)
+        label = analysis.prediction.label
+        prob = analysis.prediction.probabilities[label]
+        return f"{path.name}: {label} ({prob:.0%}), {len(analysis.findings)} lesion(s) -> {out}"
+
+    items = list(zip(files, output_names(files), strict=True))
+    return run_cases(items, step, lambda item: str(item[0]), "analysing")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -441,15 +456,15 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _scoring(args: argparse.Namespace) -> Scoring:
     """The kind of case in --data, with its model: volumes, multi-view cases or images."""
-    from engine.volume_evaluation import is_volume_dataset
+    from engine.volume.evaluation import is_volume_dataset
 
     if is_volume_dataset(args.data):
-        from engine.volume_cli import volume_model
-        from engine.volume_evaluation import VolumeScoring, volume_cases
+        from engine.volume.commands import volume_model
+        from engine.volume.evaluation import VolumeScoring, volume_cases
 
         return VolumeScoring(volume_cases(args.data), volume_model(args.model, args.device))
     if (args.data / "views.csv").is_file():  # multi-view cases: one class per case
-        from engine.study_commands import study_scoring
+        from engine.study.commands import study_scoring
 
         return study_scoring(args.data, args.model, args.device)
     from engine.case_kind import IMAGE
@@ -497,11 +512,11 @@ def _export(args: argparse.Namespace) -> int:
     from engine.reader_measurements import stored_for_file
     from engine.report import ModelInfo
     from engine.report.batch import BatchOptions, export_batch
-    from engine.volume_cli import export_volumes
+    from engine.volume.commands import export_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # two-segment SEG + JSON per volume
         return export_volumes(args)
-    from engine.study_commands import study_inputs
+    from engine.study.commands import study_inputs
 
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view: PDF, JSON, CSV
     if studies is not None:
@@ -568,7 +583,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _export_studies(studies: list, args: argparse.Namespace) -> int:
-    from engine.report.study_batch import StudyExportOptions, export_studies
+    from engine.report.study_batch import StudyExportOptions
+    from engine.study.commands import export_studies
 
     if args.seg or args.sr or args.key_image:
         _error("a multi-view study exports --pdf, --json and --csv (no SEG, SR or key image)")
@@ -589,8 +605,10 @@ def _export_studies(studies: list, args: argparse.Namespace) -> int:
 def _finetune(args: argparse.Namespace) -> int:
     from engine.jobs import (
         describe_event,
+        describe_replay,
         describe_split,
         finetune_request,
+        folder_replay,
         folder_selections,
         judge_candidate,
         promote_candidate,
@@ -607,7 +625,19 @@ def _finetune(args: argparse.Namespace) -> int:
     where = describe_split(train)
     if where:
         print(where, file=sys.stderr)
-    request = finetune_request(base, train, heldout, args.epochs, args.seed, out=args.out)
+    replay = (
+        "auto"
+        if args.replay_folder is None
+        else folder_replay(args.replay_folder, args.replay_fraction)
+    )
+    request = finetune_request(
+        base, train, heldout, args.epochs, args.seed, out=args.out, replay=replay, home=args.home
+    )
+    if args.replay_fraction is not None and request.replay is not None:
+        request = request.replace(
+            replay=dataclasses.replace(request.replay, fraction=args.replay_fraction)
+        )
+    print(describe_replay(request.replay, request.base.model_id), file=sys.stderr)
     job = start_finetune(request, root=registry.root)
     print(f"job {job.job_id}: {job.dir}", file=sys.stderr)
     try:

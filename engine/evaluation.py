@@ -2,7 +2,7 @@
 for every kind of case, and the image kind (a canonical, BUSI, ... folder of 2D images).
 
 A kind of case is a Scoring: the cases to score, one row per case, the summary of the rows
-and the result as written (engine.study_evaluation and engine.volume_evaluation hold the
+and the result as written (engine.study.evaluation and engine.volume.evaluation hold the
 others). Adding a kind means adding one Scoring; `evaluate` iterates, scores, summarises and
 keeps going past a case that fails when asked to."""
 

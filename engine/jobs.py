@@ -330,17 +330,30 @@ def _alive(pid: Any) -> bool:
 
 DEFAULT_EPOCHS = 12
 REPLAY_CASES = 32
+REPLAY_FOLDER_CASES = 128  # a real data set's sample: more than synthetic, seconds to read
 REPLAY_FRACTION = 0.25
 
 
-def replay_for(base_dir: str | Path) -> Replay | None:
-    """A sample of the data the base model learnt from, to replay while fine-tuning: what the
-    bundle's metrics.json records (fine-tuned bundles carry it on), or, for a model trained
-    on synthetic nodes, the first cases of its own training set (case i depends only on the
-    seed and i, so these are exactly images it was trained on). None when unknown."""
+def replay_for(base_dir: str | Path, home: str | Path | None = None) -> Replay | None:
+    """A sample of the data the base model learnt from, to replay while fine-tuning: the
+    bundle's own (own_replay), else the folder the reader named for this model in the data
+    root (engine.replay_sources). None when unknown."""
     from engine.bundle import read_bundle
+    from engine.replay_sources import ReplaySources
 
     bundle = read_bundle(base_dir)
+    own = own_replay(bundle)
+    if own is not None:
+        return own
+    folder = ReplaySources(home).folder_for(bundle.spec.model_id)
+    return None if folder is None else folder_replay(folder)
+
+
+def own_replay(bundle: Any) -> Replay | None:
+    """What a bundle (engine.bundle.Bundle) knows itself: the replay its metrics.json records
+    (fine-tuned bundles carry their base's on), or, for a model trained on synthetic nodes, the
+    first cases of its own training set (case i depends only on the seed and i, so these are
+    exactly images it was trained on). None for a model trained on data that is not shipped."""
     metrics = bundle.metrics
     if isinstance(metrics.get("replay"), dict):
         return Replay.from_json(metrics["replay"], f"{bundle.directory / 'metrics.json'}")
@@ -351,6 +364,13 @@ def replay_for(base_dir: str | Path) -> Replay | None:
     return None
 
 
+def folder_replay(folder: str | Path, fraction: float | None = None) -> Replay:
+    """Replay of a folder of the base model's training data (any layout engine.datasets
+    reads): a seeded sample of REPLAY_FOLDER_CASES lesion cases."""
+    share = REPLAY_FRACTION if fraction is None else fraction
+    return Replay(folder=str(Path(folder).resolve()), n=REPLAY_FOLDER_CASES, fraction=share)
+
+
 def finetune_request(
     base_dir: str | Path,
     train: dict[str, Any],
@@ -359,6 +379,7 @@ def finetune_request(
     seed: int = 0,
     out: str | Path | None = None,
     replay: Replay | dict[str, Any] | None | str = "auto",
+    home: str | Path | None = None,
     **extra: Any,
 ) -> FinetuneRequest:
     """A request with the base model pinned by folder and id.
@@ -370,7 +391,8 @@ def finetune_request(
     from engine.bundle import read_bundle
 
     base = read_bundle(base_dir)
-    replay = replay_for(base.directory) if replay == "auto" else Replay.from_json(replay)
+    # "auto": the bundle's own replay, else the folder named for it in home's replay_sources.json
+    replay = replay_for(base.directory, home) if replay == "auto" else Replay.from_json(replay)
     return FinetuneRequest(
         base=BaseModel(str(base.directory.resolve()), base.spec.model_id),
         train=train,
@@ -465,6 +487,22 @@ def describe_split(selection: dict[str, Any]) -> str | None:
     return f"held-out split: using the folder's own {Path(selection['folder']) / 'split.csv'}"
 
 
+def describe_replay(replay: Replay | None, base: str, how: str = "--replay-folder DIR") -> str:
+    """What a job from model `base` replays of its first domain, or why it replays nothing,
+    what that costs and `how` to name the data: the CLI prints it, the GUI's training panel
+    shows it."""
+    if replay is None:
+        return (
+            f"replay: none — {base} has no record of its training data, so fine-tuning may "
+            f"forget what it knew; name a folder of it with {how}"
+        )
+    share = f"{replay.fraction:.0%} of every batch"
+    if replay.synth is not None:
+        return f"replay: {replay.n} synthetic {replay.synth} cases (seed {replay.seed}), {share}"
+    count = "every lesion case" if replay.n is None else f"up to {replay.n} lesion cases"
+    return f"replay: {count} of {replay.folder}, {share}"
+
+
 def describe_event(event: dict[str, Any]) -> str | None:
     """One human-readable line per progress event (None for events not worth a line)."""
     kind = event.get("event")
@@ -546,5 +584,10 @@ def datastore_request(
     if reason:
         raise JobError(reason)
     return finetune_request(
-        base_dir, pin_cases(store, TRAIN), pin_cases(store, HELDOUT), epochs=epochs, seed=seed
+        base_dir,
+        pin_cases(store, TRAIN),
+        pin_cases(store, HELDOUT),
+        epochs=epochs,
+        seed=seed,
+        home=store.root,
     )

@@ -19,6 +19,8 @@ sample, a kidney CT volume) with a throw-away datastore, drives it the way a use
                                        mirrored, linked zoom, attention maps, one finding
     docs/screenshots/study_skin_pair.png clinical photo + ultrasound: independent views, the
                                        lesion outlined on the ultrasound
+    docs/screenshots/study_bone_scan_window.png the shipped bone scan sample as it opens:
+                                       both views fitted, each with its window/level (Default)
     docs/screenshots/training_panel.png Model & training after a real fine-tuning run: curves,
                                        the gate's verdict, the registry; cases sorted by
                                        "most useful to correct next"
@@ -324,6 +326,24 @@ def shoot_studies(shooter: Shooter, work: Path) -> None:
     skin = write_dataset("skin-pair", 6, work / "skin", seed=1)
     open_study_case(shooter, skin, "malignant")
     shooter.save("study_skin_pair.png")
+    shoot_bone_scan_sample(shooter)
+
+
+def shoot_bone_scan_sample(shooter: Shooter) -> None:
+    """Issue 20: the shipped bone scan opens fitted to its panes (it opened as a thumbnail),
+    each grey view with its own window/level, right-drag to change it."""
+    window, app = shooter.window, shooter.app
+    if not window.open_path(SAMPLE_PATH.parent / "sample_bone_scan"):
+        raise ScreenshotError("could not open the bone scan sample")
+    page = window.study_page.state
+    wait_until(
+        app,
+        lambda: page.analysis is not None or page.last_error is not None or page.bundle is None,
+        "the bone scan analysis",
+        TIMEOUT_S * 3,
+    )
+    settle(app, 0.5)
+    shooter.save("study_bone_scan_window.png")
 
 
 def small_base(work: Path) -> Path:

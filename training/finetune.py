@@ -52,7 +52,7 @@ from training.adapt import AdaptRecipe
 from training.adapt import adapt as adapt_steps
 from training.bundle_writer import write_bundle
 from training.checkpoint import network_from_bundle
-from training.data import ArrayDataset, load_folder
+from training.data import ArrayDataset, load_cases, load_folder
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -244,6 +244,10 @@ def _recipe(overrides: dict[str, Any]) -> Recipe:
 def _load_replay(
     spec: Replay | None, folder: Path, size: int, classes: tuple[str, ...]
 ) -> ArrayDataset | None:
+    """The replayed cases: a synthetic domain's first n (exactly the cases the model was
+    trained on), or a seeded sample of n lesion cases of a folder in any layout
+    engine.datasets reads (BUSI, canonical, ...: a model's real training data, named by the
+    reader). A folder sorted by name would give the first n of one class."""
     if spec is None:
         return None
     if spec.synth is not None:
@@ -251,11 +255,17 @@ def _load_replay(
 
         n = 32 if spec.n is None else spec.n
         source = write_dataset(spec.synth, n, folder, seed=spec.seed, val_fraction=0.0)
-    else:
-        source = Path(str(spec.folder))
-    data = load_folder(source, size, classes)
-    n = len(data) if spec.n is None else min(spec.n, len(data))
-    return data.take(list(range(n)))
+        data = load_folder(source, size, classes)
+        return data.take(list(range(min(n, len(data)))))
+    from engine.datasets import load_dataset
+
+    dataset = load_dataset(Path(str(spec.folder)))
+    lesions = sorted(c.case_id for c in dataset.cases if c.label in classes)
+    if not lesions:
+        raise LesionLensError(f"{spec.folder}: no case labelled {' or '.join(classes)} to replay")
+    n = len(lesions) if spec.n is None else min(spec.n, len(lesions))
+    chosen = np.random.default_rng(spec.seed).choice(len(lesions), size=n, replace=False)
+    return load_cases(dataset, size, classes, [lesions[i] for i in sorted(chosen)])
 
 
 def _candidate_spec(

@@ -25,6 +25,10 @@ from engine.report.study_export import StudyExportRequest, export_study
 from engine.types import StudyAnalysis
 
 StartJob = Callable[..., None]  # (steps, tag, on_success, on_failure)
+TOOLS_OFF = (
+    "a study shows several views side by side; the drawing and measuring tools work on one "
+    "image (open one view's file with File > Open to measure it)"
+)
 
 
 def study_export_steps(
@@ -85,6 +89,7 @@ class StudyPage:
     def enter(self) -> None:
         for widget in self.hidden_while_active:
             widget.hide()
+        self.window.toolbar.set_unavailable(TOOLS_OFF)  # Caliper (M) dragged a pan here
         self.panel.show()
         self.active = True
         self._show_disclaimer()
@@ -99,6 +104,7 @@ class StudyPage:
         self.panel.hide()
         for widget in self.hidden_while_active:
             widget.show()
+        self.window.toolbar.set_unavailable(None)
         self.window.banner.refresh()  # back to the image model's card
 
     def _show_disclaimer(self) -> None:

@@ -1,11 +1,14 @@
-"""Lexicon descriptors of one lesion from its mask and image (BI-RADS ultrasound so far), each
-with the measurement behind it, and a proposed category that stays a proposal until the
-reader confirms it. Qt-free and torch-free like the rest of engine.
+"""Lexicon descriptors of one lesion from its mask and image (BI-RADS ultrasound, ACR TI-RADS,
+lymph node), each with the measurement behind it, and a proposed category that stays a
+proposal until the reader confirms it. Qt-free and torch-free like the rest of engine.
 
 Which models get descriptors: `template_for(spec)`. A model.json may say so itself
-("descriptors": "bi-rads" or "none"); otherwise a single-image model made for the breast
-(scope body_parts BREAST, or "breast" in its model id) gets BI-RADS, and every other model
-(lymph node, skin, volumes, multi-view) gets none.
+("descriptors": "bi-rads", "ti-rads", "lymph-node" or "none"); otherwise a single-image model
+made for the breast (scope body_parts BREAST, or "breast" in its model id) gets BI-RADS, one
+made for the thyroid (THYROID, or "thyroid" in its id) gets TI-RADS, and every other model
+gets none. Lymph-node descriptors are only given when model.json asks for them: the shipped
+default model is a (synthetic) lymph-node model, and turning them on by its id would change
+every analysis and export it makes.
 """
 
 from __future__ import annotations
@@ -14,19 +17,33 @@ from typing import Any
 
 import numpy as np
 
+from engine.descriptors import birads, node, tirads_points
 from engine.descriptors.birads import describe_birads
+from engine.descriptors.node import describe_node
+from engine.descriptors.tirads import describe_tirads
 from engine.descriptors.types import TEMPLATES, Descriptor, DescriptorSet, confirm, override
 
 __all__ = [
+    "CATEGORY_OPTIONS",
     "Descriptor",
     "DescriptorSet",
     "confirm",
     "describe",
     "describe_birads",
+    "describe_node",
+    "describe_tirads",
     "gray_frame",
     "override",
     "template_for",
 ]
+
+# The categories a reader may choose per template (the GUI lists them; a reader's free text
+# is kept as it is).
+CATEGORY_OPTIONS: dict[str, tuple[str, ...]] = {
+    "bi-rads": birads.CATEGORIES,
+    "ti-rads": tirads_points.LEVELS,
+    "lymph-node": node.CATEGORIES,
+}
 
 
 def template_for(spec: Any) -> str | None:
@@ -44,8 +61,11 @@ def template_for(spec: Any) -> str | None:
         return None
     scope = getattr(spec, "scope", None) or {}
     parts = {str(p).upper() for p in scope.get("body_parts", ())}
-    if "BREAST" in parts or "breast" in str(getattr(spec, "model_id", "")).lower():
+    model_id = str(getattr(spec, "model_id", "")).lower()
+    if "BREAST" in parts or "breast" in model_id:
         return "bi-rads"
+    if "THYROID" in parts or "thyroid" in model_id:
+        return "ti-rads"
     return None
 
 
@@ -63,7 +83,12 @@ def gray_frame(pixels: np.ndarray) -> np.ndarray:
 def describe(
     template: str, mask: np.ndarray, pixels: np.ndarray, spacing: tuple[float, float] | None
 ) -> DescriptorSet:
-    """The descriptor set of one lesion (mask: that lesion only) under a template."""
-    if template != "bi-rads":
-        raise ValueError(f"no descriptor template {template!r} (implemented: bi-rads)")
-    return describe_birads(mask, gray_frame(pixels), spacing)
+    """The descriptor set of one lesion (mask: that lesion only) under a template. pixels: the
+    frame as stored (the node template reads colour Doppler from an RGB frame)."""
+    if template == "bi-rads":
+        return describe_birads(mask, gray_frame(pixels), spacing)
+    if template == "ti-rads":
+        return describe_tirads(mask, gray_frame(pixels), spacing)
+    if template == "lymph-node":
+        return describe_node(mask, pixels, gray_frame(pixels), spacing)
+    raise ValueError(f"no descriptor template {template!r} (implemented: {', '.join(TEMPLATES)})")

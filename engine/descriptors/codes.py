@@ -8,8 +8,15 @@ Orientation, 6154 Echo Pattern, 6155 Posterior Acoustic Feature, concept names s
 BI-RADS shape and margin characteristics) and RADLEX (RID34355 "Non-circumscribed margin",
 RID6060 "Heterogeneous": CID 6154 has no heterogeneous echo pattern).
 
-Only the BI-RADS ultrasound template is implemented; TI-RADS and lymph-node templates
-(issue 19) are not, so they have no codes here yet.
+TI-RADS and lymph-node templates: the standard codes that say the same thing are used
+(DCM 110849 Echogenicity, 111361/111364 Anechoic/Hypoechoic, 111345 Macrocalcifications,
+111372-111374 Vascularity / not present / not assessed; SCT Shape, Oval, Round, Irregular).
+The ACR TI-RADS terms that are not single concepts in DICOM/SNOMED as shipped with pydicom
+("hyperechoic or isoechoic", "lobulated or irregular", spongiform, taller-than-wide, the
+echogenic-foci kinds and their combinations, TR1-TR5), and the node items with no code
+(hilum, cortex, hilar/peripheral/mixed flow, the suspicious call), are local. Punctate
+echogenic foci stay local on purpose: SNOMED's "Punctate calcification" is a mammographic
+calcification, and TI-RADS chose "echogenic foci" because not all of them are calcium.
 
 Where no standard code exists (the BI-RADS assessment values 2-5 with 4A/4B/4C for
 ultrasound: SNOMED's "Mammography assessment (Category n)" concepts name mammography and
@@ -96,6 +103,89 @@ for _category in ("2", "3", "4A", "4B", "4C", "5"):
         f"BIRADS-{_category}", f"BI-RADS assessment category {_category}"
     )
 
+_SHAPE = Code("300842002", "SCT", "Shape")
+_MARGINS = Code("111037", "DCM", "Margins")
+_CATEGORY = Code("111005", "DCM", "Assessment Category")
+
+CONCEPTS["ti-rads"] = {
+    "composition": _local("TR-COMPOS", "TI-RADS composition"),
+    "echogenicity": Code("110849", "DCM", "Echogenicity"),
+    "shape": _SHAPE,
+    "margin": _MARGINS,
+    "echogenic_foci": _local("TR-FOCI", "TI-RADS echogenic foci"),
+    "category": _CATEGORY,
+}
+_FOCI_CODES = {  # one local code per kind; a combination is one evaluation per kind
+    "none or large comet-tail artifacts": _local(
+        "TR-FOCI-NONE", "No echogenic foci or large comet-tail artifacts"
+    ),
+    "macrocalcifications": Code("111345", "DCM", "Macrocalcifications"),
+    "peripheral (rim) calcifications": _local("TR-FOCI-RIM", "Peripheral (rim) calcifications"),
+    "punctate echogenic foci": _local("TR-FOCI-PUNCT", "Punctate echogenic foci"),
+}
+VALUES["ti-rads"] = {
+    ("composition", "cystic or almost completely cystic"): _local(
+        "TR-CYSTIC", "Cystic or almost completely cystic"
+    ),
+    ("composition", "spongiform"): _local("TR-SPONGIFORM", "Spongiform"),
+    ("composition", "mixed cystic and solid"): _local("TR-MIXED", "Mixed cystic and solid"),
+    ("composition", "solid or almost completely solid"): _local(
+        "TR-SOLID", "Solid or almost completely solid"
+    ),
+    ("composition", "cannot be determined"): _local(
+        "TR-COMPOS-UND", "Composition cannot be determined"
+    ),
+    ("echogenicity", "anechoic"): _ANECHOIC,
+    ("echogenicity", "hyperechoic or isoechoic"): _local("TR-HYPERISO", "Hyperechoic or isoechoic"),
+    ("echogenicity", "hypoechoic"): _HYPOECHOIC,
+    ("echogenicity", "very hypoechoic"): _local("TR-VERYHYPO", "Very hypoechoic"),
+    ("echogenicity", "cannot be determined"): _local(
+        "TR-ECHO-UND", "Echogenicity cannot be determined"
+    ),
+    ("shape", "wider-than-tall"): _local("TR-WIDER", "Wider-than-tall"),
+    ("shape", "taller-than-wide"): _local("TR-TALLER", "Taller-than-wide"),
+    ("margin", "smooth"): _local("TR-SMOOTH", "Smooth margin"),
+    ("margin", "ill-defined"): _local("TR-ILLDEF", "Ill-defined margin"),
+    ("margin", "lobulated or irregular"): _local("TR-LOBIRR", "Lobulated or irregular margin"),
+    ("margin", "extra-thyroidal extension"): _local("TR-ETE", "Extra-thyroidal extension"),
+    ("margin", "cannot be determined"): _local("TR-MARGIN-UND", "Margin cannot be determined"),
+    **{("echogenic_foci", kind): code for kind, code in _FOCI_CODES.items()},
+}
+for _level in ("TR1", "TR2", "TR3", "TR4", "TR5"):
+    VALUES["ti-rads"][("category", _level)] = _local(
+        f"TIRADS-{_level}", f"ACR TI-RADS level {_level}"
+    )
+
+CONCEPTS["lymph-node"] = {
+    "shape": _SHAPE,
+    "hilum": _local("LN-HILUM", "Echogenic hilum"),
+    "cortex": _local("LN-CORTEX", "Nodal cortex"),
+    "margin": _MARGINS,
+    "vascular_pattern": Code("111372", "DCM", "Vascularity"),
+    "category": _CATEGORY,
+}
+VALUES["lymph-node"] = {
+    ("shape", "oval"): _OVAL,
+    ("shape", "round"): _ROUND,
+    ("hilum", "present"): _local("LN-HILUM-YES", "Echogenic hilum present"),
+    ("hilum", "absent"): _local("LN-HILUM-NO", "Echogenic hilum absent"),
+    ("cortex", "thin"): _local("LN-CTX-THIN", "Thin cortex"),
+    ("cortex", "concentric thickening"): _local("LN-CTX-CONC", "Concentric cortical thickening"),
+    ("cortex", "eccentric thickening"): _local("LN-CTX-ECC", "Eccentric cortical thickening"),
+    ("cortex", "no hilum"): _local("LN-CTX-NOHIL", "No hilum: cortex not measurable"),
+    ("margin", "smooth"): _local("LN-SMOOTH", "Smooth margin"),
+    ("margin", "irregular"): Code("49608001", "SCT", "Irregular"),
+    ("vascular_pattern", "hilar"): _local("LN-FLOW-HILAR", "Hilar vascularity"),
+    ("vascular_pattern", "peripheral"): _local("LN-FLOW-PERI", "Peripheral vascularity"),
+    ("vascular_pattern", "mixed"): _local(
+        "LN-FLOW-MIXED", "Mixed hilar and peripheral vascularity"
+    ),
+    ("vascular_pattern", "none"): Code("111373", "DCM", "Vascularity not present"),
+    ("vascular_pattern", "not assessed"): Code("111374", "DCM", "Vascularity not assessed"),
+    ("category", "not suspicious"): _local("LN-NOTSUSP", "Lymph node not suspicious"),
+    ("category", "suspicious"): _local("LN-SUSP", "Lymph node suspicious"),
+}
+
 
 def concept_code(template: str, name: str) -> Code:
     """The concept name code of a descriptor (KeyError names the unknown descriptor)."""
@@ -104,8 +194,16 @@ def concept_code(template: str, name: str) -> Code:
 
 def value_codes(template: str, name: str, value: str | None) -> tuple[Code, ...]:
     """The code of a descriptor's value: one, or none for an empty value or a reader's
-    free-text term (which an export then writes as text)."""
+    free-text term (which an export then writes as text). TI-RADS echogenic foci that name
+    several kinds ("macrocalcifications + punctate echogenic foci") give one code per kind,
+    and so one SR evaluation each; a combination with an unknown kind gives none."""
     if value is None:
         return ()
     code = VALUES[template].get((name, value))
-    return () if code is None else (code,)
+    if code is not None:
+        return (code,)
+    if template == "ti-rads" and name == "echogenic_foci" and " + " in value:
+        parts = [VALUES[template].get((name, part.strip())) for part in value.split(" + ")]
+        if all(p is not None for p in parts):
+            return tuple(p for p in parts if p is not None)
+    return ()

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Source = Literal["AI", "reader"]
-# Only BI-RADS (breast ultrasound) is implemented; TI-RADS and lymph-node templates of issue 19
-# would add their names here with their own rule modules.
-Template = Literal["bi-rads"]
-TEMPLATES: tuple[str, ...] = ("bi-rads",)
+# BI-RADS (breast ultrasound, birads.py), ACR TI-RADS (thyroid nodules, tirads.py) and lymph
+# nodes (node.py); each template module registers its category rule.
+Template = Literal["bi-rads", "ti-rads", "lymph-node"]
+TEMPLATES: tuple[str, ...] = ("bi-rads", "ti-rads", "lymph-node")
 SOURCES: tuple[str, ...] = ("AI", "reader")
 SCHEMA = "lesionlens.descriptors/1"
 
@@ -89,7 +89,8 @@ class Descriptor:
 class DescriptorSet:
     """All descriptors of one lesion under one template, and the proposed category.
 
-    category: "2".."5" (BI-RADS, 4 split into 4A/4B/4C) or None. extras: template-specific
+    category: "2".."5" (BI-RADS, 4 split into 4A/4B/4C), "TR1".."TR5" (TI-RADS), "suspicious"
+    / "not suspicious" (lymph node) or None. extras: template-specific
     results that are not lexicon items (the number of suspicious features), JSON-ready.
     """
 
@@ -167,12 +168,16 @@ def override(
     """
     why = reason or "set by the reader"
     if name == "category":
-        return replace(
-            descriptors,
-            category=value,
-            category_reasons=(why,),
-            category_source="reader",
-            category_proposed=False,
+        # The extras follow the reader's category (TI-RADS: the FNA advice of the reader's
+        # level); the category itself stays the reader's.
+        return _rederive(
+            replace(
+                descriptors,
+                category=value,
+                category_reasons=(why,),
+                category_source="reader",
+                category_proposed=False,
+            )
         )
     old = descriptors[name]
     new = replace(old, value=value, reason=why, source="reader", proposed=False)

@@ -387,8 +387,23 @@ DESCRIPTOR_NAMES = {
     "margin": "Margin",
     "echo_pattern": "Echo pattern",
     "posterior_features": "Posterior features",
+    "composition": "Composition",
+    "echogenicity": "Echogenicity",
+    "echogenic_foci": "Echogenic foci",
+    "hilum": "Hilum",
+    "cortex": "Cortex",
+    "vascular_pattern": "Vascular pattern",
+}  # any other name is written as it is
+TEMPLATE_NAMES = {
+    "bi-rads": "BI-RADS ultrasound lexicon",
+    "ti-rads": "ACR TI-RADS",
+    "lymph-node": "Lymph-node descriptors",
 }
-TEMPLATE_NAMES = {"bi-rads": "BI-RADS ultrasound lexicon"}
+CATEGORY_NAMES = {
+    "bi-rads": "Assessment category",
+    "ti-rads": "TI-RADS level",
+    "lymph-node": "Assessment (not a standard category)",
+}
 
 
 def descriptor_sections(
@@ -436,7 +451,10 @@ def _descriptor_table(d: Any, styles: dict[str, ParagraphStyle], width: float) -
         category += " (proposed)"
     data.append(
         [
-            Paragraph("<b>Assessment category</b>", styles["cell"]),
+            Paragraph(
+                f"<b>{escape(CATEGORY_NAMES.get(d.template, 'Assessment category'))}</b>",
+                styles["cell"],
+            ),
             Paragraph(f"<b>{escape(category)}</b>", styles["cell"]),
             Paragraph(escape("; ".join(d.category_reasons)), styles["cell"]),
             Paragraph(escape(_set_by(d.category_source, d.category_proposed)), styles["cell"]),

@@ -10,12 +10,15 @@ Per finding, one Planar ROI measurement group (TID 1411):
   pixel count presented as a physical size;
 - a qualitative evaluation (CODE) of the lesion class: SNOMED CT "Benign"/"Malignant" for
   those class names, a local code (coding scheme 99LESIONLENS) for any other class;
-- for models with lexicon descriptors (engine.descriptors; breast: BI-RADS), one CODE
-  qualitative evaluation per descriptor with a value: concept names Shape (SCT), Orientation,
-  Margins, Echo pattern, Posterior acoustic features (DCM), values coded in DCM/SNOMED/RadLex
-  (engine.descriptors.codes), and the proposed assessment category (DCM 111005 "Assessment
-  Category", value a local 99LESIONLENS code: there is no standard ultrasound BI-RADS 4A-4C
-  code) with a local "Assessment category status" saying it is the AI's proposal or the
+- for models with lexicon descriptors (engine.descriptors: BI-RADS, TI-RADS, lymph node),
+  one CODE qualitative evaluation per descriptor with a value, whatever the template: BI-RADS
+  concept names Shape (SCT), Orientation, Margins, Echo pattern, Posterior acoustic features
+  (DCM); TI-RADS Echogenicity (DCM), Shape, Margins and local Composition / Echogenic foci
+  (one evaluation per kind of focus); node Shape, Margins, Vascularity (DCM) and local
+  Hilum / Cortex; values coded in DCM/SNOMED/RadLex or 99LESIONLENS
+  (engine.descriptors.codes); and the proposed category (DCM 111005 "Assessment Category",
+  value a local 99LESIONLENS code: no standard code has ultrasound BI-RADS 4A-4C or TI-RADS
+  TR1-TR5) with a local "Assessment category status" saying it is the AI's proposal or the
   reader's; a descriptor the image could not tell, or a reader's free-text term, is left out;
 - the model's probability of malignancy, when the model has a "malignant" class, as
   DCM 111047 "Probability of cancer" in percent, and the TTA spread of the class

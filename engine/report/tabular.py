@@ -38,14 +38,20 @@ SIZE_COLUMNS = (
     "area_px",
 )
 MODEL_COLUMNS = ("model_id", "model_version")
-# Lexicon descriptors (breast models: BI-RADS), empty for models that describe nothing. The
-# category is the AI's proposal until category_proposed is False (a reader confirmed it).
+# Lexicon descriptors, empty for models that describe nothing. The BI-RADS items keep a
+# column each (their names are the first five); every template, BI-RADS included, also fills
+# descriptor_template and descriptor_values ("composition=solid or almost completely solid;
+# echogenicity=hypoechoic; ..."), so TI-RADS and lymph-node sets reach the same table without
+# a column per template. descriptor_points and descriptor_recommendation are TI-RADS's total
+# and FNA / follow-up advice (empty for the others). The category is the AI's proposal until
+# category_proposed is False (a reader confirmed it).
+BIRADS_COLUMNS = ("shape", "orientation", "margin", "echo_pattern", "posterior_features")
 DESCRIPTOR_COLUMNS = (
-    "shape",
-    "orientation",
-    "margin",
-    "echo_pattern",
-    "posterior_features",
+    *BIRADS_COLUMNS,
+    "descriptor_template",
+    "descriptor_values",
+    "descriptor_points",
+    "descriptor_recommendation",
     "category",
     "category_source",
     "category_proposed",
@@ -139,15 +145,21 @@ def measurement_row(case: CaseFindings, m: ReaderMeasurement, model: ModelInfo) 
 
 
 def descriptor_fields(finding: Finding) -> dict:
-    """One column per descriptor value, the category with who set it, and every reason
-    ("not parallel: height/width 1.30") joined with " | "; all empty without descriptors."""
+    """The BI-RADS columns (BI-RADS sets only), every template's values as name=value pairs,
+    TI-RADS points and advice, the category with who set it, and every reason ("not
+    parallel: height/width 1.30") joined with " | "; all empty without descriptors."""
     d = finding.descriptors
     if d is None:
         return dict.fromkeys(DESCRIPTOR_COLUMNS, "")
-    out: dict[str, Any] = {
-        name: ("" if d.value(name) is None else d.value(name)) for name in DESCRIPTOR_COLUMNS[:5]
-    }
+    values = {item.name: item.value for item in d.descriptors}
+    out: dict[str, Any] = dict.fromkeys(DESCRIPTOR_COLUMNS, "")
+    if d.template == "bi-rads":
+        out.update({name: values.get(name) or "" for name in BIRADS_COLUMNS})
     out.update(
+        descriptor_template=d.template,
+        descriptor_values="; ".join(f"{k}={'' if v is None else v}" for k, v in values.items()),
+        descriptor_points=d.extras.get("total_points", ""),
+        descriptor_recommendation=d.extras.get("recommendation_text", ""),
         category=d.category or "",
         category_source=d.category_source,
         category_proposed=d.category_proposed,

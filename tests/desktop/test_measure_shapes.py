@@ -230,3 +230,32 @@ def test_in_mm_inside_an_ultrasound_region_refused_across_its_edge(
     assert not crossing.value.calibrated and "px²" in crossing.text
     assert "outside every ultrasound region" in crossing.refused
     assert "outside every ultrasound region" in shown.statusBar().currentMessage()
+
+
+def test_one_undo_order_for_measurements_and_mask_edits(
+    qtbot, shown: MainWindow, mouse, node_png: Path
+) -> None:  # noqa: ANN001
+    open_and_wait(qtbot, shown, node_png)
+    state, canvas = shown.state, shown.canvas
+    key(qtbot, shown, Qt.Key.Key_M)
+    mouse.drag(canvas, [(40.0, 30.0), (40.0, 60.0), (40.0, 90.0)])  # 1: a caliper
+    key(qtbot, shown, Qt.Key.Key_B)
+    before = state.editor.mask.copy()
+    mouse.drag(canvas, [(150.0, 150.0), (150.0, 170.0), (160.0, 190.0)])  # 2: a stroke
+    assert (state.editor.mask != before).any()
+    key(qtbot, shown, Qt.Key.Key_G)
+    for point in ((200.0, 120.0), (200.0, 60.0), (240.0, 60.0)):  # 3: an angle
+        mouse.click(canvas, point)
+    assert len(state.shapes) == 1
+    key(qtbot, shown, Qt.Key.Key_Z, CTRL)  # takes back 3
+    assert state.shapes == [] and (state.editor.mask != before).any()
+    key(qtbot, shown, Qt.Key.Key_Z, CTRL)  # then 2, with a measuring tool still chosen
+    assert (state.editor.mask == before).all() and len(state.calipers) == 1
+    key(qtbot, shown, Qt.Key.Key_Z, CTRL)  # then 1
+    assert state.calipers == []
+    key(qtbot, shown, Qt.Key.Key_Y, CTRL)  # redo in the same order: 1, 2, 3
+    assert len(state.calipers) == 1 and (state.editor.mask == before).all()
+    key(qtbot, shown, Qt.Key.Key_Y, CTRL)
+    assert (state.editor.mask != before).any() and state.shapes == []
+    key(qtbot, shown, Qt.Key.Key_Y, CTRL)
+    assert len(state.shapes) == 1

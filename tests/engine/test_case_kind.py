@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 
 from engine.case_kind import IMAGE, STUDY, VOLUME, case_kind, is_series_folder
 from engine.report.ct_series import derived_ct_series
-from engine.study_commands import study_inputs
+from engine.study.commands import study_inputs
 from engine.types import Volume
 
 

@@ -75,3 +75,21 @@ def test_console_script_entry_point_runs() -> None:
         [sys.executable, "-m", "engine.cli", "--help"], capture_output=True, text=True, check=True
     )
     assert "analyze" in result.stdout and "view" in result.stdout
+
+
+def test_analyze_template_option_describes_with_the_chosen_template(
+    tmp_path: Path, node_dicom: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["analyze", str(node_dicom), "--out", str(out), "--device", "cpu", "--no-tta"]
+    assert main(args) == 0
+    default = json.loads((out / "node" / "findings.json").read_text())
+    assert default["measurements"] and default["measurements"][0]["descriptors"] is None
+    assert main([*args, "--template", "lymph-node"]) == 0
+    node = json.loads((out / "node" / "findings.json").read_text())
+    d = node["measurements"][0]["descriptors"]
+    assert d["template"] == "lymph-node"
+    assert {i["name"] for i in d["descriptors"]} >= {"hilum", "cortex", "vascular_pattern"}
+    assert main([*args, "--template", "ti-rads"]) == 0
+    thyroid = json.loads((out / "node" / "findings.json").read_text())
+    assert thyroid["measurements"][0]["descriptors"]["category"]["value"].startswith("TR")

@@ -93,6 +93,7 @@ def test_finetune_cli_trains_writes_a_candidate_and_gates_it(
     assert f"held-out split: using the folder's own {data.resolve() / 'split.csv'}" in (
         captured.err
     )
+    assert "replay: none — tiny-base has no record of its training data" in captured.err
 
     spec = json.loads((out / "model.json").read_text())
     assert spec["parent_model_id"] == "tiny-base" and spec["model_id"].startswith("tiny-base-ft-")
@@ -125,6 +126,29 @@ def test_finetune_cli_trains_writes_a_candidate_and_gates_it(
     assert entry.status == "available" and registry.active_id() != spec["model_id"]
     request = request.replace(gate={"min_cases": 1, "dice_margin": 1.0, "accuracy_margin": 1.0})
     assert judge_candidate(request).promoted  # the request's gate options are used
+
+
+def test_finetune_cli_replays_the_folder_it_is_given(
+    tmp_path: Path, tiny_bundle: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """--replay-folder: the base model's own training data (here synthetic nodes in a
+    folder) mixed into every batch at --replay-fraction, said before the job starts."""
+    data = write_dataset("nodes", 6, tmp_path / "data", seed=3, val_fraction=0.34)
+    first = write_dataset("nodes", 6, tmp_path / "first", seed=9, val_fraction=0.0)
+    home, out = tmp_path / "home", tmp_path / "candidate"
+    args = ["finetune", "--data", str(data), "--out", str(out), "--base", str(tiny_bundle)]
+    args += ["--epochs", "1", "--home", str(home), "--replay-folder", str(first)]
+    assert main([*args, "--replay-fraction", "0.5"]) == 0
+    err = capsys.readouterr().err
+    assert f"replay: up to 128 lesion cases of {first.resolve()}, 50% of every batch" in err
+    (job_dir,) = (home / "jobs").iterdir()
+    request = FinetuneRequest.read(job_dir / "request.json")
+    assert request.replay is not None and request.replay.fraction == 0.5
+    start = next(e for e in read_log(job_dir) if e["event"] == "start")
+    assert start["n_replay"] == 6
+    assert json.loads((out / "metrics.json").read_text())["replay"]["folder"] == str(
+        first.resolve()
+    )
 
 
 def test_cancel_during_export_leaves_no_candidate(tmp_path: Path, tiny_bundle: Path) -> None:

@@ -217,3 +217,37 @@ def test_a_fine_tuned_card_says_what_it_was_trained_on(tiny_bundle: Path, tmp_pa
     (bundle / "model.json").write_text(json.dumps(spec))
     banner = disclaimer_text(load_model(bundle, device="cpu"))
     assert f"Fine-tuned on 23 reviewed cases of this site, {today}" in banner
+
+
+def test_a_folder_replay_is_a_seeded_sample_of_its_lesion_cases(
+    nodes: Path, tmp_path: Path
+) -> None:
+    """A model's real training data named by the reader (any layout engine.datasets reads):
+    its normal cases are not replayed, and n cases are a seeded sample, not the first n."""
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    from engine.finetune_request import Replay
+    from training.finetune import _load_replay
+
+    folder = shutil.copytree(nodes, tmp_path / "data")
+    (folder / "split.csv").unlink()
+    lesions = sorted(
+        line.split(",")[0] for line in (folder / "labels.csv").read_text().splitlines()[1:]
+    )
+    with (folder / "labels.csv").open("a") as table:
+        for k in range(3):
+            Image.fromarray(np.full((64, 64), 40, np.uint8)).save(folder / "images" / f"n{k}.png")
+            table.write(f"n{k},normal\n")
+    classes = ("benign", "malignant")
+    every = _load_replay(Replay(folder=str(folder)), tmp_path / "w", 64, classes)
+    assert every is not None and sorted(every.cases) == lesions
+    picks = [
+        _load_replay(Replay(folder=str(folder), n=3, seed=seed), tmp_path / "w", 64, classes)
+        for seed in (0, 0, 1)
+    ]
+    assert all(p is not None and len(p) == 3 and set(p.cases) <= set(lesions) for p in picks)
+    assert picks[0].cases == picks[1].cases  # seeded
+    assert {tuple(p.cases) for p in picks} != {tuple(lesions[:3])}  # not just the first three

@@ -37,7 +37,7 @@ def test_tiny_ct_bundle_trains_and_predicts_through_onnxruntime(
     from engine.bundle import read_bundle
     from engine.inference import load_model
     from engine.io import read_nifti
-    from engine.volume_inference import predict_volume
+    from engine.volume.inference import predict_volume
 
     config = Config(aux_n=1, target_n=2, test_n=1, steps=2, width=4, patch=(16, 32, 32))
     result = build(config, tmp_path / "bundle", tmp_path / "work", log=None)

@@ -12,7 +12,7 @@ import torch
 from engine.bundle import read_bundle
 from engine.inference import load_model
 from engine.io.study import load_study
-from engine.study_inference import predict_study
+from engine.study.inference import predict_study
 from engine.view_preprocess import prepare_view
 from training.make_multiview import PLANS, main
 from training.networks import build_network

@@ -37,7 +37,7 @@ from engine.bundle import read_bundle
 from engine.io.nifti import read_nifti
 from engine.radiomics import FEATURE_NAMES, tumour_features
 from engine.synth.kidney_ct import CLASSES, SPACING_MM
-from engine.volume_inference import normalise_hu
+from engine.volume.inference import normalise_hu
 from training.bundle_writer import add_metrics, model_json, write_bundle
 from training.export import OUTPUT_NAMES
 from training.fit import fit_temperature
@@ -324,7 +324,7 @@ def evaluate_bundle(bundle: Path, cases: list[CTCase]) -> dict[str, Any]:
     """Dice per label and deep vs radiomics classification, all through engine inference."""
     from engine.inference import load_model
     from engine.types import Volume
-    from engine.volume_evaluation import evaluate_volumes
+    from engine.volume.evaluation import evaluate_volumes
 
     model = load_model(bundle, device="cpu")
     return evaluate_volumes(
@@ -364,7 +364,7 @@ def predicted_tumour_table(
     """Radiomics of the tumours the bundle itself segments (rows), their labels, and the
     indices of the cases where it found one."""
     from engine.types import Volume
-    from engine.volume_inference import predict_volume
+    from engine.volume.inference import predict_volume
 
     rows, labels, found = [], [], []
     for i, case in enumerate(cases):

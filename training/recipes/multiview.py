@@ -10,7 +10,7 @@ Seeded end to end and CPU-sized (inputs at half the synthetic resolution, a few 
 cases, minutes per model). Data: the `scinti` / `skin-pair` generators; the last 20 % of the
 training set is the validation split (best epoch, temperature); a separate held-out test set
 and one of the shifted camera/scanner profile are scored through the engine (onnxruntime,
-engine.study_evaluation), so the numbers are what users get.
+engine.study.evaluation), so the numbers are what users get.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from engine.inference import load_model
-from engine.study_evaluation import evaluate_study_folder
+from engine.study.evaluation import evaluate_study_folder
 from engine.synth.dataset import write_dataset
 from training.bundle_writer import (
     PERCENTILE,

@@ -43,6 +43,12 @@ class EditHistory:
         return bool(self._redo)
 
     @property
+    def undo_depth(self) -> int:
+        """How many edits can be undone: lets another history (the measurements') tell which
+        of the two changed last."""
+        return len(self._undo)
+
+    @property
     def undo_name(self) -> str:
         return self._undo[-1].name if self._undo else ""
 

@@ -1,9 +1,10 @@
 """Undo and redo for the reader's measurements (calipers, ellipses, traces, angles). Qt-free.
 
 Measurements are not part of the mask (MaskEditor's history): they have their own stacks of
-snapshots, one per completed action (add, move, delete, clear), so Ctrl+Z with a measuring
-tool chosen takes back the last measurement action without touching the mask corrections.
-A snapshot is small (a few points per measurement), so whole copies are kept.
+snapshots, one per completed action (add, move, delete, clear). Each entry remembers how deep
+the mask's undo stack was when it was made, so one Ctrl+Z takes back whichever came last, a
+measurement or a mask edit (CaseState.measurement_undo_first). A snapshot is small (a few
+points per measurement), so whole copies are kept.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ class Snapshot:
 
 class MeasurementHistory:
     def __init__(self) -> None:
-        self._undo: list[tuple[str, Snapshot]] = []
-        self._redo: list[tuple[str, Snapshot]] = []
+        self._undo: list[tuple[str, Snapshot, int]] = []
+        self._redo: list[tuple[str, Snapshot, int]] = []
 
     def clear(self) -> None:
         self._undo.clear()
@@ -45,9 +46,19 @@ class MeasurementHistory:
     def redo_name(self) -> str:
         return self._redo[-1][0] if self._redo else ""
 
-    def record(self, name: str, before: Snapshot) -> None:
-        """`before`: the measurements as they were before the action called `name`."""
-        self._undo.append((name, before))
+    @property
+    def undo_mask_depth(self) -> int:
+        """The mask's undo depth when the action to undo was made (-1: nothing to undo)."""
+        return self._undo[-1][2] if self._undo else -1
+
+    @property
+    def redo_mask_depth(self) -> int:
+        return self._redo[-1][2] if self._redo else -1
+
+    def record(self, name: str, before: Snapshot, mask_depth: int = 0) -> None:
+        """`before`: the measurements as they were before the action called `name`;
+        mask_depth: the mask editor's undo depth at that moment."""
+        self._undo.append((name, before, mask_depth))
         del self._undo[:-MAX_STEPS]
         self._redo.clear()
 
@@ -55,13 +66,13 @@ class MeasurementHistory:
         """The measurements to show after undoing the last action (None: nothing to undo)."""
         if not self._undo:
             return None
-        name, before = self._undo.pop()
-        self._redo.append((name, now))
+        name, before, depth = self._undo.pop()
+        self._redo.append((name, now, depth))
         return before
 
     def redo(self, now: Snapshot) -> Snapshot | None:
         if not self._redo:
             return None
-        name, after = self._redo.pop()
-        self._undo.append((name, now))
+        name, after, depth = self._redo.pop()
+        self._undo.append((name, now, depth))
         return after

@@ -99,6 +99,9 @@ class ShapeMeasuring:
     def select_shape(self, index: int | None) -> None:
         if index is not None and not 0 <= index < len(self.shapes):
             index = None
+        if index is not None and getattr(self, "selected_lesion", None) is not None:
+            self.selected_lesion = None  # Del deletes what was selected last
+            self._emit("lesion_selected", None)
         if index != self.selected_shape or (
             index is not None and self.selected_caliper is not None
         ):
@@ -140,7 +143,25 @@ class ShapeMeasuring:
 
     def record_measurement(self, name: str) -> None:
         """Call before changing the measurements: the state to go back to on undo."""
-        self.measure_history.record(name, self._snapshot())
+        self.measure_history.record(name, self._snapshot(), self._mask_depth())
+
+    def _mask_depth(self) -> int:
+        editor = getattr(self, "editor", None)
+        return editor.undo_depth if editor is not None else 0
+
+    @property
+    def measurement_undo_first(self) -> bool:
+        """Ctrl+Z takes back a measurement action: it came after the mask edits still on the
+        undo stack (none made since, or they were undone)."""
+        h = self.measure_history
+        return h.can_undo and self._mask_depth() <= h.undo_mask_depth
+
+    @property
+    def measurement_redo_first(self) -> bool:
+        """Redo brings back a measurement action first: it was made with the mask as deep in
+        edits as it is now (the mask edits after it are redone after it)."""
+        h = self.measure_history
+        return h.can_redo and self._mask_depth() >= h.redo_mask_depth
 
     def undo_measurement(self) -> bool:
         name = self.measure_history.undo_name

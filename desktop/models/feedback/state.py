@@ -27,11 +27,15 @@ from engine.jobs import (
     datastore_readiness,
     datastore_request,
     describe_event,
+    describe_replay,
     finish_cancelled,
+    own_replay,
     prepare_job,
     promote_candidate,
+    replay_for,
 )
 from engine.registry import MIN_HELDOUT_CASES, ModelEntry, Registry, Verdict
+from engine.replay_sources import ReplaySources
 
 IDLE, STARTING, TRAINING, GATING, DONE, FAILED, CANCELLED = (
     "idle",
@@ -112,6 +116,55 @@ class TrainingState:
             return read_bundle(entry.path).metrics
         except (LesionLensError, OSError):
             return {}
+
+    # -- replay of the base model's own data ---------------------------------------------------
+
+    def replay_text(self) -> str:
+        """What a job from the active model would replay of its first domain, or why nothing
+        (engine.jobs.describe_replay: the line `lesionlens finetune` prints)."""
+        if self.active_bundle is None:
+            return ""
+        try:
+            replay = replay_for(self.active_bundle.directory, self.review_store.root)
+        except (LesionLensError, OSError) as exc:
+            return f"replay: unavailable ({exc})"
+        return describe_replay(replay, self.active_bundle.spec.model_id, how="Replay data…")
+
+    def replay_choice_needed(self) -> bool:
+        """True when only the reader can say where the active model's training data lies: a
+        model trained on real data, whose data is never shipped (breast-us on BUSI)."""
+        if self.active_bundle is None:
+            return False
+        try:
+            return own_replay(self.active_bundle) is None
+        except LesionLensError:
+            return True
+
+    def replay_folder(self) -> Path | None:
+        """The folder the reader named for the active model, if any."""
+        if self.active_bundle is None:
+            return None
+        try:
+            return ReplaySources(self.review_store.root).folder_for(
+                self.active_bundle.spec.model_id
+            )
+        except LesionLensError:
+            return None
+
+    def set_replay_folder(self, folder: str | Path | None) -> bool:
+        """Name (or with None, forget) the folder of the active model's training data; every
+        later job from this model replays a sample of it."""
+        if self.active_bundle is None:
+            return False
+        model_id = self.active_bundle.spec.model_id
+        try:
+            ReplaySources(self.review_store.root).set_folder(model_id, folder)
+        except (LesionLensError, OSError) as exc:
+            self._emit("error", f"Replay data not set: {exc}")
+            return False
+        self._emit("status", self.replay_text())
+        self._emit("readiness_changed", self.readiness)
+        return True
 
     @property
     def can_roll_back(self) -> bool:

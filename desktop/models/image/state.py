@@ -33,6 +33,7 @@ from desktop.models.editing.measuring import ShapeMeasuring
 from desktop.models.events import Events
 from desktop.models.image.domain import DomainMismatch, domain_mismatch
 from desktop.models.image.lesion_ids import carry_ids
+from desktop.models.image.lesion_selection import point_inside
 from desktop.models.image.series import VOLUME, CaseSeries
 from desktop.models.image.window_level import WindowLevel, default_window, window_presets
 from desktop.models.reading.review import ReviewToSave, SavedReview
@@ -63,11 +64,16 @@ EVENTS = (
     "display_changed",  # overlay opacity, contour or uncertainty visibility
     "window_changed",  # window/level (WindowLevel)
     "calipers_changed",  # a caliper was added, moved, selected, deleted or cleared
+    "lesion_selected",  # the reader selected a lesion (its findings row) or none (int | None)
     "calibration_changed",  # the image got the user's calibration (Image)
     "status",  # a short message for the status bar (str)
     "error",  # last_error changed (None when it was dismissed)
 )
 
+# Events after which the findings are other objects: a selected lesion index is dropped.
+LESIONS_REPLACED = frozenset(
+    {"image_changed", "frame_changed", "analysis_changed", "findings_changed"}
+)
 DEFAULT_OPACITY = 0.35
 DEFAULT_MIN_AREA_PX = 20
 DEFAULT_CONFIDENCE = 0.7
@@ -168,6 +174,7 @@ class CaseState(ShapeMeasuring):
         self._descriptors_dirty = False
         self.selected_caliper: int | None = None  # Del deletes it; drawn highlighted
         self._init_measuring()
+        self.selected_lesion: int | None = None  # index into analysis.findings; Del deletes it
         self.last_error: str | None = None
         self.busy: bool = False
         self.domain_override = False  # "Run model anyway" on an image it was not made for
@@ -190,6 +197,9 @@ class CaseState(ShapeMeasuring):
         return self.events.subscribe(event, callback)
 
     def _emit(self, event: str, *args: object) -> None:
+        if event in LESIONS_REPLACED and self.selected_lesion is not None:
+            self.selected_lesion = None  # its index may now be another lesion
+            self.events.emit("lesion_selected", None)
         self.events.emit(event, *args)
 
     # -- case ---------------------------------------------------------------------------------
@@ -659,6 +669,9 @@ class CaseState(ShapeMeasuring):
     def select_caliper(self, index: int | None) -> None:
         if index is not None and not 0 <= index < len(self.calipers):
             index = None
+        if index is not None and self.selected_lesion is not None:
+            self.selected_lesion = None  # Del deletes what was selected last
+            self._emit("lesion_selected", None)
         if index != self.selected_caliper or (
             index is not None and self.selected_shape is not None
         ):
@@ -681,6 +694,33 @@ class CaseState(ShapeMeasuring):
         self.selected_caliper = None
         self._emit("calipers_changed")
         self._emit("status", f"Caliper {removed.text} deleted")
+        return True
+
+    def select_lesion(self, index: int | None) -> None:
+        """The reader selected finding `index` (a findings-table row); the caliper selection
+        goes, so Del deletes what was selected last."""
+        findings = self.analysis.findings if self.analysis is not None else ()
+        if index is not None and not 0 <= index < len(findings):
+            index = None
+        if index is not None:
+            self.select_caliper(None)
+            self.select_shape(None)
+        if index != self.selected_lesion:
+            self.selected_lesion = index
+            self._emit("lesion_selected", index)
+
+    def delete_selected_lesion(self) -> bool:
+        """Del: remove the selected lesion from the corrected mask, one undo step (Ctrl+Z)."""
+        index, editor, analysis = self.selected_lesion, self.editor, self.analysis
+        if index is None or editor is None or analysis is None or self.busy:
+            self.notify("No lesion selected: click its row in the findings table")
+            return False
+        number = self.lesion_number(index)
+        point = point_inside(analysis.findings[index], editor.mask)
+        if point is None or not editor.delete_lesion(point):
+            self.notify(f"Lesion {number} is not in the mask any more")
+            return False
+        self.notify(f"Lesion {number} deleted (Ctrl+Z brings it back)")
         return True
 
     def clear_calipers(self) -> None:
@@ -775,9 +815,15 @@ class CaseState(ShapeMeasuring):
 
     @property
     def presets(self) -> tuple[WindowPreset, ...]:
+        """The image's window presets, computed once per image (the contrast presets take
+        percentiles, and the window box asks on every drag step)."""
         if self.image is None or not self.window_adjustable:
             return ()
-        return window_presets(self.image)
+        cached = getattr(self, "_presets_cache", None)
+        if cached is None or cached[0] is not self.image:
+            cached = (self.image, window_presets(self.image))
+            self._presets_cache = cached
+        return cached[1]
 
     def set_window(self, window: WindowLevel) -> None:
         if self.window_adjustable and window != self.window:

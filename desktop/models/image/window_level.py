@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from desktop.models.image.display import display_levels
 from engine.types import Image, WindowPreset
 
@@ -24,6 +26,16 @@ CT_PRESETS = (
     WindowPreset("Brain", 40.0, 80.0),
     WindowPreset("Liver", 60.0, 160.0),
 )
+
+# Grey ultrasound and other non-CT grey images have no HU scale to name windows by; their
+# presets are contrast levels from the image's own values: the whole stored range, and two
+# percentile windows that clip the darkest and brightest pixels (more contrast in the tissue).
+CONTRAST_PERCENTILES = (
+    ("Full range", 0.0, 100.0),
+    ("Contrast 1-99 %", 1.0, 99.0),
+    ("High contrast 5-95 %", 5.0, 95.0),
+)
+PERCENTILE_SAMPLE = 1_000_000  # values a percentile is taken over (a long cine is subsampled)
 
 
 @dataclass(frozen=True)
@@ -63,12 +75,31 @@ def looks_like_ct(image: Image) -> bool:
     return image.pixels.dtype.kind in "if" and float(image.pixels.min()) <= -900.0
 
 
+def contrast_presets(pixels: np.ndarray) -> tuple[WindowPreset, ...]:
+    """CONTRAST_PERCENTILES as windows on these values (none for a constant image)."""
+    values = np.asarray(pixels).ravel()
+    if values.size > PERCENTILE_SAMPLE:
+        values = values[:: values.size // PERCENTILE_SAMPLE + 1]
+    if values.size == 0:
+        return ()
+    presets = []
+    for name, low_pct, high_pct in CONTRAST_PERCENTILES:
+        low, high = (float(v) for v in np.percentile(values, (low_pct, high_pct)))
+        if high > low:
+            window = WindowLevel.from_levels(low, high)
+            presets.append(WindowPreset(name, window.center, window.width))
+    return tuple(presets)
+
+
 def window_presets(image: Image, ct: bool | None = None) -> tuple[WindowPreset, ...]:
-    """The file's own presets first, then the usual CT windows for CT values."""
+    """The file's own presets first, then the usual CT windows for CT values, or contrast
+    presets from the image's values for any other grey image."""
     presets = tuple(image.window_presets)
+    names = {p.name for p in presets}
     if looks_like_ct(image) if ct is None else ct:
-        names = {p.name for p in presets}
         presets += tuple(p for p in CT_PRESETS if p.name not in names)
+    elif not image.is_color:
+        presets += tuple(p for p in contrast_presets(image.pixels) if p.name not in names)
     return presets
 
 

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.models.events import Events
+from desktop.models.image.window_level import WindowLevel
 from desktop.models.study.cases import open_study
 from desktop.models.study.geometry import LinkDecision, link_decision, shown_mirrored
+from desktop.models.study.view_window import default_view_window, grey_views, view_presets
 from engine.bundle import Bundle, ModelSpec
 from engine.errors import LesionLensError, LoadError
 from engine.inference import cached_model
 from engine.model_catalog import bundle_for_views
-from engine.types import Study, StudyAnalysis
+from engine.types import Study, StudyAnalysis, WindowPreset
 
 EVENTS = (
     "study_changed",  # another study is open (Study); its analysis is cleared
@@ -28,6 +30,7 @@ EVENTS = (
     "link_changed",  # linked zoom and pan switched on or off (bool)
     "busy_changed",  # an analysis started or ended (bool)
     "confirmed_changed",  # the reader confirmed or changed the case's class (str | None)
+    "window_changed",  # a grey view's window/level changed (view name)
     "status",  # a short message for the status bar (str)
     "error",  # last_error changed (str | None)
 )
@@ -55,7 +58,7 @@ class StudyResult:
 
 def study_analysis_steps(request: StudyRequest) -> Generator[str, None, StudyResult]:
     """Load the study's model (cached per process) and analyse the case on the worker."""
-    from engine.study_analysis import analyze_study
+    from engine.study.analysis import analyze_study
 
     spec = request.bundle.spec
     yield f"Loading {spec.model_id}…"
@@ -80,6 +83,9 @@ class StudyState:
         self.busy = False
         self.confirmed_label: str | None = None  # the reader's class for the case (None: AI's)
         self.last_error: str | None = None
+        self.windows: dict[str, WindowLevel] = {}  # grey views only; colour is as acquired
+        self._presets: dict[str, tuple[WindowPreset, ...]] = {}
+        self._defaults: dict[str, WindowLevel] = {}
         # Which model analyses a study: the shipped bundle for exactly its views by default.
         self.find_bundle = find_bundle or (lambda views: bundle_for_views(views))
         self._generation = 0
@@ -107,6 +113,14 @@ class StudyState:
         self.link = link_decision(study.views)
         self.analysis, self.spec = None, None
         self.confirmed_label = None
+        self._presets = {n: view_presets(study.views[n]) for n in grey_views(study.views)}  # type: ignore[arg-type]
+        # Computed once: the defaults take percentiles, and window_name asks on every drag step.
+        self._defaults = {
+            n: w
+            for n in self._presets
+            if (w := default_view_window(study.views[n])) is not None  # type: ignore[arg-type]
+        }
+        self.windows = dict(self._defaults)
         self._set_busy(False)
         self.dismiss_error()
         self.events.emit("study_changed", study)
@@ -230,6 +244,61 @@ class StudyState:
         if getattr(self, name) != value:
             setattr(self, name, value)
             self.events.emit("display_changed")
+
+    # -- window/level (grey views) --------------------------------------------------------
+
+    def window(self, view: str) -> WindowLevel | None:
+        """The view's window; None for a colour view (shown as acquired) or no such view."""
+        return self.windows.get(view)
+
+    def presets(self, view: str) -> tuple[WindowPreset, ...]:
+        return self._presets.get(view, ())
+
+    def preset_names(self) -> list[str]:
+        """The presets the keys 1-9 choose on this page: the first grey view's, by name (each
+        view applies its own preset of that name, from its own values)."""
+        names: list[str] = []
+        for presets in self._presets.values():
+            names += [p.name for p in presets if p.name not in names]
+        return names
+
+    def set_window(self, view: str, window: WindowLevel) -> None:
+        if view in self.windows and window != self.windows[view]:
+            self.windows[view] = window
+            self.events.emit("window_changed", view)
+
+    def drag_window(self, view: str, dx: float, dy: float) -> None:
+        """Right-drag on a view: its own window (the other view keeps its own)."""
+        window = self.windows.get(view)
+        if window is not None:
+            self.set_window(view, window.dragged(dx, dy))
+
+    def reset_windows(self) -> None:
+        """View ▸ Default Window/Level: every grey view back to the window it opened with."""
+        for view, window in self._defaults.items():
+            self.set_window(view, window)
+
+    def apply_preset(self, name: str) -> bool:
+        """A preset by name on every grey view that has it (keys 1-9, View ▸ Window Presets)."""
+        applied = False
+        for view, presets in self._presets.items():
+            for preset in presets:
+                if preset.name == name:
+                    self.set_window(view, WindowLevel.from_preset(preset))
+                    applied = True
+        return applied
+
+    def window_name(self, view: str) -> str:
+        """ "Default", a preset's name, or "Custom" (after a right-drag): what the view says."""
+        window = self.windows.get(view)
+        if window is None:
+            return ""
+        if window == self._defaults.get(view):
+            return "Default"
+        for preset in self.presets(view):
+            if window == WindowLevel.from_preset(preset):
+                return preset.name
+        return "Custom"
 
     # -- messages -------------------------------------------------------------------------
 

@@ -29,8 +29,10 @@ DEFAULT_LABEL_NAMES = ("background", "kidney", "tumour")
 # Hounsfield windows readers use on abdominal CT (width / level as on the console).
 HU_PRESETS = (
     WindowPreset("Abdomen", 40.0, 400.0),
+    WindowPreset("Liver", 60.0, 160.0),
     WindowPreset("Bone", 400.0, 1800.0),
     WindowPreset("Lung", -600.0, 1500.0),
+    WindowPreset("Brain", 40.0, 80.0),
 )
 DEFAULT_OPACITY = 0.45
 VOLUME_EVENTS = (
@@ -54,6 +56,13 @@ def volume_presets(volume: Volume) -> tuple[WindowPreset, ...]:
     return HU_PRESETS + own
 
 
+def default_volume_window(volume: Volume) -> WindowLevel:
+    """The file's own first preset, else the abdomen (soft tissue) window."""
+    return WindowLevel.from_preset(
+        volume.window_presets[0] if volume.window_presets else HU_PRESETS[0]
+    )
+
+
 @dataclass(frozen=True)
 class VolumeRequest:
     """One volume analysis; the generation drops a result for a volume no longer open."""
@@ -66,7 +75,7 @@ class VolumeRequest:
 def volume_analysis_steps(request: VolumeRequest) -> Generator[str, None, VolumePrediction]:
     """Load the volume model (once per process) and run it: a generator for the worker thread
     (desktop.widgets.worker), so the GUI reports progress and never blocks."""
-    from engine.volume_inference import predict_volume
+    from engine.volume.inference import predict_volume
 
     yield "Loading the volume model…"
     model = cached_model(request.bundle_dir)
@@ -113,9 +122,7 @@ class VolumeSession:
         self.layouts = {plane: PlaneLayout.of(volume, plane) for plane in PLANES}
         self.position = tuple(n // 2 for n in volume.voxels.shape)  # type: ignore[assignment]
         self.presets = volume_presets(volume)
-        self.window = WindowLevel.from_preset(
-            volume.window_presets[0] if volume.window_presets else HU_PRESETS[0]
-        )
+        self.window = default_volume_window(volume)
         self.prediction, self.labels_file, self.busy = None, None, False
         empty = np.zeros(volume.voxels.shape, dtype=np.uint8)
         self._set_labels(VolumeLabels(empty, label_names, volume.spacing_mm))
@@ -204,6 +211,11 @@ class VolumeSession:
         if window != self.window:
             self.window = window
             self._emit("window_changed", window)
+
+    def reset_window(self) -> None:
+        """View ▸ Default Window/Level (W): the window the volume opened with."""
+        if self.volume is not None:
+            self.set_window(default_volume_window(self.volume))
 
     def apply_preset(self, name: str) -> bool:
         for preset in self.presets:

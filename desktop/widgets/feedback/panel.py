@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -109,6 +110,8 @@ class TrainingPanel(QDockWidget):
         self.rollback_button.clicked.connect(state.rollback)
         self.finetune_button.clicked.connect(lambda: runner.start(self.epochs_box.value()))
         self.cancel_button.clicked.connect(runner.cancel)
+        self.replay_button.clicked.connect(self.choose_replay_folder)
+        self.replay_clear_button.clicked.connect(lambda: state.set_replay_folder(None))
         self.visibilityChanged.connect(lambda visible: visible and state.refresh())
         self.show_models()
         self.show_job()
@@ -156,6 +159,20 @@ class TrainingPanel(QDockWidget):
         self.finetune_button = QPushButton("Fine-tune on corrected cases")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the training process; nothing is registered")
+        self.replay_label = QLabel()
+        self.replay_label.setObjectName("note")
+        self.replay_label.setWordWrap(True)
+        self.replay_button = QPushButton("Replay data…")
+        self.replay_button.setToolTip(
+            "A folder of the data the active model was trained on (any data-set layout), "
+            "mixed into every batch so that fine-tuning does not make it forget it"
+        )
+        self.replay_clear_button = QPushButton("Clear")
+        self.replay_clear_button.setToolTip("Fine-tune without replaying that folder")
+        replay = QHBoxLayout()
+        replay.addWidget(self.replay_button)
+        replay.addWidget(self.replay_clear_button)
+        replay.addStretch(1)
         epochs = QHBoxLayout()
         epochs.addWidget(QLabel("Train for"))
         epochs.addWidget(self.epochs_box)
@@ -171,6 +188,8 @@ class TrainingPanel(QDockWidget):
         column = QVBoxLayout()
         column.addWidget(section_title("Fine-tune on corrected cases"))
         column.addWidget(self.readiness_label)
+        column.addWidget(self.replay_label)
+        column.addLayout(replay)
         column.addLayout(epochs)
         column.addLayout(controls)
         column.addWidget(self.progress)
@@ -286,6 +305,10 @@ class TrainingPanel(QDockWidget):
 
     def show_readiness(self) -> None:
         state = self.state
+        self.replay_label.setText(state.replay_text())
+        needed = state.replay_choice_needed()
+        self.replay_button.setVisible(needed)
+        self.replay_clear_button.setVisible(needed and state.replay_folder() is not None)
         self.readiness_label.setText(state.readiness_text())
         self.readiness_label.setStyleSheet(WARNING_STYLE if state.readiness else "")
         self.finetune_button.setToolTip(state.readiness_text())
@@ -371,6 +394,14 @@ class TrainingPanel(QDockWidget):
         )
 
     # -- queries and actions (tests, scripts) -------------------------------------------------
+
+    def choose_replay_folder(self) -> bool:
+        """Ask for the folder of the active model's training data; True when one was set."""
+        start = self.state.replay_folder()
+        folder = QFileDialog.getExistingDirectory(
+            self, "Replay data: the active model's training data", str(start or "")
+        )
+        return bool(folder) and self.state.set_replay_folder(folder)
 
     def _selected_row(self):  # noqa: ANN202 - ModelRow | None
         item = self.history.currentItem()

@@ -1,5 +1,8 @@
-"""Descriptor section of the side panel: per lesion, the AI's proposed lexicon values (BI-RADS
-for breast models) with the reason for each, and the reader's decision.
+"""Descriptor section of the side panel: per lesion, the AI's proposed lexicon values (whatever
+template the finding carries: BI-RADS for breast models, ACR TI-RADS for thyroid models,
+lymph-node descriptors where model.json asks for them) with the reason for each, and the
+reader's decision. Rows come from the set itself (its descriptors and their options), so a
+template needs no code here beyond a display name.
 
 One row per descriptor and one for the category: a combo box of the lexicon's values (the
 AI's proposal marked "(AI)"), the reason ("not parallel: height/width 1.30") and who set it.
@@ -23,8 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.models.image.state import CaseState
 from desktop.widgets.image.findings_panel import section_title
-from engine.descriptors import template_for
-from engine.descriptors.birads import CATEGORIES
+from engine.descriptors import CATEGORY_OPTIONS, template_for
 from engine.descriptors.types import DescriptorSet
 
 NAMES = {
@@ -33,9 +35,15 @@ NAMES = {
     "margin": "Margin",
     "echo_pattern": "Echo pattern",
     "posterior_features": "Posterior features",
+    "composition": "Composition",
+    "echogenicity": "Echogenicity",
+    "echogenic_foci": "Echogenic foci",
+    "hilum": "Hilum",
+    "cortex": "Cortex",
+    "vascular_pattern": "Vascular pattern",
     "category": "Category",
-}
-CATEGORY_OPTIONS = {"bi-rads": CATEGORIES}
+}  # any other name is shown as it is
+CATEGORY_NAMES = {"ti-rads": "TI-RADS level", "lymph-node": "Assessment"}
 NOT_SET = "not set"
 
 
@@ -135,7 +143,8 @@ class DescriptorPanel(QWidget):
         if tuple(self.value_boxes) != names:
             self._clear_rows()
             for row, name in enumerate(names):
-                title = QLabel(NAMES.get(name, name))
+                label = CATEGORY_NAMES.get(d.template) if name == "category" else None
+                title = QLabel(label or NAMES.get(name, name))
                 box = QComboBox()
                 box.setObjectName(f"descriptor_{name}")
                 box.setToolTip(f"{NAMES.get(name, name)}: choose to override the AI")

@@ -3,8 +3,8 @@
 Each action is enabled through one check on the state (Slicer's "can apply?"), and its
 shortcut works everywhere in the window (B brush, E eraser, P polygon, [ ] brush size,
 Ctrl+Z / Ctrl+Shift+Z, Esc; M caliper, O ellipse, T trace, G angle). The window puts the
-same actions in its menus. With a measuring tool chosen, undo and redo act on the
-measurements (desktop.models.editing.measurement_history), otherwise on the mask.
+same actions in its menus. Undo and redo take back whichever came last, a measurement
+(desktop.models.editing.measurement_history) or a mask edit.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from desktop.models.editing.tool_state import (
     EDIT_TOOLS,
     ELLIPSE,
     ERASER,
-    MEASURE_TOOLS,
     NAVIGATE,
     POLYGON_ADD,
     POLYGON_SUBTRACT,
@@ -87,6 +86,7 @@ class EditToolBar(QToolBar):
         self.state, self.tools, self.controller = state, tools, controller
         self.group = QActionGroup(self)
         self.group.setExclusive(True)
+        self.unavailable: str | None = None  # why the image tools are off (the study page)
         self.tool_actions: dict[str, QAction] = {}
         for tool, name in TOOL_NAMES.items():
             action = self._action(
@@ -115,13 +115,14 @@ class EditToolBar(QToolBar):
         )
         self.clear_calipers_action = self._action("Clear Measurements", state.clear_calipers)
         self.delete_caliper_action = self._action(
-            "Delete Selected Measurement",
-            state.delete_selected_caliper,
+            "Delete Selected Measurement or Lesion",
+            self.delete_selected,
             QKeySequence.StandardKey.Delete,
         )
         self.delete_caliper_action.setToolTip(
             "Del: delete the selected caliper, ellipse, trace or angle (click one with a "
-            "measuring tool to select it)"
+            "measuring tool) or the selected lesion (click its row in the findings table; "
+            "Ctrl+Z brings it back)"
         )
 
         edit_tools = (NAVIGATE, BRUSH, ERASER, POLYGON_ADD, POLYGON_SUBTRACT, DELETE_LESION)
@@ -173,24 +174,43 @@ class EditToolBar(QToolBar):
             self.delete_caliper_action,
         ]
 
+    def set_unavailable(self, reason: str | None) -> None:
+        """Switch the image tools off, saying why in their tooltips and status tips (a study
+        page shows several views, not the one image these tools draw on); None: back on."""
+        self.unavailable = reason
+        if reason is not None:
+            self.controller.cancel()
+            self.tools.set_tool(NAVIGATE)
+        self.refresh()
+
     def refresh(self) -> None:
         editor = self.state.editor
-        editable = editor is not None and not self.state.busy
+        off = self.unavailable
+        editable = editor is not None and not self.state.busy and off is None
         self.tool_actions[self.tools.tool].setChecked(True)
         for tool in EDIT_TOOLS:
             self.tool_actions[tool].setEnabled(editable)
-        if self.measuring:
-            history = self.state.measure_history
-            self.undo_action.setEnabled(history.can_undo)
-            self.redo_action.setEnabled(history.can_redo)
-            self.undo_action.setText(f"Undo {history.undo_name}" if history.can_undo else "Undo")
-            self.redo_action.setText(f"Redo {history.redo_name}" if history.can_redo else "Redo")
+        for tool in (CALIPER, ELLIPSE, TRACE, ANGLE, CALIBRATE):
+            self.tool_actions[tool].setEnabled(off is None)
+        for tool, action in self.tool_actions.items():
+            name, key = TOOL_NAMES[tool], TOOL_SHORTCUTS[tool]
+            tip = TOOL_TIPS[tool] if off is None or tool == NAVIGATE else f"off here: {off}"
+            action.setToolTip(f"{name} ({key}): {tip}")
+            action.setStatusTip(f"{name}: {tip}")
+        history = self.state.measure_history
+        if self.state.measurement_undo_first:
+            self.undo_action.setEnabled(True)
+            self.undo_action.setText(f"Undo {history.undo_name}")
         else:
             self.undo_action.setEnabled(editable and editor.can_undo)
-            self.redo_action.setEnabled(editable and editor.can_redo)
             self.undo_action.setText(
                 f"Undo {editor.undo_name}" if editable and editor.can_undo else "Undo"
             )
+        if self.state.measurement_redo_first:
+            self.redo_action.setEnabled(True)
+            self.redo_action.setText(f"Redo {history.redo_name}")
+        else:
+            self.redo_action.setEnabled(editable and editor.can_redo)
             self.redo_action.setText(
                 f"Redo {editor.redo_name}" if editable and editor.can_redo else "Redo"
             )
@@ -208,13 +228,18 @@ class EditToolBar(QToolBar):
         if not drawing:
             self.tools.set_tool(NAVIGATE)
 
-    @property
-    def measuring(self) -> bool:
-        """A measuring tool is chosen: undo and redo are the measurements'."""
-        return self.tools.tool in MEASURE_TOOLS
+    def delete_selected(self) -> bool:
+        """Del: the selected measurement (caliper or shape), else the selected lesion (one
+        selection at a time: whichever was selected last)."""
+        state = self.state
+        measurement = state.selected_caliper is not None or state.selected_shape is not None
+        if not measurement and state.selected_lesion is not None:
+            self.controller.cancel()
+            return state.delete_selected_lesion()
+        return state.delete_selected_caliper()
 
     def _undo(self) -> None:
-        if self.measuring:
+        if self.state.measurement_undo_first:
             self.controller.cancel()
             self.state.undo_measurement()
         elif self.state.editor is not None:
@@ -222,7 +247,7 @@ class EditToolBar(QToolBar):
             self.state.editor.undo()
 
     def _redo(self) -> None:
-        if self.measuring:
+        if self.state.measurement_redo_first:
             self.state.redo_measurement()
         elif self.state.editor is not None:
             self.state.editor.redo()

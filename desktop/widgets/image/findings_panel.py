@@ -5,7 +5,7 @@ Renders CaseState; the wording and units come from findings_table (Qt-free, test
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -71,6 +71,9 @@ class FindingsPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setToolTip("Click a lesion to select it; Del deletes it (Ctrl+Z undoes)")
+        self.table.itemSelectionChanged.connect(self._on_row_selected)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -100,6 +103,7 @@ class FindingsPanel(QWidget):
             "domain_changed",
         ):
             state.subscribe(event, lambda *_: self.refresh())
+        state.subscribe("lesion_selected", self._on_lesion_selected)
         self.refresh()
 
     def case_value(self, field: str) -> str:
@@ -116,6 +120,7 @@ class FindingsPanel(QWidget):
         self.table.setHorizontalHeaderLabels(column_titles(calibrated))
         for column, tip in enumerate(COLUMN_TIPS):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
+        blocker = QSignalBlocker(self.table)  # refilling the rows is not the reader selecting
         self.table.setRowCount(0)
         if analysis is None:
             self.label_value.setText("—")
@@ -137,6 +142,9 @@ class FindingsPanel(QWidget):
                 if c != 1:
                     item.setTextAlignment(right)
                 self.table.setItem(r, c, item)
+        if state.selected_lesion is not None and state.selected_lesion < len(rows):
+            self.table.selectRow(state.selected_lesion)
+        blocker.unblock()
         editor = self.state.editor
         corrected = editor is not None and editor.differs_from_ai
         series = state.series
@@ -149,6 +157,15 @@ class FindingsPanel(QWidget):
         )
         self.note.setText("\n".join(t for t in (warning, note) if t))
         self.note.setStyleSheet(WARNING_STYLE if warning else "")
+
+    def _on_row_selected(self) -> None:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        self.state.select_lesion(min(rows) if rows else None)
+
+    def _on_lesion_selected(self, index: int | None) -> None:
+        if index is None and self.table.selectionModel().hasSelection():
+            with QSignalBlocker(self.table):
+                self.table.clearSelection()
 
     def _show_case_fields(self) -> None:
         for _ in range(self._case_rows):

@@ -9,7 +9,7 @@ from echoing each other's range changes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models.study.geometry import ViewRange, linked_range, opposed
+from desktop.models.study.geometry import ViewRange, linked_range, opposed, view_title
 from desktop.models.study.state import StudyState
 from desktop.widgets.study.view_pane import ViewPane
 from engine.types import Image, Study, StudyAnalysis
@@ -31,6 +31,10 @@ INDEPENDENT_STYLE = "color: #9aa3ad;"
 
 
 class StudyView(QWidget):
+    """Signals: cursor_moved(str) - the view and pixel under the mouse, for the status bar."""
+
+    cursor_moved = Signal(str)
+
     def __init__(self, state: StudyState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -85,6 +89,7 @@ class StudyView(QWidget):
         state.subscribe("analysis_changed", self._on_analysis_changed)
         state.subscribe("display_changed", self._on_display_changed)
         state.subscribe("link_changed", lambda _linked: self._sync_controls())
+        state.subscribe("window_changed", self._on_window_changed)
         if state.study is not None:
             self._on_study_changed(state.study)
         self._sync_controls()
@@ -110,16 +115,33 @@ class StudyView(QWidget):
             pane.deleteLater()
         self.panes = {}
         for name, view in study.views.items():
-            pane = ViewPane()
+            pane = ViewPane(lambda dx, dy, n=name: self._drag_window(n, dx, dy))
             if isinstance(view, Image):
-                pane.show_view(name, view, self.state.is_mirrored(name))
+                pane.show_view(name, view, self.state.is_mirrored(name), self.state.window(name))
+                self._on_window_changed(name, pane)
             else:
                 pane.title.setText(f"{name}: a volume (open it on its own to scroll slices)")
             pane.view.sigRangeChanged.connect(lambda *_args, n=name: self._on_range_changed(n))
+            pane.reader_moved.connect(self._on_reader_moved)
+            pane.cursor_moved.connect(self.cursor_moved)
             self.splitter.addWidget(pane)
             self.panes[name] = pane
         self.splitter.setSizes([1000] * len(self.panes))
         self._sync_controls()
+
+    def _drag_window(self, name: str, dx: float, dy: float) -> None:
+        if self.state.window(name) is None:
+            self.state.notify(
+                f"{view_title(name)}: a colour picture is shown as acquired (no window/level)"
+            )
+            return
+        self.state.drag_window(name, dx, dy)
+
+    def _on_window_changed(self, name: str, pane: ViewPane | None = None) -> None:
+        pane = pane or self.panes.get(name)
+        window = self.state.window(name)
+        if pane is not None and window is not None:
+            pane.set_window(window, self.state.window_name(name))
 
     def _on_analysis_changed(self, analysis: StudyAnalysis | None) -> None:
         state = self.state
@@ -182,12 +204,19 @@ class StudyView(QWidget):
 
     # -- linked zoom and pan --------------------------------------------------------------
 
+    def _on_reader_moved(self) -> None:
+        """Linked views follow the reader's zoom, so none of them goes back to fitting its
+        pane on a resize either."""
+        if self.state.linked:
+            for pane in self.panes.values():
+                pane.keep_view()
+
     def _on_range_changed(self, source: str) -> None:
         if self._syncing or not self.state.linked or source not in self.panes:
             return
         pane = self.panes[source]
-        if pane.image is None:
-            return
+        if pane.image is None or pane.follows_pane:
+            return  # a view fitting its own pane is not a zoom to copy
         view_range = pane.view_range()
         self._syncing = True
         try:

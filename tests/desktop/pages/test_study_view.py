@@ -229,7 +229,7 @@ def test_an_image_opened_after_a_study_is_analysed(qtbot, window, scinti_study_d
 @pytest.mark.parametrize("kind", ["scinti", "skin-pair"])
 def test_shipped_model_analyses_a_study_on_the_worker(qtbot, tmp_path, kind) -> None:  # noqa: ANN001
     """End to end with the shipped multi-view bundle: open a synthetic case, the worker runs
-    engine.study_analysis, the page shows one finding and a map on every view."""
+    engine.study.analysis, the page shows one finding and a map on every view."""
     from engine.model_catalog import bundle_for_views
     from engine.synth.dataset import write_dataset
 

@@ -1,6 +1,6 @@
 """The three-view CT viewer in the main window: planes and aspect, linked crosshair, HU
 presets, brush strokes into the label volume, interpolation, mL readout, label files, and the
-volume model (stubbed here; its own tests live with engine.volume_inference)."""
+volume model (stubbed here; its own tests live with engine.volume.inference)."""
 
 from __future__ import annotations
 
@@ -109,12 +109,18 @@ def test_hu_presets_set_the_levels_of_all_views(window: MainWindow, ct_volume: P
     workspace = open_volume(window, ct_volume)
     box = workspace.controls.window_box
     names = [box.itemText(i) for i in range(box.count())]
-    assert names[:3] == ["Abdomen  W400 L40", "Bone  W1800 L400", "Lung  W1500 L-600"]
+    assert names[:5] == [
+        "Abdomen  W400 L40",
+        "Liver  W160 L60",
+        "Bone  W1800 L400",
+        "Lung  W1500 L-600",
+        "Brain  W80 L40",
+    ]
     assert workspace.canvas(AXIAL).image_item.getLevels() == pytest.approx((-160.0, 240.0))
-    box.activated.emit(1)
+    box.activated.emit(2)
     for plane in (AXIAL, CORONAL, SAGITTAL):
         assert workspace.canvas(plane).image_item.getLevels() == pytest.approx((-500.0, 1300.0))
-    box.activated.emit(2)
+    box.activated.emit(3)
     assert workspace.canvas(CORONAL).image_item.getLevels() == pytest.approx((-1350.0, 150.0))
     workspace.session.drag_window(30, 0)
     assert box.currentText().startswith("Custom")

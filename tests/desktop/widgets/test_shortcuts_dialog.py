@@ -21,4 +21,4 @@ def test_f1_opens_the_list_of_every_shortcut(qtbot, window: MainWindow) -> None:
     dialog = window.show_shortcuts()
     assert dialog.table.rowCount() == len(rows)
     texts = {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
-    assert {"Keyboard Shortcuts", "Delete Selected Measurement"} <= texts
+    assert {"Keyboard Shortcuts", "Delete Selected Measurement or Lesion"} <= texts

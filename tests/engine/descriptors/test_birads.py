@@ -225,8 +225,8 @@ def test_describe_takes_rgb_and_names_unknown_templates(shapes):
     gray = shapes.tissue(mask)
     rgb = np.repeat(gray[..., None], 3, axis=-1).astype(np.uint8)
     assert values(describe("bi-rads", mask, rgb, None))["shape"] == "oval"
-    with pytest.raises(ValueError, match="ti-rads"):
-        describe("ti-rads", mask, gray, None)
+    with pytest.raises(ValueError, match="implemented: bi-rads, ti-rads, lymph-node"):
+        describe("pi-rads", mask, gray, None)
 
 
 class _Spec:
@@ -243,3 +243,15 @@ def test_template_follows_the_model():
     assert template_for(_Spec(model_id="breast-us", raw={"descriptors": "none"})) is None
     with pytest.raises(ValueError, match="descriptors"):
         template_for(_Spec(raw={"descriptors": "pi-rads"}))
+
+
+def test_thyroid_models_get_ti_rads_and_nodes_only_when_model_json_asks():
+    assert template_for(_Spec(scope={"body_parts": ["THYROID"]})) == "ti-rads"
+    assert template_for(_Spec(scope={"body_parts": ["thyroid"]})) == "ti-rads"
+    assert template_for(_Spec(model_id="thyroid-us-tn3k-s0")) == "ti-rads"
+    assert template_for(_Spec(model_id="thyroid-views", task="views")) is None
+    # The shipped default model is a lymph-node model: no node set unless asked for.
+    assert template_for(_Spec(model_id="lymph-node-default-s7")) is None
+    assert template_for(_Spec(scope={"body_parts": ["NECK"]})) is None
+    assert template_for(_Spec(model_id="n", raw={"descriptors": "lymph-node"})) == "lymph-node"
+    assert template_for(_Spec(model_id="thyroid", raw={"descriptors": "none"})) is None

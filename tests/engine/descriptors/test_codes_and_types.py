@@ -103,3 +103,45 @@ def test_json_round_trip(shapes):
     assert back["orientation"].measurement.keys() == ai["orientation"].measurement.keys()
     with pytest.raises(ValueError, match="template"):
         DescriptorSet.from_json({**raw, "template": "x"})
+
+
+NEW_TEMPLATES = ("ti-rads", "lymph-node")
+NEW_CODES = [c for t in NEW_TEMPLATES for c in (*CONCEPTS[t].values(), *VALUES[t].values())]
+
+
+@pytest.mark.parametrize("code", [c for c in NEW_CODES if not c.local], ids=lambda c: c.value)
+def test_ti_rads_and_node_standard_codes_exist_with_that_meaning(code):
+    assert code.meaning in _meanings(code.scheme).get(code.value, set())
+
+
+def test_ti_rads_and_node_local_codes_are_marked_and_fit_the_vr():
+    for code in NEW_CODES:
+        assert len(code.value) <= 16
+        assert code.local == code.value.startswith("LL-")
+    # Levels have no standard code: local, and they say what they are.
+    assert value_codes("ti-rads", "category", "TR5")[0].meaning == "ACR TI-RADS level TR5"
+
+
+def test_every_ti_rads_and_node_option_has_a_code(shapes):
+    from engine.descriptors import describe
+    from engine.descriptors.tirads_points import LEVELS
+
+    mask = shapes.ellipse(120, 200, 70, 30)
+    image = shapes.tissue(mask)
+    for template in NEW_TEMPLATES:
+        d = describe(template, mask, image, (0.1, 0.1))
+        for item in d.descriptors:
+            assert item.name in CONCEPTS[template]
+            for option in item.options:
+                assert value_codes(template, item.name, option), (template, item.name, option)
+    for level in LEVELS:
+        assert len(value_codes("ti-rads", "category", level)) == 1
+    for category in ("suspicious", "not suspicious"):
+        assert len(value_codes("lymph-node", "category", category)) == 1
+
+
+def test_combined_echogenic_foci_give_one_code_per_kind():
+    both = value_codes("ti-rads", "echogenic_foci", "macrocalcifications + punctate echogenic foci")
+    assert [c.meaning for c in both] == ["Macrocalcifications", "Punctate echogenic foci"]
+    assert both[0].scheme == "DCM" and both[1].local
+    assert value_codes("ti-rads", "echogenic_foci", "macrocalcifications + glitter") == ()

@@ -163,3 +163,91 @@ def test_sr_codes_every_descriptor_and_the_proposed_category(kit, tmp_path: Path
 def _saved(ds, path: Path) -> Path:  # noqa: ANN001
     ds.save_as(path, enforce_file_format=True)
     return path
+
+
+def _thyroid_like() -> tuple[Image, np.ndarray]:
+    """The same hypoechoic ellipse, calibrated (0.1 mm): a solid, hypoechoic, wider-than-tall,
+    smooth 14-mm nodule with three punctate foci: 2 + 2 + 0 + 0 + 3 = 7 points, TR5, FNA."""
+    image, mask = _breast_like()
+    pixels = image.pixels.copy()
+    pixels[mask] += 30  # grey 70 in tissue at 120: hypoechoic, not very hypoechoic (< 0.4)
+    for cy, cx in [(95, 140), (100, 165), (110, 185)]:
+        pixels[cy - 1 : cy + 2, cx - 1 : cx + 2] = 250
+    return Image(pixels=pixels, spacing_mm=(0.1, 0.1), source="synthetic.png"), mask
+
+
+def test_a_ti_rads_set_reaches_json_csv_pdf_and_sr(kit, tmp_path: Path):
+    image, mask = _thyroid_like()
+    analysis = kit.analysis_of(image, mask, descriptors="ti-rads")
+    d = analysis.findings[0].descriptors
+    assert d.template == "ti-rads" and d.category == "TR5"
+    assert d.extras["total_points"] == 7 and d.extras["recommendation"] == "FNA"
+
+    document = analysis_to_json(analysis)
+    js = document["measurements"][0]["descriptors"]
+    assert js["template"] == "ti-rads" and js["category"]["value"] == "TR5"
+    assert js["extras"]["points"]["echogenic_foci"] == 3
+    json.dumps(document)
+
+    cases = [CaseFindings("case-0001", "", analysis)]
+    row = next(csv.DictReader(io.StringIO(findings_csv(cases, kit.model).decode())))
+    assert row["descriptor_template"] == "ti-rads"
+    assert "echogenicity=hypoechoic" in row["descriptor_values"]
+    assert "echogenic_foci=punctate echogenic foci" in row["descriptor_values"]
+    assert row["descriptor_points"] == "7" and row["category"] == "TR5"
+    assert row["descriptor_recommendation"].startswith("TR5, 1.4 cm: FNA")
+    assert row["shape"] == "" and row["orientation"] == ""  # BI-RADS columns stay empty
+
+    PILImage.fromarray(image.pixels).save(tmp_path / "t.png")
+    png = load_image(tmp_path / "t.png")
+    png = Image(pixels=png.pixels, spacing_mm=(0.1, 0.1), source=png.source)
+    on_png = kit.analysis_of(png, mask, descriptors="ti-rads")
+    export_case(on_png, kit.model, ExportRequest(pdf=tmp_path / "r.pdf"))
+    text = _pdf_text(tmp_path / "r.pdf")
+    assert "Lesion 1: ACR TI-RADS" in text
+    for word in ("Composition", "Echogenicity", "Echogenic foci", "TI-RADS level"):
+        assert word in text
+    assert "TR5 (proposed)" in text and "7 points: TR5" in text and "FNA" in text
+
+    sr = measurement_report_sr(on_png, source_image(png), kit.model)
+    group = hd.sr.srread(_saved(sr, tmp_path / "sr.dcm")).content
+    evaluations = {
+        q.name.meaning: (q.value.value, q.value.scheme_designator, q.value.meaning)
+        for q in group.get_planar_roi_measurement_groups()[0].get_qualitative_evaluations()
+    }
+    assert evaluations["Echogenicity"] == ("111364", "DCM", "Hypoechoic")
+    assert evaluations["TI-RADS composition"][0] == "LL-TR-SOLID"
+    assert evaluations["TI-RADS echogenic foci"][0] == "LL-TR-FOCI-PUNCT"
+    assert evaluations["Assessment Category"] == (
+        "LL-TIRADS-TR5",
+        "99LESIONLENS",
+        "ACR TI-RADS level TR5",
+    )
+    kit.assert_valid(tmp_path / "sr.dcm")
+
+
+def test_a_lymph_node_set_reaches_csv_and_sr(kit, tmp_path: Path):
+    image, mask = _breast_like()
+    analysis = kit.analysis_of(image, mask, descriptors="lymph-node")
+    d = analysis.findings[0].descriptors
+    assert d.template == "lymph-node" and d.value("vascular_pattern") == "not assessed"
+    row = next(
+        csv.DictReader(
+            io.StringIO(findings_csv([CaseFindings("c", "", analysis)], kit.model).decode())
+        )
+    )
+    assert row["descriptor_template"] == "lymph-node"
+    assert "hilum=absent" in row["descriptor_values"] and row["category"] == "suspicious"
+    PILImage.fromarray(image.pixels).save(tmp_path / "n.png")
+    png = load_image(tmp_path / "n.png")
+    sr = measurement_report_sr(
+        kit.analysis_of(png, mask, descriptors="lymph-node"), source_image(png), kit.model
+    )
+    group = hd.sr.srread(_saved(sr, tmp_path / "n.dcm")).content
+    evaluations = {
+        q.name.meaning: q.value.meaning
+        for q in group.get_planar_roi_measurement_groups()[0].get_qualitative_evaluations()
+    }
+    assert evaluations["Vascularity"] == "Vascularity not assessed"
+    assert evaluations["Echogenic hilum"] == "Echogenic hilum absent"
+    kit.assert_valid(tmp_path / "n.dcm")

@@ -165,6 +165,34 @@ def test_readiness_check_disables_fine_tuning_with_the_reason(
     )
 
 
+def test_the_reader_names_the_replay_data_of_a_model_trained_on_unshipped_data(
+    qtbot, panel_window: MainWindow, home: Path, tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    """The tiny model has no record of its training data: the panel says fine-tuning may
+    forget it and offers Replay data…; the folder chosen is kept in the data root and every
+    later request (GUI and CLI) replays it; Clear forgets it."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    from engine.jobs import datastore_request
+
+    panel = panel_window.training_panel
+    assert "replay: none — tiny-base has no record of its training data" in (
+        panel.replay_label.text()
+    )
+    assert not panel.replay_button.isHidden() and panel.replay_clear_button.isHidden()
+    data = write_dataset("nodes", 4, tmp_path / "first", seed=5, val_fraction=0)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(data))
+    qtbot.mouseClick(panel.replay_button, Qt.MouseButton.LeftButton)
+    assert f"replay: up to 128 lesion cases of {data.resolve()}" in panel.replay_label.text()
+    assert not panel.replay_clear_button.isHidden()
+    request = datastore_request(Datastore(home), panel_window.training.active_bundle.directory)
+    assert request.replay is not None and request.replay.folder == str(data.resolve())
+    qtbot.mouseClick(panel.replay_clear_button, Qt.MouseButton.LeftButton)
+    assert "replay: none" in panel.replay_label.text() and panel.replay_clear_button.isHidden()
+    assert datastore_request(Datastore(home), request.base.dir).replay is None
+
+
 def test_a_model_without_weights_cannot_be_fine_tuned(tmp_path: Path, tiny_bundle: Path) -> None:
     from desktop.models.reading.review_store import ReviewStore
 

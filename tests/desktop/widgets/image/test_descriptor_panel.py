@@ -116,3 +116,47 @@ def test_hidden_for_models_without_descriptors(
     monkeypatch.setattr("desktop.widgets.image.descriptor_panel.template_for", lambda _spec: None)
     panel.refresh()
     assert not panel.body.isVisible()
+
+
+def test_panel_shows_a_ti_rads_set_and_takes_a_points_override(
+    qtbot, window: MainWindow, node_png: Path, monkeypatch
+) -> None:  # noqa: ANN001
+    # The template follows the model: a model.json that says "ti-rads" (the default model,
+    # told so for this test) gives TI-RADS rows, the same panel code as BI-RADS.
+    monkeypatch.setitem(window.state.model.spec.raw, "descriptors", "ti-rads")
+    window.open_path(node_png)
+    qtbot.waitUntil(lambda: window.state.analysis is not None, timeout=ANALYSIS_TIMEOUT_MS)
+    panel = window.descriptor_panel
+    ai = window.state.analysis.findings[0].descriptors
+    assert ai is not None and ai.template == "ti-rads"
+    assert panel.body.isVisible()
+    assert tuple(panel.value_boxes) == (
+        "composition",
+        "echogenicity",
+        "shape",
+        "margin",
+        "echogenic_foci",
+        "category",
+    )
+    category_box = panel.value_boxes["category"]
+    assert [category_box.itemData(i) for i in range(1, category_box.count())] == [
+        "TR1",
+        "TR2",
+        "TR3",
+        "TR4",
+        "TR5",
+    ]
+    assert category_box.currentData() == ai.category
+    assert "points:" in panel.reason_labels["category"].text()
+    foci = panel.value_boxes["echogenic_foci"]
+    assert foci.count() == 9  # not set + none + 7 combinations of the three kinds
+
+    margin = panel.value_boxes["margin"]
+    index = margin.findData("extra-thyroidal extension")
+    margin.setCurrentIndex(index)
+    margin.activated.emit(index)
+    d = window.state.analysis.findings[0].descriptors
+    assert d.value("margin") == "extra-thyroidal extension" and d["margin"].source == "reader"
+    assert d.extras["points"]["margin"] == 3
+    assert d.extras["total_points"] == ai.extras["total_points"] - ai.extras["points"]["margin"] + 3
+    assert panel.source_labels["margin"].text() == "reader"

@@ -9,21 +9,21 @@ Without --model the shipped bundle whose inputs are exactly the case's views is 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.batch import run_cases
 from engine.bundle import read_bundle
 from engine.case_kind import STUDY, VIEWS_TABLE, study_source, views_table_cases
 from engine.errors import LesionLensError
 from engine.inference import LoadedModel
 from engine.io.study import load_study
 from engine.model_lookup import find_model
-from engine.progress import failure_reason as _reason
 from engine.types import Study
 
 if TYPE_CHECKING:
-    from engine.study_evaluation import StudyScoring
+    from engine.report.study_batch import StudyExportOptions
+    from engine.study.evaluation import StudyScoring
 
 StudyItem = tuple[Path, str | None]  # (folder, case in its views.csv or None)
 
@@ -65,38 +65,70 @@ def analyze_studies(
 ) -> int:
     """Analyse each study; DIR/<case>/findings.json (+ masks and attention maps). Returns the
     exit status: 0, or 1 when some studies could not be analysed."""
-    from engine.study_analysis import analyze_study, write_study_analysis
+    from engine.study.analysis import analyze_study, write_study_analysis
 
-    failures, used = 0, set()
-    for i, (path, case) in enumerate(items, start=1):
-        try:  # read, predict, write: any failure is this study's, not the batch's
-            study = load_study(path, case)
-            analysis = analyze_study(study, model_for(study, model_dir, device), tta=tta)
-            name = _unique(study.case_id, used)
-            write_study_analysis(analysis, out / name)
-        except Exception as exc:  # noqa: BLE001 - one line per bad study, then the next
-            failures += 1
-            _error(f"[{i}/{len(items)}] {path}{f' case {case}' if case else ''}: {_reason(exc)}")
-            continue
+    used: set[str] = set()
+
+    def step(item: StudyItem) -> str:
+        study = load_study(*item)
+        analysis = analyze_study(study, model_for(study, model_dir, device), tta=tta)
+        name = _unique(study.case_id, used)
+        write_study_analysis(analysis, out / name)
         prediction = analysis.prediction
         lesions = "".join(
             f", {view}: {len(found)} lesion(s)" for view, found in analysis.findings.items()
         )
-        print(
-            f"[{i}/{len(items)}] {study.case_id} ({', '.join(study.views)}): {prediction.label} "
-            f"({prediction.probabilities[prediction.label]:.0%}){lesions} -> {out / name}",
-            file=sys.stderr,
+        return (
+            f"{study.case_id} ({', '.join(study.views)}): {prediction.label} "
+            f"({prediction.probabilities[prediction.label]:.0%}){lesions} -> {out / name}"
         )
-    if failures:
-        _error(f"{failures} of {len(items)} case(s) could not be analysed")
-        return 1
-    return 0
+
+    return run_cases(items, step, item_name, "analysing", noun="case(s)")
+
+
+def item_name(item: StudyItem) -> str:
+    """How a failure names a study: its folder, and its case when a views.csv holds several."""
+    path, case = item
+    return f"{path} case {case}" if case else str(path)
+
+
+def export_studies(items: list[StudyItem], options: StudyExportOptions) -> int:
+    """Analyse each study with its model and write its PDF, JSON and CSV. Exit status: 0, or
+    1 when some studies could not be exported (each says why)."""
+    from engine.report.model_info import ModelInfo
+    from engine.report.study_batch import study_request
+    from engine.report.study_export import export_study
+    from engine.report.tabular import pseudonymous_cases
+    from engine.study.analysis import analyze_study
+
+    pseudonyms = pseudonymous_cases(len(items))
+
+    def step(numbered: tuple[int, StudyItem]) -> str:
+        i, item = numbered
+        study = load_study(*item)
+        model = model_for(study, options.model, options.device)
+        analysis = analyze_study(study, model)
+        name = pseudonyms[i] if options.deidentify else study.case_id
+        request = study_request(options, name, single=len(items) == 1)
+        result = export_study(analysis, ModelInfo.from_spec(model.spec), request)
+        prediction = analysis.prediction
+        return (
+            f"{name} ({' + '.join(study.views)}): {prediction.label} "
+            f"({prediction.probabilities[prediction.label]:.0%}) -> "
+            + ", ".join(str(p) for p in result.written)
+        )
+
+    def failed_name(numbered: tuple[int, StudyItem]) -> str:
+        path, case = numbered[1]
+        return case or str(path)
+
+    return run_cases(list(enumerate(items)), step, failed_name, "exporting", noun="case(s)")
 
 
 def study_scoring(data: Path, model_dir: Path | None, device: str) -> StudyScoring:
     """The multi-view data set to evaluate, with --model or the shipped bundle that takes the
     views of its first case."""
-    from engine.study_evaluation import StudyScoring
+    from engine.study.evaluation import StudyScoring
 
     cases = _dataset_cases(data)
     if not cases:
@@ -111,7 +143,3 @@ def _unique(name: str, used: set[str]) -> str:
         candidate, k = f"{name}_{k}", k + 1
     used.add(candidate)
     return candidate
-
-
-def _error(message: str) -> None:
-    print(f"lesionlens: error: {message}", file=sys.stderr)

@@ -16,7 +16,7 @@ from engine.inference import LoadedModel
 from engine.io import load_image
 from engine.io.study import load_study
 from engine.metrics import classification_metrics, dice, segmentation_metrics
-from engine.study_inference import predict_study
+from engine.study.inference import predict_study
 
 
 def read_view_masks(root: Path) -> dict[str, dict[str, Path]]:

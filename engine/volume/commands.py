@@ -12,13 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.batch import run_cases
 from engine.case_kind import VOLUME
 from engine.errors import LoadError
 from engine.inference import LoadedModel
-from engine.progress import failure_line
 from engine.types import Volume, VolumePrediction
-
-EXIT_OK, EXIT_FAILED_INPUTS = 0, 1
 
 
 def volume_model(model_dir: Path | None, device: str = "auto") -> LoadedModel:
@@ -53,37 +51,30 @@ def analyze_volumes(args: argparse.Namespace) -> int:
     """DIR/<name>/volume.json (and labels.nii.gz with --labels-nifti) per input volume."""
     from engine.report.model_info import ModelInfo
     from engine.report.volume_export import VolumeExportRequest, export_volume
-    from engine.volume_inference import predict_volume
+    from engine.volume.inference import predict_volume
 
     model = volume_model(args.model, args.device)
-    failures = 0
-    for i, path in enumerate(args.inputs, start=1):
+
+    def step(path: Path) -> str:
         out = args.out / volume_name(path)
-        try:  # read, predict, write: any failure is this volume's, not the batch's
-            volume = load_volume(path)
-            prediction = predict_volume(volume, model)
-            request = VolumeExportRequest(
-                json=out / "volume.json",
-                labels_nifti=out / "labels.nii.gz" if args.labels_nifti else None,
-                deidentify=False,
-            )
-            export_volume(volume, prediction, ModelInfo.from_spec(model.spec), request)
-        except Exception as exc:  # noqa: BLE001 - one line per bad volume, then the next
-            failures += 1
-            print(failure_line(i, len(args.inputs), str(path), exc), file=sys.stderr)
-            continue
-        print(f"[{i}/{len(args.inputs)}] {path.name}: {describe(prediction)} -> {out}")
-    if failures:
-        print(f"lesionlens: error: {failures} input(s) could not be analysed", file=sys.stderr)
-        return EXIT_FAILED_INPUTS
-    return EXIT_OK
+        volume = load_volume(path)
+        prediction = predict_volume(volume, model)
+        request = VolumeExportRequest(
+            json=out / "volume.json",
+            labels_nifti=out / "labels.nii.gz" if args.labels_nifti else None,
+            deidentify=False,
+        )
+        export_volume(volume, prediction, ModelInfo.from_spec(model.spec), request)
+        return f"{path.name}: {describe(prediction)} -> {out}"
+
+    return run_cases(args.inputs, step, str, "analysing")
 
 
 def export_volumes(args: argparse.Namespace) -> int:
     """SEG (two segments) + JSON (+ labels NIfTI) per volume; PDF/SR/key image are 2D."""
     from engine.report import ModelInfo
     from engine.report.volume_export import VolumeExportRequest, export_volume
-    from engine.volume_inference import predict_volume
+    from engine.volume.inference import predict_volume
 
     wanted_2d = [n for n in ("pdf", "sr", "key_image", "csv") if getattr(args, n) is not None]
     if wanted_2d:
@@ -95,30 +86,26 @@ def export_volumes(args: argparse.Namespace) -> int:
         return 2
     model = volume_model(args.model, args.device)
     info = ModelInfo.from_spec(model.spec)
-    failures = 0
-    for i, path in enumerate(args.inputs, start=1):
-        name = f"case{i:03d}" if args.deidentify else volume_name(path)
+    seg, js = args.seg, args.json
+    if seg is None and js is None:
+        seg, js = Path("seg.dcm"), Path("volume.json")
+
+    def step(item: tuple[Path, str]) -> str:
+        path, name = item  # name: case001... when de-identifying, so no file name is printed
         out = args.out / name if len(args.inputs) > 1 else args.out
-        seg, js = args.seg, args.json
-        if seg is None and js is None:
-            seg, js = Path("seg.dcm"), Path("volume.json")
         request = VolumeExportRequest(
             seg=out / seg if seg is not None else None,
             json=out / js if js is not None else None,
             deidentify=args.deidentify,
         )
-        try:  # read, predict, write: any failure is this volume's, not the batch's
-            volume = load_volume(path)
-            prediction = predict_volume(volume, model)
-            result = export_volume(volume, prediction, info, request)
-        except Exception as exc:  # noqa: BLE001 - one line per bad volume, then the next
-            failures += 1
-            print(failure_line(i, len(args.inputs), name, exc), file=sys.stderr)
-            continue
+        volume = load_volume(path)
+        prediction = predict_volume(volume, model)
+        result = export_volume(volume, prediction, info, request)
         shown = [p for p in result.written if "source_ct" not in p.parts]
-        print(
-            f"[{i}/{len(args.inputs)}] {name}: {describe(prediction)} -> "
-            f"{', '.join(str(p) for p in shown)}",
-            file=sys.stderr,
-        )
-    return EXIT_FAILED_INPUTS if failures else EXIT_OK
+        return f"{name}: {describe(prediction)} -> {', '.join(str(p) for p in shown)}"
+
+    items = [
+        (path, f"case{i:03d}" if args.deidentify else volume_name(path))
+        for i, path in enumerate(args.inputs, start=1)
+    ]
+    return run_cases(items, step, lambda item: item[1], "exporting")

@@ -26,9 +26,9 @@ from engine.errors import BundleError, LoadError
 from engine.inference import load_model
 from engine.io.study import load_study
 from engine.metrics import dice, f1_score
-from engine.study_analysis import analyze_study, write_study_analysis
-from engine.study_evaluation import evaluate_study_folder
-from engine.study_inference import predict_study
+from engine.study.analysis import analyze_study, write_study_analysis
+from engine.study.evaluation import evaluate_study_folder
+from engine.study.inference import predict_study
 from engine.types import Image, Study
 
 VIEW_SHAPE = (64, 80)  # (rows, cols) of the synthetic views

@@ -17,7 +17,7 @@ from engine.metrics import dice
 from engine.report.ct_series import derived_ct_series
 from engine.report.volume_export import dicom_bytes
 from engine.types import Volume
-from engine.volume_inference import predict_volume
+from engine.volume.inference import predict_volume
 
 SPACING = (3.0, 2.8, 2.8)
 # Accepted dciodvfy warnings: an anonymous converted volume has no Patient ID / Study ID,
@@ -64,7 +64,7 @@ def test_analyze_a_nifti_writes_volumes_json_and_labels(
     assert set(record["radiomics_probabilities"]) == {"benign", "malignant"}
     labels = read_nifti(tmp_path / "out" / "case7" / "labels.nii.gz").voxels
     assert np.array_equal(labels, expected.labels)
-    assert "kidney" in capsys.readouterr().out
+    assert "kidney" in capsys.readouterr().err  # result lines go with the progress, on stderr
 
 
 def test_evaluate_a_kidney_ct_folder(tmp_path: Path, volume_bundle: Path, capsys) -> None:  # noqa: ANN001

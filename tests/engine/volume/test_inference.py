@@ -11,7 +11,7 @@ import pytest
 from engine.inference import load_model
 from engine.radiomics import classifier_probabilities, tumour_features
 from engine.types import Volume
-from engine.volume_inference import (
+from engine.volume.inference import (
     keep_main_components,
     label_volumes_ml,
     normalise_hu,
@@ -113,7 +113,7 @@ def test_radiomics_classifier_answers_on_the_predicted_tumour(tmp_path: Path, vo
 
 
 def test_tumour_specks_become_kidney() -> None:
-    from engine.volume_inference import drop_small_lesions
+    from engine.volume.inference import drop_small_lesions
 
     labels = np.ones((8, 20, 20), np.uint8)
     labels[2:6, 2:10, 2:10] = 2  # the tumour: 256 voxels

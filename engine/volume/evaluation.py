@@ -22,7 +22,7 @@ from engine.inference import LoadedModel
 from engine.io.nifti import is_nifti_name, read_nifti
 from engine.metrics import classification_metrics, dice, segmentation_metrics
 from engine.types import Volume
-from engine.volume_inference import predict_volume
+from engine.volume.inference import predict_volume
 
 Progress = Callable[[int, int], None]
 

@@ -11,7 +11,7 @@ import numpy as np
 from engine.analysis import _finding_json, findings_from
 from engine.atomic import write_json_atomic, write_png_atomic
 from engine.inference import LoadedModel
-from engine.study_inference import predict_study
+from engine.study.inference import predict_study
 from engine.types import Image, Prediction, Study, StudyAnalysis, StudyPrediction
 
 

@@ -1,0 +1,139 @@
+"""Lymph-node descriptors on synthetic nodes whose answer is known by construction: a
+hypoechoic cortex (grey 50) in tissue at 120, an echogenic hilum at 150, 0.1-mm pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.descriptors import describe, describe_node, gray_frame
+from engine.descriptors.types import DescriptorSet, override
+
+SPACING = (0.1, 0.1)
+
+
+def values(d: DescriptorSet) -> dict[str, str | None]:
+    return {item.name: item.value for item in d.descriptors}
+
+
+def node(shapes, hilum_shift: float = 0.0, hilum_half_height: float = 12.0):
+    """An oval node 16 x 6 mm with a central (or shifted) echogenic hilum."""
+    mask = shapes.ellipse(150, 200, 80, 30)
+    image = shapes.tissue(mask, lesion=50)
+    hilum = shapes.ellipse(150 + hilum_shift, 200, 50, hilum_half_height) & mask
+    image[hilum] = 150
+    return mask, image, hilum
+
+
+def run(mask, pixels):
+    return describe_node(mask, pixels, gray_frame(pixels), SPACING)
+
+
+def test_oval_node_with_a_hilum_and_thin_cortex_is_not_suspicious(shapes):
+    mask, image, _ = node(shapes)
+    d = run(mask, image)
+    assert values(d) == {
+        "shape": "oval",
+        "hilum": "present",
+        "cortex": "thin",
+        "margin": "smooth",
+        "vascular_pattern": "not assessed",
+    }
+    size = d["shape"].measurement
+    assert size["short_axis_mm"] == pytest.approx(6.1, abs=0.2)
+    assert size["long_axis_mm"] == pytest.approx(16.1, abs=0.3)
+    assert size["long_short"] == pytest.approx(16.1 / 6.1, abs=0.1)
+    # Cortex beside the hilum: 30 - 12 = 18 px = 1.8 mm on either side.
+    assert d["cortex"].measurement["cortex_max_mm"] == pytest.approx(1.8, abs=0.2)
+    assert d["cortex"].measurement["eccentricity"] < 1.5
+    assert d.category == "not suspicious" and d.category_proposed
+
+
+def test_round_node_without_hilum_is_suspicious(shapes):
+    mask = shapes.ellipse(150, 200, 40, 35)
+    d = run(mask, shapes.tissue(mask, lesion=50))
+    assert d.value("shape") == "round"
+    assert d.value("hilum") == "absent"
+    assert d.value("cortex") == "no hilum"
+    assert d["cortex"].measurement["cortex_max_mm"] is None
+    assert d.category == "suspicious"
+    assert "round (L/S < 2)" in d.category_reasons
+    assert "no echogenic hilum" in d.category_reasons
+
+
+def test_hilum_pushed_to_one_side_is_eccentric_cortical_thickening(shapes):
+    mask, image, _ = node(shapes, hilum_shift=-15, hilum_half_height=10)
+    d = run(mask, image)
+    assert d.value("hilum") == "present"
+    assert d.value("cortex") == "eccentric thickening"
+    m = d["cortex"].measurement
+    # Below the hilum: node bottom row 180, hilum bottom row 145: 3.5 mm.
+    assert m["cortex_max_mm"] == pytest.approx(3.5, abs=0.2)
+    assert m["eccentricity"] >= 2.0
+    assert d.category == "suspicious"
+
+
+def test_evenly_thick_cortex_is_concentric_thickening(shapes):
+    mask = shapes.ellipse(150, 200, 90, 50)
+    image = shapes.tissue(mask, lesion=50)
+    image[shapes.ellipse(150, 200, 50, 12)] = 150  # 38 px = 3.8 mm above and below
+    d = run(mask, image)
+    assert d.value("cortex") == "concentric thickening"
+    assert d["cortex"].measurement["cortex_max_mm"] >= 3.0
+
+
+def test_spiculated_node_has_an_irregular_margin(shapes):
+    mask = shapes.star(150, 200, 40)
+    d = run(mask, shapes.tissue(mask, lesion=50))
+    assert d.value("margin") == "irregular"
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    return np.repeat(np.clip(image, 0, 255)[..., None], 3, axis=-1).astype(np.uint8)
+
+
+def test_doppler_pattern_only_where_there_is_colour(shapes):
+    mask, image, hilum = node(shapes)
+    grey_rgb = _rgb(image)  # an RGB frame of grey: still no Doppler
+    assert run(mask, grey_rgb).value("vascular_pattern") == "not assessed"
+
+    hilar = grey_rgb.copy()
+    hilar[shapes.ellipse(150, 200, 40, 6)] = (220, 30, 30)
+    d = run(mask, hilar)
+    assert d.value("vascular_pattern") == "hilar"
+    assert d["vascular_pattern"].measurement["central_share"] > 0.9
+    assert d.category == "not suspicious"
+
+    rim = mask & ~shapes.ellipse(150, 200, 74, 24)
+    peripheral = grey_rgb.copy()
+    peripheral[rim] = (30, 30, 220)
+    d = run(mask, peripheral)
+    assert d.value("vascular_pattern") == "peripheral"
+    assert "peripheral vascularity" in d.category_reasons
+
+    mixed = hilar.copy()
+    yy, _ = shapes.grid()
+    mixed[rim & (yy < 150)] = (30, 30, 220)  # about as many pixels as the hilar flow
+    assert run(mask, mixed).value("vascular_pattern") == "mixed"
+
+    none = grey_rgb.copy()
+    none[:20, :20] = (220, 30, 30)  # colour box elsewhere in the frame, none in the node
+    assert run(mask, none).value("vascular_pattern") == "none"
+
+
+def test_reader_sets_the_hilum_and_the_category_follows(shapes):
+    mask, image, _ = node(shapes)
+    ai = describe("lymph-node", mask, image, SPACING)
+    assert ai.category == "not suspicious"
+    absent = override(ai, "hilum", "absent", "fatty hilum is a vessel")
+    assert absent.category == "suspicious" and absent.extras["suspicious_features"] == 1
+    assert DescriptorSet.from_json(absent.as_json()).as_json() == absent.as_json()
+
+
+def test_uncalibrated_node_measures_in_pixels_and_thickens_relative_to_the_short_axis(shapes):
+    mask, image, _ = node(shapes, hilum_shift=-15, hilum_half_height=10)
+    d = describe_node(mask, image, image, None)
+    m = d["cortex"].measurement
+    assert "cortex_max_px" in m and "cortex_max_mm" not in m
+    assert m["thick_from_px"] == pytest.approx(0.3 * d["shape"].measurement["short_axis_px"])
+    assert d.value("cortex") == "eccentric thickening"
