@@ -1,0 +1,98 @@
+"""`lesionlens train`, `finetune` and `models`: training runs in a child process (torch is not
+engine's), fine-tuning through engine.jobs and the registry's gate."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import subprocess
+import sys
+
+from engine.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, error
+from engine.cli.parser import TRAIN_OPTIONS
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """Training needs torch, which engine must not import: run it as a child process."""
+    command = [sys.executable, "-m", "training.train_cli", "--target", str(args.target)]
+    command += ["--out", str(args.out)]
+    for name in ("source", "pretrained", "work", *(o for o, _ in TRAIN_OPTIONS)):
+        value = getattr(args, name.replace("-", "_"))
+        if value is not None:
+            command += [f"--{name}", str(value)]
+    if args.resume:
+        command.append("--resume")
+    return subprocess.call(command)
+
+
+def finetune_command(args: argparse.Namespace) -> int:
+    from engine.jobs import (
+        describe_event,
+        describe_replay,
+        describe_split,
+        finetune_request,
+        folder_replay,
+        folder_selections,
+        judge_candidate,
+        promote_candidate,
+        start_finetune,
+    )
+    from engine.registry import Registry
+
+    if args.epochs < 1:
+        error("--epochs must be at least 1")
+        return EXIT_USAGE
+    registry = Registry(args.home)
+    base = args.base if args.base is not None else registry.active_dir()
+    train, heldout = folder_selections(args.data, args.heldout, root=registry.root)
+    where = describe_split(train)
+    if where:
+        print(where, file=sys.stderr)
+    replay = (
+        "auto"
+        if args.replay_folder is None
+        else folder_replay(args.replay_folder, args.replay_fraction)
+    )
+    request = finetune_request(
+        base, train, heldout, args.epochs, args.seed, out=args.out, replay=replay, home=args.home
+    )
+    if args.replay_fraction is not None and request.replay is not None:
+        request = request.replace(
+            replay=dataclasses.replace(request.replay, fraction=args.replay_fraction)
+        )
+    print(describe_replay(request.replay, request.base.model_id), file=sys.stderr)
+    job = start_finetune(request, root=registry.root)
+    print(f"job {job.job_id}: {job.dir}", file=sys.stderr)
+    try:
+        for event in job.events():
+            line = describe_event(event)
+            if line:
+                print(line, file=sys.stderr, flush=True)
+        code = job.wait()
+    except KeyboardInterrupt:
+        job.cancel()
+        raise
+    if code != 0:
+        error(job.error or f"fine-tuning failed (exit status {code})")
+        return EXIT_FAILED_INPUTS
+    verdict = (
+        promote_candidate(job.request, registry)
+        if args.promote
+        else judge_candidate(job.request, base)
+    )
+    print(verdict.summary())
+    return EXIT_OK
+
+
+def models_command(args: argparse.Namespace) -> int:
+    from engine.registry import Registry, describe_entry
+
+    registry = Registry(args.home)
+    if args.action == "list":
+        for entry in registry.list():
+            print(describe_entry(entry))
+    elif args.action == "activate":
+        print(f"active: {registry.activate(args.model_id, force=args.force).model_id}")
+    else:
+        print(f"active: {registry.rollback().model_id}")
+    return EXIT_OK
