@@ -57,6 +57,7 @@ VARIANTS: dict[str, dict] = {
     "baseline": {},
     "lr3e-4": {"lr": 3e-4},
     "lr3e-3": {"lr": 3e-3},
+    "lr1e-2": {"lr": 1e-2},
     "constant": {"schedule": "constant"},
     "hierarchical": {"freeze": "hierarchical"},
     "l2sp": {"anchor_weight": 0.1},
