@@ -16,6 +16,11 @@ Arms, all with the same step budget (training.adapt counts optimiser steps, not 
 Scored in torch on the 128-px letterboxed test arrays (no TTA): Dice over lesion cases,
 benign/malignant AUC; wall time of each round. Writes bench/results/feedback_real.json and
 prints a table (docs/finetuning.md holds the results).
+
+--variants: the recipe ablations instead of the curve. Each variant is a named override of
+the "new" arm's recipe (VARIANTS, or NAME={json} with --variant), trained on the same N
+corrections and seeds as the curve, so a variant differs from the baseline in its override
+only; rows go under the file's "ablations" key, the curve's "runs" stay as they are.
 """
 
 from __future__ import annotations
@@ -47,6 +52,21 @@ CLASSES = ("benign", "malignant")
 TEST_FOLD = 4
 ARMS = ("first", "new", "scratch", "unet")
 
+# The ablations of issue 16: overrides of the new recipe, one knob each (docs/finetuning.md).
+VARIANTS: dict[str, dict] = {
+    "baseline": {},
+    "lr3e-4": {"lr": 3e-4},
+    "lr3e-3": {"lr": 3e-3},
+    "lr1e-2": {"lr": 1e-2},
+    "constant": {"schedule": "constant"},
+    "hierarchical": {"freeze": "hierarchical"},
+    "l2sp": {"anchor_weight": 0.1},
+    "no-warmup": {"head_warmup_fraction": 0.0},
+    "zoom-crops": {"zoom_crops": 0.5},
+    "no-augment": {"augment": False, "annotations": 0.0},
+    "no-marks": {"annotations": 0.0},
+}
+
 
 def arm_recipe(arm: str, steps: int, new: AdaptRecipe) -> AdaptRecipe:
     if arm == "first":
@@ -77,6 +97,148 @@ def load_split(root: Path, size: int) -> tuple[ArrayDataset, ArrayDataset]:
         load_cases(dataset, size, CLASSES, pool_ids),
         load_cases(dataset, size, CLASSES, test_ids),
     )
+
+
+def parse_variants(names: str, custom: list[str] | None = None) -> dict[str, dict]:
+    """Named recipe overrides from "--variants a,b" (names of VARIANTS) and "--variant
+    NAME={json}" (any number); checked against AdaptRecipe here, before an hour of training
+    finds a misspelt knob."""
+    variants: dict[str, dict] = {}
+    for name in (n.strip() for n in names.split(",")):
+        if not name:
+            continue
+        if name not in VARIANTS:
+            known = ", ".join(VARIANTS)
+            raise ValueError(f"unknown variant {name!r} (known: {known}; or --variant NAME=JSON)")
+        variants[name] = dict(VARIANTS[name])
+    for text in custom or []:
+        name, sep, body = text.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--variant {text!r}: expected NAME={{json}}")
+        try:
+            override = json.loads(body)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--variant {name}: not JSON ({error})") from None
+        if not isinstance(override, dict):
+            raise ValueError(f"--variant {name}: expected a JSON object, got {body!r}")
+        variants[name.strip()] = override
+    fields = {f.name for f in dataclasses.fields(AdaptRecipe)}
+    for name, override in variants.items():
+        unknown = sorted(set(override) - fields)
+        if unknown:
+            raise ValueError(f"variant {name!r}: no recipe field {', '.join(unknown)}")
+        if "steps" in override:
+            raise ValueError(f"variant {name!r}: the step budget is --steps, the same for all")
+    return variants
+
+
+def corrections(pool: ArrayDataset, n: int, seed: int) -> ArrayDataset:
+    """The N corrected cases of a seed: the first N of one seeded order of the pool, so the
+    10 cases are inside the 20 and every bench mode trains on the same cases per seed."""
+    order = np.random.default_rng(1000 + seed).permutation(len(pool))
+    return pool.take(np.sort(order[:n]).tolist())
+
+
+def train_and_score(
+    arm: str, recipe: AdaptRecipe, seed: int, base: Path, target: ArrayDataset, test: ArrayDataset
+) -> dict:
+    """One round of one arm: Dice, AUC and the round's wall time (training only)."""
+    net = arm_network(arm, seed, base)
+    started = time.time()
+    net, _ = adapt(net, target, recipe, seed)
+    wall = time.time() - started
+    scores = evaluate_arrays(net, test)
+    return {
+        "dice": round(scores["dice"], 4),
+        "auc": round(scores["auc"], 4),
+        "wall_s": round(wall, 1),
+        "recipe": recipe.as_dict(),
+        "cases": target.cases,
+    }
+
+
+def merge_rows(old: list[dict], new: list[dict], key: tuple[str, ...]) -> list[dict]:
+    """The old rows not redone in `new` (same values of `key`), then the new ones."""
+    done = {tuple(r[k] for k in key) for r in new}
+    return [r for r in old if tuple(r[k] for k in key) not in done] + new
+
+
+ABLATION_KEY = ("variant", "n", "seed")
+
+
+def summarise_ablations(rows: list[dict]) -> dict:
+    """Per variant and N: the override, Dice per seed (in seed order), mean ± SD of Dice and
+    AUC, mean wall time."""
+    out: dict = {}
+    for variant, n in sorted({(r["variant"], r["n"]) for r in rows}):
+        mine = sorted((r for r in rows if (r["variant"], r["n"]) == (variant, n)), key=_seed)
+        row: dict = {
+            "override": mine[-1]["override"],
+            "seeds": [r["seed"] for r in mine],
+            "dice_per_seed": [r["dice"] for r in mine],
+        }
+        for key in ("dice", "auc", "wall_s"):
+            values = np.array([r[key] for r in mine], dtype=float)
+            values = values[np.isfinite(values)]
+            if len(values):
+                sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+                row[key] = {"mean": round(float(values.mean()), 4), "sd": round(sd, 4)}
+        out[f"{variant}/{n}"] = row
+    return out
+
+
+def _seed(row: dict) -> int:
+    return row["seed"]
+
+
+def ablation_table(summary: dict) -> str:
+    lines = [f"{'variant/N':<20}{'Dice per seed':<26}{'Dice':>18}{'AUC':>18}{'wall s':>8}"]
+    for key, row in summary.items():
+        per_seed = ", ".join(f"{d:.3f}" for d in row["dice_per_seed"])
+        dice, auc, wall = _cell(row, "dice"), _cell(row, "auc"), row["wall_s"]["mean"]
+        lines.append(f"{key:<20}{per_seed:<26}{dice:>18}{auc:>18}{wall:>8.0f}")
+    return "\n".join(lines)
+
+
+def ablations(
+    args: argparse.Namespace,
+    variants: dict[str, dict],
+    new: AdaptRecipe,
+    pool: ArrayDataset,
+    test: ArrayDataset,
+    previous: dict,
+) -> list[dict]:
+    """Every variant x seed x N on the new arm, variant by variant (a cut run holds whole
+    variants); the file is rewritten after every round, keeping all its other keys."""
+    kept = previous.get("ablations", {}).get("runs", []) if args.merge else []
+    rows: list[dict] = []
+    seeds = [int(s) for s in args.seeds.split(",")]
+    for name, override in variants.items():
+        recipe = dataclasses.replace(new, **override, steps=args.steps)
+        for seed in seeds:
+            for n in (int(k) for k in args.n.split(",")):
+                scored = train_and_score(
+                    "new", recipe, seed, args.base, corrections(pool, n, seed), test
+                )
+                row = {"variant": name, "override": override, "n": n, "seed": seed, **scored}
+                rows = merge_rows(rows, [row], ABLATION_KEY)
+                shown = ("variant", "n", "seed", "dice", "auc", "wall_s")
+                print(json.dumps({k: row[k] for k in shown}))
+                sys.stdout.flush()
+                every = merge_rows(kept, rows, ABLATION_KEY)
+                settings = {
+                    "data": str(args.data),
+                    "base": str(args.base),
+                    "steps": args.steps,
+                    "size": args.size,
+                    "test_fold": TEST_FOLD,
+                    "n_test": len(test),
+                    "threads": args.threads,
+                    "new_recipe": new.as_dict(),
+                }
+                block = {"settings": settings, "summary": summarise_ablations(every), "runs": every}
+                write_json_atomic(args.json, {**previous, "ablations": block})
+    return merge_rows(kept, rows, ABLATION_KEY)
 
 
 def summarise(runs: list[dict]) -> dict:
@@ -168,11 +330,32 @@ def main(argv: list[str] | None = None) -> int:
         help="only the forgetting check of this bundle (busi-dev Dice after 20 shifted cases)",
     )
     parser.add_argument(
+        "--variants",
+        default=None,
+        help="recipe ablations of the new arm instead of the curve, names of: "
+        + ", ".join(VARIANTS),
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="an ablation of one's own: a named JSON override of the new recipe (repeatable)",
+    )
+    parser.add_argument(
         "--replay-fractions",
         default="0,0.25",
         help="forgetting check: fractions of every batch replayed from busi-dev",
     )
     args = parser.parse_args(argv)
+    variants: dict[str, dict] = {}
+    if args.variants is not None or args.variant:
+        try:
+            variants = parse_variants(args.variants or "", args.variant)
+        except ValueError as error:
+            parser.error(str(error))
+        if not variants:
+            parser.error("--variants: no variant named")
     torch.set_num_threads(args.threads)
     new = dataclasses.replace(AdaptRecipe(), **json.loads(args.recipe))
     pool, test = load_split(args.data, args.size)
@@ -196,31 +379,20 @@ def main(argv: list[str] | None = None) -> int:
             rows = kept + rows
         write_json_atomic(args.json, {**previous, "forgetting": rows})
         return 0
+    if variants:
+        rows = ablations(args, variants, new, pool, test, previous)
+        print(ablation_table(summarise_ablations(rows)), file=sys.stderr)
+        return 0
     runs: list[dict] = previous.get("runs", []) if args.merge else []
     sizes = [int(k) for k in args.n.split(",")]
     for seed in (int(s) for s in args.seeds.split(",")):
-        order = np.random.default_rng(1000 + seed).permutation(len(pool))
         for n in sizes:
-            target = pool.take(np.sort(order[:n]).tolist())
+            target = corrections(pool, n, seed)
             for arm in args.arms.split(","):
                 recipe = arm_recipe(arm, args.steps, new)
-                net = arm_network(arm, seed, args.base)
-                started = time.time()
-                net, _ = adapt(net, target, recipe, seed)
-                wall = time.time() - started
-                scores = evaluate_arrays(net, test)
-                run = {
-                    "arm": arm,
-                    "n": n,
-                    "seed": seed,
-                    "dice": round(scores["dice"], 4),
-                    "auc": round(scores["auc"], 4),
-                    "wall_s": round(wall, 1),
-                    "recipe": recipe.as_dict(),
-                    "cases": target.cases,
-                }
-                runs = [r for r in runs if (r["arm"], r["n"], r["seed"]) != (arm, n, seed)]
-                runs.append(run)
+                scored = train_and_score(arm, recipe, seed, args.base, target, test)
+                run = {"arm": arm, "n": n, "seed": seed, **scored}
+                runs = merge_rows(runs, [run], ("arm", "n", "seed"))
                 shown = ("arm", "n", "seed", "dice", "auc", "wall_s")
                 print(json.dumps({k: run[k] for k in shown}))
                 sys.stdout.flush()
