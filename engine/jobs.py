@@ -44,7 +44,7 @@ from typing import IO, Any
 from engine.atomic import write_bytes_atomic, write_json_atomic
 from engine.datastore.home import data_root
 from engine.errors import LesionLensError
-from engine.finetune_request import BaseModel, FinetuneRequest, Replay
+from engine.finetune_request import REPLAY_FRACTION, BaseModel, FinetuneRequest, Replay
 
 FINETUNE_MODULE = "training.finetune"
 QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
@@ -331,7 +331,6 @@ def _alive(pid: Any) -> bool:
 DEFAULT_EPOCHS = 12
 REPLAY_CASES = 32
 REPLAY_FOLDER_CASES = 128  # a real data set's sample: more than synthetic, seconds to read
-REPLAY_FRACTION = 0.25
 
 
 def replay_for(base_dir: str | Path, home: str | Path | None = None) -> Replay | None:

@@ -194,7 +194,7 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         metavar="F",
-        help="share of every batch replayed (default 0.25)",
+        help="share of every batch replayed (default 0.5)",
     )
     finetune.add_argument(
         "--promote", action="store_true", help="register the candidate (active if the gate passes)"

@@ -48,7 +48,7 @@ def test_a_request_written_before_the_type_still_reads(tmp_path: Path) -> None:
     }
     (tmp_path / "request.json").write_text(json.dumps(old))
     request = FinetuneRequest.read(tmp_path / "request.json")
-    assert request.replay == Replay(folder="/busi") and request.threads == 2
+    assert request.replay == Replay(folder="/busi", fraction=0.25) and request.threads == 2
     assert request.to_json()["job_id"] == "ft-1"
 
 
