@@ -73,6 +73,16 @@ TOOL_TIPS = {
 }
 
 
+# Shorter button labels where the full name would push the measuring tools off a 1280-px
+# wide window (they went behind the toolbar's » menu); menus and tooltips keep the name.
+BUTTON_TEXT = {
+    POLYGON_ADD: "Polygon +",
+    POLYGON_SUBTRACT: "Polygon −",
+    DELETE_LESION: "Delete",
+    SMART_CLICK: "Smart",
+}
+
+
 class EditToolBar(QToolBar):
     def __init__(
         self,
@@ -93,6 +103,7 @@ class EditToolBar(QToolBar):
                 name, lambda _checked=False, t=tool: tools.set_tool(t), TOOL_SHORTCUTS[tool]
             )
             action.setCheckable(True)
+            action.setIconText(BUTTON_TEXT.get(tool, name))  # the menus keep the full name
             action.setToolTip(f"{name} ({TOOL_SHORTCUTS[tool]}): {TOOL_TIPS[tool]}")
             self.group.addAction(action)
             self.tool_actions[tool] = action
@@ -109,6 +120,7 @@ class EditToolBar(QToolBar):
         self.fill_holes_action = self._action("Fill Holes", self._edit("fill_holes"), "H")
         self.smooth_action = self._action("Smooth", self._edit("smooth"), "S")
         self.reset_action = self._action("Reset to AI Mask", self._edit("reset_to_ai"), "Ctrl+R")
+        self.reset_action.setIconText("Reset to AI")
         self.cancel_action = self._action("Cancel Drawing", self.cancel, "Esc")
         self.finish_polygon_action = self._action(
             "Close Polygon", controller.finish_polygon, "Return"
