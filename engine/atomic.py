@@ -57,8 +57,14 @@ def write_bytes_atomic(path: str | Path, data: bytes, mode: int | None = None) -
 
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
     """Strict JSON: NaN and infinity (undefined metrics) are written as null."""
+    return write_bytes_atomic(path, json_bytes(obj))
+
+
+def json_bytes(obj: Any) -> bytes:
+    """The bytes write_json_atomic writes, for a caller that writes them itself (all
+    outputs of an export are built first, then written)."""
     text = json.dumps(_finite(obj), indent=2, default=_json_default, allow_nan=False) + "\n"
-    return write_bytes_atomic(path, text.encode("utf-8"))
+    return text.encode("utf-8")
 
 
 def write_png_atomic(path: str | Path, array: np.ndarray) -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset
 
-from engine.atomic import write_bytes_atomic
+from engine.atomic import json_bytes, write_bytes_atomic
 from engine.reader_measurements import ReaderMeasurement
 from engine.report.deidentify import (
     Deidentifier,
@@ -68,6 +68,8 @@ class ExportRequest:
     seg: Path | None = None
     sr: Path | None = None
     key_image: Path | None = None
+    json: Path | None = None
+    csv: Path | None = None
     key_image_dicom: Path | None = None
     secondary_capture: Path | None = None
     deidentify: bool = True
@@ -181,10 +183,43 @@ def export_case(
             )
             outputs.append((request.pdf, pdf))
 
+    if request.json is not None or request.csv is not None:
+        outputs += _finding_tables(analysis, model, request)
+
     if not request.overwrite:  # checked last: all built, none written yet
         refuse_overwrite((path for path, _ in outputs), OVERWRITE_HINT)
     written = tuple(write_bytes_atomic(path, data) for path, data in outputs)
     return ExportResult(written=written, notes=tuple(notes))
+
+
+def _finding_tables(
+    analysis: Analysis, model: ModelInfo, request: ExportRequest
+) -> list[tuple[Path, bytes]]:
+    """findings.json / CSV of this one case, the same documents `lesionlens export --json
+    --csv` writes for a batch: findings, descriptors, the reader's class and measurements."""
+    from engine.reader_measurements import CALIPER, ReaderMeasurement
+    from engine.report.tabular import CaseFindings, findings_csv, findings_document
+
+    calipers = tuple(
+        ReaderMeasurement(
+            label=f"C{i}",
+            kind=CALIPER,
+            value=line.length_mm if line.length_mm is not None else line.length_px,
+            unit="mm" if line.length_mm is not None else "px",
+            points=(line.start, line.end),
+            calibrated=line.length_mm is not None,
+        )
+        for i, line in enumerate(request.calipers, start=1)
+    )
+    shown_file = "" if request.deidentify else Path(analysis.image.source).name
+    case = CaseFindings(request.case, shown_file, analysis, calipers + tuple(request.shapes))
+    tables = []
+    if request.json is not None:
+        document = findings_document([case], model, request.deidentify)
+        tables.append((request.json, json_bytes(document)))
+    if request.csv is not None:
+        tables.append((request.csv, findings_csv([case], model)))
+    return tables
 
 
 def _shown_pixels(

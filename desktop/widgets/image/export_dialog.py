@@ -39,14 +39,14 @@ from engine.pacs import NodeBook, PacsNode
 from engine.report import ExportRequest
 from engine.report.naming import existing
 
-OUTPUTS = ("pdf", "seg", "sr", "key_image")
+OUTPUTS = ("pdf", "seg", "sr", "key_image", "json", "csv")
 OUTPUT_TITLES = {
     "pdf": "PDF report",
     "seg": "DICOM SEG (mask)",
     "sr": "DICOM SR (TID 1500 measurements)",
     "key_image": "Key image (PNG)",
-    "json": "Finding (JSON)",
-    "csv": "Finding (CSV, one row per view)",
+    "json": "Findings (JSON)",
+    "csv": "Findings (CSV)",
     "labels_nifti": "Labels (NIfTI, on the CT's grid)",
 }
 FILE_NAMES = {

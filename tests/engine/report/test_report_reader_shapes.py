@@ -155,3 +155,40 @@ def test_cli_export_writes_the_measurements_stored_with_the_case(
     assert main(["export", str(other / "x.png"), "--out", str(out / "2"), "--json", "f.json",
                  "--device", "cpu"]) == 0  # fmt: skip
     assert json.loads((out / "2" / "f.json").read_text())["cases"][0]["measurements"] == []
+
+
+def test_one_case_export_writes_its_findings_json_and_csv(kit, tmp_path: Path) -> None:  # noqa: ANN001
+    """The viewer's File ▸ Export… (one case, export_case) writes the same findings JSON and
+    CSV as `lesionlens export --json --csv`, with the reader's calipers and shapes."""
+    from engine.types import LineMeasurement
+
+    image = Image(pixels=np.zeros((240, 320), np.uint8), spacing_mm=(0.2, 0.1), source="a/DOE.png")
+    mask = np.zeros((240, 320), np.uint8)
+    mask[90:110, 140:170] = 1
+    analysis = kit.analysis_of(image, mask)
+    shapes = tuple(m for m in measure_all(image, (), SHAPES))
+    caliper = LineMeasurement((30.0, 40.0), (30.0, 140.0), 100.0, 10.0)
+    for deidentify, shown in ((True, ""), (False, "DOE.png")):
+        out = tmp_path / str(deidentify)
+        request = ExportRequest(
+            json=out / "finding.json",
+            csv=out / "finding.csv",
+            calipers=(caliper,),
+            shapes=shapes,
+            deidentify=deidentify,
+            case="case-0001" if deidentify else "DOE",
+        )
+        written = export_case(analysis, kit.model, request).written
+        assert sorted(p.name for p in written) == ["finding.csv", "finding.json"]
+        (case,) = json.loads((out / "finding.json").read_text())["cases"]
+        assert case["file"] == shown and case["lesion_count"] == len(analysis.findings)
+        assert [(m["label"], m["unit"]) for m in case["measurements"]] == [
+            ("C1", "mm"),
+            ("E1", "mm2"),
+            ("T1", "mm2"),
+            ("A1", "deg"),
+        ]
+        assert case["measurements"][0]["value"] == 10.0
+        with (out / "finding.csv").open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert [r["measurement"] for r in rows if r["measurement"]] == ["C1", "E1", "T1", "A1"]

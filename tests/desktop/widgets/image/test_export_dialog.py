@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,12 @@ def test_export_from_the_dialog(
     names = sorted(p.name for p in window.last_export.written)
     case = dialog.pseudonym
     assert case == case_pseudonym(window.state.analysis.image.pixels)
-    assert names == [f"{case}_{n}" for n in ("key.png", "report.pdf", "seg.dcm", "sr.dcm")]
+    outputs = ("finding.csv", "finding.json", "key.png", "report.pdf", "seg.dcm", "sr.dcm")
+    assert names == [f"{case}_{n}" for n in outputs]
     assert all((out / name).stat().st_size > 0 for name in names)
+    (finding,) = json.loads((out / f"{case}_finding.json").read_text())["cases"]
+    assert finding["case"] == case and finding["file"] == ""  # de-identified: no file name
+    assert finding["lesion_count"] == len(window.state.analysis.findings)
     seg = pydicom.dcmread(out / f"{case}_seg.dcm")
     assert seg.Modality == "SEG" and str(seg.PatientName) != "SYNTHETIC^NODE"
     assert any("Identifiers removed" in note for note in window.last_export.notes)
@@ -113,7 +118,7 @@ def test_export_never_overwrites_another_case_nor_without_asking(
     assert dialog.overwrite_box is None  # nothing of this case is there: no question
     qtbot.waitUntil(lambda: window.last_export is not None, timeout=EXPORT_TIMEOUT_MS)
     richard = set(window.last_export.written)
-    assert richard.isdisjoint(jane) and len(richard) == len(jane) == 5  # with the PNG's SC
+    assert richard.isdisjoint(jane) and len(richard) == len(jane) == 7  # + SC, JSON, CSV
     assert any(p.name.endswith("_source_sc.dcm") for p in richard)
     assert all(p.read_bytes() == data for p, data in jane.items())  # Jane's files untouched
     assert not any("DOE" in p.name or "ROE" in p.name for p in out.iterdir())
