@@ -140,7 +140,7 @@ def export_batch(
         except Exception as exc:  # noqa: BLE001 - one bad input never stops the batch
             yield CaseOutcome(index, case, shown_file, None, (), error=failure_reason(exc))
             continue
-        done.append(CaseFindings(case, shown_file, analysis, lines))
+        done.append(CaseFindings(case, shown_file, analysis, lines, options.frame_index + 1))
         yield CaseOutcome(index, case, shown_file, analysis, result.written)
     tables: list[Path] = []
     wanted = [_inside(options.out, t) for t in (options.json, options.csv) if t is not None]

@@ -180,6 +180,7 @@ def export_case(
                 zooms=lesion_zoom_pngs(analysis.image, analysis.findings, pixels),
                 calipers=request.calipers,
                 shapes=request.shapes,
+                frame=request.frame_index + 1 if request.frame_index else None,
             )
             outputs.append((request.pdf, pdf))
 
@@ -212,7 +213,8 @@ def _finding_tables(
         for i, line in enumerate(request.calipers, start=1)
     )
     shown_file = "" if request.deidentify else Path(analysis.image.source).name
-    case = CaseFindings(request.case, shown_file, analysis, calipers + tuple(request.shapes))
+    measured = calipers + tuple(request.shapes)
+    case = CaseFindings(request.case, shown_file, analysis, measured, request.frame_index + 1)
     tables = []
     if request.json is not None:
         document = findings_document([case], model, request.deidentify)

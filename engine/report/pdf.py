@@ -103,10 +103,12 @@ def report_pdf(
     zooms: Sequence[tuple[int, bytes]] = (),
     calipers: Sequence[LineMeasurement] = (),
     shapes: Sequence[ReaderMeasurement] = (),
+    frame: int | None = None,
 ) -> bytes:
     """The PDF as bytes (write it with write_report_pdf, or atomically yourself).
     zooms: (finding number, PNG) enlarged views shown beside the key image.
-    calipers: the reader's line measurements (C1, C2, ... on the key image), listed."""
+    calipers: the reader's line measurements (C1, C2, ... on the key image), listed.
+    frame: the analysed frame of a multi-frame source (from 1), printed with the image size."""
     created = created or dt.datetime.now().astimezone()
     styles = report_styles()
     buffer = io.BytesIO()
@@ -115,7 +117,7 @@ def report_pdf(
     story: list[Any] = [
         title_block(styles, width),
         Spacer(1, 3 * mm),
-        _study_block(header, case, analysis, styles, width),
+        _study_block(header, case, analysis, styles, width, frame),
         Spacer(1, 4 * mm),
         _key_image(key_png, zooms, analysis, styles, width, bool(calipers)),
         Spacer(1, 4 * mm),
@@ -248,6 +250,7 @@ def _study_block(
     analysis: Analysis,
     styles: dict[str, ParagraphStyle],
     width: float,
+    frame: int | None = None,
 ) -> Table:
     image = analysis.image
     if image.spacing_mm is None:
@@ -263,7 +266,11 @@ def _study_block(
         field_cells("Institution", header.institution, styles),
         field_cells("Case", case, styles),
         field_cells("Modality", header.modality, styles),
-        field_cells("Image", f"{image.width} \u00d7 {image.height} px", styles),
+        field_cells(
+            "Image",
+            f"{image.width} \u00d7 {image.height} px" + (f", frame {frame}" if frame else ""),
+            styles,
+        ),
         field_cells("Pixel size", spacing, styles),
     ]
     return field_grid(cells, width)

@@ -71,6 +71,7 @@ MEASUREMENT_COLUMNS = (
 COLUMNS = (
     "case",
     "file",
+    "frame",
     "result",
     "finding",
     "label",
@@ -90,12 +91,14 @@ COLUMNS = (
 @dataclass(frozen=True)
 class CaseFindings:
     """One analysed image of the batch. file: "" when it must not be shown. measurements:
-    the reader's, stored with the case (none for an image nobody measured)."""
+    the reader's, stored with the case (none for an image nobody measured). frame: the
+    analysed frame of the source, counted from 1 as DICOM does (1 for a still image)."""
 
     case: str
     file: str
     analysis: Analysis
     measurements: tuple[ReaderMeasurement, ...] = ()
+    frame: int = 1
 
 
 def pseudonymous_cases(count: int) -> list[str]:
@@ -107,6 +110,7 @@ def finding_row(case: CaseFindings, number: int, finding: Finding, model: ModelI
     return {
         "case": case.case,
         "file": case.file,
+        "frame": case.frame,
         "result": case.analysis.result,
         "finding": number,
         "label": finding.label,
@@ -130,6 +134,7 @@ def measurement_row(case: CaseFindings, m: ReaderMeasurement, model: ModelInfo) 
     row.update(
         case=case.case,
         file=case.file,
+        frame=case.frame,
         result=case.analysis.result,
         measurement=m.label,
         measurement_kind=m.kind,
@@ -194,6 +199,7 @@ def case_rows(case: CaseFindings, model: ModelInfo) -> list[dict]:
     empty.update(
         case=case.case,
         file=case.file,
+        frame=case.frame,
         result=case.analysis.result,
         model_id=model.model_id,
         model_version=model.version,
@@ -214,6 +220,7 @@ def findings_document(
             {
                 "case": c.case,
                 "file": c.file,
+                "frame": c.frame,
                 "result": c.analysis.result,
                 "label": case_label(c.analysis),
                 "label_source": case_label_source(c.analysis),

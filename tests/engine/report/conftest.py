@@ -160,6 +160,17 @@ def assert_valid_dicom(path: Path) -> None:
     assert unexpected == [], f"{path.name}: {unexpected}"
 
 
+def pdf_text(path: Path) -> str:
+    """The text of a PDF, whitespace collapsed (what a reader would search for)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return " ".join(" ".join(p.get_textpage().get_text_range() for p in pdf).split())
+    finally:
+        pdf.close()
+
+
 @pytest.fixture
 def kit() -> SimpleNamespace:
     """The builders and constants above (test modules cannot import conftest by name)."""
@@ -167,6 +178,7 @@ def kit() -> SimpleNamespace:
         analysis_of=analysis_of,
         write_cine=write_cine,
         write_ct_series=write_ct_series,
+        pdf_text=pdf_text,
         dciodvfy=dciodvfy,
         assert_valid=assert_valid_dicom,
         model=MODEL,

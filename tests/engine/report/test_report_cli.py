@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -128,6 +129,15 @@ def test_export_cine_frame(framed_sample, kit, tmp_path: Path) -> None:  # noqa:
     assert "Referenced Frame Number" in str(sr.ContentSequence)
     kit.assert_valid(out / "sr.dcm")
     assert main(["export", str(cine), "--out", str(out), "--sr", "x.dcm", "--frame", "9"]) == 1
+    # The frame number goes into the text outputs too: findings JSON, CSV and the PDF.
+    args = ["export", str(cine), "--out", str(out / "t"), "--frame", "3"]
+    assert main([*args, "--json", "f.json", "--csv", "f.csv", "--pdf", "r.pdf"]) == 0
+    (case,) = json.loads((out / "t" / "f.json").read_text())["cases"]
+    assert case["frame"] == 3
+    with (out / "t" / "f.csv").open(newline="") as table:
+        assert {row["frame"] for row in csv.DictReader(table)} == {"3"}
+    (pdf,) = (out / "t").rglob("*r.pdf")
+    assert "frame 3" in kit.pdf_text(pdf)
 
 
 def test_export_refuses_to_overwrite_unless_asked(framed_sample, tmp_path: Path, capsys) -> None:  # noqa: ANN001
