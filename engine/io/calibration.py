@@ -66,8 +66,8 @@ def points_spacing_mm(image: Image, points: Sequence[Point]) -> tuple[float, flo
         second = next(r for p, r in zip(points, located, strict=True) if not first.contains(*p))
         assert second is not None
         raise MeasurementError(
-            f"the points lie in two different regions ({first.data_type} and "
-            f"{second.data_type}); measure inside one region"
+            f"the points lie in two different regions ({_where(first, second)}); "
+            "measure inside one region"
         )
     region = min(every, key=lambda r: r.area_px)
     raise MeasurementError(
@@ -112,3 +112,17 @@ def calibrate_by_distance(image: Image, p0: Point, p1: Point, known_mm: float) -
         raise MeasurementError("calibration needs two distinct points and a positive length")
     mm = known_mm / length_px
     return dataclasses.replace(image, spacing_mm=(mm, mm), regions=())
+
+
+def _where(first: UltrasoundRegion, second: UltrasoundRegion) -> str:
+    """Two regions as a reader tells them apart: by kind when they differ ("tissue and
+    Doppler"), else by place ("the left and the right tissue region", not "tissue and
+    tissue")."""
+    if first.data_type != second.data_type:
+        return f"{first.data_type or 'unnamed'} and {second.data_type or 'unnamed'}"
+    kind = f"{first.data_type} region" if first.data_type else "region"
+    if first.col1 <= second.col0 or second.col1 <= first.col0:  # side by side
+        a, b = ("left", "right") if first.col0 < second.col0 else ("right", "left")
+    else:
+        a, b = ("upper", "lower") if first.row0 < second.row0 else ("lower", "upper")
+    return f"the {a} and the {b} {kind}"

@@ -134,7 +134,7 @@ def test_points_spacing_is_the_caliper_rule_for_many_points() -> None:
     us = two_panels()
     assert points_spacing_mm(us, [(10, 120), (50, 200), (90, 130)]) == pytest.approx((0.2, 0.2))
     assert measurement_spacing_mm(us, (10, 10), (20, 20)) == pytest.approx((0.1, 0.1))
-    with pytest.raises(MeasurementError, match="tissue and tissue"):
+    with pytest.raises(MeasurementError, match="the left and the right tissue region"):
         points_spacing_mm(us, [(10, 10), (20, 20), (20, 150)])
     with pytest.raises(MeasurementError, match="outside every ultrasound region"):
         points_spacing_mm(us, [(10, 10), (20, 105)])

@@ -89,7 +89,7 @@ def test_distances_use_the_region_under_the_points(dual_view: Image) -> None:
 @pytest.mark.parametrize(
     ("p0", "p1", "reason"),
     [
-        ((60, 10), (60, 300), "two different regions"),
+        ((60, 10), (60, 300), r"two different regions \(the left and the right tissue region\)"),
         ((10, 10), (60, 10), "outside every ultrasound region"),
         ((270, 10), (290, 100), "seconds x cm/sec"),
     ],
