@@ -226,6 +226,14 @@ class EditToolBar(QToolBar):
             self.redo_action.setText(
                 f"Redo {editor.redo_name}" if editable and editor.can_redo else "Redo"
             )
+        # The buttons keep one width ("Undo", "Redo"), so the tools after them do not jump
+        # as the step's name changes; the tooltip and the Edit menu name the step.
+        for action, word, key in (
+            (self.undo_action, "Undo", "Ctrl+Z"),
+            (self.redo_action, "Redo", "Ctrl+Y"),
+        ):
+            action.setIconText(word)
+            action.setToolTip(f"{action.text()} ({key})")
         for action in (self.fill_holes_action, self.smooth_action, self.reset_action):
             action.setEnabled(editable)
         with QSignalBlocker(self.size_spin):
