@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.types import Image
+
 PIXEL_CENTRE = 0.5
 LEVEL_PERCENTILES = (0.5, 99.5)
 OVERLAY_RGB = (255, 110, 30)  # orange: reads on gray speckle and differs from the contour
@@ -64,6 +66,27 @@ def scale_bar_mm(spacing_mm: tuple[float, float] | None, width_px: int) -> float
         if length >= target:
             return float(length)
     return 500.0
+
+
+def scale_bar_place(image: Image) -> tuple[float, float, float, float] | None:
+    """(x0, y, length_px, length_mm) of the canvas's scale bar, or None when uncalibrated.
+
+    Bottom left of the largest tissue panel (engine.tissue, the area the analysis reads), not
+    of the whole screen, where scanners burn in text, ECG traces and logos: a bar over them
+    was unreadable and hid them. The whole image when no panel is found."""
+    if image.spacing_mm is None:
+        return None
+    from engine.tissue.cache import tissue_area_of
+
+    row0, col0, row1, col1 = 0, 0, image.height, image.width
+    area = tissue_area_of(image)
+    if area.found and area.panels:
+        row0, col0, row1, col1 = area.panels[0].box
+    length_mm = scale_bar_mm(image.spacing_mm, col1 - col0)
+    if length_mm is None:
+        return None
+    margin = 0.04 * min(col1 - col0, row1 - row0)
+    return col0 + margin, row1 - margin, length_mm / image.spacing_mm[1], length_mm
 
 
 def cursor_text(

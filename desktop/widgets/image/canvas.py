@@ -35,7 +35,7 @@ from desktop.models.image.display import (
     cursor_text,
     overlay_rgba,
     paint_overlay_box,
-    scale_bar_mm,
+    scale_bar_place,
     segment_xy,
     uncertainty_lut,
 )
@@ -313,12 +313,10 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
         for item in self.scale_items:
             self.view.removeItem(item)
         self.scale_items = []
-        length_mm = scale_bar_mm(image.spacing_mm, image.width)
-        if length_mm is None:
+        place = scale_bar_place(image)
+        if place is None:
             return
-        length_px = length_mm / image.spacing_mm[1]
-        margin = 0.04 * min(image.width, image.height)
-        x0, y = margin, image.height - margin
+        x0, y, length_px, length_mm = place
         line = pg.PlotDataItem([x0, x0 + length_px], [y, y], pen=SCALE_PEN)
         text = pg.TextItem(f"{length_mm:g} mm", color=SCALE_COLOR, anchor=(0.5, 1.0))
         text.setPos(x0 + length_px / 2, y - 1)
