@@ -90,7 +90,8 @@ class CaseListDock(QDockWidget):
         self.batch_bar = QProgressBar()
         self.batch_bar.setFormat("%v / %m")
         self.batch_bar.setTextVisible(True)
-        self._batch_shown = False  # a batch ran: its last count stays in view
+        self._batch_shown = False  # a batch ran: its last count stays in view...
+        self._batch_source = ""  # ...while the list still shows what it ran on
         self.batch_running = False
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -171,7 +172,7 @@ class CaseListDock(QDockWidget):
     def show_batch_progress(self, done: int, total: int) -> None:
         self.batch_bar.setRange(0, max(total, 1))
         self.batch_bar.setValue(done)
-        self._batch_shown = True
+        self._batch_shown, self._batch_source = True, self.cases.source
         self.batch_bar.setVisible(True)
 
     # -- rendering ----------------------------------------------------------------------------
@@ -191,6 +192,9 @@ class CaseListDock(QDockWidget):
         self.sort_box.setEnabled(count > 1)
         if not self.batch_running:
             self.analyze_button.setEnabled(count > 0)
+            if self._batch_shown and source != self._batch_source:  # "3 / 3" of another folder
+                self._batch_shown = False
+                self.batch_bar.setVisible(False)
         self.show_order()
         self._select_current()
 
