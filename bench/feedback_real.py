@@ -183,13 +183,7 @@ def summarise_ablations(rows: list[dict]) -> dict:
             "seeds": [r["seed"] for r in mine],
             "dice_per_seed": [r["dice"] for r in mine],
         }
-        for key in ("dice", "auc", "wall_s"):
-            values = np.array([r[key] for r in mine], dtype=float)
-            values = values[np.isfinite(values)]
-            if len(values):
-                sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-                row[key] = {"mean": round(float(values.mean()), 4), "sd": round(sd, 4)}
-        out[f"{variant}/{n}"] = row
+        out[f"{variant}/{n}"] = {**row, **spreads(mine)}
     return out
 
 
@@ -247,6 +241,19 @@ def ablations(
     return merge_rows(kept, rows, ABLATION_KEY)
 
 
+def spreads(rows: list[dict]) -> dict:
+    """Mean ± SD over seeds of Dice, AUC and wall time (undefined values left out; a metric
+    with none at all is left out)."""
+    out: dict = {}
+    for key in ("dice", "auc", "wall_s"):
+        values = np.array([r[key] for r in rows], dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values):
+            sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            out[key] = {"mean": round(float(values.mean()), 4), "sd": round(sd, 4)}
+    return out
+
+
 def summarise(runs: list[dict]) -> dict:
     out: dict = {}
     for arm in sorted({r["arm"] for r in runs}):
@@ -254,14 +261,7 @@ def summarise(runs: list[dict]) -> dict:
             mine = [r for r in runs if r["arm"] == arm and r["n"] == n]
             if not mine:
                 continue
-            row = {"seeds": len(mine)}
-            for key in ("dice", "auc", "wall_s"):
-                values = np.array([r[key] for r in mine], dtype=float)
-                values = values[np.isfinite(values)]
-                if len(values):
-                    sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-                    row[key] = {"mean": round(float(values.mean()), 4), "sd": round(sd, 4)}
-            out[f"{arm}/{n}"] = row
+            out[f"{arm}/{n}"] = {"seeds": len(mine), **spreads(mine)}
     return out
 
 
