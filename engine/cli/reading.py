@@ -22,14 +22,14 @@ from engine.progress import StepProgress, failure_reason
 
 if TYPE_CHECKING:  # engine.evaluation imports numpy; `lesionlens --help` should not
     from engine.evaluation import Scoring
+    from engine.inference import LoadedModel
 
 
 def analyze_command(args: argparse.Namespace) -> int:
     from engine.analysis import analyze, write_analysis
     from engine.batch import run_cases
-    from engine.case_kind import IMAGE, is_volume_input
+    from engine.case_kind import is_volume_input
     from engine.io import load_image
-    from engine.model_lookup import find_model
     from engine.volume.commands import analyze_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # CT/MR: kidney and tumour
@@ -39,9 +39,7 @@ def analyze_command(args: argparse.Namespace) -> int:
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
         return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
-    model = find_model(IMAGE, args.model, device=args.device, precision=args.precision)
-    if args.operating_point:
-        model = model.at_operating_point(args.operating_point)
+    model = image_model(args)
     files = expand_inputs(args.inputs)
     if not files:
         error("no input images found")
@@ -117,21 +115,16 @@ def scoring_for(args: argparse.Namespace) -> Scoring:
         from engine.study.commands import study_scoring
 
         return study_scoring(args.data, args.model, args.device)
-    from engine.case_kind import IMAGE
     from engine.evaluation import ImageScoring
-    from engine.model_lookup import find_model
 
-    model = find_model(IMAGE, args.model, device=args.device, precision=args.precision)
-    if args.operating_point:
-        model = model.at_operating_point(args.operating_point)
+    model = image_model(args)
     return ImageScoring(args.data, model, keep_masks=args.plots is not None)
 
 
 def export_command(args: argparse.Namespace) -> int:
     """Prints case names and results only: no file name when de-identifying, no metadata."""
     from engine.analysis import analyze
-    from engine.case_kind import IMAGE, is_volume_input
-    from engine.model_lookup import find_model
+    from engine.case_kind import is_volume_input
     from engine.reader_measurements import stored_for_file
     from engine.report import ModelInfo
     from engine.report.batch import BatchOptions, export_batch
@@ -151,9 +144,7 @@ def export_command(args: argparse.Namespace) -> int:
     if not files:
         error("no input images found")
         return EXIT_USAGE
-    model = find_model(IMAGE, args.model, device=args.device)
-    if args.operating_point:
-        model = model.at_operating_point(args.operating_point)
+    model = image_model(args)
     options = BatchOptions(
         out=args.out,
         pdf=args.pdf,
@@ -223,3 +214,17 @@ def export_studies_command(studies: list, args: argparse.Namespace) -> int:
         device=args.device,
     )
     return EXIT_FAILED_INPUTS if export_studies(studies, options) else EXIT_OK
+
+
+def image_model(args: argparse.Namespace) -> LoadedModel:
+    """The single-image model of analyze / evaluate / export: --model or the registry's
+    active one (engine.model_lookup), at --precision (export has none: auto) and at the
+    --operating-point the reader named."""
+    from engine.case_kind import IMAGE
+    from engine.model_lookup import find_model
+
+    precision = getattr(args, "precision", "auto")
+    model = find_model(IMAGE, args.model, device=args.device, precision=precision)
+    if args.operating_point:
+        model = model.at_operating_point(args.operating_point)
+    return model
