@@ -338,9 +338,15 @@ def replay_for(base_dir: str | Path, home: str | Path | None = None) -> Replay |
     bundle's own (own_replay), else the folder the reader named for this model in the data
     root (engine.replay_sources). None when unknown."""
     from engine.bundle import read_bundle
+
+    return bundle_replay(read_bundle(base_dir), home)
+
+
+def bundle_replay(bundle: Any, home: str | Path | None = None) -> Replay | None:
+    """replay_for of a bundle already read (engine.bundle.Bundle): the GUI holds the active
+    one and asks on every refresh of its training panel."""
     from engine.replay_sources import ReplaySources
 
-    bundle = read_bundle(base_dir)
     own = own_replay(bundle)
     if own is not None:
         return own

@@ -24,6 +24,7 @@ from engine.errors import LesionLensError
 from engine.finetune_request import FinetuneRequest
 from engine.jobs import (
     DEFAULT_EPOCHS,
+    bundle_replay,
     datastore_readiness,
     datastore_request,
     describe_event,
@@ -32,7 +33,6 @@ from engine.jobs import (
     own_replay,
     prepare_job,
     promote_candidate,
-    replay_for,
 )
 from engine.registry import MIN_HELDOUT_CASES, ModelEntry, Registry, Verdict
 from engine.replay_sources import ReplaySources
@@ -125,7 +125,7 @@ class TrainingState:
         if self.active_bundle is None:
             return ""
         try:
-            replay = replay_for(self.active_bundle.directory, self.review_store.root)
+            replay = bundle_replay(self.active_bundle, self.review_store.root)
         except (LesionLensError, OSError) as exc:
             return f"replay: unavailable ({exc})"
         return describe_replay(replay, self.active_bundle.spec.model_id, how="Replay data…")
