@@ -156,7 +156,7 @@ class VolumeMode(QObject):
         elif self.active:
             self._leave()
         self._sync_actions()
-        window._sync_model_actions()  # Run Model Anyway does not apply to volumes
+        window.sync_model_actions()  # Run Model Anyway does not apply to volumes
 
     def _leave(self) -> None:
         self.session.clear()
@@ -233,7 +233,7 @@ class VolumeMode(QObject):
             self.state.report_error(NO_VOLUME_MODEL)
             return False
         request = session.start_analysis(bundle.directory)
-        self.window._start(  # noqa: SLF001 - the window's one worker queue
+        self.window.jobs.start(  # the window's one worker queue
             lambda: volume_analysis_steps(request), request, self._on_analysed, self._on_failed
         )
         return True
@@ -287,7 +287,7 @@ class VolumeMode(QObject):
             session.prediction, labels=labels.labels.copy(), volumes_ml=labels.volumes_ml()
         )
         volume, model = session.volume, ModelInfo.from_spec(bundle.spec)
-        self.window._start(  # noqa: SLF001 - the window's one worker queue
+        self.window.jobs.start(  # the window's one worker queue
             lambda: volume_export_steps(volume, prediction, model, request, send_to),
             EXPORT_TAG,
             self._on_exported,
