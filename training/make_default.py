@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             training_data_hash=hash_cases(train.cases, train.labels.tolist()),
             card=_card(args, len(train), len(val)),
             outputs=tuple(net.output_names),
+            # The template follows the model: every analysis of a node model describes its
+            # nodes (engine.descriptors.template_for).
+            descriptors="lymph-node",
         )
         spec["scope"] = {
             "file": "scope.json",
