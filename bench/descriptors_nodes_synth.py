@@ -14,7 +14,7 @@ to the criterion and the number that made it. Synthetic B-mode only (no Doppler)
 vascular pattern is "not assessed" throughout; nothing here says how the rules do on real
 scans.
 
-    nice python bench/descriptors_nodes_synth.py --markdown /tmp/nodes.md   # ~5 min, 1 core
+    nice python bench/descriptors_nodes_synth.py --markdown /tmp/nodes.md   # ~7 min, 1 core
 """
 
 from __future__ import annotations
