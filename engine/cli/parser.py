@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--template",
         choices=("auto", "bi-rads", "ti-rads", "lymph-node", "none"),
         default="auto",
-        help="lesion descriptors (images): auto = the model's own (breast BI-RADS, thyroid "
-        "TI-RADS, else none unless model.json says so)",
+        help="lesion descriptors (images): auto = the model's own (model.json, else breast "
+        "BI-RADS, thyroid TI-RADS, lymph node (the default model) node descriptors, else none)",
     )
     _add_frame_option(analyze)
     analyze.add_argument(

@@ -83,13 +83,22 @@ def test_analyze_template_option_describes_with_the_chosen_template(
     out = tmp_path / "out"
     args = ["analyze", str(node_dicom), "--out", str(out), "--device", "cpu", "--no-tta"]
     assert main(args) == 0
+    # The default model is a lymph-node model: its own template is the node one.
     default = json.loads((out / "node" / "findings.json").read_text())
-    assert default["measurements"] and default["measurements"][0]["descriptors"] is None
-    assert main([*args, "--template", "lymph-node"]) == 0
-    node = json.loads((out / "node" / "findings.json").read_text())
-    d = node["measurements"][0]["descriptors"]
+    d = default["measurements"][0]["descriptors"]
     assert d["template"] == "lymph-node"
-    assert {i["name"] for i in d["descriptors"]} >= {"hilum", "cortex", "vascular_pattern"}
+    assert [i["name"] for i in d["descriptors"]] == [
+        "shape",
+        "hilum",
+        "cortex",
+        "margin",
+        "vascular_pattern",
+    ]
+    assert d["descriptors"][0]["measurement"]["short_axis_mm"] > 0  # the DICOM's spacing
+    assert d["category"]["value"] in ("suspicious", "not suspicious")
+    assert main([*args, "--template", "none"]) == 0
+    plain = json.loads((out / "node" / "findings.json").read_text())
+    assert plain["measurements"] and plain["measurements"][0]["descriptors"] is None
     assert main([*args, "--template", "ti-rads"]) == 0
     thyroid = json.loads((out / "node" / "findings.json").read_text())
     assert thyroid["measurements"][0]["descriptors"]["category"]["value"].startswith("TR")
