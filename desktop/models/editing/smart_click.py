@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -33,6 +34,13 @@ from engine.interactive import Box, Click, EncodedImage, InteractiveModel
 EDIT_NAME = "Smart click"
 BOX_EDIT_NAME = "Smart box"
 INSIDE_SHARE = 0.5  # a lesion with at least this share of its pixels in the first box is redrawn
+
+
+@cache
+def shared_interactive_model() -> InteractiveModel:
+    """One interactive model for the views of a study and the planes of a volume (loaded on
+    the first Smart Click: the session's 2 MB of weights once, not once per view)."""
+    return InteractiveModel()
 
 
 class MaskTarget(Protocol):

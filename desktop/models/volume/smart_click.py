@@ -15,11 +15,10 @@ same history as the label brush.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 
 import numpy as np
 
-from desktop.models.editing.smart_click import SmartClick
+from desktop.models.editing.smart_click import SmartClick, shared_interactive_model
 from desktop.models.volume.labels import VolumeLabels
 from desktop.models.volume.planes import PlaneLayout
 from engine.interactive import Box, InteractiveModel
@@ -33,12 +32,6 @@ def soft_tissue_pixels(hu: np.ndarray) -> np.ndarray:
     low = SOFT_TISSUE_CENTER_HU - SOFT_TISSUE_WIDTH_HU / 2
     scaled = (np.asarray(hu, np.float32) - low) * (255.0 / SOFT_TISSUE_WIDTH_HU)
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-
-
-@cache
-def shared_interactive_model() -> InteractiveModel:
-    """One interactive model for the three planes (loaded on the first Smart Click)."""
-    return InteractiveModel()
 
 
 class SliceTarget:
