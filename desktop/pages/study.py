@@ -75,6 +75,7 @@ class StudyPage:
         window.state.subscribe("model_changed", lambda _model: self._show_disclaimer())
         self.state.subscribe("error", lambda message: message and self._show_status(message))
         self._build_actions()
+        self.tools.subscribe("tool_changed", self._show_tool)
         for event in ("corrections_changed", "busy_changed", "analysis_changed", "study_changed"):
             self.state.subscribe(event, lambda *_: self._sync_actions())
 
@@ -94,6 +95,11 @@ class StudyPage:
         action.triggered.connect(lambda _checked=False: slot())
         self.window.addAction(action)
         return action
+
+    def _show_tool(self) -> None:
+        """The status bar names the study's tool while the page is shown (the 2D one after)."""
+        if self.active:
+            self.window.tool_label.setText(self.tools.label)
 
     def _sync_actions(self) -> None:
         corrections, active = self.state.corrections, self.active
@@ -125,6 +131,7 @@ class StudyPage:
         self.panel.show()
         self.active = True
         self._sync_actions()
+        self._show_tool()
         self._show_disclaimer()
         study = self.state.study
         if study is not None:
@@ -133,9 +140,10 @@ class StudyPage:
     def leave(self) -> None:
         if not self.active:
             return
-        self.active = False
         self.view.tools.set_tool(NAVIGATE)
+        self.active = False
         self._sync_actions()
+        self.window.tool_label.setText(self.window.tools.label)
         self.panel.hide()
         for widget in self.hidden_while_active:
             widget.show()

@@ -75,6 +75,7 @@ def test_click_and_box_on_two_views_with_one_undo_history(qtbot, study_window, t
     assert posterior.mirrored  # the box below is drawn on a mirrored view
     QTest.keyClick(window, Qt.Key.Key_A)
     assert view.tools.tool == SMART_CLICK and view.smart_button.isChecked()
+    assert window.tool_label.text() == "Smart Click"  # the status bar names the study's tool
 
     (centre, radius) = LESIONS["anterior"]
     qtbot.mouseClick(
