@@ -90,8 +90,6 @@ class StudyView(QWidget):
         controls.addWidget(self.opacity_slider)
         controls.addWidget(self.contour_box)
         controls.addStretch(1)
-        for widget in (self.smart_button, self.undo_button, self.redo_button):
-            controls.addWidget(widget)
         controls.addWidget(self.fit_button)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -100,7 +98,14 @@ class StudyView(QWidget):
         layout.setSpacing(0)
         layout.addLayout(controls)
         self.link_state.setContentsMargins(10, 0, 10, 4)
-        layout.addWidget(self.link_state)
+        # Smart Click beside the link note (which wraps), not in the row above: that row's
+        # width is already the window's minimum (the study page sits in the window's stack).
+        edit_row = QHBoxLayout()
+        edit_row.setContentsMargins(0, 0, 8, 4)
+        edit_row.addWidget(self.link_state, stretch=1)
+        for widget in (self.smart_button, self.undo_button, self.redo_button):
+            edit_row.addWidget(widget)
+        layout.addLayout(edit_row)
         layout.addWidget(self.splitter, stretch=1)
 
         self.link_box.toggled.connect(state.set_link_wanted)
