@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
-from desktop.models.editing.tool_state import BRUSH, ERASER
+from desktop.models.editing.tool_state import BRUSH, ERASER, SMART_CLICK
 from desktop.models.image.findings_table import disclaimer_text
 from desktop.models.image.series import VOLUME
 from desktop.models.pacs.export import send_exported, send_failure
@@ -117,6 +117,9 @@ class VolumeMode(QObject):
         self.eraser_action = self._action(
             "Label Eraser", lambda: window.tools.set_tool(ERASER), "E"
         )
+        self.smart_click_action = self._action(
+            "Label Smart Click", lambda: window.tools.set_tool(SMART_CLICK), "A"
+        )
         file_menu = menu_holding(window, window.save_action)
         if file_menu is not None:
             insert_after(
@@ -206,6 +209,7 @@ class VolumeMode(QObject):
         self.redo_action.setEnabled(editable and no_2d_editor and labels.can_redo)
         self.brush_action.setEnabled(editable and no_2d_editor)
         self.eraser_action.setEnabled(editable and no_2d_editor)
+        self.smart_click_action.setEnabled(editable and no_2d_editor)
         self.interpolate_action.setEnabled(editable)
         self.save_labels_action.setEnabled(editable and self.session.path is not None)
         # Ctrl+S saves what is on screen: the labels, unless a 2D correction holds that key.
