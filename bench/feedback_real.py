@@ -71,6 +71,8 @@ VARIANTS: dict[str, dict] = {
     "zoom-crops": {"zoom_crops": 0.5},
     "no-augment": {"augment": False, "annotations": 0.0},
     "no-marks": {"annotations": 0.0},
+    "focal": {"seg_loss": "focal+dice"},
+    "focal-cls": {"focal_gamma": 2.0},
 }
 
 
@@ -135,6 +137,10 @@ def parse_variants(names: str, custom: list[str] | None = None) -> dict[str, dic
             raise ValueError(f"variant {name!r}: no recipe field {', '.join(unknown)}")
         if "steps" in override:
             raise ValueError(f"variant {name!r}: the step budget is --steps, the same for all")
+        try:
+            AdaptRecipe(**override)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"variant {name!r}: {error}") from None
     return variants
 
 

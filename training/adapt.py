@@ -13,6 +13,8 @@ What a recipe (AdaptRecipe) can set, each measured in docs/finetuning.md:
 - hierarchical freezing (SCIENCE.md method 4; training.freezing) instead of that;
 - an L2-SP pull towards the starting weights (Li et al. 2018);
 - augmentation (scanner changes, burned-in calipers and text) and lesion-centred zoom crops;
+- the losses: soft Dice + binary cross-entropy or + focal for the mask, cross-entropy or
+  focal for the class head;
 - replayed cases of the first domain mixed into every batch (no forgetting).
 GroupNorm has no running statistics, so there is nothing to re-estimate on a new domain
 (the ablation "normalisation statistics" of the issue applies to BatchNorm networks only).
@@ -35,7 +37,7 @@ from training.data import ArrayDataset
 from training.export import output_names
 from training.fit import balanced_class_weights, evaluate_arrays, set_determinism
 from training.freezing import hierarchical_schedule
-from training.losses import dual_task_loss
+from training.losses import SEG_LOSSES, dual_task_loss
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,16 @@ class AdaptRecipe:
     cls_weight: float = 0.5
     presence_weight: float = 0.5
     bf16: bool = True
+    seg_loss: str = "bce+dice"  # mask loss: soft Dice + "bce" or + "focal" (training.losses)
+    focal_gamma: float = 0.0  # > 0: focal loss for the class head instead of cross-entropy
+
+    def __post_init__(self) -> None:
+        # checked when the recipe is made, not at the first step of a long round
+        if self.seg_loss not in SEG_LOSSES:
+            known = ", ".join(SEG_LOSSES)
+            raise ValueError(f"seg_loss {self.seg_loss!r}: expected one of {known}")
+        if self.focal_gamma < 0:
+            raise ValueError(f"focal_gamma {self.focal_gamma}: must be >= 0")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,6 +163,8 @@ def adapt(
             class_weights,
             recipe.cls_weight,
             recipe.presence_weight,
+            recipe.focal_gamma,
+            recipe.seg_loss,
         )
         if anchor is not None:
             loss = loss + recipe.anchor_weight * _distance_from(net, anchor)

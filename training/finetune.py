@@ -238,7 +238,10 @@ def _recipe(overrides: dict[str, Any]) -> Recipe:
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise RequestError(f"unknown recipe settings {unknown}; known: {sorted(known)}")
-    return Recipe(**overrides)
+    try:
+        return Recipe(**overrides)
+    except ValueError as error:  # a known setting with a value the recipe refuses
+        raise RequestError(f"recipe: {error}") from None
 
 
 def _load_replay(

@@ -29,6 +29,11 @@ def test_every_shipped_variant_is_a_valid_recipe() -> None:
         AdaptRecipe(**override)
 
 
+def test_loss_variants_override_the_loss_knobs_only() -> None:
+    variants = bench.parse_variants("focal,focal-cls")
+    assert variants == {"focal": {"seg_loss": "focal+dice"}, "focal-cls": {"focal_gamma": 2.0}}
+
+
 def test_custom_variant_from_json() -> None:
     variants = bench.parse_variants("baseline", ['warm={"head_warmup_fraction": 0.2}'])
     assert variants == {"baseline": {}, "warm": {"head_warmup_fraction": 0.2}}
@@ -43,6 +48,7 @@ def test_custom_variant_from_json() -> None:
         ("", ["x=[1]"], "expected a JSON object"),
         ("", ['x={"lrr": 0.1}'], "no recipe field lrr"),
         ("", ['x={"steps": 10}'], "step budget is --steps"),
+        ("", ['x={"seg_loss": "focal"}'], "variant 'x': seg_loss 'focal'"),
     ],
 )
 def test_bad_variants_say_which_and_why(names: str, custom: list[str], message: str) -> None:
