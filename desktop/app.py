@@ -76,5 +76,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot is not None:
         ScreenshotOnSettle(window, args.screenshot, args.timeout)  # parented to the window
     code = app.exec()
-    window.pool.waitForDone(10_000)
+    window.jobs.pool.waitForDone(10_000)
     return int(code)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from engine.descriptors.types import TEMPLATES, DescriptorSet
 from engine.inference import LoadedModel
 from engine.measure import lesion_components, measure_component, outer_contour
 from engine.types import Analysis, Finding, Image, Prediction
+
+if TYPE_CHECKING:
+    from engine.reader_measurements import ReaderMeasurement
 
 AUTO = "auto"
 
@@ -191,9 +195,21 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
-def write_analysis(analysis: Analysis, out_dir: str | Path) -> Path:
-    """DIR/mask.png (0/255, the analysed image's size) and DIR/findings.json, both atomic."""
+def write_analysis(
+    analysis: Analysis,
+    out_dir: str | Path,
+    reader_measurements: Sequence[ReaderMeasurement] = (),
+    frame: int = 1,
+) -> Path:
+    """DIR/mask.png (0/255, the analysed image's size) and DIR/findings.json, both atomic.
+    findings.json also says which frame was analysed (counted from 1, as DICOM counts) and
+    lists the reader's measurements stored for it (engine.reader_input), as export does."""
     out_dir = Path(out_dir)
     write_png_atomic(out_dir / "mask.png", (analysis.prediction.mask > 0).astype(np.uint8) * 255)
-    write_json_atomic(out_dir / "findings.json", analysis_to_json(analysis))
+    document = {
+        **analysis_to_json(analysis),
+        "frame": frame,
+        "reader_measurements": [m.as_json() for m in reader_measurements],
+    }
+    write_json_atomic(out_dir / "findings.json", document)
     return out_dir

@@ -99,24 +99,16 @@ def main(argv: list[str] | None = None) -> int:
             features_of(net, train.images), features_of(net, test.images)
         )
         emit({"event": "scope", "threshold": scope_threshold})
-        spec = model_json(
-            model_id=f"lymph-node-default-s{args.seed}",
-            architecture=ARCHITECTURE,
-            size=args.size,
-            classes=CLASSES,
+        spec = default_spec(
+            args,
             temperature=temperature,
             network_kwargs=network_kwargs,
-            training_data_hash=hash_cases(train.cases, train.labels.tolist()),
-            card=_card(args, len(train), len(val)),
+            data_hash=hash_cases(train.cases, train.labels.tolist()),
+            n_train=len(train),
+            n_val=len(val),
             outputs=tuple(net.output_names),
+            scope_threshold=scope_threshold,
         )
-        spec["scope"] = {
-            "file": "scope.json",
-            "threshold": round(scope_threshold, 6),
-            "body_parts": ["NECK", "LYMPH", "NODE", "AXILLA"],
-            "probe": "linear",
-            "description": "lymph-node ultrasound (B-mode, linear probe)",
-        }
         metrics = {
             "history": history,
             "train_config": config_dict(config),
@@ -154,6 +146,42 @@ def _previous_metrics(bundle_dir: Path) -> dict:
 
 def _previous_history(bundle_dir: Path) -> list[dict]:
     return _previous_metrics(bundle_dir).get("history", [])
+
+
+def default_spec(
+    args: argparse.Namespace,
+    *,
+    temperature: float,
+    network_kwargs: dict,
+    data_hash: str,
+    n_train: int,
+    n_val: int,
+    outputs: tuple[str, ...],
+    scope_threshold: float,
+) -> dict:
+    """model.json of the default bundle (args: seed and size). It names its descriptor
+    template, so the template follows the model: every analysis of this node model describes
+    its nodes (engine.descriptors.template_for), and its scope is lymph-node ultrasound."""
+    spec = model_json(
+        model_id=f"lymph-node-default-s{args.seed}",
+        architecture=ARCHITECTURE,
+        size=args.size,
+        classes=CLASSES,
+        temperature=temperature,
+        network_kwargs=network_kwargs,
+        training_data_hash=data_hash,
+        card=_card(args, n_train, n_val),
+        outputs=outputs,
+        descriptors="lymph-node",
+    )
+    spec["scope"] = {
+        "file": "scope.json",
+        "threshold": round(scope_threshold, 6),
+        "body_parts": ["NECK", "LYMPH", "NODE", "AXILLA"],
+        "probe": "linear",
+        "description": "lymph-node ultrasound (B-mode, linear probe)",
+    }
+    return spec
 
 
 def _card(args: argparse.Namespace, n_train: int, n_val: int) -> dict:

@@ -9,11 +9,14 @@ and shutdown stay in one place). Opening a single image leaves the study page.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Generator
 from pathlib import Path
 
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
+from desktop.models.editing.tool_state import NAVIGATE, ToolState
 from desktop.models.study.findings import study_disclaimer
 from desktop.models.study.state import StudyRequest, StudyResult, StudyState, study_analysis_steps
 from desktop.widgets.study.export_dialog import StudyExportDialog
@@ -27,7 +30,8 @@ from engine.types import StudyAnalysis
 StartJob = Callable[..., None]  # (steps, tag, on_success, on_failure)
 TOOLS_OFF = (
     "a study shows several views side by side; the drawing and measuring tools work on one "
-    "image (open one view's file with File > Open to measure it)"
+    "image (open one view's file with File > Open to measure it). Smart Click works on each "
+    "view: the button above the views, key A"
 )
 
 
@@ -55,7 +59,8 @@ class StudyPage:
         self.start_job = start_job
         self.hidden_while_active = hidden_while_active
         self.state = state or StudyState()
-        self.view = StudyView(self.state)
+        self.tools = ToolState()  # the study's own tool (Smart Click or pan/zoom)
+        self.view = StudyView(self.state, self.tools)
         self.panel = StudyFindingsPanel(self.state)
         self.panel.hide()
         self.active = False
@@ -69,6 +74,39 @@ class StudyPage:
         # study model's card (this subscriber runs after the banner's own).
         window.state.subscribe("model_changed", lambda _model: self._show_disclaimer())
         self.state.subscribe("error", lambda message: message and self._show_status(message))
+        self._build_actions()
+        self.tools.subscribe("tool_changed", self._show_tool)
+        for event in ("corrections_changed", "busy_changed", "analysis_changed", "study_changed"):
+            self.state.subscribe(event, lambda *_: self._sync_actions())
+
+    def _build_actions(self) -> None:
+        """Keys on the study page: A (Smart Click), Ctrl+Z / Ctrl+Y. Enabled only while the page
+        is shown, when the 2D toolbar's actions with these keys are off (set_unavailable)."""
+        self.smart_click_action = self._action(
+            "Study Smart Click", self.view.toggle_smart_click, "A"
+        )
+        self.undo_action = self._action("Undo Study Edit", self.state.undo, "Ctrl+Z")
+        self.redo_action = self._action("Redo Study Edit", self.state.redo, "Ctrl+Y")
+        self._sync_actions()
+
+    def _action(self, text: str, slot, shortcut: str) -> QAction:  # noqa: ANN001
+        action = QAction(text, self.window)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(action)
+        return action
+
+    def _show_tool(self) -> None:
+        """The status bar names the study's tool while the page is shown (the 2D one after)."""
+        if self.active:
+            self.window.tool_label.setText(self.tools.label)
+
+    def _sync_actions(self) -> None:
+        corrections, active = self.state.corrections, self.active
+        editable = active and corrections is not None and not self.state.busy
+        self.smart_click_action.setEnabled(active and self.state.study is not None)
+        self.undo_action.setEnabled(editable and corrections.can_undo)
+        self.redo_action.setEnabled(editable and corrections.can_redo)
 
     # -- showing ----------------------------------------------------------------------------
 
@@ -92,6 +130,8 @@ class StudyPage:
         self.window.toolbar.set_unavailable(TOOLS_OFF)  # Caliper (M) dragged a pan here
         self.panel.show()
         self.active = True
+        self._sync_actions()
+        self._show_tool()
         self._show_disclaimer()
         study = self.state.study
         if study is not None:
@@ -100,7 +140,10 @@ class StudyPage:
     def leave(self) -> None:
         if not self.active:
             return
+        self.view.tools.set_tool(NAVIGATE)
         self.active = False
+        self._sync_actions()
+        self.window.tool_label.setText(self.window.tools.label)
         self.panel.hide()
         for widget in self.hidden_while_active:
             widget.show()
@@ -169,6 +212,8 @@ class StudyPage:
         if state.analysis is None or state.spec is None or not request.outputs:
             return
         analysis, model = state.analysis, ModelInfo.from_spec(state.spec)
+        if state.corrections is not None:  # Smart Click outlines: reader-drawn, AI-assisted
+            request = dataclasses.replace(request, assistance=state.corrections.assistance())
         self._export_folder = request.outputs[0].parent
         self.start_job(
             lambda: study_export_steps(analysis, model, request),

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
-from desktop.models.editing.tool_state import BRUSH, ERASER
+from desktop.models.editing.tool_state import BRUSH, ERASER, SMART_CLICK
 from desktop.models.image.findings_table import disclaimer_text
 from desktop.models.image.series import VOLUME
 from desktop.models.pacs.export import send_exported, send_failure
@@ -117,6 +117,9 @@ class VolumeMode(QObject):
         self.eraser_action = self._action(
             "Label Eraser", lambda: window.tools.set_tool(ERASER), "E"
         )
+        self.smart_click_action = self._action(
+            "Label Smart Click", lambda: window.tools.set_tool(SMART_CLICK), "A"
+        )
         file_menu = menu_holding(window, window.save_action)
         if file_menu is not None:
             insert_after(
@@ -156,7 +159,7 @@ class VolumeMode(QObject):
         elif self.active:
             self._leave()
         self._sync_actions()
-        window._sync_model_actions()  # Run Model Anyway does not apply to volumes
+        window.sync_model_actions()  # Run Model Anyway does not apply to volumes
 
     def _leave(self) -> None:
         self.session.clear()
@@ -206,6 +209,7 @@ class VolumeMode(QObject):
         self.redo_action.setEnabled(editable and no_2d_editor and labels.can_redo)
         self.brush_action.setEnabled(editable and no_2d_editor)
         self.eraser_action.setEnabled(editable and no_2d_editor)
+        self.smart_click_action.setEnabled(editable and no_2d_editor)
         self.interpolate_action.setEnabled(editable)
         self.save_labels_action.setEnabled(editable and self.session.path is not None)
         # Ctrl+S saves what is on screen: the labels, unless a 2D correction holds that key.
@@ -233,7 +237,7 @@ class VolumeMode(QObject):
             self.state.report_error(NO_VOLUME_MODEL)
             return False
         request = session.start_analysis(bundle.directory)
-        self.window._start(  # noqa: SLF001 - the window's one worker queue
+        self.window.jobs.start(  # the window's one worker queue
             lambda: volume_analysis_steps(request), request, self._on_analysed, self._on_failed
         )
         return True
@@ -287,7 +291,7 @@ class VolumeMode(QObject):
             session.prediction, labels=labels.labels.copy(), volumes_ml=labels.volumes_ml()
         )
         volume, model = session.volume, ModelInfo.from_spec(bundle.spec)
-        self.window._start(  # noqa: SLF001 - the window's one worker queue
+        self.window.jobs.start(  # the window's one worker queue
             lambda: volume_export_steps(volume, prediction, model, request, send_to),
             EXPORT_TAG,
             self._on_exported,

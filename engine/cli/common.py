@@ -1,5 +1,6 @@
-"""What every `lesionlens` command shares: exit statuses, the error line, and the list of
-input images a command reads (files, folders, DICOMDIRs) with one output name each."""
+"""What every `lesionlens` command shares: exit statuses, the error line, the list of
+input images a command reads (files, folders, DICOMDIRs) with one output name each, and the
+--frame of a cine that analyze and export both take."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
 
 def error(message: str) -> None:
     print(f"lesionlens: error: {message}", file=sys.stderr)
+
+
+def frame_index(frame: int) -> int | None:
+    """--frame (counted from 1, as DICOM counts) as an index; None, after saying why, when
+    it is below 1."""
+    if frame < 1:
+        error("--frame counts from 1")
+        return None
+    return frame - 1
 
 
 def expand_inputs(inputs: Iterable[Path]) -> list[Path]:

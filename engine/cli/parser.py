@@ -71,9 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--template",
         choices=("auto", "bi-rads", "ti-rads", "lymph-node", "none"),
         default="auto",
-        help="lesion descriptors (images): auto = the model's own (breast BI-RADS, thyroid "
-        "TI-RADS, else none unless model.json says so)",
+        help="lesion descriptors (images): auto = the model's own (model.json, else breast "
+        "BI-RADS, thyroid TI-RADS, lymph node (the default model) node descriptors, else none)",
     )
+    _add_frame_option(analyze)
     analyze.add_argument(
         "--labels-nifti", action="store_true", help="volumes: also write labels.nii.gz"
     )
@@ -125,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_pacs_parser(sub, _home_parent())
     return parser
+
+
+def _add_frame_option(command: argparse.ArgumentParser) -> None:
+    """analyze and export: the same frame of a cine, and the measurements stored on it."""
+    command.add_argument("--frame", type=int, default=1, help="analysed frame of a cine (1-based)")
 
 
 def _home_parent() -> argparse.ArgumentParser:
@@ -241,7 +247,7 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace outputs that exist already (by default such a case is refused)",
     )
-    export.add_argument("--frame", type=int, default=1, help="analysed frame of a cine (1-based)")
+    _add_frame_option(export)
     export.add_argument("--model", type=Path, default=None, metavar="MODEL", help=MODEL_HELP)
     export.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     export.add_argument(

@@ -16,6 +16,7 @@ from engine.cli.common import (
     EXIT_USAGE,
     error,
     expand_inputs,
+    frame_index,
     output_names,
 )
 from engine.progress import StepProgress, failure_reason
@@ -29,7 +30,8 @@ def analyze_command(args: argparse.Namespace) -> int:
     from engine.analysis import analyze, write_analysis
     from engine.batch import run_cases
     from engine.case_kind import is_volume_input
-    from engine.io import load_image
+    from engine.reader_input import read_as_stored
+    from engine.reader_measurements import stored_for_file
     from engine.volume.commands import analyze_volumes
 
     if any(is_volume_input(p) for p in args.inputs):  # CT/MR: kidney and tumour
@@ -39,6 +41,9 @@ def analyze_command(args: argparse.Namespace) -> int:
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
     if studies is not None:
         return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
+    index = frame_index(args.frame)
+    if index is None:
+        return EXIT_USAGE
     model = image_model(args)
     files = expand_inputs(args.inputs)
     if not files:
@@ -47,8 +52,10 @@ def analyze_command(args: argparse.Namespace) -> int:
 
     def step(item: tuple[Path, str]) -> str:
         path, out = item[0], args.out / item[1]
-        analysis = analyze(load_image(path), model, tta=not args.no_tta, template=args.template)
-        write_analysis(analysis, out)
+        # As export reads it: that frame, the reader's calibration and measurements on it.
+        image, measured = read_as_stored(path, index, stored_for_file)
+        analysis = analyze(image, model, tta=not args.no_tta, template=args.template)
+        write_analysis(analysis, out, measured, frame=args.frame)
         label = analysis.prediction.label
         prob = analysis.prediction.probabilities[label]
         return f"{path.name}: {label} ({prob:.0%}), {len(analysis.findings)} lesion(s) -> {out}"
@@ -137,8 +144,8 @@ def export_command(args: argparse.Namespace) -> int:
     studies = study_inputs(args.inputs, args.case, args.model)  # multi-view: PDF, JSON, CSV
     if studies is not None:
         return export_studies_command(studies, args)
-    if args.frame < 1:
-        error("--frame counts from 1")
+    index = frame_index(args.frame)
+    if index is None:
         return EXIT_USAGE
     files = expand_inputs(args.inputs)
     if not files:
@@ -155,7 +162,7 @@ def export_command(args: argparse.Namespace) -> int:
         csv=args.csv,
         deidentify=args.deidentify,
         reviewer=args.reviewer,
-        frame_index=args.frame - 1,
+        frame_index=index,
         overwrite=args.overwrite,
     )
     outcomes = export_batch(

@@ -2,13 +2,15 @@
 lymph node), each with the measurement behind it, and a proposed category that stays a
 proposal until the reader confirms it. Qt-free and torch-free like the rest of engine.
 
-Which models get descriptors: `template_for(spec)`. A model.json may say so itself
-("descriptors": "bi-rads", "ti-rads", "lymph-node" or "none"); otherwise a single-image model
+Which models get descriptors: `template_for(spec)`, so the template follows the model. A
+model.json may say so itself ("descriptors": "bi-rads", "ti-rads", "lymph-node" or "none"; the
+shipped default lymph-node model says "lymph-node", written by training.make_default, so
+every analysis and export it makes carries node descriptors); otherwise a single-image model
 made for the breast (scope body_parts BREAST, or "breast" in its model id) gets BI-RADS, one
-made for the thyroid (THYROID, or "thyroid" in its id) gets TI-RADS, and every other model
-gets none. Lymph-node descriptors are only given when model.json asks for them: the shipped
-default model is a (synthetic) lymph-node model, and turning them on by its id would change
-every analysis and export it makes.
+made for the thyroid (THYROID, or "thyroid" in its id) gets TI-RADS, one made for lymph nodes
+(LYMPH or NODE, or "lymph-node" in its id: a fine-tuned child of an older default bundle
+without the key) gets the node template, and every other model gets none (NECK alone says
+neither thyroid nor node).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def template_for(spec: Any) -> str | None:
         return "bi-rads"
     if "THYROID" in parts or "thyroid" in model_id:
         return "ti-rads"
+    if parts & {"LYMPH", "NODE"} or "lymph-node" in model_id:
+        return "lymph-node"
     return None
 
 

@@ -28,14 +28,15 @@ import numpy as np
 
 from engine.descriptors.contour import MarginMeasures, measure_margin
 from engine.descriptors.echo import ECHO_PATTERNS, echo_pattern, measure_echo
-from engine.descriptors.geometry import ShapeMeasures, Spacing, largest_component, measure_shape
+from engine.descriptors.geometry import ShapeMeasures, Spacing, measure_shape
+from engine.descriptors.lesion_input import lesion_on_gray
 from engine.descriptors.posterior import (
     POSTERIOR_FEATURES,
     measure_posterior,
     posterior_feature,
 )
 from engine.descriptors.surroundings import border, surroundings
-from engine.descriptors.types import Descriptor, DescriptorSet, register_category_rule
+from engine.descriptors.types import Descriptor, DescriptorSet, proposed, register_category_rule
 
 SHAPES = ("oval", "round", "irregular")
 ORIENTATIONS = ("parallel", "not parallel")
@@ -68,12 +69,7 @@ MIN_DIAMETER_PX = 10.0
 
 def describe_birads(mask: np.ndarray, image: np.ndarray, spacing: Spacing = None) -> DescriptorSet:
     """The BI-RADS descriptor set of the largest lesion in `mask` on `image` (H×W gray)."""
-    image = np.asarray(image, dtype=np.float64)
-    if image.ndim != 2:
-        raise ValueError("describe_birads needs a grayscale H×W image; convert RGB first")
-    lesion = largest_component(mask)
-    if lesion.shape != image.shape:
-        raise ValueError(f"mask {lesion.shape} and image {image.shape} differ in size")
+    image, lesion = lesion_on_gray(mask, image, "describe_birads")
     shape = measure_shape(lesion, spacing)
     margin = measure_margin(lesion, spacing)
     posterior = measure_posterior(image, lesion)
@@ -134,15 +130,7 @@ def describe_birads(mask: np.ndarray, image: np.ndarray, spacing: Spacing = None
             options=POSTERIOR_FEATURES,
         ),
     )
-    out = DescriptorSet(template="bi-rads", descriptors=descriptors, category=None)
-    category, reasons, extras = birads_category(out)
-    return DescriptorSet(
-        template="bi-rads",
-        descriptors=descriptors,
-        category=category,
-        category_reasons=reasons,
-        extras=extras,
-    )
+    return proposed("bi-rads", descriptors)
 
 
 def touches_frame(lesion: np.ndarray) -> bool:

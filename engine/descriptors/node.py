@@ -3,23 +3,44 @@ frame, for the Doppler pattern), each with the measurement behind it, and a prop
 "suspicious" / "not suspicious" call with its reasons (not a standard lexicon category: no
 node reporting system is as settled as BI-RADS or TI-RADS; the reader decides).
 
+The criteria are the published sonographic signs of a metastatic node, not thresholds fitted
+to any data set here:
+
 - size: short axis, long axis and their ratio (geometry.measure_shape: the longest chord and
-  the longest chord perpendicular to it, the caliper rule of engine.measure). Shape is oval
-  when long/short >= OVAL_LS (the classic L/S >= 2 of a benign node), round below.
-- hilum: an echogenic centre: the largest connected region of the lightly smoothed node at
-  least HILUM_BRIGHT x the median of the node's outer shell (the cortex) that does not reach
-  the outline and covers at least HILUM_AREA of the node. Present or absent.
+  the longest chord perpendicular to it, the caliper rule of engine.measure). Enlarged when
+  the short axis is > SHORT_AXIS_MM (10 mm: van den Brekel et al., Radiology 1990;177:379-384,
+  the size criterion also used on ultrasound, Ahuja & Ying, AJR 2005;184:1691-1699); only on
+  a calibrated image. Shape is oval when long/short >= OVAL_LS, round below (L/S < 2:
+  Steinkamp et al., Br J Radiol 1995;68:266-270; Ahuja & Ying 2005).
+- hilum: the echogenic (fatty) hilum of a normal or reactive node (Ying & Ahuja, Clin Radiol
+  2003;58:351-358); its absence is a sign of metastasis (Bedi et al., AJR 2008;191:646-652,
+  type 6). Found as the bright part of the node's interior (below its outer shell, the
+  cortex): Otsu's split of the lightly smoothed interior, its largest connected region with
+  holes filled. Present when that region covers at least HILUM_AREA of the node and is
+  echogenic: at least as bright as the tissue around the node (the ring of
+  engine.descriptors.surroundings, the reference the BI-RADS echo pattern uses) and at least
+  HILUM_OVER_CORTEX x the cortex (the shell), so a node as bright as its surroundings does
+  not count its brighter half as a hilum. Where no tissue ring exists (the node fills the
+  frame) only the cortex comparison is made, at HILUM_BRIGHT.
+  Why a region and not a pixel threshold: speckle breaks a bright hilum into fragments, and
+  the largest fragment above a fixed threshold was a small part of it (benchmarks: 16 % of
+  benign synthetic hila missed, the cortex around the fragment measured thick).
 - cortex: with a hilum, the cortical thickness at every outline point is its distance to the
   hilum, beside the hilum (between its ends along the node's long axis: at the poles that
   distance runs along the axis and is no thickness); maximal = the largest, eccentric when the
   largest is at least ECCENTRIC x the thin side (the 25th percentile): one side or a focal
-  bulge thick, not an evenly thick cortex. Thickened at CORTEX_MM or more (calibrated;
-  uncalibrated: CORTEX_FRACTION x the short axis). Without a hilum the whole node is cortex
-  and the thickness is not defined.
-- margin: smooth or irregular from the outline (convexity, spicules, sharp corners; the
-  contour measures of the BI-RADS margin).
+  bulge thick, not an evenly thick cortex (Bedi 2008 types 4-5). Thickened when the maximum
+  is > CORTEX_MM (3 mm, Bedi 2008; uncalibrated: > CORTEX_FRACTION x the short axis). An
+  eccentric cortex thinner than that is called thin: a ratio of two thicknesses of a few
+  pixels is speckle, not a bulge. Without a hilum the whole node is cortex and the thickness
+  is not defined.
+- margin: smooth or irregular from the outline, with the outline rules of the TI-RADS margin
+  (engine.descriptors.tirads: convexity, >= NOTCHES deep notches, spicules, sharp corners,
+  small lobulations): a lobulated outline is the cortical lobulation of Bedi 2008 types 4-5.
+  An indistinct (unsharp) border, the sign of extracapsular spread (Ahuja & Ying 2005), is
+  the reader's: border sharpness did not work on real speckle (docs/descriptors.md).
 - vascular pattern: engine.descriptors.doppler, only on a frame with colour Doppler;
-  "not assessed" otherwise.
+  "not assessed" otherwise. Peripheral or mixed flow is suspicious (Ahuja & Ying 2005).
 """
 
 from __future__ import annotations
@@ -29,22 +50,37 @@ from typing import Any
 
 import numpy as np
 from scipy import ndimage
+from skimage.filters import threshold_otsu
 
-from engine.descriptors.contour import measure_margin
+from engine.descriptors import tirads
+from engine.descriptors.contour import MarginMeasures, measure_margin
 from engine.descriptors.doppler import PATTERNS, color_pixels, flow_pattern, measure_flow
-from engine.descriptors.geometry import Spacing, largest_component, measure_shape, scale_of
+from engine.descriptors.geometry import (
+    ShapeMeasures,
+    Spacing,
+    largest_component,
+    measure_shape,
+    scale_of,
+)
+from engine.descriptors.surroundings import surroundings
 from engine.descriptors.types import Descriptor, DescriptorSet, register_category_rule
 
 OVAL_LS = 2.0
+SHORT_AXIS_MM = 10.0
 SHELL = 0.15  # outer shell (cortex reference): this x the short axis deep, at least 2 px
-HILUM_BRIGHT = 1.5
+SMOOTH_PX = 1.5  # light smoothing against single speckle grains before the split
+HILUM_OVER_CORTEX = 1.25
+HILUM_BRIGHT = 1.5  # without a tissue ring: hilum against the cortex alone
 HILUM_AREA = 0.05
 ECCENTRIC = 2.0
 CORTEX_MM = 3.0
 CORTEX_FRACTION = 0.3
-MIN_SOLIDITY = 0.85
-SPICULES = 2
-SHARP_CORNERS = 2
+# The margin: the TI-RADS outline rule ("lobulated or irregular"), the same thresholds.
+MIN_SOLIDITY = tirads.MIN_SOLIDITY
+NOTCHES = tirads.NOTCHES
+SPICULES = tirads.SPICULES
+SHARP_CORNERS = tirads.SHARP_CORNERS
+MICROLOBULATIONS = tirads.MICROLOBULATIONS
 SHAPES = ("oval", "round")
 HILUM = ("present", "absent")
 CORTEX = ("thin", "concentric thickening", "eccentric thickening", "no hilum")
@@ -59,6 +95,7 @@ class Cortex:
     hilum: np.ndarray | None
     hilum_fraction: float
     hilum_contrast: float  # hilum median / shell median (0 without a candidate)
+    hilum_to_tissue: float | None  # hilum median / median of the tissue ring (None: no ring)
     max_thickness: float | None
     thin_side: float | None  # 25th percentile of the thickness: the cortex where it is thin
     pixel: float = 1.0  # the pixel size in the same unit (floor of thin_side)
@@ -75,8 +112,8 @@ def describe_node(
         raise ValueError(f"mask {lesion.shape} and image {gray.shape} differ in size")
     shape = measure_shape(lesion, spacing)
     unit = shape.unit
-    cortex = measure_cortex(gray, lesion, shape.short_axis, spacing)
-    margin = measure_margin(lesion, spacing)
+    colored = color_pixels(pixels)
+    cortex = measure_cortex(gray, lesion, shape.short_axis, spacing, colored)
     ls = shape.long_short
     size = {f"short_axis_{unit}": shape.short_axis, f"long_axis_{unit}": shape.long_axis}
     shape_value = "oval" if ls >= OVAL_LS else "round"
@@ -90,28 +127,8 @@ def describe_node(
         ),
         hilum_descriptor(cortex),
         cortex_descriptor(cortex, shape.short_axis, unit),
+        margin_descriptor(shape, measure_margin(lesion, spacing)),
     ]
-    found = []
-    if shape.solidity < MIN_SOLIDITY:
-        found.append(f"convexity {shape.solidity:.2f}")
-    if margin.spicules >= SPICULES:
-        found.append(f"{margin.spicules} spicules")
-    if margin.sharp_corners >= SHARP_CORNERS:
-        found.append(f"{margin.sharp_corners} sharp corners")
-    items.append(
-        Descriptor(
-            "margin",
-            "irregular" if found else "smooth",
-            {
-                "solidity": shape.solidity,
-                "spicules": float(margin.spicules),
-                "sharp_corners": float(margin.sharp_corners),
-            },
-            ("irregular: " + "; ".join(found)) if found else "smooth: convex, no spicules",
-            options=MARGINS,
-        )
-    )
-    colored = color_pixels(pixels)
     if colored is None:
         items.append(
             Descriptor(
@@ -151,26 +168,19 @@ def describe_node(
 
 
 def measure_cortex(
-    gray: np.ndarray, lesion: np.ndarray, short_axis: float, spacing: Spacing
+    gray: np.ndarray,
+    lesion: np.ndarray,
+    short_axis: float,
+    spacing: Spacing,
+    colored: np.ndarray | None = None,
 ) -> Cortex:
     """The echogenic hilum (if any) and the cortex thickness around it (in the unit of the
-    spacing: mm, or px)."""
+    spacing: mm, or px). See the module docstring for the rule and why it is a region;
+    colored: the colour-Doppler pixels of the frame (find_hilum)."""
     scale, _ = scale_of(spacing)
-    depth_px = ndimage.distance_transform_edt(lesion)
-    short_px = short_axis / float(scale.min())
-    shell = lesion & (depth_px <= max(2.0, SHELL * short_px))
-    smooth = ndimage.gaussian_filter(gray, 1.5)
-    reference = max(float(np.median(smooth[shell])), 1e-9)
-    candidate = lesion & ~shell & (smooth >= HILUM_BRIGHT * reference)
-    labels, count = ndimage.label(candidate)
-    if count == 0:
-        return Cortex(None, 0.0, 0.0, None, None)
-    sizes = np.asarray(ndimage.sum_labels(candidate, labels, index=np.arange(1, count + 1)))
-    hilum = labels == int(np.argmax(sizes)) + 1
-    fraction = float(hilum.sum() / lesion.sum())
-    contrast = float(np.median(smooth[hilum]) / reference)
-    if fraction < HILUM_AREA:
-        return Cortex(None, fraction, contrast, None, None)
+    hilum, fraction, contrast, to_tissue = find_hilum(gray, lesion, short_axis, scale, colored)
+    if hilum is None:
+        return Cortex(None, fraction, contrast, to_tissue, None, None)
     to_hilum = ndimage.distance_transform_edt(~hilum, sampling=scale)
     edge = lesion & ~ndimage.binary_erosion(lesion)
     # The cortex is measured across the node, beside the hilum: at the poles the distance to
@@ -190,23 +200,116 @@ def measure_cortex(
         hilum,
         fraction,
         contrast,
+        to_tissue,
         float(thickness.max()),
         float(np.percentile(thickness, 25)),
         float(scale.min()),
     )
 
 
+def find_hilum(
+    gray: np.ndarray,
+    lesion: np.ndarray,
+    short_axis: float,
+    scale: np.ndarray,
+    colored: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, float, float, float | None]:
+    """(hilum or None, its share of the node, hilum / cortex, hilum / tissue ring): the
+    bright region of the node's interior, kept only when it is echogenic (module docstring).
+    The share and contrasts are of the candidate region also when it is rejected, so the
+    reader sees how close it came.
+
+    colored: the colour-Doppler pixels. They are not B-mode grey, so they take no part in any
+    brightness (smoothing is normalised over the grey pixels only); a hilum split by the
+    colour of its vessels is one region across them."""
+    grey = np.ones(gray.shape, dtype=bool) if colored is None else ~colored
+    depth_px = ndimage.distance_transform_edt(lesion)
+    short_px = short_axis / float(scale.min())
+    shell = lesion & (depth_px <= max(2.0, SHELL * short_px))
+    inner = lesion & ~shell
+    if int((inner & grey).sum()) < 4 or not (shell & grey).any():
+        return None, 0.0, 0.0, None
+    weight = ndimage.gaussian_filter(grey.astype(np.float64), SMOOTH_PX)
+    smooth = ndimage.gaussian_filter(np.where(grey, gray, 0.0), SMOOTH_PX)
+    smooth = smooth / np.maximum(weight, 1e-6)
+    cortex = max(float(np.median(smooth[shell & grey])), 1e-9)
+    values = smooth[inner & grey]
+    if float(values.max() - values.min()) <= 1e-9:
+        return None, 0.0, float(values.max()) / cortex, None
+    candidate = inner & grey & (smooth >= threshold_otsu(values))
+    labels, count = ndimage.label(candidate | (inner & ~grey))
+    if count == 0:
+        return None, 0.0, 0.0, None
+    sizes = np.asarray(ndimage.sum_labels(candidate, labels, index=np.arange(1, count + 1)))
+    region = ndimage.binary_fill_holes(labels == int(np.argmax(sizes)) + 1)
+    if not (region & grey).any():
+        return None, 0.0, 0.0, None
+    fraction = float(region.sum() / lesion.sum())
+    level = float(np.median(smooth[region & grey]))
+    contrast = level / cortex
+    try:
+        ring = surroundings(gray, lesion).ring & grey
+    except ValueError:  # the node fills the frame: no tissue around it to compare with
+        ring = None
+    if ring is None or not ring.any():
+        echogenic = contrast >= HILUM_BRIGHT
+        to_tissue = None
+    else:
+        to_tissue = level / max(float(np.median(smooth[ring])), 1e-9)
+        echogenic = to_tissue >= 1.0 and contrast >= HILUM_OVER_CORTEX
+    if fraction < HILUM_AREA or not echogenic:
+        return None, fraction, contrast, to_tissue
+    return region, fraction, contrast, to_tissue
+
+
 def hilum_descriptor(c: Cortex) -> Descriptor:
-    measurement = {"hilum_fraction": c.hilum_fraction, "hilum_to_cortex": c.hilum_contrast}
+    measurement = {
+        "hilum_fraction": c.hilum_fraction,
+        "hilum_to_cortex": c.hilum_contrast,
+        "hilum_to_tissue": c.hilum_to_tissue,
+    }
+    tissue = "" if c.hilum_to_tissue is None else f", {c.hilum_to_tissue:.2f} x the tissue around"
     if c.hilum is not None:
         why = (
             f"present: echogenic centre, {100 * c.hilum_fraction:.0f} % of the node, "
-            f"{c.hilum_contrast:.2f} x the cortex"
+            f"{c.hilum_contrast:.2f} x the cortex{tissue}"
         )
         return Descriptor("hilum", "present", measurement, why, options=HILUM)
-    why = "absent: no echogenic centre (at least "
-    why += f"{HILUM_BRIGHT} x the cortex over {100 * HILUM_AREA:.0f} % of the node)"
-    return Descriptor("hilum", "absent", measurement, why, options=HILUM)
+    if c.hilum_to_tissue is None:
+        need = f"{HILUM_BRIGHT} x the cortex"
+    else:
+        need = f"as bright as the tissue around and {HILUM_OVER_CORTEX} x the cortex"
+    why = f"absent: no echogenic centre (at least {need} over {100 * HILUM_AREA:.0f} % of the node"
+    if c.hilum_fraction > 0:
+        why += f"; brightest part {c.hilum_contrast:.2f} x the cortex{tissue}"
+    return Descriptor("hilum", "absent", measurement, why + ")", options=HILUM)
+
+
+def margin_descriptor(shape: ShapeMeasures, m: MarginMeasures) -> Descriptor:
+    """Irregular (lobulated or irregular) by the TI-RADS outline rule, smooth otherwise."""
+    found = []
+    if shape.solidity < MIN_SOLIDITY:
+        found.append(f"convexity {shape.solidity:.2f}")
+    if shape.lobulations >= NOTCHES:
+        found.append(f"{shape.lobulations} deep notches (lobulated)")
+    if m.spicules >= SPICULES:
+        found.append(f"{m.spicules} spicules")
+    if m.sharp_corners >= SHARP_CORNERS:
+        found.append(f"{m.sharp_corners} sharp corners")
+    if m.microlobulations >= MICROLOBULATIONS:
+        found.append(f"{m.microlobulations} small lobulations")
+    measurement = {
+        "solidity": shape.solidity,
+        "notches": float(shape.lobulations),
+        "spicules": float(m.spicules),
+        "sharp_corners": float(m.sharp_corners),
+        "microlobulations": float(m.microlobulations),
+    }
+    if found:
+        why = "irregular: " + "; ".join(found)
+        return Descriptor("margin", "irregular", measurement, why, options=MARGINS)
+    why = "smooth: convex, no notches, spicules or corners (indistinct border: reader)"
+    return Descriptor("margin", "smooth", measurement, why, options=MARGINS)
 
 
 def cortex_descriptor(c: Cortex, short_axis: float, unit: str) -> Descriptor:
@@ -228,9 +331,9 @@ def cortex_descriptor(c: Cortex, short_axis: float, unit: str) -> Descriptor:
         f"thick_from_{unit}": limit,
     }
     what = f"maximal cortex {c.max_thickness:.1f} {unit}, {eccentricity:.1f} x its thin side"
-    if eccentricity >= ECCENTRIC and c.max_thickness >= limit:
+    if eccentricity >= ECCENTRIC and c.max_thickness > limit:
         value = "eccentric thickening"
-    elif c.max_thickness >= limit:
+    elif c.max_thickness > limit:
         value = "concentric thickening"
     else:
         value = "thin"
@@ -240,11 +343,14 @@ def cortex_descriptor(c: Cortex, short_axis: float, unit: str) -> Descriptor:
 def node_category(
     descriptors: DescriptorSet,
 ) -> tuple[str | None, tuple[str, ...], dict[str, Any]]:
-    """Suspicious when any feature of a metastatic node is present: round (L/S < 2), no
-    hilum, a thickened cortex (eccentric or not), an irregular margin, peripheral or mixed
-    flow."""
+    """Suspicious when any feature of a metastatic node is present (module docstring for the
+    sources): short axis > 10 mm (calibrated only), round (L/S < 2), no hilum, a thickened
+    cortex (eccentric or not), an irregular margin, peripheral or mixed flow."""
     values = {d.name: d.value for d in descriptors.descriptors}
     features = []
+    short = descriptors.extras.get("short_axis_mm")
+    if short is not None and float(short) > SHORT_AXIS_MM:
+        features.append(f"short axis {float(short):.1f} mm (> {SHORT_AXIS_MM:.0f} mm)")
     if values.get("shape") == "round":
         features.append("round (L/S < 2)")
     if values.get("hilum") == "absent":
@@ -258,7 +364,10 @@ def node_category(
     extras = {**descriptors.extras, "suspicious_features": len(features)}
     if features:
         return "suspicious", (*features, NOTE), extras
-    return "not suspicious", ("oval, hilum present, thin cortex, smooth", NOTE), extras
+    why = "short axis <= 10 mm, oval, hilum present, thin cortex, smooth"
+    if short is None:
+        why = "oval, hilum present, thin cortex, smooth (size: uncalibrated)"
+    return "not suspicious", (why, NOTE), extras
 
 
 register_category_rule("lymph-node", node_category)

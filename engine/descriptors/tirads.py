@@ -38,9 +38,10 @@ from engine.descriptors import tirads_points as tp
 from engine.descriptors.contour import MarginMeasures, measure_margin
 from engine.descriptors.echo import FLUID, HYPO
 from engine.descriptors.foci import FociMeasures, measure_foci
-from engine.descriptors.geometry import ShapeMeasures, Spacing, largest_component, measure_shape
+from engine.descriptors.geometry import ShapeMeasures, Spacing, measure_shape
+from engine.descriptors.lesion_input import lesion_on_gray
 from engine.descriptors.surroundings import Surroundings, equivalent_diameter_px, surroundings
-from engine.descriptors.types import Descriptor, DescriptorSet, register_category_rule
+from engine.descriptors.types import Descriptor, DescriptorSet, proposed, register_category_rule
 
 CYSTIC = 0.9
 SOLID_MAX = 0.1
@@ -64,37 +65,48 @@ NOTE = "proposal: not final without the reader"
 
 def describe_tirads(mask: np.ndarray, image: np.ndarray, spacing: Spacing = None) -> DescriptorSet:
     """The TI-RADS set of the largest nodule in `mask` on `image` (H×W gray)."""
-    image = np.asarray(image, dtype=np.float64)
-    if image.ndim != 2:
-        raise ValueError("describe_tirads needs a grayscale H×W image; convert RGB first")
-    lesion = largest_component(mask)
-    if lesion.shape != image.shape:
-        raise ValueError(f"mask {lesion.shape} and image {image.shape} differ in size")
+    image, lesion = lesion_on_gray(mask, image, "describe_tirads")
     shape = measure_shape(lesion, spacing)
     try:
-        around: Surroundings | None = surroundings(image, lesion)
+        around = surroundings(image, lesion)
     except ValueError:  # fills the frame: no thyroid to compare with
-        around = None
+        composition, echogenicity, foci = _without_thyroid()
+    else:
+        fluid = _fluid(image, lesion, around)
+        composition = composition_descriptor(lesion, around, fluid)
+        echogenicity = echogenicity_descriptor(image, around, fluid)
+        foci = foci_descriptor(measure_foci(image, lesion, around, spacing))
     small = equivalent_diameter_px(lesion) < MIN_DIAMETER_PX
     items = (
-        composition_descriptor(image, lesion, around),
-        echogenicity_descriptor(image, lesion, around),
+        composition,
+        echogenicity,
         shape_descriptor(shape, small),
         margin_descriptor(measure_margin(lesion, spacing), shape, small),
-        foci_descriptor(None if around is None else measure_foci(image, lesion, around, spacing)),
+        foci,
     )
     size = shape.long_axis if shape.unit == "mm" else None
-    out = DescriptorSet(
-        template="ti-rads", descriptors=items, category=None, extras={"max_diameter_mm": size}
+    return proposed("ti-rads", items, {"max_diameter_mm": size})
+
+
+def _without_thyroid() -> tuple[Descriptor, Descriptor, Descriptor]:
+    """Composition, echogenicity and foci of a nodule that fills the frame: each is measured
+    against the thyroid around it, and there is none; how the chart scores the gap is said."""
+    gaps = (
+        (tp.COMPOSITION, "composition", " (scored as undetermined)"),
+        (tp.ECHOGENICITY, "echogenicity", " (scored 1, undetermined)"),
+        (tp.ECHOGENIC_FOCI, "echogenic foci", " to compare with"),
     )
-    category, reasons, extras = tirads_category(out)
-    return DescriptorSet(
-        template="ti-rads",
-        descriptors=items,
-        category=category,
-        category_reasons=reasons,
-        extras=extras,
+    composition, echogenicity, foci = (
+        Descriptor(
+            name,
+            None,
+            {},
+            f"{what} not measurable: no thyroid around the nodule{scored}",
+            options=tp.options(name),
+        )
+        for name, what, scored in gaps
     )
+    return composition, echogenicity, foci
 
 
 def _fluid(image: np.ndarray, lesion: np.ndarray, around: Surroundings) -> np.ndarray:
@@ -105,13 +117,10 @@ def _fluid(image: np.ndarray, lesion: np.ndarray, around: Surroundings) -> np.nd
 
 
 def composition_descriptor(
-    image: np.ndarray, lesion: np.ndarray, around: Surroundings | None
+    lesion: np.ndarray, around: Surroundings, fluid: np.ndarray
 ) -> Descriptor:
+    """fluid: the interior's fluid-dark pixels (_fluid)."""
     options = tp.options(tp.COMPOSITION)
-    if around is None:
-        why = "composition not measurable: no thyroid around the nodule (scored as undetermined)"
-        return Descriptor(tp.COMPOSITION, None, {}, why, options=options)
-    fluid = _fluid(image, lesion, around)
     fraction = float(fluid.sum() / max(around.interior.sum(), 1))
     spaces, count = ndimage.label(fluid)
     sizes = np.asarray(ndimage.sum_labels(fluid, spaces, index=np.arange(1, count + 1)))
@@ -139,13 +148,10 @@ def composition_descriptor(
 
 
 def echogenicity_descriptor(
-    image: np.ndarray, lesion: np.ndarray, around: Surroundings | None
+    image: np.ndarray, around: Surroundings, fluid: np.ndarray
 ) -> Descriptor:
+    """Of the solid part: the interior less `fluid` (_fluid)."""
     options = tp.options(tp.ECHOGENICITY)
-    if around is None:
-        why = "echogenicity not measurable: no thyroid around the nodule (scored 1, undetermined)"
-        return Descriptor(tp.ECHOGENICITY, None, {}, why, options=options)
-    fluid = _fluid(image, lesion, around)
     solid = around.interior & ~fluid
     ring = max(around.ring_median, 1e-9)
     share = float(solid.sum() / max(around.interior.sum(), 1))
@@ -213,11 +219,8 @@ def margin_descriptor(m: MarginMeasures, shape: ShapeMeasures, small: bool = Fal
     return Descriptor(tp.MARGIN, "smooth", measurement, why, options=options)
 
 
-def foci_descriptor(m: FociMeasures | None) -> Descriptor:
+def foci_descriptor(m: FociMeasures) -> Descriptor:
     options = tp.options(tp.ECHOGENIC_FOCI)
-    if m is None:
-        why = "echogenic foci not measurable: no thyroid around the nodule to compare with"
-        return Descriptor(tp.ECHOGENIC_FOCI, None, {}, why, options=options)
     measurement = {
         "punctate": float(m.punctate),
         "macro": float(m.macro),

@@ -201,6 +201,14 @@ def confirm(descriptors: DescriptorSet, names: Iterable[str] | None = None) -> D
     return out
 
 
+def proposed(
+    template: Template, descriptors: tuple[Descriptor, ...], extras: Mapping[str, Any] | None = None
+) -> DescriptorSet:
+    """A new AI set with the category its template's rule proposes from `descriptors` (and
+    the extras the rule reads, e.g. the TI-RADS nodule size): how every describe_* ends."""
+    return _rederive(DescriptorSet(template, descriptors, category=None, extras=extras or {}))
+
+
 def _rederive(descriptors: DescriptorSet) -> DescriptorSet:
     """Re-run the template's rule; a category the reader set stays, its extras follow."""
     rule = _CATEGORY_RULES.get(descriptors.template)

@@ -21,15 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import LoadError
 from engine.progress import failure_reason
-from engine.reader_measurements import (
-    CALIPER,
-    CaseMeasurements,
-    ReaderMeasurement,
-    calibrated_image,
-    stored_lines,
-)
+from engine.reader_input import StoredLookup, read_as_stored
+from engine.reader_measurements import CALIPER, ReaderMeasurement
 from engine.report.deidentify import Deidentifier
 from engine.report.errors import ExportError
 from engine.report.export import OVERWRITE_HINT, ExportRequest, export_case
@@ -42,8 +36,6 @@ from engine.report.tabular import (
     write_findings_json,
 )
 from engine.types import Analysis, Image, LineMeasurement
-
-StoredLookup = Callable[[Path], CaseMeasurements | None]
 
 DEFAULT_NAMES = {
     "pdf": Path("report.pdf"),
@@ -117,14 +109,7 @@ def export_batch(
     for index, (path, case) in enumerate(zip(files, names, strict=True), start=1):
         shown_file = "" if options.deidentify else path.name
         try:
-            image = _read(path, options.frame_index)
-            kept = stored(path) if stored is not None else None
-            if kept is not None and kept.frame_index != options.frame_index:
-                kept = None  # drawn on another frame
-            lines: tuple[ReaderMeasurement, ...] = ()
-            if kept is not None:
-                image = calibrated_image(image, kept)
-                lines = stored_lines(image, kept)
+            image, lines = read_as_stored(path, options.frame_index, stored)
             analysis = analyse(image)
             request = ExportRequest(
                 calipers=_as_calipers(lines),
@@ -167,19 +152,6 @@ def _as_calipers(lines: tuple[ReaderMeasurement, ...]) -> tuple[LineMeasurement,
             length_px = ((end[0] - start[0]) ** 2 + (end[1] - start[1]) ** 2) ** 0.5
             out.append(LineMeasurement(start, end, length_px, m.value if m.calibrated else None))
     return tuple(out)
-
-
-def _read(path: Path, frame_index: int) -> Image:
-    from engine.io import is_dicom, load_image, read_dicom_frames
-
-    if frame_index == 0:
-        return load_image(path)
-    if not (path.is_file() and is_dicom(path)):
-        raise LoadError(path, "--frame applies to multi-frame DICOM only")
-    source = read_dicom_frames(path)
-    if frame_index >= source.count:
-        raise LoadError(path, f"frame {frame_index + 1} requested, the file has {source.count}")
-    return source.frame(frame_index)
 
 
 def _target(options: BatchOptions, key: str, case: str, count: int) -> Path | None:

@@ -45,6 +45,9 @@ class StudyExportRequest:
     case: str = ""
     mirror_posterior: bool = True
     confirmed_label: str | None = None  # the reader's class for the case (None: not confirmed)
+    # How a model helped the reader draw the views' masks (Smart Click): {"method":
+    # "reader-drawn with AI assistance", "model_ids": [...]}, written to the JSON; None: none.
+    assistance: dict | None = None
 
     @property
     def outputs(self) -> tuple[Path, ...]:
@@ -71,6 +74,7 @@ def export_study(analysis: StudyAnalysis, model: ModelInfo, request: StudyExport
         document = study_document(analysis, model, case, deidentified)
         document["confirmed_label"] = request.confirmed_label
         document["reviewer"] = request.reviewer
+        document["assistance"] = request.assistance
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         outputs.append((request.json, text.encode("utf-8")))
     if request.csv is not None:

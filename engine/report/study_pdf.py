@@ -93,7 +93,9 @@ def study_report_pdf(
         section_heading("Per view", styles),
         _view_table(analysis, styles, width),
     ]
-    corrected = False if analysis.prediction.masks else None  # None: "Mask: none"
+    # A view the reader outlined (Smart Click) counts as a corrected mask; None: "Mask: none".
+    reader = any(f.corrected for findings in analysis.findings.values() for f in findings)
+    corrected = True if reader else (False if analysis.prediction.masks else None)
     story += closing_sections(corrected, model, reviewer, created, notes, styles, width)
     doc.build(story)
     return buffer.getvalue()

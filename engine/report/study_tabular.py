@@ -67,8 +67,10 @@ def study_document(
                 "segmented": name in prediction.masks,
                 "lesion_count": len(findings),
                 "findings": [
-                    {"finding": n, **size_fields(f)} for n, f in enumerate(findings, start=1)
+                    {"finding": n, **size_fields(f), "drawn_by_reader": f.drawn_by_reader}
+                    for n, f in enumerate(findings, start=1)
                 ],
+                "corrected": any(f.corrected for f in findings),
             }
         )
     return {

@@ -1,4 +1,5 @@
-"""Desktop fixtures: the model for GUI tests, a known analysis, and a shown main window.
+"""Desktop fixtures: the model for GUI tests, a known analysis, a shown main window and
+cases opened in it.
 
 The tests run against the default bundle (`default_model` in tests/conftest.py). Set
 LESIONLENS_TEST_MODEL=/path/to/bundle to point them at another bundle, e.g. while the default
@@ -74,6 +75,43 @@ def window(qtbot, model: LoadedModel) -> Iterator[object]:  # noqa: ANN001 - pyt
     main_window.show()
     yield main_window
     main_window.close()  # waits for a running analysis before the widgets go
+
+
+ANALYSIS_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def shown(window, qtbot):  # noqa: ANN001, ANN201
+    """The main window active and on screen: keys and mouse events reach it."""
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def open_case(shown, qtbot):  # noqa: ANN001, ANN201
+    """open_case(path): open a file in the shown window and wait until its analysis is in
+    and no job runs (what a reader waits for before measuring)."""
+
+    def open_and_wait(path) -> None:  # noqa: ANN001
+        assert shown.open_path(path)
+        qtbot.waitUntil(
+            lambda: shown.state.analysis is not None and not shown.has_running_jobs(),
+            timeout=ANALYSIS_TIMEOUT_MS,
+        )
+
+    return open_and_wait
+
+
+@pytest.fixture
+def other_png(tmp_path, node_sample: NodeSample):  # noqa: ANN001, ANN201
+    """The node image mirrored, as a second case: open it to leave the first one, then go
+    back and see what was stored with it."""
+    from PIL import Image as PILImage
+
+    path = tmp_path / "other.png"
+    PILImage.fromarray(np.ascontiguousarray(node_sample.image[:, ::-1])).save(path)
+    return path
 
 
 class Mouse:

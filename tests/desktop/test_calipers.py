@@ -7,9 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image as PILImage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
@@ -17,16 +15,7 @@ from desktop.main_window import MainWindow
 from desktop.models.editing.tool_state import CALIBRATE, CALIPER
 from engine.datastore import Datastore
 
-ANALYSIS_TIMEOUT_MS = 20_000
 TOL_PX = 1.0  # a mouse lands on whole screen pixels
-
-
-def open_and_wait(qtbot, window: MainWindow, path: Path) -> None:  # noqa: ANN001
-    assert window.open_path(path)
-    qtbot.waitUntil(
-        lambda: window.state.analysis is not None and not window.has_running_jobs(),
-        timeout=ANALYSIS_TIMEOUT_MS,
-    )
 
 
 def near(a, b) -> bool:  # noqa: ANN001
@@ -37,17 +26,10 @@ def key(qtbot, window: MainWindow, k, modifier=Qt.KeyboardModifier.NoModifier) -
     qtbot.keyClick(window.canvas.viewport(), k, modifier)
 
 
-@pytest.fixture
-def shown(window: MainWindow, qtbot) -> MainWindow:  # noqa: ANN001
-    window.activateWindow()
-    qtbot.waitExposed(window)
-    return window
-
-
 def test_drag_an_end_point_moves_the_caliper_and_del_deletes_the_selected_one(
-    qtbot, shown: MainWindow, mouse, node_png: Path
+    qtbot, shown: MainWindow, open_case, mouse, node_png: Path
 ) -> None:  # noqa: ANN001
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     state, canvas = shown.state, shown.canvas
     key(qtbot, shown, Qt.Key.Key_M)
     assert shown.tools.tool == CALIPER
@@ -94,11 +76,9 @@ def calibrate(qtbot, window: MainWindow, mouse, length_mm: float) -> None:  # no
 
 
 def test_calipers_and_calibration_are_stored_with_the_case_and_restored(
-    qtbot, shown: MainWindow, mouse, node_png: Path, node_sample, tmp_path: Path, datastore_home
+    qtbot, shown: MainWindow, open_case, mouse, node_png: Path, other_png, datastore_home
 ) -> None:  # noqa: ANN001
-    other = tmp_path / "other.png"
-    PILImage.fromarray(np.ascontiguousarray(node_sample.image[:, ::-1])).save(other)
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     state = shown.state
     assert state.image.spacing_mm is None  # a PNG: px until the reader calibrates
     calibrate(qtbot, shown, mouse, 10.0)
@@ -116,9 +96,9 @@ def test_calipers_and_calibration_are_stored_with_the_case_and_restored(
     expected = [(c.start, c.end, c.length_mm) for c in state.calipers]
     assert all(mm is not None for *_, mm in expected)
 
-    open_and_wait(qtbot, shown, other)  # another case: no calipers, no calibration
+    open_case(other_png)  # another case: no calipers, no calibration
     assert state.calipers == [] and state.image.spacing_mm is None
-    open_and_wait(qtbot, shown, node_png)  # back: both restored
+    open_case(node_png)  # back: both restored
     assert state.image.spacing_mm == pytest.approx(spacing)
     restored = [(c.start, c.end, c.length_mm) for c in state.calipers]
     assert len(restored) == len(expected) == 2

@@ -116,9 +116,9 @@ def test_model_loads_on_worker_then_analyses_open_image(
     node_png: Path,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    import desktop.main_window as main_window_module
+    import desktop.shell.analysis as analysis_module  # where the window's model loads run
 
-    monkeypatch.setattr(main_window_module, "load_model", lambda _bundle_dir: model)
+    monkeypatch.setattr(analysis_module, "load_model", lambda _bundle_dir: model)
     window = MainWindow(CaseState())
     qtbot.addWidget(window)
     window.open_path(node_png)  # before the model: shown now, analysed when the model arrives
@@ -139,7 +139,7 @@ def test_only_the_latest_image_is_analysed(
     window.open_path(node_dicom)
     window.open_path(node_png)  # replaces the DICOM while its analysis may still run
     wait_for_analysis(qtbot, window)
-    qtbot.waitUntil(lambda: not window._jobs, timeout=ANALYSIS_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.has_running_jobs(), timeout=ANALYSIS_TIMEOUT_MS)
     assert window.state.analysis.image is window.state.image
     assert window.state.path == node_png
 

@@ -7,30 +7,21 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image as PILImage
 from PySide6.QtCore import Qt
 
 from desktop.main_window import MainWindow
 from desktop.models.editing.tool_state import ANGLE, ELLIPSE, TRACE
 from engine.reader_shapes import Angle, Ellipse, Trace
-from tests.desktop.test_calipers import calibrate, key, near, open_and_wait
+from tests.desktop.test_calipers import calibrate, key, near
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-@pytest.fixture
-def shown(window: MainWindow, qtbot) -> MainWindow:  # noqa: ANN001
-    window.activateWindow()
-    qtbot.waitExposed(window)
-    return window
-
-
 def test_ellipse_drawn_resized_moved_deleted_and_undone(
-    qtbot, shown: MainWindow, mouse, node_png: Path
+    qtbot, shown: MainWindow, open_case, mouse, node_png: Path
 ) -> None:  # noqa: ANN001
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     state, canvas = shown.state, shown.canvas
     key(qtbot, shown, Qt.Key.Key_O)
     assert shown.tools.tool == ELLIPSE
@@ -79,8 +70,10 @@ def test_ellipse_drawn_resized_moved_deleted_and_undone(
     assert near(state.shapes[0].shape.centre, (80.0, 90.0))
 
 
-def test_trace_freehand_and_click_by_click(qtbot, shown: MainWindow, mouse, node_png) -> None:  # noqa: ANN001
-    open_and_wait(qtbot, shown, node_png)
+def test_trace_freehand_and_click_by_click(
+    qtbot, shown: MainWindow, open_case, mouse, node_png
+) -> None:  # noqa: ANN001
+    open_case(node_png)
     state, canvas = shown.state, shown.canvas
     key(qtbot, shown, Qt.Key.Key_T)
     assert shown.tools.tool == TRACE
@@ -109,9 +102,9 @@ def test_trace_freehand_and_click_by_click(qtbot, shown: MainWindow, mouse, node
 
 
 def test_angle_by_three_clicks_and_a_dragged_vertex(
-    qtbot, shown: MainWindow, mouse, node_png: Path
+    qtbot, shown: MainWindow, open_case, mouse, node_png: Path
 ) -> None:  # noqa: ANN001
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     state, canvas = shown.state, shown.canvas
     key(qtbot, shown, Qt.Key.Key_G)
     assert shown.tools.tool == ANGLE
@@ -133,9 +126,9 @@ def test_angle_by_three_clicks_and_a_dragged_vertex(
 
 
 def test_a_caliper_line_grabbed_in_the_middle_moves_whole(
-    qtbot, shown: MainWindow, mouse, node_png: Path
+    qtbot, shown: MainWindow, open_case, mouse, node_png: Path
 ) -> None:  # noqa: ANN001
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     state, canvas = shown.state, shown.canvas
     key(qtbot, shown, Qt.Key.Key_M)
     mouse.drag(canvas, [(40.0, 30.0), (40.0, 60.0), (40.0, 90.0)])
@@ -153,11 +146,9 @@ def test_a_caliper_line_grabbed_in_the_middle_moves_whole(
 
 
 def test_shapes_in_mm_after_calibration_stored_and_restored(
-    qtbot, shown: MainWindow, mouse, node_png: Path, node_sample, tmp_path: Path
+    qtbot, shown: MainWindow, open_case, mouse, node_png: Path, other_png
 ) -> None:  # noqa: ANN001
-    other = tmp_path / "other.png"
-    PILImage.fromarray(np.ascontiguousarray(node_sample.image[:, ::-1])).save(other)
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     state, canvas = shown.state, shown.canvas
     key(qtbot, shown, Qt.Key.Key_G)
     for point in ((60.0, 120.0), (60.0, 60.0), (120.0, 60.0)):
@@ -175,22 +166,22 @@ def test_shapes_in_mm_after_calibration_stored_and_restored(
     key(qtbot, shown, Qt.Key.Key_S, CTRL)  # Save Review: stored with the case
     # Stored grouped by kind (ellipses, traces, angles), each kind in the order drawn.
     expected = sorted(((s.kind, s.text, s.shape) for s in state.shapes), key=lambda t: t[0])
-    open_and_wait(qtbot, shown, other)
+    open_case(other_png)
     assert state.shapes == []
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     restored = sorted(((s.kind, s.text, s.shape) for s in state.shapes), key=lambda t: t[0])
     assert restored == expected and all(s.value.calibrated for s in state.shapes)
     assert len(canvas.shape_items) == 6
 
 
 def test_shapes_drawn_in_the_window_reach_the_sr_and_pdf(
-    qtbot, shown: MainWindow, mouse, node_png: Path, tmp_path: Path
+    qtbot, shown: MainWindow, open_case, mouse, node_png: Path, tmp_path: Path
 ) -> None:  # noqa: ANN001
     import highdicom as hd
 
     from engine.report import ExportRequest
 
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     canvas = shown.canvas
     key(qtbot, shown, Qt.Key.Key_O)
     mouse.drag(canvas, [(60.0, 40.0), (60.0, 80.0), (60.0, 120.0)])
@@ -211,12 +202,12 @@ def test_shapes_drawn_in_the_window_reach_the_sr_and_pdf(
 
 
 def test_in_mm_inside_an_ultrasound_region_refused_across_its_edge(
-    qtbot, shown: MainWindow, mouse, node_sample, tmp_path: Path
+    qtbot, shown: MainWindow, open_case, mouse, node_sample, tmp_path: Path
 ) -> None:  # noqa: ANN001
     from engine.synth.dicom_out import write_ultrasound_dicom
 
     path = write_ultrasound_dicom(tmp_path / "us.dcm", node_sample.image, 0.1, (10, 10, 150, 200))
-    open_and_wait(qtbot, shown, path)
+    open_case(path)
     state, canvas = shown.state, shown.canvas
     key(qtbot, shown, Qt.Key.Key_O)
     mouse.drag(canvas, [(60.0, 40.0), (60.0, 80.0), (60.0, 120.0)])  # inside the region
@@ -233,9 +224,9 @@ def test_in_mm_inside_an_ultrasound_region_refused_across_its_edge(
 
 
 def test_one_undo_order_for_measurements_and_mask_edits(
-    qtbot, shown: MainWindow, mouse, node_png: Path
+    qtbot, shown: MainWindow, open_case, mouse, node_png: Path
 ) -> None:  # noqa: ANN001
-    open_and_wait(qtbot, shown, node_png)
+    open_case(node_png)
     state, canvas = shown.state, shown.canvas
     key(qtbot, shown, Qt.Key.Key_M)
     mouse.drag(canvas, [(40.0, 30.0), (40.0, 60.0), (40.0, 90.0)])  # 1: a caliper

@@ -39,13 +39,6 @@ def stored_png(path: Path) -> np.ndarray:
         return np.asarray(picture) > 0
 
 
-@pytest.fixture
-def shown(window: MainWindow, qtbot) -> MainWindow:  # noqa: ANN001
-    window.activateWindow()
-    qtbot.waitExposed(window)
-    return window
-
-
 def test_tool_keys_and_brush_size(qtbot, shown: MainWindow, node_png: Path) -> None:  # noqa: ANN001
     open_and_wait(qtbot, shown, node_png)
     target = shown.canvas.viewport()

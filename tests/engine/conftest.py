@@ -1,7 +1,8 @@
-"""Fixtures for volume tests: a pointwise ONNX volume bundle and a CT-like phantom.
+"""Engine fixtures: for volume tests a pointwise ONNX volume bundle and a CT-like phantom;
+a tiny image bundle; a multi-frame ultrasound (cine) written from a node sample.
 
-The bundle's one 1x1x1 convolution makes each voxel's label depend on that voxel alone, so
-a sliding window must reproduce a whole-volume pass exactly.
+The volume bundle's one 1x1x1 convolution makes each voxel's label depend on that voxel
+alone, so a sliding window must reproduce a whole-volume pass exactly.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from engine.synth.nodes import NodeSample
 
 HU_WINDOW = (-250.0, 350.0)
 # Per-voxel logits w * x + b on the normalised value x: background below x = -0.1,
@@ -206,3 +209,28 @@ def make_tiny_bundle():  # noqa: ANN201
 def tiny_image_model():  # noqa: ANN201
     """(batch="N", seed=0) -> onnx.ModelProto of the tiny bundle's network."""
     return _tiny_image_model
+
+
+def write_cine(path: Path, sample: NodeSample, frames: int = 3) -> Path:
+    """Ultrasound Multi-frame Image Storage: the sample shifted right by 3 px per frame."""
+    import pydicom
+    from pydicom.tag import Tag
+
+    from engine.synth.dicom_out import write_ultrasound_dicom
+
+    write_ultrasound_dicom(path, sample.image, sample.spacing_mm, sample.region)
+    ds = pydicom.dcmread(path)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.3.1"
+    stack = np.stack([np.roll(sample.image, 3 * k, axis=1) for k in range(frames)])
+    ds.NumberOfFrames = frames
+    ds.FrameTime = 33.3
+    ds.FrameIncrementPointer = Tag("FrameTime")
+    ds.PixelData = stack.tobytes()
+    ds.save_as(path)
+    return path
+
+
+@pytest.fixture
+def cine_writer():  # noqa: ANN201
+    """write_cine(path, sample, frames=3) -> path (export's and analyze's --frame tests)."""
+    return write_cine

@@ -83,13 +83,106 @@ def test_analyze_template_option_describes_with_the_chosen_template(
     out = tmp_path / "out"
     args = ["analyze", str(node_dicom), "--out", str(out), "--device", "cpu", "--no-tta"]
     assert main(args) == 0
+    # The default model is a lymph-node model: its own template is the node one.
     default = json.loads((out / "node" / "findings.json").read_text())
-    assert default["measurements"] and default["measurements"][0]["descriptors"] is None
-    assert main([*args, "--template", "lymph-node"]) == 0
-    node = json.loads((out / "node" / "findings.json").read_text())
-    d = node["measurements"][0]["descriptors"]
+    d = default["measurements"][0]["descriptors"]
     assert d["template"] == "lymph-node"
-    assert {i["name"] for i in d["descriptors"]} >= {"hilum", "cortex", "vascular_pattern"}
+    assert [i["name"] for i in d["descriptors"]] == [
+        "shape",
+        "hilum",
+        "cortex",
+        "margin",
+        "vascular_pattern",
+    ]
+    assert d["descriptors"][0]["measurement"]["short_axis_mm"] > 0  # the DICOM's spacing
+    assert d["category"]["value"] in ("suspicious", "not suspicious")
+    assert main([*args, "--template", "none"]) == 0
+    plain = json.loads((out / "node" / "findings.json").read_text())
+    assert plain["measurements"] and plain["measurements"][0]["descriptors"] is None
     assert main([*args, "--template", "ti-rads"]) == 0
     thyroid = json.loads((out / "node" / "findings.json").read_text())
     assert thyroid["measurements"][0]["descriptors"]["category"]["value"].startswith("TR")
+
+
+def _store_measurements(home: Path, path: Path, frame_index: int) -> None:
+    """The viewer's Save Review for `path`: a caliper of 100 px, an ellipse and an angle on
+    frame `frame_index`, with the reader's calibration of 0.1 mm per pixel."""
+    from engine.datastore import Datastore
+    from engine.reader_measurements import CaseMeasurements
+    from engine.reader_shapes import Angle, Ellipse
+
+    store = Datastore(home)
+    shapes = (
+        Ellipse((60.0, 80.0), (20.0, 10.0), 0.0),
+        Angle((20.0, 30.0), (20.0, 10.0), (40.0, 10.0)),
+    )
+    calipers = (((30.0, 40.0), (30.0, 140.0)),)
+    stored = CaseMeasurements(frame_index, (0.1, 0.1), calipers, shapes)
+    store.save_measurements(store.add_case(path), stored.to_json())
+
+
+def test_analyze_lists_the_readers_stored_measurements_as_export_does(
+    tmp_path: Path,
+    node_png: Path,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from engine.datastore import HOME_ENV
+
+    home = tmp_path / "home"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    _store_measurements(home, node_png, frame_index=0)
+    out = tmp_path / "out"
+    assert main(["analyze", str(node_png), "--out", str(out), "--device", "cpu"]) == 0
+    doc = json.loads((out / "node" / "findings.json").read_text())
+    assert doc["frame"] == 1
+    lines = doc["reader_measurements"]
+    assert [(m["label"], m["unit"]) for m in lines] == [("C1", "mm"), ("E1", "mm2"), ("A1", "deg")]
+    assert lines[0]["value"] == 10.0  # the reader's calibration: 0.1 mm per pixel
+    assert doc["units"] == "mm" and doc["spacing_mm"] == [0.1, 0.1]  # findings in mm too
+    # The same lines, value for value, as `lesionlens export` writes for the file.
+    args = ["export", str(node_png), "--out", str(out / "e"), "--json", "f.json"]
+    assert main([*args, "--device", "cpu"]) == 0
+    (case,) = json.loads((out / "e" / "f.json").read_text())["cases"]
+    assert case["measurements"] == lines
+
+
+def test_analyze_frame_of_a_cine_with_the_measurements_drawn_on_it(
+    tmp_path: Path,
+    node_sample,
+    cine_writer,
+    monkeypatch,
+    capsys,  # noqa: ANN001
+) -> None:
+    from engine.datastore import HOME_ENV
+
+    home = tmp_path / "home"
+    monkeypatch.setenv(HOME_ENV, str(home))
+    cine = cine_writer(tmp_path / "cine.dcm", node_sample, frames=3)
+    _store_measurements(home, cine, frame_index=2)  # drawn on the third frame
+    out = tmp_path / "out"
+    assert (
+        main(["analyze", str(cine), "--out", str(out / "3"), "--frame", "3", "--device", "cpu"])
+        == 0
+    )
+    doc = json.loads((out / "3" / "cine" / "findings.json").read_text())
+    assert doc["frame"] == 3 and [m["label"] for m in doc["reader_measurements"]] == [
+        "C1",
+        "E1",
+        "A1",
+    ]
+    mask = np.asarray(PILImage.open(out / "3" / "cine" / "mask.png"))
+    assert mask.shape == node_sample.image.shape[:2]  # one frame's mask, not the cine's
+    # Frame 1: the measurements belong to another frame, so none are listed.
+    assert main(["analyze", str(cine), "--out", str(out / "1"), "--device", "cpu"]) == 0
+    first = json.loads((out / "1" / "cine" / "findings.json").read_text())
+    assert first["frame"] == 1 and first["reader_measurements"] == []
+    capsys.readouterr()
+    # A frame the file does not have fails that input, naming the file; --frame 0 is usage.
+    assert (
+        main(["analyze", str(cine), "--out", str(out / "9"), "--frame", "9", "--device", "cpu"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "cine.dcm" in err and "frame 9 requested, the file has 3" in err
+    assert main(["analyze", str(cine), "--out", str(out / "0"), "--frame", "0"]) == 2
+    assert "--frame counts from 1" in capsys.readouterr().err

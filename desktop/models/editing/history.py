@@ -1,13 +1,16 @@
 """Undo, redo and "saved here" for the 2D mask editor and the 3D label editor. Qt-free.
 
 Both editors record each edit as a patch that knows how to apply itself both ways; this
-mixin owns the two stacks and the marker of the last save, so "undo", "redo" and "would
-closing lose something?" mean the same in 2D and 3D.
+mixin applies the patches as the stacks (UndoStack, shared with the measurements' history)
+move and keeps the marker of the last save, so "undo", "redo" and "would closing lose
+something?" mean the same in 2D and 3D.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+from desktop.models.editing.undo_stack import UndoStack
 
 
 class Edit(Protocol):
@@ -17,15 +20,14 @@ class Edit(Protocol):
     def nbytes(self) -> int: ...
 
 
-class EditHistory:
+class EditHistory(UndoStack[Any]):
     """Mixin: call `_start_history()` in __init__, `_push(edit)` after each edit; implement
     `_apply(edit, forward)` and `end_stroke()`; have `self.events` with a "changed" event."""
 
     events: Any
 
     def _start_history(self) -> None:
-        self._undo: list[Any] = []
-        self._redo: list[Any] = []
+        self._start_stacks()
         self._clean: Any = None  # the history top when last saved (None: as opened)
 
     def _apply(self, edit: Any, forward: bool) -> None:
@@ -33,28 +35,6 @@ class EditHistory:
 
     def end_stroke(self) -> Any:
         raise NotImplementedError
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    @property
-    def undo_depth(self) -> int:
-        """How many edits can be undone: lets another history (the measurements') tell which
-        of the two changed last."""
-        return len(self._undo)
-
-    @property
-    def undo_name(self) -> str:
-        return self._undo[-1].name if self._undo else ""
-
-    @property
-    def redo_name(self) -> str:
-        return self._redo[-1].name if self._redo else ""
 
     @property
     def modified(self) -> bool:
@@ -66,28 +46,20 @@ class EditHistory:
         return sum(edit.nbytes for edit in (*self._undo, *self._redo))
 
     def undo(self) -> bool:
-        self.end_stroke()
-        if not self._undo:
-            return False
-        edit = self._undo.pop()
-        self._redo.append(edit)
-        self._apply(edit, forward=False)
-        return True
+        return self._step(forward=False)
 
     def redo(self) -> bool:
-        self.end_stroke()
-        if not self._redo:
+        return self._step(forward=True)
+
+    def _step(self, forward: bool) -> bool:
+        self.end_stroke()  # a stroke still being drawn is an edit of its own first
+        edit = self._move(forward)
+        if edit is None:
             return False
-        edit = self._redo.pop()
-        self._undo.append(edit)
-        self._apply(edit, forward=True)
+        self._apply(edit, forward=forward)
         return True
 
     def mark_saved(self) -> None:
         """What is shown now is what is stored: closing loses nothing."""
         self._clean = self._undo[-1] if self._undo else None
         self.events.emit("changed", "saved")
-
-    def _push(self, edit: Any) -> None:
-        self._undo.append(edit)
-        self._redo.clear()

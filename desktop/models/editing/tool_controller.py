@@ -14,8 +14,9 @@ release for drags, click for a press without movement; tests can drive it direct
 - Ellipse, Trace, Angle: see desktop.models.editing.measure_tool (it also does the grabbing
   of existing measurements for every measuring tool).
 - Smart Click: a click outlines the lesion under it (desktop.models.editing.smart_click, the
-  interactive model); positive=False (Shift+click, right click) removes instead. One undo
-  step a click.
+  interactive model); positive=False (Shift+click, right click) removes instead. A drag
+  draws a box round the lesion (shown as a rubber band while dragging), sent on release
+  with the clicks so far; a new box replaces the old one. One undo step a click or box.
 - Calibrate: a drag draws the known distance; `calibration_requested(length_px)` asks for
   its length in mm, finish_calibration(mm) applies it.
 """
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 from desktop.models.editing.caliper import measure_caliper
 from desktop.models.editing.measure_tool import MeasureTool
 from desktop.models.editing.tool_state import (
+    BOX,
     BRUSH,
     CALIBRATE,
     CALIPER,
@@ -47,12 +49,14 @@ from desktop.models.editing.tool_state import (
 )
 from desktop.models.events import Events
 from desktop.models.image.state import CaseState
+from engine.interactive.clicks import Box
 
 if TYPE_CHECKING:
     from desktop.models.editing.smart_click import SmartClick
 
 Point = tuple[float, float]
 MIN_LASSO_STEP_PX = 0.75  # drop mouse moves closer than this to the previous lasso point
+MIN_BOX_PX = 2.0  # a Smart Click box thinner than this (image px) is refused with a message
 
 
 def distance(a: Point, b: Point) -> float:
@@ -88,7 +92,7 @@ class ToolController:
     def wants_drag(self) -> bool:
         """Whether a left-drag belongs to the tool; otherwise it pans the image."""
         tool = self.tools.tool
-        if tool in (BRUSH, ERASER) or tool in POLYGON_TOOLS:
+        if tool in (BRUSH, ERASER, SMART_CLICK) or tool in POLYGON_TOOLS:
             return self.can_edit
         return (tool in MEASURE_TOOLS or tool == CALIBRATE) and self.state.image is not None
 
@@ -111,6 +115,8 @@ class ToolController:
                 self._dragging = False  # a click-by-click polygon ignores small drags
             else:
                 self.tools.set_draft(Draft(LASSO, (point,)))
+        elif tool == SMART_CLICK and self.can_edit:
+            self.tools.set_draft(Draft(BOX, (point, point)))
         elif tool in (CALIPER, CALIBRATE) and self.state.image is not None:
             self.calibration_line = None
             self.tools.set_draft(Draft(LINE, (point, point)))
@@ -133,6 +139,8 @@ class ToolController:
         elif draft is not None and draft.kind == LINE:
             start = draft.points[0]
             self.tools.set_draft(Draft(LINE, (start, point), self._line_text(start, point)))
+        elif draft is not None and draft.kind == BOX:
+            self.tools.set_draft(Draft(BOX, (draft.points[0], point)))
 
     def release(self, point: Point) -> None:
         if not self._dragging:
@@ -152,6 +160,9 @@ class ToolController:
         elif draft is not None and draft.kind == LASSO:
             self.tools.set_draft(None)
             self._apply_polygon(draft.points)
+        elif draft is not None and draft.kind == BOX:
+            self.tools.set_draft(None)
+            self._smart_box(*draft.points)
         elif draft is not None and draft.kind == LINE:
             start, end = draft.points
             if distance(start, end) < 1.0:
@@ -225,6 +236,23 @@ class ToolController:
     # -- internals ----------------------------------------------------------------------------
 
     def _smart_click(self, point: Point, positive: bool) -> None:
+        self._prompt_smart(
+            lambda editor, pixels: self.smart_click.click(editor, pixels, point, positive)
+        )
+
+    def _smart_box(self, start: Point, end: Point) -> None:
+        box = Box(
+            min(start[0], end[0]),
+            min(start[1], end[1]),
+            max(start[0], end[0]),
+            max(start[1], end[1]),
+        )
+        if box.r1 - box.r0 < MIN_BOX_PX or box.c1 - box.c0 < MIN_BOX_PX:
+            self.state.notify("Smart Click: the box is too thin; drag round the whole lesion")
+            return
+        self._prompt_smart(lambda editor, pixels: self.smart_click.drag_box(editor, pixels, box))
+
+    def _prompt_smart(self, prompt) -> None:  # noqa: ANN001 - (MaskEditor, pixels) -> bool
         image, editor = self.state.image, self.state.editor
         if image is None or editor is None:
             return
@@ -232,7 +260,7 @@ class ToolController:
             self.state.notify("Smart Click works on the analysed frame only")
             return
         try:
-            self.smart_click.click(editor, image.pixels, point, positive)
+            prompt(editor, image.pixels)
         except Exception as exc:  # noqa: BLE001 - a missing bundle is a message, not a crash
             self.state.report_error(exc)
 

@@ -49,12 +49,13 @@ DEFAULT_BRUSH_RADIUS = 6.0
 
 LASSO, POLYGON, LINE = "lasso", "polygon", "line"
 OUTLINE, OPEN = "outline", "open"  # a closed outline (ellipse), an open polyline (angle)
+BOX = "box"  # a rubber-band rectangle (Smart Click): points are the two opposite corners
 
 
 @dataclass(frozen=True)
 class Draft:
     """A shape being drawn: a freehand lasso, a click-by-click polygon, a line, an ellipse's
-    outline or an angle's arms."""
+    outline, an angle's arms or a Smart Click box."""
 
     kind: str
     points: tuple[tuple[float, float], ...]  # (row, col)

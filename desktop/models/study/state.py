@@ -15,6 +15,7 @@ from pathlib import Path
 from desktop.models.events import Events
 from desktop.models.image.window_level import WindowLevel
 from desktop.models.study.cases import open_study
+from desktop.models.study.corrections import StudyCorrections
 from desktop.models.study.geometry import LinkDecision, link_decision, shown_mirrored
 from desktop.models.study.view_window import default_view_window, grey_views, view_presets
 from engine.bundle import Bundle, ModelSpec
@@ -31,6 +32,7 @@ EVENTS = (
     "busy_changed",  # an analysis started or ended (bool)
     "confirmed_changed",  # the reader confirmed or changed the case's class (str | None)
     "window_changed",  # a grey view's window/level changed (view name)
+    "corrections_changed",  # a view's mask was edited, undone or redone (view name)
     "status",  # a short message for the status bar (str)
     "error",  # last_error changed (str | None)
 )
@@ -72,8 +74,10 @@ class StudyState:
         self.study: Study | None = None
         self.path: Path | None = None
         self.bundle: Bundle | None = None  # the shipped model for these views, if any
-        self.analysis: StudyAnalysis | None = None
+        self.analysis: StudyAnalysis | None = None  # with the reader's corrected findings
         self.spec: ModelSpec | None = None  # the model that made `analysis`
+        # The reader's masks on the views (Smart Click), from the moment an analysis is shown.
+        self.corrections: StudyCorrections | None = None
         self.link = LinkDecision(False, "no study open")
         self.link_wanted = True  # the user's toggle; applies only when the geometry allows
         self.mirror_posterior = True
@@ -111,7 +115,7 @@ class StudyState:
         self.study, self.path = study, path
         self.bundle = self.find_bundle(list(study.views))
         self.link = link_decision(study.views)
-        self.analysis, self.spec = None, None
+        self.analysis, self.spec, self.corrections = None, None, None
         self.confirmed_label = None
         self._presets = {n: view_presets(study.views[n]) for n in grey_views(study.views)}  # type: ignore[arg-type]
         # Computed once: the defaults take percentiles, and window_name asks on every drag step.
@@ -176,6 +180,7 @@ class StudyState:
             raise ValueError("the analysis belongs to another study")
         self._set_busy(False)
         self.analysis, self.spec = result.analysis, result.spec
+        self._start_corrections()
         self.events.emit("analysis_changed", self.analysis)
         return True
 
@@ -187,7 +192,34 @@ class StudyState:
         self._generation += 1
         self._set_busy(False)
         self.analysis, self.spec = analysis, spec
+        self._start_corrections()
         self.events.emit("analysis_changed", analysis)
+
+    # -- the reader's corrections -----------------------------------------------------------
+
+    def _start_corrections(self) -> None:
+        assert self.analysis is not None
+        spec = self.spec
+        self.corrections = StudyCorrections(
+            self.analysis,
+            self._on_corrected,
+            min_area_px=spec.min_lesion_area_px if spec is not None else 20,
+            confidence_threshold=spec.confidence_threshold if spec is not None else 0.7,
+        )
+
+    def _on_corrected(self, view: str) -> None:
+        """A view's mask changed: its findings (outline, panel, export) follow."""
+        if self.corrections is None:
+            return
+        self.analysis = self.corrections.corrected_analysis()
+        self.events.emit("analysis_changed", self.analysis)
+        self.events.emit("corrections_changed", view)
+
+    def undo(self) -> bool:
+        return self.corrections is not None and not self.busy and self.corrections.undo()
+
+    def redo(self) -> bool:
+        return self.corrections is not None and not self.busy and self.corrections.redo()
 
     def confirm_label(self, label: str | None) -> None:
         """The reader's class for the case (one of the model's classes), or None to leave

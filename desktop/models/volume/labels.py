@@ -118,6 +118,12 @@ def _padded_box(mask: np.ndarray) -> tuple[slice, slice]:
     )
 
 
+def _array_block(layout: PlaneLayout, display_box: np.ndarray) -> np.ndarray:
+    """A display-orientation box of a plane as the (z, y, x) block LabelPatch stores."""
+    block = display_box[::-1] if layout.flip_rows else display_box
+    return np.expand_dims(block, layout.axis).copy()
+
+
 @dataclass(frozen=True)
 class LabelPatch:
     """The values of a (z, y, x) box before and after one edit: the same patch undoes and
@@ -180,6 +186,8 @@ class VolumeLabels(EditHistory):
         self.events = Events(LABEL_EVENTS)
         self.subscribe = self.events.subscribe
         self._counts = np.bincount(self.labels.ravel(), minlength=len(self.label_names))
+        # Interactive models whose outlines went into these labels (Smart Click on a plane).
+        self.assisted_by: set[str] = set()
         self._start_history()
         self._stroke: _Stroke | None = None
 
@@ -281,9 +289,36 @@ class VolumeLabels(EditHistory):
 
     @staticmethod
     def _in_array_order(stroke: _Stroke, display_box: np.ndarray) -> np.ndarray:
-        """A display-orientation box of a plane as the (z, y, x) block LabelPatch stores."""
-        block = display_box[::-1] if stroke.layout.flip_rows else display_box
-        return np.expand_dims(block, stroke.layout.axis).copy()
+        return _array_block(stroke.layout, display_box)
+
+    def set_slice_mask(
+        self, layout: PlaneLayout, index: int, label: int, mask: np.ndarray, name: str
+    ) -> bool:
+        """Make `label` on slice `index` of a plane exactly `mask` (display orientation, the
+        plane's shape): its pixels become `label`, the label's other pixels on the slice
+        become background, as the eraser clears them. One undo step (Smart Click); the
+        slice counts as edited for interpolation. False when nothing changed."""
+        self.end_stroke()
+        if not 0 < label < len(self.label_names):
+            raise ValueError(f"label {label} is not one of 1..{len(self.label_names) - 1}")
+        plane = layout.view(self.labels, index)
+        if mask.shape != plane.shape:
+            raise ValueError(
+                f"mask {mask.shape} does not match the {layout.plane} slice {plane.shape}"
+            )
+        after = plane.copy()
+        after[(after == label) & (mask == 0)] = 0
+        after[mask > 0] = label
+        rows, cols = np.nonzero(after != plane)
+        if rows.size == 0:
+            return False
+        box = Box(int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1)
+        before_block = _array_block(layout, plane[box.slices])
+        plane[box.slices] = after[box.slices]
+        region = layout.region(index, *box.slices)
+        patch = LabelPatch(region, before_block, self.labels[region].copy())
+        self._record(name, patch, ((layout.axis, index, label),))
+        return True
 
     # -- whole edits --------------------------------------------------------------------------
 

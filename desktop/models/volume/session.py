@@ -108,6 +108,14 @@ class VolumeSession:
     def _emit(self, event: str, *args: object) -> None:
         self.events.emit(event, *args)
 
+    def notify(self, message: str) -> None:
+        """A short message for the status bar."""
+        self._emit("status", message)
+
+    def report_error(self, message: str) -> None:
+        """A failure to show (the window's error bar)."""
+        self._emit("error", message)
+
     # -- opening ------------------------------------------------------------------------------
 
     def open(

@@ -21,6 +21,7 @@ from desktop.models.editing.caliper import Caliper
 from desktop.models.editing.mask_ops import Box
 from desktop.models.editing.tool_controller import ToolController
 from desktop.models.editing.tool_state import (
+    BOX,
     BRUSH,
     ERASER,
     LINE,
@@ -68,6 +69,12 @@ UNCERTAINTY_OPACITY = 0.75
 def box_rect(box: Box) -> QRectF:
     """A mask box as a rectangle in image (item) coordinates: pixel (r, c) is [c, c+1]x[r, r+1]."""
     return QRectF(box.col0, box.row0, box.col1 - box.col0, box.row1 - box.row0)
+
+
+def box_corners(draft: Draft) -> list[tuple[float, float]]:
+    """The four corners (row, col) of a box draft, from its two opposite corners."""
+    (r0, c0), (r1, c1) = draft.points
+    return [(r0, c0), (r0, c1), (r1, c1), (r1, c0)]
 
 
 class ImageCanvas(pg.GraphicsLayoutWidget):
@@ -330,7 +337,8 @@ class ImageCanvas(pg.GraphicsLayoutWidget):
             self.draft_line.setVisible(False)
             self.draft_text.setVisible(False)
             return
-        points = np.asarray(draft.points, dtype=np.float64) + PIXEL_CENTRE
+        points = np.asarray(box_corners(draft) if draft.kind == BOX else draft.points, float)
+        points = points + PIXEL_CENTRE
         if draft.kind not in (LINE, OPEN) and len(points) > 2:
             points = np.vstack([points, points[:1]])  # show the polygon as it will close
         self.draft_line.setData(points[:, 1], points[:, 0])

@@ -1,6 +1,6 @@
 """Descriptor section of the side panel: per lesion, the AI's proposed lexicon values (whatever
 template the finding carries: BI-RADS for breast models, ACR TI-RADS for thyroid models,
-lymph-node descriptors where model.json asks for them) with the reason for each, and the
+lymph-node descriptors for node models such as the default) with the reason for each, and the
 reader's decision. Rows come from the set itself (its descriptors and their options), so a
 template needs no code here beyond a display name.
 

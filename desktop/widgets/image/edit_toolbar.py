@@ -69,7 +69,7 @@ TOOL_TIPS = {
     "drag a point or an arm to edit, Del deletes",
     CALIBRATE: "Draw a line of known length on an uncalibrated image, then type its mm",
     SMART_CLICK: "Click a lesion to outline it: left click adds, Shift+click or right click "
-    "removes; each click is one undo step",
+    "removes, a drag draws a box round it; each click or box is one undo step",
 }
 
 

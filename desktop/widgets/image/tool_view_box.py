@@ -1,7 +1,9 @@
 """The pyqtgraph ViewBox of the canvas, with the mouse mapped the way readers expect.
 
 Left drag: the current tool (brush, lasso, caliper...), or pan when the tool has nothing to
-do with a drag. Smart Click: left click adds, Shift+click or right click removes. Middle
+do with a drag. Smart Click: left click adds, Shift+click or right click removes, left drag
+draws a box; a press and release within CLICK_SLOP_PX screen pixels is a click even when
+pyqtgraph made it a drag (it does so for any move after half a second held). Middle
 drag: pan. Right drag: window/level. Wheel: zoom about the cursor.
 Points go to the ToolController as (row, col) image coordinates, pixel centres on integers.
 """
@@ -18,6 +20,7 @@ from desktop.models.editing.tool_state import SMART_CLICK
 from desktop.models.image.display import PIXEL_CENTRE
 
 Point = tuple[float, float]
+CLICK_SLOP_PX = 5.0  # screen px: a Smart Click press and release closer than this is a click
 
 
 class ToolViewBox(pg.ViewBox):
@@ -58,11 +61,22 @@ class ToolViewBox(pg.ViewBox):
                 point = self.image_point(ev.scenePos())
                 if ev.isFinish():
                     self._tool_drag = False
-                    self.controller.release(point)
+                    if self._smart_click_held(ev):
+                        self.controller.cancel()  # no box: a click held a little long
+                        start = self.image_point(ev.buttonDownScenePos())
+                        self.controller.click(start, self.snap_px(), positive=not _shift(ev))
+                    else:
+                        self.controller.release(point)
                 else:
                     self.controller.move(point)
                 return
         super().mouseDragEvent(ev, axis)  # left (navigate) and middle: pan
+
+    def _smart_click_held(self, ev) -> bool:  # noqa: ANN001 - a pyqtgraph MouseDragEvent
+        if self.controller.tools.tool != SMART_CLICK:
+            return False
+        moved = ev.screenPos() - ev.buttonDownScreenPos()
+        return (moved.x() ** 2 + moved.y() ** 2) ** 0.5 < CLICK_SLOP_PX
 
     def mouseClickEvent(self, ev) -> None:  # noqa: ANN001, N802 - pyqtgraph override
         smart = self.controller.tools.tool == SMART_CLICK
@@ -72,9 +86,13 @@ class ToolViewBox(pg.ViewBox):
             return
         ev.accept()
         point = self.image_point(ev.scenePos())
-        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        shift = _shift(ev)
         if ev.double() and not smart:
             self.controller.double_click(point)
         elif not ev.double():
             # Smart Click: Shift+click or right click is a negative (removing) click.
             self.controller.click(point, self.snap_px(), positive=not (right or shift))
+
+
+def _shift(ev) -> bool:  # noqa: ANN001 - a pyqtgraph mouse event
+    return bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)

@@ -1,6 +1,8 @@
 """The views of a study side by side, with the controls that belong to them: linked zoom and
 pan (only when the geometry matches, and the reason shown either way), posterior mirroring,
-the attention map (toggle and opacity) and the lesion outlines. Renders StudyState.
+the attention map (toggle and opacity), the lesion outlines, and Smart Click with its undo
+and redo (desktop.models.study.tools: click or box a lesion on any 2D view). Renders
+StudyState.
 
 Linking is done here rather than with pyqtgraph's setXLink: opposed projections need the
 column range mirrored (desktop.models.study.geometry.linked_range), and a guard keeps the two views
@@ -17,17 +19,27 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.models.editing.smart_click import SmartClick, shared_interactive_model
+from desktop.models.editing.tool_state import NAVIGATE, SMART_CLICK, ToolState
 from desktop.models.study.geometry import ViewRange, linked_range, opposed, view_title
 from desktop.models.study.state import StudyState
+from desktop.models.study.tools import StudyViewController
 from desktop.widgets.study.view_pane import ViewPane
 from engine.types import Image, Study, StudyAnalysis
 
 LINKED_STYLE = "color: #63d297;"
 INDEPENDENT_STYLE = "color: #9aa3ad;"
+SMART_TIP = (
+    "Smart Click (A): click a lesion on a view to outline it, Shift+click or right click "
+    "removes, a drag draws a box round it; each click or box is one undo step (Ctrl+Z). "
+    "The outline becomes that view's findings, exported as reader-drawn with AI assistance"
+)
+SMART_STYLE = "QToolButton:checked { background: #3a8ee6; color: #ffffff; border-radius: 3px; }"
 
 
 class StudyView(QWidget):
@@ -35,9 +47,12 @@ class StudyView(QWidget):
 
     cursor_moved = Signal(str)
 
-    def __init__(self, state: StudyState, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, state: StudyState, tools: ToolState | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.state = state
+        self.tools = tools or ToolState()  # the study's own: the 2D tools stay as they were
         self.panes: dict[str, ViewPane] = {}
         self._syncing = False
 
@@ -59,6 +74,13 @@ class StudyView(QWidget):
         self.contour_box.setToolTip("Lesion outline on the segmented view")
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Fit every view to its pane")
+        self.smart_button = QToolButton()
+        self.smart_button.setText("Smart Click")
+        self.smart_button.setCheckable(True)
+        self.smart_button.setToolTip(SMART_TIP)
+        self.smart_button.setStyleSheet(SMART_STYLE)
+        self.undo_button = QPushButton("Undo")
+        self.redo_button = QPushButton("Redo")
 
         controls = QHBoxLayout()
         controls.setContentsMargins(8, 4, 8, 4)
@@ -76,7 +98,14 @@ class StudyView(QWidget):
         layout.setSpacing(0)
         layout.addLayout(controls)
         self.link_state.setContentsMargins(10, 0, 10, 4)
-        layout.addWidget(self.link_state)
+        # Smart Click beside the link note (which wraps), not in the row above: that row's
+        # width is already the window's minimum (the study page sits in the window's stack).
+        edit_row = QHBoxLayout()
+        edit_row.setContentsMargins(0, 0, 8, 4)
+        edit_row.addWidget(self.link_state, stretch=1)
+        for widget in (self.smart_button, self.undo_button, self.redo_button):
+            edit_row.addWidget(widget)
+        layout.addLayout(edit_row)
         layout.addWidget(self.splitter, stretch=1)
 
         self.link_box.toggled.connect(state.set_link_wanted)
@@ -85,6 +114,12 @@ class StudyView(QWidget):
         self.contour_box.toggled.connect(state.set_contours_visible)
         self.opacity_slider.valueChanged.connect(lambda v: state.set_map_opacity(v / 100.0))
         self.fit_button.clicked.connect(self.fit)
+        self.smart_button.clicked.connect(self._on_smart_toggled)
+        self.undo_button.clicked.connect(state.undo)
+        self.redo_button.clicked.connect(state.redo)
+        self.tools.subscribe("tool_changed", self._sync_edit_controls)
+        state.subscribe("corrections_changed", lambda _view: self._sync_edit_controls())
+        state.subscribe("busy_changed", lambda _busy: self._sync_edit_controls())
         state.subscribe("study_changed", self._on_study_changed)
         state.subscribe("analysis_changed", self._on_analysis_changed)
         state.subscribe("display_changed", self._on_display_changed)
@@ -93,6 +128,7 @@ class StudyView(QWidget):
         if state.study is not None:
             self._on_study_changed(state.study)
         self._sync_controls()
+        self._sync_edit_controls()
 
     # -- queries (tests, screenshots) -----------------------------------------------------
 
@@ -115,7 +151,13 @@ class StudyView(QWidget):
             pane.deleteLater()
         self.panes = {}
         for name, view in study.views.items():
-            pane = ViewPane(lambda dx, dy, n=name: self._drag_window(n, dx, dy))
+            controller = None
+            if isinstance(view, Image):
+                smart = SmartClick(shared_interactive_model)
+                controller = StudyViewController(self.state, self.tools, name, smart)
+            pane = ViewPane(
+                lambda dx, dy, n=name: self._drag_window(n, dx, dy), controller=controller
+            )
             if isinstance(view, Image):
                 pane.show_view(name, view, self.state.is_mirrored(name), self.state.window(name))
                 self._on_window_changed(name, pane)
@@ -128,6 +170,7 @@ class StudyView(QWidget):
             self.panes[name] = pane
         self.splitter.setSizes([1000] * len(self.panes))
         self._sync_controls()
+        self._sync_edit_controls()
 
     def _drag_window(self, name: str, dx: float, dy: float) -> None:
         if self.state.window(name) is None:
@@ -154,7 +197,50 @@ class StudyView(QWidget):
                 analysis.prediction.view_maps.get(name), state.map_opacity, state.maps_visible
             )
             pane.set_contours(analysis.findings.get(name, ()), state.contours_visible)
+        self._show_masks()
         self._sync_controls()
+        self._sync_edit_controls()
+
+    # -- Smart Click ----------------------------------------------------------------------
+
+    def toggle_smart_click(self) -> None:
+        """Key A on the study page: Smart Click on, or back to pan/zoom."""
+        self.tools.set_tool(NAVIGATE if self.tools.tool == SMART_CLICK else SMART_CLICK)
+
+    def _on_smart_toggled(self, checked: bool) -> None:
+        self.tools.set_tool(SMART_CLICK if checked else NAVIGATE)
+
+    def _show_masks(self) -> None:
+        """Each corrected view shows the reader's mask under its outline."""
+        corrections = self.state.corrections
+        for name, pane in self.panes.items():
+            edited = corrections is not None and name in corrections.editors
+            if edited and corrections.edited(name):
+                pane.set_mask(corrections.editors[name].mask)
+            else:
+                pane.set_mask(None)
+
+    def _sync_edit_controls(self) -> None:
+        state, corrections = self.state, self.state.corrections
+        with QSignalBlocker(self.smart_button):
+            self.smart_button.setChecked(self.tools.tool == SMART_CLICK)
+        editable = corrections is not None and not state.busy
+        self.smart_button.setEnabled(state.study is not None)
+        self.undo_button.setEnabled(editable and corrections.can_undo)
+        self.redo_button.setEnabled(editable and corrections.can_redo)
+        self.undo_button.setToolTip(
+            f"Undo {corrections.undo_name} (Ctrl+Z)"
+            if editable and corrections.can_undo
+            else "Undo (Ctrl+Z)"
+        )
+        self.redo_button.setToolTip("Redo (Ctrl+Y)")
+        for pane in self.panes.values():
+            shape = (
+                Qt.CursorShape.CrossCursor
+                if self.tools.tool == SMART_CLICK
+                else Qt.CursorShape.ArrowCursor
+            )
+            pane.canvas.viewport().setCursor(shape)
 
     def _on_display_changed(self) -> None:
         state, analysis = self.state, self.state.analysis

@@ -20,14 +20,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from desktop.models.image.display import PIXEL_CENTRE, contour_xy, cursor_text
+from desktop.models.image.display import PIXEL_CENTRE, contour_xy, cursor_text, overlay_rgba
 from desktop.models.image.window_level import WindowLevel
 from desktop.models.study.geometry import ViewRange, orientation_note, side_labels, view_title
-from desktop.widgets.image.canvas import BACKGROUND, CONTOUR_PEN
+from desktop.models.study.tools import StudyViewController
+from desktop.widgets.image.canvas import BACKGROUND, CONTOUR_PEN, DRAFT_PEN
+from desktop.widgets.image.tool_view_box import ToolViewBox
 from desktop.widgets.study.window_view_box import DragWindow, WindowViewBox
 from engine.report.heatmap import heat_rgba
 from engine.types import Finding, Image
 
+MASK_OPACITY = 0.45  # the reader's corrected mask (Smart Click), under the outline
 SIDE_STYLE = "color: #ffd43b; font-weight: bold; font-size: 13pt; padding: 0 6px;"
 
 
@@ -39,9 +42,15 @@ class ViewPane(QWidget):
     cursor_moved = Signal(str)
 
     def __init__(
-        self, drag_window: DragWindow | None = None, parent: QWidget | None = None
+        self,
+        drag_window: DragWindow | None = None,
+        parent: QWidget | None = None,
+        controller: StudyViewController | None = None,
     ) -> None:
+        """controller: Smart Click on this view (left click, Shift/right click, left drag);
+        without one the view only pans, zooms and sets window/level."""
         super().__init__(parent)
+        self.controller = controller
         self.name = ""
         self.image: Image | None = None
         self.follows_pane = True  # fit on every resize until the reader zooms or pans
@@ -64,13 +73,24 @@ class ViewPane(QWidget):
         self.window_label.setToolTip("Right-drag on the view sets window/level")
         # Its text changes on every drag step: it must not resize the pane (and refit it).
         self.window_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.view = WindowViewBox(drag_window)
+        if controller is not None and drag_window is not None:
+            self.view: pg.ViewBox = ToolViewBox(controller, drag_window)  # type: ignore[arg-type]
+            controller.box_changed = self._draw_box
+        else:
+            self.view = WindowViewBox(drag_window)
         self.canvas.addItem(self.view)
         self.image_item = pg.ImageItem()
         self.map_item = pg.ImageItem()
         self.map_item.setZValue(10)
+        self.mask_item = pg.ImageItem()  # the reader's corrected mask
+        self.mask_item.setZValue(12)
+        self.box_line = pg.PlotDataItem(pen=DRAFT_PEN)  # a Smart Click box being dragged
+        self.box_line.setZValue(30)
+        self.box_line.setVisible(False)
         self.view.addItem(self.image_item)
         self.view.addItem(self.map_item)
+        self.view.addItem(self.mask_item)
+        self.view.addItem(self.box_line, ignoreBounds=True)
         self.contour_items: list[pg.PlotDataItem] = []
         self.view.sigResized.connect(self._on_resized)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -104,6 +124,7 @@ class ViewPane(QWidget):
         self.image_item.setImage(image.pixels, autoLevels=False, levels=levels)
         self.window_label.setText("" if window is not None else "colour: shown as acquired")
         self.map_item.clear()
+        self.mask_item.clear()
         self.set_contours((), True)
         self.set_mirrored(mirrored)
         self.fit()
@@ -148,6 +169,24 @@ class ViewPane(QWidget):
             item.setVisible(visible)
             self.view.addItem(item)
             self.contour_items.append(item)
+
+    def set_mask(self, mask: np.ndarray | None) -> None:
+        """The reader's corrected mask of this view, or None (not corrected)."""
+        if mask is None or not mask.any():
+            self.mask_item.clear()
+            return
+        self.mask_item.setImage(overlay_rgba(mask, MASK_OPACITY), autoLevels=False)
+
+    def _draw_box(self, box: tuple[tuple[float, float], tuple[float, float]] | None) -> None:
+        """The rubber band of a Smart Click box, from the press to the mouse."""
+        if box is None:
+            self.box_line.setVisible(False)
+            return
+        (r0, c0), (r1, c1) = box
+        rows = np.array([r0, r0, r1, r1, r0]) + PIXEL_CENTRE
+        cols = np.array([c0, c1, c1, c0, c0]) + PIXEL_CENTRE
+        self.box_line.setData(cols, rows)
+        self.box_line.setVisible(True)
 
     @property
     def map_shown(self) -> bool:

@@ -30,6 +30,7 @@ from desktop.models.editing.tool_state import (
     BRUSH_RADII,
     ERASER,
     NAVIGATE,
+    SMART_CLICK,
     TOOL_NAMES,
     ToolState,
 )
@@ -40,6 +41,11 @@ from desktop.models.volume.session import VolumeSession
 from desktop.widgets.image.findings_panel import section_title, value_label
 
 CUSTOM_WINDOW = "Custom (right-drag)"
+TOOL_TIPS = {
+    SMART_CLICK: "Smart Click (A): click a structure on any view to outline it in the chosen "
+    "label on that slice (Shift+click or right click removes, a drag draws a box round it); "
+    "each click or box is one undo step",
+}
 TOOL_STYLE = "QToolButton:checked { background: #3a8ee6; color: #ffffff; border-radius: 3px; }"
 SWATCH = '<span style="color:{colour}; font-size:15px;">■</span>'
 
@@ -178,11 +184,11 @@ class VolumeControls(QWidget):
         self.window_value.setObjectName("note")
         self.tool_buttons: dict[str, QToolButton] = {}
         tool_row = QHBoxLayout()
-        for tool, key in ((NAVIGATE, "N"), (BRUSH, "B"), (ERASER, "E")):
+        for tool, key in ((NAVIGATE, "N"), (BRUSH, "B"), (ERASER, "E"), (SMART_CLICK, "A")):
             button = QToolButton()
             button.setText(TOOL_NAMES[tool])
             button.setCheckable(True)
-            button.setToolTip(f"{TOOL_NAMES[tool]} ({key})")
+            button.setToolTip(TOOL_TIPS.get(tool, f"{TOOL_NAMES[tool]} ({key})"))
             button.clicked.connect(lambda _c=False, t=tool: tools.set_tool(t))
             tool_row.addWidget(button)
             self.tool_buttons[tool] = button

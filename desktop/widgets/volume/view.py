@@ -28,7 +28,7 @@ from desktop.models.volume.display import CROSSHAIR_RGB, label_lut, labels_rgba
 from desktop.models.volume.planes import TITLES, edge_letters
 from desktop.models.volume.session import VolumeSession
 from desktop.models.volume.tools import PlaneToolController
-from desktop.widgets.image.canvas import BACKGROUND, BRUSH_PEN, ERASER_PEN
+from desktop.widgets.image.canvas import BACKGROUND, BRUSH_PEN, DRAFT_PEN, ERASER_PEN
 from desktop.widgets.image.tool_view_box import ToolViewBox
 
 CROSSHAIR_PEN = pg.mkPen((*CROSSHAIR_RGB, 150), width=1, style=Qt.PenStyle.DashLine)
@@ -81,9 +81,17 @@ class PlaneCanvas(pg.GraphicsLayoutWidget):
         self.brush_cursor = QGraphicsEllipseItem()
         self.brush_cursor.setPen(BRUSH_PEN)
         self.brush_cursor.setVisible(False)
-        for z, item in ((20, self.h_line), (21, self.v_line), (30, self.brush_cursor)):
+        self.box_line = pg.PlotDataItem(pen=DRAFT_PEN)  # a Smart Click box being dragged
+        self.box_line.setVisible(False)
+        for z, item in (
+            (20, self.h_line),
+            (21, self.v_line),
+            (30, self.brush_cursor),
+            (31, self.box_line),
+        ):
             item.setZValue(z)
             self.view.addItem(item, ignoreBounds=True)
+        self.controller.box_changed = self._draw_box
         self.index = -1
         self._lut = label_lut(session.label_names, session.opacity)
         # Orientation letters at the edges of the viewport (A/P, R/L, S/I), as on a scanner's
@@ -191,6 +199,17 @@ class PlaneCanvas(pg.GraphicsLayoutWidget):
         self._draw_overlay()
 
     # -- pointer ------------------------------------------------------------------------------
+
+    def _draw_box(self, box: tuple[tuple[float, float], tuple[float, float]] | None) -> None:
+        """The rubber band of a Smart Click box, from the press to the mouse."""
+        if box is None:
+            self.box_line.setVisible(False)
+            return
+        (r0, c0), (r1, c1) = box
+        rows = np.array([r0, r0, r1, r1, r0]) + PIXEL_CENTRE
+        cols = np.array([c0, c1, c1, c0, c0]) + PIXEL_CENTRE
+        self.box_line.setData(cols, rows)
+        self.box_line.setVisible(True)
 
     def _on_tool_changed(self) -> None:
         tool = self.tools.tool

@@ -237,7 +237,7 @@ class _Spec:
 def test_template_follows_the_model():
     assert template_for(_Spec(scope={"threshold": 1, "body_parts": ["BREAST"]})) == "bi-rads"
     assert template_for(_Spec(model_id="breast-us-busi-s0")) == "bi-rads"
-    assert template_for(_Spec(model_id="lymph-node-default-s7")) is None
+    assert template_for(_Spec(model_id="other-model")) is None
     assert template_for(_Spec(model_id="breast-views", task="views")) is None
     assert template_for(_Spec(model_id="lymph", raw={"descriptors": "bi-rads"})) == "bi-rads"
     assert template_for(_Spec(model_id="breast-us", raw={"descriptors": "none"})) is None
@@ -245,13 +245,22 @@ def test_template_follows_the_model():
         template_for(_Spec(raw={"descriptors": "pi-rads"}))
 
 
-def test_thyroid_models_get_ti_rads_and_nodes_only_when_model_json_asks():
+def test_thyroid_models_get_ti_rads_and_node_models_the_node_template():
     assert template_for(_Spec(scope={"body_parts": ["THYROID"]})) == "ti-rads"
     assert template_for(_Spec(scope={"body_parts": ["thyroid"]})) == "ti-rads"
     assert template_for(_Spec(model_id="thyroid-us-tn3k-s0")) == "ti-rads"
     assert template_for(_Spec(model_id="thyroid-views", task="views")) is None
-    # The shipped default model is a lymph-node model: no node set unless asked for.
-    assert template_for(_Spec(model_id="lymph-node-default-s7")) is None
-    assert template_for(_Spec(scope={"body_parts": ["NECK"]})) is None
+    # A node model gets the node template: by model.json, its scope, or its id (a child
+    # fine-tuned from an older default bundle that lacks the key).
     assert template_for(_Spec(model_id="n", raw={"descriptors": "lymph-node"})) == "lymph-node"
+    assert template_for(_Spec(scope={"body_parts": ["NECK", "LYMPH"]})) == "lymph-node"
+    assert template_for(_Spec(model_id="lymph-node-default-s7-ft-1")) == "lymph-node"
+    assert template_for(_Spec(scope={"body_parts": ["NECK"]})) is None  # thyroid or node?
     assert template_for(_Spec(model_id="thyroid", raw={"descriptors": "none"})) is None
+    assert template_for(_Spec(model_id="lymph-node-x", raw={"descriptors": "none"})) is None
+
+
+def test_the_shipped_default_model_describes_its_nodes(default_model):
+    # model.json says so (training.make_default writes it), not only the id.
+    assert default_model.spec.raw["descriptors"] == "lymph-node"
+    assert template_for(default_model.spec) == "lymph-node"

@@ -137,3 +137,66 @@ def test_uncalibrated_node_measures_in_pixels_and_thickens_relative_to_the_short
     assert "cortex_max_px" in m and "cortex_max_mm" not in m
     assert m["thick_from_px"] == pytest.approx(0.3 * d["shape"].measurement["short_axis_px"])
     assert d.value("cortex") == "eccentric thickening"
+
+
+def _nodes(label: str, seeds: range):
+    from scipy import ndimage
+
+    from engine.synth.nodes import generate_node_image
+
+    for seed in seeds:
+        sample = generate_node_image(np.random.default_rng(seed), label=label, frame=False)
+        labels, _ = ndimage.label(sample.mask > 0)
+        largest = labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1
+        yield largest, sample.image, (sample.spacing_mm, sample.spacing_mm)
+
+
+def test_a_speckled_hilum_is_found_whole_not_as_its_largest_fragment():
+    # Simulated B-mode (engine.synth.nodes): speckle breaks the hilum into pieces above any
+    # fixed threshold; the largest piece was too small (hilum "absent") in 3 of these 12.
+    for mask, image, spacing in _nodes("benign", range(12)):
+        d = describe("lymph-node", mask, image, spacing)
+        assert d.value("hilum") == "present", d["hilum"].reason
+        assert d["hilum"].measurement["hilum_fraction"] > 0.15
+        assert d.value("cortex") == "thin", d["cortex"].reason
+    absent = [
+        describe("lymph-node", m, i, s).value("hilum") for m, i, s in _nodes("malignant", range(12))
+    ]
+    assert absent.count("absent") >= 11
+
+
+def test_a_centre_no_brighter_than_the_tissue_around_is_no_echogenic_hilum(shapes):
+    mask = shapes.ellipse(150, 200, 80, 30)
+    image = shapes.tissue(mask, lesion=50, background=120)
+    image[shapes.ellipse(150, 200, 50, 12)] = 100  # twice the cortex, darker than the tissue
+    d = run(mask, image)
+    assert d.value("hilum") == "absent"
+    assert d["hilum"].measurement["hilum_to_tissue"] < 1.0
+    assert d["hilum"].measurement["hilum_to_cortex"] > 1.5
+    assert "no echogenic hilum" in d.category_reasons
+
+
+def test_a_short_axis_over_10_mm_is_suspicious_only_on_a_calibrated_image(shapes):
+    mask = shapes.ellipse(150, 200, 120, 56)  # 24 x 11 mm, L/S 2.1
+    image = shapes.tissue(mask, lesion=50)
+    image[shapes.ellipse(150, 200, 90, 32)] = 150  # cortex 2.4 mm: thin
+    d = run(mask, image)
+    assert values(d)["shape"] == "oval" and d.value("cortex") == "thin"
+    assert d.category == "suspicious"
+    assert d.category_reasons[0] == "short axis 11.3 mm (> 10 mm)"
+    assert d.extras["suspicious_features"] == 1
+    uncalibrated = describe_node(mask, image, image, None)
+    assert uncalibrated.category == "not suspicious"
+    assert "size: uncalibrated" in uncalibrated.category_reasons[0]
+
+
+def test_a_lobulated_node_has_an_irregular_margin(shapes):
+    # Four lobes around a core (convexity about 0.93: smooth by convexity alone).
+    mask = shapes.ellipse(150, 200, 35, 35)
+    for dy, dx in ((0, 32), (0, -32), (32, 0), (-32, 0)):
+        mask |= shapes.ellipse(150 + dy, 200 + dx, 30, 30)
+    d = run(mask, shapes.tissue(mask, lesion=50))
+    assert d["margin"].measurement["solidity"] > 0.85
+    assert d.value("margin") == "irregular"
+    assert d["margin"].measurement["notches"] >= 2
+    assert "deep notches (lobulated)" in d["margin"].reason

@@ -207,3 +207,35 @@ def test_nodule_filling_the_frame_scores_the_cannot_be_determined_rows(shapes):
     assert d.extras["points"]["composition"] == 2  # undetermined composition: 2
     assert d.extras["points"]["echogenicity"] == 1  # undetermined echogenicity: 1
     assert "echogenic_foci" in d.extras["missing"]
+
+
+def test_a_nodule_filling_the_frame_leaves_the_thyroid_measures_to_the_reader(shapes):
+    """Composition, echogenicity and foci are measured against the thyroid around the nodule:
+    with none, each is unset and says how the chart scores it; shape and margin still come."""
+    mask = np.ones((shapes.H, shapes.W), dtype=bool)
+    d = describe_tirads(mask, shapes.tissue(mask, lesion=60))
+    reasons = {item.name: item.reason for item in d.descriptors if item.value is None}
+    assert reasons == {
+        "composition": "composition not measurable: no thyroid around the nodule"
+        " (scored as undetermined)",
+        "echogenicity": "echogenicity not measurable: no thyroid around the nodule"
+        " (scored 1, undetermined)",
+        "echogenic_foci": "echogenic foci not measurable: no thyroid around the nodule"
+        " to compare with",
+    }
+    assert d["composition"].options and d["echogenic_foci"].options
+    assert d.value("shape") is not None and d.category_proposed
+
+
+@pytest.mark.parametrize("template", ["ti-rads", "bi-rads"])
+def test_an_rgb_frame_or_a_mask_of_another_size_is_refused_by_name(shapes, template):
+    from engine.descriptors import describe_birads
+
+    function = {"ti-rads": describe_tirads, "bi-rads": describe_birads}[template]
+    mask = shapes.ellipse(120, 200, 60, 40)
+    gray = shapes.tissue(mask, lesion=60)
+    name = function.__name__
+    with pytest.raises(ValueError, match=f"{name} needs a grayscale H×W image"):
+        function(mask, np.stack([gray] * 3, axis=-1))
+    with pytest.raises(ValueError, match="differ in size"):
+        function(mask[:100], gray)

@@ -89,20 +89,6 @@ def us_image(identified_us: Case) -> Image:
     return load_image(identified_us.path)
 
 
-def write_cine(path: Path, sample: NodeSample, frames: int = 3) -> Path:
-    """Ultrasound Multi-frame Image Storage: the sample shifted right by 3 px per frame."""
-    write_ultrasound_dicom(path, sample.image, sample.spacing_mm, sample.region)
-    ds = pydicom.dcmread(path)
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.3.1"
-    stack = np.stack([np.roll(sample.image, 3 * k, axis=1) for k in range(frames)])
-    ds.NumberOfFrames = frames
-    ds.FrameTime = 33.3
-    ds.FrameIncrementPointer = Tag("FrameTime")
-    ds.PixelData = stack.tobytes()
-    ds.save_as(path)
-    return path
-
-
 def write_ct_series(folder: Path, slices: int = 4, size: int = 16) -> Path:
     """Axial CT slices, written in reverse anatomical order (as PACS exports often are)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -172,11 +158,12 @@ def pdf_text(path: Path) -> str:
 
 
 @pytest.fixture
-def kit() -> SimpleNamespace:
-    """The builders and constants above (test modules cannot import conftest by name)."""
+def kit(cine_writer) -> SimpleNamespace:  # noqa: ANN001 - tests/engine/conftest.py's
+    """The builders and constants above, and write_cine (tests/engine/conftest.py), since test
+    modules cannot import conftest by name."""
     return SimpleNamespace(
         analysis_of=analysis_of,
-        write_cine=write_cine,
+        write_cine=cine_writer,
         write_ct_series=write_ct_series,
         pdf_text=pdf_text,
         dciodvfy=dciodvfy,

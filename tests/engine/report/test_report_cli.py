@@ -8,18 +8,9 @@ from pathlib import Path
 
 import highdicom as hd
 import pydicom
-import pypdfium2 as pdfium
 from PIL import Image as PILImage
 
 from engine.cli import main
-
-
-def _pdf_text(path: Path) -> str:
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return " ".join(" ".join(p.get_textpage().get_text_range() for p in pdf).split())
-    finally:
-        pdf.close()
 
 
 def test_export_everything_deidentified(
@@ -48,7 +39,7 @@ def test_export_everything_deidentified(
     texts = [printed.out, printed.err]
     for path in out.rglob("*"):
         if path.suffix == ".pdf":
-            texts.append(_pdf_text(path))
+            texts.append(kit.pdf_text(path))
         elif path.is_file():
             texts.append(path.read_bytes().decode("latin-1"))
     for secret in secrets:
@@ -74,7 +65,7 @@ def test_export_everything_deidentified(
     cases = json.loads((out / "findings.json").read_text())["cases"]
     assert [c["case"] for c in cases] == ["case-0001", "case-0002"]
     assert all(c["file"] == "" for c in cases)
-    assert "RESEARCH USE ONLY" in _pdf_text(out / "case-0002" / "report.pdf")
+    assert "RESEARCH USE ONLY" in kit.pdf_text(out / "case-0002" / "report.pdf")
 
 
 def test_export_named_outputs_keeping_identifiers(
@@ -99,7 +90,7 @@ def test_export_named_outputs_keeping_identifiers(
     assert "Reader^Rita" in str(sr.ContentSequence)  # the person observer
     kit.assert_valid(out / "a.seg.dcm")
     kit.assert_valid(out / "a.sr.dcm")
-    assert "Testpatient, Wilhelmina" in _pdf_text(out / "a.pdf")
+    assert "Testpatient, Wilhelmina" in kit.pdf_text(out / "a.pdf")
     assert "us_identified.dcm" in capsys.readouterr().err
     rows = (out / "t.csv").read_text().splitlines()
     assert rows[1].startswith("us_identified,us_identified.dcm,")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import highdicom as hd
 import numpy as np
-import pypdfium2 as pdfium
 from PIL import Image as PILImage
 
 from engine.analysis import analysis_to_json
@@ -97,21 +96,13 @@ def test_csv_and_json_tables_carry_the_descriptors(kit):
     assert document["cases"][1]["findings"][0]["descriptors"] is None
 
 
-def _pdf_text(path: Path) -> str:
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return " ".join(" ".join(p.get_textpage().get_text_range() for p in pdf).split())
-    finally:
-        pdf.close()
-
-
 def test_pdf_has_a_descriptor_table_per_lesion(kit, tmp_path: Path):
     image, mask = _breast_like(tall=True)
     PILImage.fromarray(image.pixels).save(tmp_path / "b.png")
     png = load_image(tmp_path / "b.png")
     analysis = kit.analysis_of(png, mask, descriptors="bi-rads")
     export_case(analysis, kit.model, ExportRequest(pdf=tmp_path / "r.pdf"))
-    text = _pdf_text(tmp_path / "r.pdf")
+    text = kit.pdf_text(tmp_path / "r.pdf")
     assert "Lesion 1: BI-RADS ultrasound lexicon" in text
     for word in ("Shape", "Orientation", "Margin", "Echo pattern", "Posterior features"):
         assert word in text
@@ -120,7 +111,7 @@ def test_pdf_has_a_descriptor_table_per_lesion(kit, tmp_path: Path):
 
     plain = kit.analysis_of(png, mask)
     export_case(plain, kit.model, ExportRequest(pdf=tmp_path / "p.pdf"))
-    assert "BI-RADS" not in _pdf_text(tmp_path / "p.pdf")
+    assert "BI-RADS" not in kit.pdf_text(tmp_path / "p.pdf")
 
 
 def test_sr_codes_every_descriptor_and_the_proposed_category(kit, tmp_path: Path):
@@ -203,7 +194,7 @@ def test_a_ti_rads_set_reaches_json_csv_pdf_and_sr(kit, tmp_path: Path):
     png = Image(pixels=png.pixels, spacing_mm=(0.1, 0.1), source=png.source)
     on_png = kit.analysis_of(png, mask, descriptors="ti-rads")
     export_case(on_png, kit.model, ExportRequest(pdf=tmp_path / "r.pdf"))
-    text = _pdf_text(tmp_path / "r.pdf")
+    text = kit.pdf_text(tmp_path / "r.pdf")
     assert "Lesion 1: ACR TI-RADS" in text
     for word in ("Composition", "Echogenicity", "Echogenic foci", "TI-RADS level"):
         assert word in text

@@ -17,12 +17,11 @@ from engine.report.pdf import DISCLAIMER
 LABEL = "lesionlens-test-page"
 
 
-def _pdf_text_and_page(path: Path, png: Path) -> tuple[str, int]:
+def _pages_and_first_page(path: Path) -> tuple[int, np.ndarray]:
+    """How many pages, and the first one rendered (its text: kit.pdf_text)."""
     pdf = pdfium.PdfDocument(str(path))
     try:
-        text = " ".join(page.get_textpage().get_text_range() for page in pdf)
-        pdf[0].render(scale=1.5).to_pil().save(png)
-        return " ".join(text.split()), len(pdf)  # table cells wrap: compare words only
+        return len(pdf), pdf[0].render(scale=1.5).to_numpy()
     finally:
         pdf.close()
 
@@ -33,7 +32,8 @@ def test_identified_report_has_header_findings_and_disclaimer(
     analysis = kit.analysis_of(us_image, identified_us.sample.mask)
     request = ExportRequest(pdf=tmp_path / "r.pdf", deidentify=False, reviewer="Dr. Rita Reader")
     export_case(analysis, kit.model, request)
-    text, pages = _pdf_text_and_page(tmp_path / "r.pdf", tmp_path / "page1.png")
+    text = kit.pdf_text(tmp_path / "r.pdf")
+    pages, page = _pages_and_first_page(tmp_path / "r.pdf")
 
     assert pages == 1
     assert "Testpatient, Wilhelmina" in text and kit.patient_id in text
@@ -44,7 +44,6 @@ def test_identified_report_has_header_findings_and_disclaimer(
     first = analysis.findings[0].measurements
     assert f"{first.long_axis_mm:.1f}" in text and "Long axis (mm)" in text
     assert "Area (mm\u00b2)" in text
-    page = np.asarray(PILImage.open(tmp_path / "page1.png"))
     assert page.shape[0] > page.shape[1]  # portrait A4 rendered
 
 
@@ -54,7 +53,7 @@ def test_deidentified_report_is_blank_where_identifiers_were(
     analysis = kit.analysis_of(us_image, identified_us.sample.mask)
     request = ExportRequest(pdf=tmp_path / "r.pdf", key_image=tmp_path / "k.png", case="case-0001")
     result = export_case(analysis, kit.model, request)
-    text, _ = _pdf_text_and_page(tmp_path / "r.pdf", tmp_path / "page1.png")
+    text = kit.pdf_text(tmp_path / "r.pdf")
     for secret in ("Testpatient", kit.patient_id, kit.institution, "1999"):
         assert secret not in text
     assert "case-0001" in text and "blanked" in text
@@ -107,7 +106,7 @@ def test_png_input_report_states_pixel_units(framed_sample, kit, tmp_path: Path)
     image = load_image(tmp_path / "n.png")
     analysis = kit.analysis_of(image, framed_sample.mask)
     export_case(analysis, kit.model, ExportRequest(pdf=tmp_path / "r.pdf"))
-    text, _ = _pdf_text_and_page(tmp_path / "r.pdf", tmp_path / "p.png")
+    text = kit.pdf_text(tmp_path / "r.pdf")
     assert "Long axis (px)" in text and "uncalibrated" in text
     # A PNG/JPG has no header to say what is burned in: its pixels are cleaned like a scanner's.
     assert "PNG/JPG capture" in text and "Clean Pixel Data" in text

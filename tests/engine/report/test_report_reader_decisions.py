@@ -17,7 +17,6 @@ from pathlib import Path
 import highdicom as hd
 import numpy as np
 import pydicom
-import pypdfium2 as pdfium
 from PIL import Image as PILImage
 
 from engine.analysis import analysis_to_json, findings_from
@@ -56,14 +55,6 @@ def _png_image(tmp_path: Path) -> Image:
     pixels = np.clip(110 + 20 * rng.standard_normal((240, 320)), 0, 255).astype(np.uint8)
     PILImage.fromarray(pixels).save(tmp_path / "case.png")
     return load_image(tmp_path / "case.png")
-
-
-def _pdf_text(path: Path) -> str:
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return " ".join(" ".join(p.get_textpage().get_text_range() for p in pdf).split())
-    finally:
-        pdf.close()
 
 
 def test_findings_know_the_readers_class_and_which_lesion_the_reader_drew(kit, tmp_path):
@@ -108,7 +99,7 @@ def test_pdf_prints_the_readers_class_no_ai_probability_on_a_drawn_lesion_and_ca
         kit.model,
         ExportRequest(pdf=tmp_path / "r.pdf", key_image=tmp_path / "k.png", calipers=CALIPERS),
     )
-    text = _pdf_text(tmp_path / "r.pdf")
+    text = kit.pdf_text(tmp_path / "r.pdf")
     assert "benign" not in text.split("Findings", 1)[1].split("Image-level")[0]
     assert text.count("set by reader") == 2
     assert "drawn by reader" in text and "\u2014 (no AI)" in text

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import highdicom as hd
 import numpy as np
-import pypdfium2 as pdfium
 from PIL import Image as PILImage
 
 from engine.cli import main
@@ -37,14 +36,6 @@ def _png(tmp_path: Path) -> Path:
     pixels = np.clip(110 + 20 * rng.standard_normal((240, 320)), 0, 255).astype(np.uint8)
     PILImage.fromarray(pixels).save(tmp_path / "case.png")
     return tmp_path / "case.png"
-
-
-def _pdf_text(path: Path) -> str:
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return " ".join(" ".join(p.get_textpage().get_text_range() for p in pdf).split())
-    finally:
-        pdf.close()
 
 
 def test_findings_json_and_csv_list_every_measurement(kit, tmp_path: Path) -> None:  # noqa: ANN001
@@ -102,7 +93,7 @@ def test_pdf_and_sr_carry_the_shapes(kit, tmp_path: Path) -> None:  # noqa: ANN0
     near = key[y - 4 : y + 5, x - 4 : x + 5]
     assert np.any(np.all(near == (80, 230, 80), axis=-1))
     assert not np.any(np.all(key[-30:, -30:] == (80, 230, 80), axis=-1))  # nothing drawn there
-    text = _pdf_text(pdf_path)
+    text = kit.pdf_text(pdf_path)
     assert "Reader measurements" in text
     assert "E1 ellipse" in text and "2513 px2, perimeter 194 px" in text
     assert "T1 trace" in text and "A1 angle" in text and "90.0 deg" in text

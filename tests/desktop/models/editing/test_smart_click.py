@@ -198,3 +198,60 @@ def test_the_tool_bar_offers_smart_click_beside_the_brush(qtbot) -> None:  # noq
     assert tools.tool == SMART_CLICK
     names = [a.text() for a in bar.actions()]
     assert names.index("Smart Click") > names.index("Brush")
+
+
+class BoxDiscModel(DiscModel):
+    """DiscModel that also answers a box: the disc inscribed in it; records every prompt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompts: list[tuple] = []
+
+    def encode(self, pixels):  # noqa: ANN001, ANN201
+        inner = super().encode(pixels)
+        shape, prompts = pixels.shape[:2], self.prompts
+
+        class Encoded:
+            def segment(self, clicks, box=None, previous=None):  # noqa: ANN001, ANN202
+                prompts.append((tuple(clicks), box))
+                result = inner.segment(clicks, box, previous)
+                if box is None:
+                    return result
+                centre = ((box.r0 + box.r1) / 2, (box.c0 + box.c1) / 2)
+                radius = min(box.r1 - box.r0, box.c1 - box.c0) / 2
+                m = (result.mask.astype(bool) | disc(shape, centre, radius)).astype(np.uint8)
+                return Segmentation(m, m.astype(np.float32), m > 0, 1.0)
+
+        return Encoded()
+
+
+def test_a_box_redraws_the_lesions_mostly_inside_it_and_a_new_box_replaces_the_old() -> None:
+    from desktop.models.editing.smart_click import BOX_EDIT_NAME
+    from engine.interactive import Box
+
+    model = BoxDiscModel()
+    inside = disc((120, 160), (60, 80), 25)  # the AI's outline, mostly inside the box below
+    outside = disc((120, 160), (15, 15), 6)  # another lesion, outside it
+    state = disc_case(ai_mask=inside | outside)
+    controller = smart_controller(state, model)
+    smart, editor = controller.smart_click, state.editor
+    controller.click((60.0, 80.0))  # a click, then a box: the box goes with the click
+    smart.drag_box(editor, state.image.pixels, Box(40, 60, 80, 100))
+    assert model.prompts[-1][0] == smart.clicks and len(smart.clicks) == 1
+    smart.drag_box(editor, state.image.pixels, Box(45, 65, 75, 95))  # replaces the first box
+    assert model.prompts[-1][1] == Box(45, 65, 75, 95) == smart.box
+    assert editor.undo_name == BOX_EDIT_NAME
+    mask = editor.mask
+    assert mask[15, 15] and not mask[60, 102]  # the outside lesion stays, the AI's one went
+    editor.undo()  # back to the first box: the series continues from there
+    controller.click((60.0, 70.0))
+    assert model.prompts[-1][1] == Box(40, 60, 80, 100) and len(smart.clicks) == 2
+
+
+def test_a_first_box_keeps_a_lesion_that_is_mostly_outside_it() -> None:
+    from desktop.models.editing.smart_click import lesions_inside
+    from engine.interactive import Box
+
+    mask = (disc((120, 160), (60, 80), 20) | disc((120, 160), (60, 140), 10)).astype(np.uint8)
+    redrawn = lesions_inside(mask, Box(30, 50, 90, 135))  # all of the first, a bit of the second
+    assert redrawn[60, 80] and not redrawn[60, 140]

@@ -181,3 +181,29 @@ def test_views_are_named_by_what_they_show_in_the_patient() -> None:
     layouts = [PlaneLayout.of(sagittal_mr, p) for p in (AXIAL, CORONAL, SAGITTAL)]
     assert [lay.title for lay in layouts] == ["Sagittal", "Axial", "Coronal"]
     assert not any(lay.flip_rows for lay in layouts)  # its slices do not run towards the head
+
+
+def test_a_slice_mask_replaces_one_label_on_a_flipped_plane_in_one_undo_step() -> None:
+    """Smart Click's write: on a head-first coronal slice (rows flipped on screen) the mask's
+    display rows land on the right voxels; the label's other pixels on the slice go, the
+    other label stays where the mask does not reach, other slices are untouched."""
+    shape = (6, 12, 10)
+    start = np.zeros(shape, dtype=np.uint8)
+    start[:, 5, 1:3] = 1  # kidney on every coronal slice y=5, cols 1-2
+    start[0, 5, 8] = 2  # a tumour voxel at z=0 (the bottom display row of a flipped slice)
+    editor = VolumeLabels(start, NAMES, (2.0, 1.0, 1.0))
+    coronal = layout(CORONAL, shape, (2.0, 1.0, 1.0), head_first=True)
+    mask = np.zeros((6, 10), dtype=np.uint8)
+    mask[0, 4:7] = 1  # display row 0 = z 5 (flipped)
+    assert editor.set_slice_mask(coronal, 5, 1, mask, "Smart click")
+    after = editor.labels
+    assert after[5, 5, 4:7].tolist() == [1, 1, 1]  # written at z=5
+    assert not after[:5, 5, 1:3].any() and not after[5, 5, 1:3].any()  # the old kidney went
+    assert after[0, 5, 8] == 2  # the tumour stays
+    assert (after[:, 4] == start[:, 4]).all() and (after[:, 6] == start[:, 6]).all()
+    assert editor.undo_name == "Smart click" and editor.edited_slices(1, 1) == [5]
+    assert not editor.set_slice_mask(coronal, 5, 1, mask, "Smart click")  # nothing changes
+    editor.undo()
+    assert np.array_equal(editor.labels, start)
+    with pytest.raises(ValueError, match="does not match"):
+        editor.set_slice_mask(coronal, 5, 1, np.zeros((5, 5), np.uint8), "Smart click")

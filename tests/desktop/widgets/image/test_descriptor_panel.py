@@ -160,3 +160,44 @@ def test_panel_shows_a_ti_rads_set_and_takes_a_points_override(
     assert d.extras["points"]["margin"] == 3
     assert d.extras["total_points"] == ai.extras["total_points"] - ai.extras["points"]["margin"] + 3
     assert panel.source_labels["margin"].text() == "reader"
+
+
+def test_the_default_node_model_shows_node_descriptors_and_the_readers_hilum_sets_the_call(
+    qtbot, window: MainWindow, node_dicom: Path
+) -> None:  # noqa: ANN001
+    # The template follows the model: the shipped lymph-node model's model.json says
+    # "lymph-node", so a node scan gets node rows without any choice by the reader.
+    window.open_path(node_dicom)
+    qtbot.waitUntil(lambda: window.state.analysis is not None, timeout=ANALYSIS_TIMEOUT_MS)
+    assert window.state.model.spec.raw.get("descriptors") == "lymph-node"
+    panel = window.descriptor_panel
+    ai = window.state.analysis.findings[0].descriptors
+    assert ai is not None and ai.template == "lymph-node"
+    assert panel.body.isVisible()
+    assert tuple(panel.value_boxes) == (
+        "shape",
+        "hilum",
+        "cortex",
+        "margin",
+        "vascular_pattern",
+        "category",
+    )
+    # Calibrated DICOM: the shape's reason gives the short axis in mm.
+    assert panel.reason_labels["shape"].text() == ai["shape"].reason
+    assert ai["shape"].reason.endswith(" mm)")
+    assert panel.reason_labels["vascular_pattern"].text().startswith("not assessed")
+    category_box = panel.value_boxes["category"]
+    assert [category_box.itemData(i) for i in range(1, category_box.count())] == [
+        "not suspicious",
+        "suspicious",
+    ]
+    assert category_box.currentData() == ai.category
+    # The benign synthetic node: an echogenic hilum, which the reader says is absent.
+    hilum = panel.value_boxes["hilum"]
+    assert hilum.currentData() == ai.value("hilum") == "present"
+    assert _pick_other(qtbot, hilum) == "absent"
+    d = window.state.analysis.findings[0].descriptors
+    assert (d.value("hilum"), d["hilum"].source) == ("absent", "reader")
+    assert d.category == "suspicious" and "no echogenic hilum" in d.category_reasons
+    assert category_box.currentData() == "suspicious"
+    assert panel.source_labels["hilum"].text() == "reader"

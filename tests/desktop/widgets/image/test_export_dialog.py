@@ -103,7 +103,7 @@ def test_export_never_overwrites_another_case_nor_without_asking(
             lambda: window.state.analysis is not None and not window.has_running_jobs(),
             timeout=ANALYSIS_TIMEOUT_MS,
         )
-        window.last_export = None
+        window.exporter.last = None
         dialog = window.open_export_dialog()
         if folder is not None:
             dialog.folder_edit.setText(str(folder))

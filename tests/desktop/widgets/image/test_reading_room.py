@@ -15,13 +15,6 @@ ANALYSIS_TIMEOUT_MS = 20_000
 RIGHT = Qt.MouseButton.RightButton
 
 
-@pytest.fixture
-def shown(window: MainWindow, qtbot) -> MainWindow:  # noqa: ANN001
-    window.activateWindow()
-    qtbot.waitExposed(window)
-    return window
-
-
 def test_the_window_box_says_custom_after_a_right_drag(
     qtbot, shown: MainWindow, mouse, ct_nifti: Path
 ) -> None:  # noqa: ANN001

@@ -188,6 +188,8 @@ def test_cancel_keeps_what_arrived_and_retrieve_again_resumes(
     click(qtbot, browser.search_button)
     qtbot.waitUntil(lambda: browser.results.topLevelItemCount() == 1, timeout=NET_TIMEOUT_MS)
     browser.results.topLevelItem(0).setSelected(True)
+    # The rows arrive before the search job ends; Retrieve is enabled once it has ended.
+    qtbot.waitUntil(browser.retrieve_button.isEnabled, timeout=NET_TIMEOUT_MS)
     retrieved = []
     browser.studies_retrieved.connect(retrieved.append)
     click(qtbot, browser.retrieve_button)

@@ -1,0 +1,80 @@
+"""Saving a review, and leaving a case with unsaved corrections.
+
+Corrections reach the datastore (and so training) only when saved explicitly: Ctrl+S, or
+Save when asked. Discarding drops the case's draft; Cancel keeps the case on screen. The
+question itself is the window's (ask_unsaved_changes, which tests replace)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from desktop.models.feedback.state import TrainingState
+from desktop.models.image.series import CINE, IMAGE
+from desktop.models.image.state import CaseState, describe_error
+from desktop.models.reading.case_list import CaseList
+from desktop.models.reading.review import SavedReview
+from desktop.models.reading.review_store import ReviewStore
+from desktop.widgets.questions import DISCARD, SAVE
+from engine.errors import LesionLensError
+
+
+class ReviewSaving:
+    def __init__(
+        self,
+        state: CaseState,
+        cases: CaseList,
+        store: ReviewStore,
+        training: TrainingState,
+        reviewer: Callable[[], str],
+    ) -> None:
+        self.state = state
+        self.cases = cases
+        self.store = store
+        self.training = training
+        self.reviewer = reviewer
+
+    def save(self) -> bool:
+        """The corrected mask and confirmed class to the datastore (atomic there)."""
+        state = self.state
+        review = state.review_to_save(self.reviewer())
+        if review is None:
+            state.notify("Nothing to save: no analysis on screen")
+            return False
+        unseen = state.unseen_reason
+        if unseen is not None:  # a review is a reader's look at the mask, never a blind save
+            state.report_error(f"Not saved as reviewed: {unseen}")
+            return False
+        try:
+            saved = self.store.save(review)
+        except (LesionLensError, OSError) as exc:
+            state.report_error(f"Not saved: {describe_error(exc)}")
+            return False
+        state.mark_saved(saved)
+        self.cases.set_status(review.path, saved.status, heldout=saved.heldout)
+        self.cases.set_draft(review.path, False)
+        self.training.refresh_readiness()
+        state.notify(f"Saved {saved.case_id}: {saved.summary()}")
+        return True
+
+    def leave(self, answer: str) -> bool:
+        """The reader's answer (SAVE, DISCARD, CANCEL) to leaving unsaved corrections: True
+        when the case may be left."""
+        if answer == SAVE:
+            return self.save()
+        if answer == DISCARD and self.state.path is not None:
+            self.state.drop_draft()
+            self.cases.set_draft(self.state.path, False)
+        return answer == DISCARD
+
+    def stored(self) -> SavedReview | None:
+        """The saved review of the image on screen (first frame of an image or cine)."""
+        state = self.state
+        if state.path is None or state.series is None:
+            return None
+        if state.series.kind not in (IMAGE, CINE) or state.frame_index != 0:
+            return None
+        try:
+            return self.store.saved_review(state.path)
+        except (LesionLensError, OSError) as exc:
+            state.report_error(f"Stored review not read: {describe_error(exc)}")
+            return None
