@@ -28,11 +28,14 @@ from training.export import export_onnx, onnx_parity
 from training.fit import emit
 from training.networks.click_net import ClickNet
 from training.recipes.interactive import (
+    HIGH_PERCENTILE,
+    LOW_PERCENTILE,
     ClickData,
     InteractiveRecipe,
     busi_data,
     card,
     concat,
+    ct_slice_data,
     synthetic_data,
     train,
 )
@@ -66,7 +69,11 @@ def model_json(recipe: InteractiveRecipe, model_id: str, data_hash: str, card_: 
             "size": recipe.size,
             "channels": 1,
             "resize": "letterbox",
-            "normalisation": {"mode": "percentile", "low_percentile": 0.5, "high_percentile": 99.5},
+            "normalisation": {
+                "mode": "percentile",
+                "low_percentile": LOW_PERCENTILE,
+                "high_percentile": HIGH_PERCENTILE,
+            },
         },
         "encoder_outputs": ["features", "detail"],
         "decoder_inputs": ["features", "detail", "prompts"],
@@ -121,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs,
         synth_nodes=base.synth_nodes if args.subset is None else args.subset,
         synth_skin=base.synth_skin if args.subset is None else args.subset,
+        synth_ct=base.synth_ct if args.subset is None else args.subset,
     )
     busi, heldout = busi_data(args.data, recipe)
     if args.subset is not None:
@@ -134,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         busi,
         synthetic_data("nodes", recipe.synth_nodes, recipe.size, seed=args.seed + 100),
         synthetic_data("skin", recipe.synth_skin, recipe.size, seed=args.seed + 200),
+        ct_slice_data(recipe.synth_ct, recipe.size, seed=args.seed + 300),
     ]
     data = concat(parts)
     counts = {p.domains[0]: len(p) for p in parts}

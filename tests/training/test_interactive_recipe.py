@@ -13,6 +13,7 @@ from training.recipes.interactive import (
     ClickData,
     InteractiveRecipe,
     card,
+    ct_slice_data,
     jittered_box,
     random_first_click,
     train,
@@ -100,3 +101,21 @@ def test_augment_mirrors_masks_with_images_and_sometimes_inverts() -> None:
     flipped = [np.array_equal(m, o[:, ::-1]) for m, o in zip(masks, data.masks, strict=True)]
     same = [np.array_equal(m, o) for m, o in zip(masks, data.masks, strict=True)]
     assert all(f or s for f, s in zip(flipped, same, strict=True)) and any(flipped)
+
+
+def test_ct_slices_are_windowed_letterboxed_and_carry_their_object() -> None:
+    data = ct_slice_data(2, 64, seed=3)
+    assert set(data.domains) == {"ct"} and len(data) >= 2
+    assert data.images.shape[1:] == (1, 64, 64) and data.masks.shape[1:] == (64, 64)
+    assert data.images.min() >= 0.0 and data.images.max() <= 1.0
+    assert all(m.any() for m in data.masks)
+    # The tumour slice and the kidney slice of one volume: the kidney (with its tumour)
+    # is the larger object.
+    by_case = dict(zip(data.cases, data.masks.sum(axis=(1, 2)), strict=True))
+    assert by_case["ct003_00000_kidney"] > by_case["ct003_00000_tumour"]
+    assert ct_slice_data(2, 64, seed=3).images.tobytes() == data.images.tobytes()  # seeded
+
+
+def test_card_names_every_domain_the_model_was_trained_on() -> None:
+    text = card(Path("busi-dev"), {"busi": 3, "nodes": 2, "skin": 1, "ct": 4}, 0)["training_data"]
+    assert "4 kidney CT slices" in text and "BUSI" in text

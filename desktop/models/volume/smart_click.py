@@ -2,7 +2,8 @@
 the outline into that slice of the label volume for the active label. Qt-free.
 
 The image given to the encoder is the slice's Hounsfield values through the soft-tissue
-window (W400 L40, whatever window the reader is looking through), so a right-drag of W/L
+window (W400 L40, engine.interactive.ct: the window the model was trained on CT slices
+through, whatever window the reader is looking through), so a right-drag of W/L
 never changes what the model sees and the encoding of a slice can be reused. The slice is
 encoded the first time it is clicked; scrolling to another slice starts a new series.
 
@@ -22,16 +23,8 @@ from desktop.models.editing.smart_click import SmartClick, shared_interactive_mo
 from desktop.models.volume.labels import VolumeLabels
 from desktop.models.volume.planes import PlaneLayout
 from engine.interactive import Box, InteractiveModel
+from engine.interactive.ct import soft_tissue_slice
 from engine.types import Volume
-
-SOFT_TISSUE_CENTER_HU, SOFT_TISSUE_WIDTH_HU = 40.0, 400.0
-
-
-def soft_tissue_pixels(hu: np.ndarray) -> np.ndarray:
-    """A slice of Hounsfield units as 0-255 grey through the soft-tissue window (W400 L40)."""
-    low = SOFT_TISSUE_CENTER_HU - SOFT_TISSUE_WIDTH_HU / 2
-    scaled = (np.asarray(hu, np.float32) - low) * (255.0 / SOFT_TISSUE_WIDTH_HU)
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
 class SliceTarget:
@@ -65,7 +58,7 @@ class PlaneSmartClick:
         key = (id(volume.voxels), layout.plane, index)
         if key != self._key or self._pixels is None:
             self._key = key
-            self._pixels = soft_tissue_pixels(layout.view(volume.voxels, index))
+            self._pixels = soft_tissue_slice(layout.view(volume.voxels, index))
         return self._pixels
 
     def click(

@@ -17,12 +17,12 @@ from desktop.main_window import MainWindow
 from desktop.models.editing.smart_click import BOX_EDIT_NAME, EDIT_NAME
 from desktop.models.editing.tool_state import SMART_CLICK
 from desktop.models.volume.planes import AXIAL, CORONAL
-from desktop.models.volume.smart_click import soft_tissue_pixels
 from engine.interactive import iou
+from engine.interactive.ct import soft_tissue_slice
 from engine.synth.nifti_out import write_nifti
 
-SHAPE = (32, 72, 72)  # z, y, x; 1 mm voxels so every plane shows the sphere as a disc
-CENTRE, RADIUS = (16, 36, 36), 14
+SHAPE = (48, 72, 72)  # z, y, x; 1 mm voxels so every plane shows the sphere as a disc
+CENTRE, RADIUS = (24, 36, 36), 14  # with tissue round it on every plane
 MOVE_GAP_MS = 15  # pyqtgraph drops mouse moves closer than 10 ms apart
 
 
@@ -65,9 +65,9 @@ def test_a_click_on_the_axial_plane_outlines_the_lesion_on_that_slice(
     assert not others.any()  # only the slice shown
     assert session.labels.undo_name == EDIT_NAME and session.labels.assisted_by
     seen = axial.controller.smart_click.series._pixels  # what was encoded
-    assert np.array_equal(seen, soft_tissue_pixels(session.volume.voxels[CENTRE[0]]))
-    assert abs(np.median(seen[sphere()[CENTRE[0]]]) - 64) <= 2  # -60 HU through W400 L40
-    assert abs(np.median(seen[~sphere()[CENTRE[0]]]) - 140) <= 2  # 60 HU
+    assert np.array_equal(seen, soft_tissue_slice(session.volume.voxels[CENTRE[0]]))
+    assert abs(np.median(seen[sphere()[CENTRE[0]]]) - 0.25) <= 0.01  # -60 HU through W400 L40
+    assert abs(np.median(seen[~sphere()[CENTRE[0]]]) - 0.55) <= 0.01  # 60 HU
     assert session.labels.edited_slices(0, 1) == [CENTRE[0]]  # counts for interpolation
     assert window.volume_mode.undo_action.isEnabled()
     window.volume_mode.undo_action.trigger()

@@ -68,11 +68,20 @@ def test_segment_maps_clicks_into_the_letterboxed_frame(model: InteractiveModel)
 
 
 def test_negative_click_and_previous_mask_are_used(model: InteractiveModel) -> None:
-    image, mask = dark_disc()
+    """Two dark discs joined by a dark bridge: a click in A spills into B; a negative click in
+    B (with the previous mask) takes some of B away and keeps A."""
+    rows, cols = np.ogrid[:160, :200]
+    a = (rows - 80) ** 2 + (cols - 70) ** 2 <= 25**2
+    b = (rows - 80) ** 2 + (cols - 135) ** 2 <= 25**2
+    dark = a | b | ((abs(rows - 80) <= 8) & (cols > 70) & (cols < 135))
+    noise = np.random.default_rng(0).normal(0, 12, dark.shape)
+    image = np.clip(np.where(dark, 40, 150) + noise, 0, 255).astype(np.uint8)
     encoded = model.encode(image)
-    first = encoded.segment([Click(90, 140)])
-    again = encoded.segment([Click(90, 140), Click(90, 140, False)], previous=first.mask)
-    assert again.mask.sum() < first.mask.sum()  # a negative click on the object removes it
+    first = encoded.segment([Click(80, 70)])
+    assert (first.mask & b).sum() > 0.2 * b.sum()  # the spill
+    again = encoded.segment([Click(80, 70), Click(80, 135, False)], previous=first.mask)
+    assert (again.mask & b).sum() < (first.mask & b).sum()
+    assert (again.mask & a).sum() > 0.95 * a.sum()
 
 
 def test_a_box_alone_is_a_prompt(model: InteractiveModel) -> None:

@@ -53,8 +53,21 @@ class DiscModel:
         return Encoded()
 
 
-def disc_case(shape=(120, 160), centre=(60, 80), radius=22, ai_mask=None) -> CaseState:  # noqa: ANN001
-    pixels = np.where(disc(shape, centre, radius), 40, 150).astype(np.uint8)  # dark lesion
+def spill_pixels() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """160×200 speckled tissue with two dark discs A (centre column 70) and B (135), joined by
+    a dark bridge: a click in A spills into B, the case a negative click is for."""
+    rows, cols = np.ogrid[:160, :200]
+    a = (rows - 80) ** 2 + (cols - 70) ** 2 <= 25**2
+    b = (rows - 80) ** 2 + (cols - 135) ** 2 <= 25**2
+    dark = a | b | ((abs(rows - 80) <= 8) & (cols > 70) & (cols < 135))
+    noise = np.random.default_rng(0).normal(0, 12, dark.shape)
+    return np.clip(np.where(dark, 40, 150) + noise, 0, 255).astype(np.uint8), a, b
+
+
+def disc_case(shape=(120, 160), centre=(60, 80), radius=22, ai_mask=None, pixels=None) -> CaseState:  # noqa: ANN001
+    if pixels is None:
+        pixels = np.where(disc(shape, centre, radius), 40, 150).astype(np.uint8)  # dark lesion
+    shape = pixels.shape
     image = Image(pixels)
     mask = np.zeros(shape, np.uint8) if ai_mask is None else ai_mask.astype(np.uint8)
     prediction = Prediction(
@@ -160,28 +173,47 @@ def test_clicks_on_the_canvas_outline_the_lesion_with_the_shipped_model(canvas, 
         canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.viewport_point(80.0, 100.0)
     )
     assert iou(editor.mask, target) > 0.7 and editor.undo_name == EDIT_NAME
-    before = editor.mask.sum()
-    qtbot.mouseClick(  # right click: a negative click on the lesion removes some of it
-        canvas.viewport(), Qt.MouseButton.RightButton, pos=canvas.viewport_point(80.0, 100.0)
+    editor.undo()
+    assert not editor.mask.any() and not editor.can_undo
+
+
+def test_right_and_shift_clicks_take_a_spill_away(qtbot) -> None:  # noqa: ANN001
+    pixels, a, b = spill_pixels()
+    widget = ImageCanvas(CaseState())
+    qtbot.addWidget(widget)
+    widget.resize(600, 480)
+    widget.show()
+    qtbot.waitExposed(widget)
+    state = disc_case(pixels=pixels)
+    widget.state.show_image(state.image, analysis=state.analysis)
+    widget.tools.set_tool(SMART_CLICK)
+    editor = widget.state.editor
+    qtbot.mouseClick(
+        widget.viewport(), Qt.MouseButton.LeftButton, pos=widget.viewport_point(80.0, 70.0)
     )
-    assert editor.mask.sum() < before
-    assert [c.positive for c in canvas.controller.smart_click.clicks] == [True, False]
+    spill = (editor.mask & b).sum()
+    assert (editor.mask & a).sum() > 0.9 * a.sum() and spill > 0.2 * b.sum()
+    qtbot.mouseClick(  # right click in B: a negative click
+        widget.viewport(), Qt.MouseButton.RightButton, pos=widget.viewport_point(80.0, 135.0)
+    )
+    assert [c.positive for c in widget.controller.smart_click.clicks] == [True, False]
     after_right = editor.mask.copy()
+    assert (after_right & b).sum() < spill and (after_right & a).sum() > 0.9 * a.sum()
     qtbot.mouseClick(  # Shift+click: negative too
-        canvas.viewport(),
+        widget.viewport(),
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.ShiftModifier,
-        canvas.viewport_point(80.0, 75.0),
+        widget.viewport_point(80.0, 120.0),
     )
-    assert [c.positive for c in canvas.controller.smart_click.clicks] == [True, False, False]
+    assert [c.positive for c in widget.controller.smart_click.clicks] == [True, False, False]
     assert editor.mask.sum() < after_right.sum()
     editor.undo()
     assert np.array_equal(editor.mask, after_right)
     editor.undo()
-    assert editor.mask.sum() == before
+    assert (editor.mask & b).sum() == spill
     editor.undo()
     assert not editor.mask.any() and not editor.can_undo
-    assert len(canvas.state.analysis.findings) == 0
+    assert len(widget.state.analysis.findings) == 0
 
 
 def test_the_tool_bar_offers_smart_click_beside_the_brush(qtbot) -> None:  # noqa: ANN001
