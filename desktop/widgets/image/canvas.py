@@ -66,6 +66,21 @@ ERASER_PEN = pg.mkPen("#ff8a8a", width=1, style=Qt.PenStyle.DashLine)
 UNCERTAINTY_OPACITY = 0.75
 
 
+def draw_rubber_band(
+    item: pg.PlotDataItem, box: tuple[tuple[float, float], tuple[float, float]] | None
+) -> None:
+    """A Smart Click box being dragged on a study view or a CT plane, from the press (r0, c0)
+    to the mouse (r1, c1) in image coordinates; hidden for None."""
+    if box is None:
+        item.setVisible(False)
+        return
+    (r0, c0), (r1, c1) = box
+    rows = np.array([r0, r0, r1, r1, r0]) + PIXEL_CENTRE
+    cols = np.array([c0, c1, c1, c0, c0]) + PIXEL_CENTRE
+    item.setData(cols, rows)
+    item.setVisible(True)
+
+
 def box_rect(box: Box) -> QRectF:
     """A mask box as a rectangle in image (item) coordinates: pixel (r, c) is [c, c+1]x[r, r+1]."""
     return QRectF(box.col0, box.row0, box.col1 - box.col0, box.row1 - box.row0)

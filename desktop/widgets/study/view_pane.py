@@ -24,7 +24,7 @@ from desktop.models.image.display import PIXEL_CENTRE, contour_xy, cursor_text, 
 from desktop.models.image.window_level import WindowLevel
 from desktop.models.study.geometry import ViewRange, orientation_note, side_labels, view_title
 from desktop.models.study.tools import StudyViewController
-from desktop.widgets.image.canvas import BACKGROUND, CONTOUR_PEN, DRAFT_PEN
+from desktop.widgets.image.canvas import BACKGROUND, CONTOUR_PEN, DRAFT_PEN, draw_rubber_band
 from desktop.widgets.image.tool_view_box import ToolViewBox
 from desktop.widgets.study.window_view_box import DragWindow, WindowViewBox
 from engine.report.heatmap import heat_rgba
@@ -179,14 +179,7 @@ class ViewPane(QWidget):
 
     def _draw_box(self, box: tuple[tuple[float, float], tuple[float, float]] | None) -> None:
         """The rubber band of a Smart Click box, from the press to the mouse."""
-        if box is None:
-            self.box_line.setVisible(False)
-            return
-        (r0, c0), (r1, c1) = box
-        rows = np.array([r0, r0, r1, r1, r0]) + PIXEL_CENTRE
-        cols = np.array([c0, c1, c1, c0, c0]) + PIXEL_CENTRE
-        self.box_line.setData(cols, rows)
-        self.box_line.setVisible(True)
+        draw_rubber_band(self.box_line, box)
 
     @property
     def map_shown(self) -> bool:

@@ -28,7 +28,13 @@ from desktop.models.volume.display import CROSSHAIR_RGB, label_lut, labels_rgba
 from desktop.models.volume.planes import TITLES, edge_letters
 from desktop.models.volume.session import VolumeSession
 from desktop.models.volume.tools import PlaneToolController
-from desktop.widgets.image.canvas import BACKGROUND, BRUSH_PEN, DRAFT_PEN, ERASER_PEN
+from desktop.widgets.image.canvas import (
+    BACKGROUND,
+    BRUSH_PEN,
+    DRAFT_PEN,
+    ERASER_PEN,
+    draw_rubber_band,
+)
 from desktop.widgets.image.tool_view_box import ToolViewBox
 
 CROSSHAIR_PEN = pg.mkPen((*CROSSHAIR_RGB, 150), width=1, style=Qt.PenStyle.DashLine)
@@ -202,14 +208,7 @@ class PlaneCanvas(pg.GraphicsLayoutWidget):
 
     def _draw_box(self, box: tuple[tuple[float, float], tuple[float, float]] | None) -> None:
         """The rubber band of a Smart Click box, from the press to the mouse."""
-        if box is None:
-            self.box_line.setVisible(False)
-            return
-        (r0, c0), (r1, c1) = box
-        rows = np.array([r0, r0, r1, r1, r0]) + PIXEL_CENTRE
-        cols = np.array([c0, c1, c1, c0, c0]) + PIXEL_CENTRE
-        self.box_line.setData(cols, rows)
-        self.box_line.setVisible(True)
+        draw_rubber_band(self.box_line, box)
 
     def _on_tool_changed(self) -> None:
         tool = self.tools.tool
