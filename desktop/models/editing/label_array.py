@@ -7,24 +7,23 @@ a volume). Both editors change it in the same few ways - a brush or eraser strok
 undo every change the same way, so that bookkeeping is written once here:
 
 - a change is a patch: the tightest box around the voxels it changed with their values before
-  and after, packed to as few bits a value as the values need (1 bit for a binary mask), so
-  undo costs the size of what changed, not a copy of the image or the volume;
+  and after, at one bit a value when they are only 0 and 1, so undo costs the size of what
+  changed, not a copy of the image or the volume;
 - painting sets the active label over whatever was there (the reader decides); erasing clears
   only the active label, so erasing kidney never removes tumour;
 - the count of voxels of each label is kept patch by patch (a volume's mL without a pass over
   the volume on every stroke);
 - undo, redo and "saved here" come from EditHistory, as for every editor.
 
-What is genuinely 2D or 3D stays in the editors: how a brush footprint is swept (a round
-capsule in image pixels; a disc round in mm on a thick-slice reformat), which plane of the
-array a stroke is on (PlaneCut), the class confirmation of a 2D mask, the edited slices and
-the interpolation of a volume.
+What is genuinely 2D or 3D stays in the editors: how a brush is swept (a capsule in image
+pixels; a disc round in mm on a thick-slice reformat), the planes of a volume (a PlaneCut
+each), a 2D mask's confirmed class, a volume's edited slices and interpolation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -33,7 +32,6 @@ from desktop.models.editing.mask_ops import Box, Point, full_box
 
 Region = tuple[slice, ...]
 MIN_BRUSH_RADIUS = 0.5  # one pixel
-VALUE_BITS = (1, 2, 4, 8)  # the widths a patch packs its values to
 
 
 def changed_region(before: np.ndarray, after: np.ndarray) -> Region | None:
@@ -64,44 +62,25 @@ def paint(block: np.ndarray, footprint: np.ndarray, label: int, erase: bool) -> 
 
 @dataclass(frozen=True)
 class PackedValues:
-    """A block of uint8 labels stored at the fewest bits a value they need: a binary mask's
-    box costs one bit a pixel, a kidney-and-tumour box two."""
+    """A block of uint8 labels, one bit a value when it holds only 0 and 1 (a lesion mask's
+    box, a brush stroke of one label on background), else a byte."""
 
     shape: tuple[int, ...]
-    bits: int
+    binary: bool
     data: np.ndarray
 
     @classmethod
     def of(cls, values: np.ndarray) -> PackedValues:
         values = np.ascontiguousarray(values, dtype=np.uint8)
-        top = int(values.max(initial=0))
-        bits = next(b for b in VALUE_BITS if top < (1 << b))
-        if bits == 8:
-            return cls(values.shape, 8, values.copy())
-        if bits == 1:
-            return cls(values.shape, 1, np.packbits(values))
-        # `per` values to a byte, the first in the high bits; shifts, not an unpacked bit
-        # per value, so packing a whole volume (an AI reset) costs about its own size.
-        per = 8 // bits
-        flat = values.ravel()
-        groups = np.zeros((-(-flat.size // per), per), dtype=np.uint8)
-        groups.ravel()[: flat.size] = flat
-        data = np.zeros(groups.shape[0], dtype=np.uint8)
-        for k in range(per):
-            data |= groups[:, k] << (8 - bits * (k + 1))
-        return cls(values.shape, bits, data)
+        if int(values.max(initial=0)) <= 1:
+            return cls(values.shape, True, np.packbits(values))
+        return cls(values.shape, False, values.copy())
 
     def unpack(self) -> np.ndarray:
-        if self.bits == 8:
+        if not self.binary:
             return self.data.copy()
-        n = int(np.prod(self.shape, dtype=np.int64))
-        if self.bits == 1:
-            return np.unpackbits(self.data, count=n).reshape(self.shape)
-        per, low = 8 // self.bits, (1 << self.bits) - 1
-        groups = np.empty((self.data.size, per), dtype=np.uint8)
-        for k in range(per):
-            groups[:, k] = (self.data >> (8 - self.bits * (k + 1))) & low
-        return groups.ravel()[:n].reshape(self.shape)
+        count = int(np.prod(self.shape, dtype=np.int64))
+        return np.unpackbits(self.data, count=count).reshape(self.shape)
 
     @property
     def nbytes(self) -> int:
@@ -148,39 +127,22 @@ class PatchEdit:
         return 0 if self.patch is None else self.patch.nbytes
 
 
-class PlaneCut(Protocol):
-    """A 2D plane of the label array as a stroke sees it (display orientation)."""
+class PlaneCut:
+    """A 2D plane of the label array as a stroke sees it (display orientation): this one is
+    the whole of a 2D array, shown as stored; a volume's planes override the four."""
 
-    @property
-    def row_scale(self) -> float:
-        """How many column pixels one display row is tall (round brushes in mm)."""
-        ...
+    row_scale = 1.0  # how many column pixels one display row is tall (round brushes in mm)
 
     def view(self, array: np.ndarray) -> np.ndarray:
         """The plane of `array` as shown: a writable view."""
-        ...
-
-    def region(self, box: Box) -> Region:
-        """The array region of a display box of the plane."""
-        ...
-
-    def block(self, display: np.ndarray) -> np.ndarray:
-        """A display box of the plane as the array-order block at `region(box)`."""
-        ...
-
-
-class WholePlane:
-    """The plane of a 2D array: the array itself, shown as stored."""
-
-    row_scale = 1.0
-
-    def view(self, array: np.ndarray) -> np.ndarray:
         return array
 
     def region(self, box: Box) -> Region:
+        """The array region of a display box of the plane."""
         return box.slices
 
     def block(self, display: np.ndarray) -> np.ndarray:
+        """A display box of the plane as a copy in array order (the block at region(box))."""
         return display.copy()
 
 
@@ -221,6 +183,10 @@ class LabelArray(EditHistory):
         self._stroke: Stroke | None = None
 
     # -- queries ------------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.array.shape)
 
     @property
     def differs_from_ai(self) -> bool:

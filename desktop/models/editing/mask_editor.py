@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.models.editing.label_array import LabelArray, PatchEdit, Region, WholePlane
+from desktop.models.editing.label_array import LabelArray, PatchEdit, PlaneCut, Region
 from desktop.models.editing.mask_ops import (
     LESION,
     SMOOTH_SIGMA_PX,
@@ -37,7 +37,7 @@ from desktop.models.editing.mask_ops import (
 from desktop.models.events import Events
 
 EDITOR_EVENTS = ("mask_edited", "changed")
-_PLANE = WholePlane()
+_PLANE = PlaneCut()  # the mask itself
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,6 @@ class MaskEditor(LabelArray):
     def mask(self) -> np.ndarray:
         """The mask as it is now (H×W uint8, 1 lesion): the label array itself."""
         return self.array
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (int(self.array.shape[0]), int(self.array.shape[1]))
 
     # -- brush and eraser strokes -------------------------------------------------------------
 

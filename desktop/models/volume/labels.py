@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from desktop.models.editing.label_array import LabelArray, PatchEdit, Region
+from desktop.models.editing.label_array import LabelArray, PatchEdit, PlaneCut, Region
 from desktop.models.editing.mask_ops import Box, Point
 from desktop.models.events import Events
 from desktop.models.volume.planes import PlaneLayout
@@ -120,18 +120,14 @@ def _padded_box(mask: np.ndarray) -> tuple[slice, slice]:
     )
 
 
-@dataclass(frozen=True)
-class SliceCut:
-    """Slice `index` of a plane as a stroke sees it (label_array.PlaneCut): display rows of a
-    head-first reformat run the other way than the array's."""
+class SliceCut(PlaneCut):
+    """Slice `index` of a plane as a stroke sees it: display rows of a head-first reformat run
+    the other way than the array's, and a reformat's rows may be thick slices."""
 
-    layout: PlaneLayout
-    index: int
-
-    @property
-    def row_scale(self) -> float:
-        row_mm, col_mm = self.layout.pixel_mm
-        return row_mm / col_mm
+    def __init__(self, layout: PlaneLayout, index: int) -> None:
+        self.layout, self.index = layout, index
+        row_mm, col_mm = layout.pixel_mm
+        self.row_scale = row_mm / col_mm
 
     def view(self, array: np.ndarray) -> np.ndarray:
         return self.layout.view(array, self.index)
@@ -183,14 +179,11 @@ class VolumeLabels(LabelArray):
         """The labels as they are now (D×H×W uint8): the label array itself."""
         return self.array
 
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        return tuple(int(n) for n in self.array.shape)  # type: ignore[return-value]
-
     def volumes_ml(self) -> dict[str, float]:
         """mL per label of the labels as they are now (kept up to date edit by edit)."""
         unit = voxel_ml(self.spacing_mm)
-        return {n: float(self._counts[v]) * unit for v, n in enumerate(self.label_names) if v}
+        counts = self.label_counts
+        return {n: float(counts[v]) * unit for v, n in enumerate(self.label_names) if v}
 
     def value_of(self, name: str) -> int:
         return self.label_names.index(name)

@@ -10,8 +10,8 @@ from desktop.models.editing.label_array import (
     LabelArray,
     LabelPatch,
     PackedValues,
+    PlaneCut,
     Region,
-    WholePlane,
     changed_region,
     offset_region,
     paint,
@@ -46,11 +46,9 @@ class SquareBrush(LabelArray):
         return box, np.ones((box.row1 - box.row0, box.col1 - box.col0), dtype=bool)
 
 
-class SliceOfAxis0:
+class SliceOfAxis0(PlaneCut):
     """Slice `index` along the first axis of a 3D array, with its rows shown upside down:
     the core must write display boxes into the right voxels of a flipped plane."""
-
-    row_scale = 1.0
 
     def __init__(self, index: int, rows: int) -> None:
         self.index, self.rows = index, rows
@@ -69,17 +67,17 @@ class SliceOfAxis0:
         return display[::-1][None].copy()
 
 
-def test_packed_values_round_trip_at_the_fewest_bits() -> None:
+def test_packed_values_round_trip_at_one_bit_or_one_byte() -> None:
     rng = np.random.default_rng(0)
-    for top, bits in ((1, 1), (3, 2), (9, 4), (200, 8)):
+    for top, binary in ((1, True), (2, False), (200, False)):
         values = rng.integers(0, top + 1, size=(7, 11, 13), dtype=np.uint8)
         values.flat[0] = top
         packed = PackedValues.of(values)
-        assert packed.bits == bits
-        assert packed.nbytes == -(-values.size * bits // 8)
+        assert packed.binary == binary
+        assert packed.nbytes == (-(-values.size // 8) if binary else values.size)
         assert np.array_equal(packed.unpack(), values) and packed.unpack().dtype == np.uint8
-    empty = PackedValues.of(np.zeros((0, 4), np.uint8))
-    assert empty.unpack().shape == (0, 4)
+    assert PackedValues.of(np.zeros((0, 4), np.uint8)).unpack().shape == (0, 4)
+    assert np.array_equal(PackedValues.of(np.zeros((3, 3), np.uint8)).unpack(), np.zeros((3, 3)))
 
 
 def test_a_patch_of_a_binary_box_costs_two_bits_a_pixel() -> None:
@@ -120,7 +118,7 @@ def test_paint_sets_the_label_and_the_eraser_clears_only_it() -> None:
 
 def test_2d_strokes_undo_redo_and_tight_patches() -> None:
     editor = SquareBrush(np.zeros((30, 40), np.uint8), n_labels=3)
-    plane = WholePlane()
+    plane = PlaneCut()
     editor._begin_stroke(plane, (10.0, 10.0), 2.0, 1, erase=False)  # noqa: SLF001
     editor.stroke_to((10.0, 20.0))
     first = editor.end_stroke()
@@ -145,7 +143,7 @@ def test_2d_strokes_undo_redo_and_tight_patches() -> None:
 
 def test_events_while_painting_and_once_when_the_edit_is_complete() -> None:
     editor = SquareBrush(np.zeros((10, 10), np.uint8), n_labels=2)
-    editor._begin_stroke(WholePlane(), (5.0, 5.0), 1.0, 1, erase=False)  # noqa: SLF001
+    editor._begin_stroke(PlaneCut(), (5.0, 5.0), 1.0, 1, erase=False)  # noqa: SLF001
     editor.stroke_to((5.0, 6.0))
     assert editor.seen == [
         ("edited", (slice(4, 7), slice(4, 7))),
@@ -160,15 +158,15 @@ def test_events_while_painting_and_once_when_the_edit_is_complete() -> None:
 def test_a_stroke_that_changes_nothing_and_a_cancelled_stroke_leave_no_step() -> None:
     start = np.ones((10, 10), np.uint8)
     editor = SquareBrush(start, n_labels=2)
-    editor._begin_stroke(WholePlane(), (5.0, 5.0), 2.0, 1, erase=False)  # noqa: SLF001
+    editor._begin_stroke(PlaneCut(), (5.0, 5.0), 2.0, 1, erase=False)  # noqa: SLF001
     assert editor.end_stroke() is None and not editor.can_undo
-    editor._begin_stroke(WholePlane(), (5.0, 5.0), 2.0, 1, erase=True)  # noqa: SLF001
+    editor._begin_stroke(PlaneCut(), (5.0, 5.0), 2.0, 1, erase=True)  # noqa: SLF001
     assert not editor.array[5, 5] and editor.stroking
     editor.cancel_stroke()
     assert np.array_equal(editor.array, start) and not editor.can_undo and not editor.stroking
     assert editor.label_counts.tolist() == [0, 100]
     with pytest.raises(ValueError, match="label 2 is not one of 1..1"):
-        editor._begin_stroke(WholePlane(), (5.0, 5.0), 2.0, 2, erase=False)  # noqa: SLF001
+        editor._begin_stroke(PlaneCut(), (5.0, 5.0), 2.0, 2, erase=False)  # noqa: SLF001
     with pytest.raises(RuntimeError, match="without begin_stroke"):
         editor.stroke_to((1.0, 1.0))
 
@@ -204,7 +202,7 @@ def test_3d_plane_label_and_whole_array_replacement_are_single_undo_steps() -> N
     assert editor._replace(everything, "All tumour")  # noqa: SLF001
     assert not editor._replace(everything, "All tumour")  # noqa: SLF001 - no empty step
     assert editor.label_counts.tolist() == [0, 0, 5 * 64]
-    assert editor.history_nbytes == (2 * 24 * 1 + 2 * 320 * 2) // 8  # 1 bit, then 2 bits a value
+    assert editor.history_nbytes == 2 * 24 // 8 + 2 * 320  # binary box: bits; labels 0-2: bytes
     editor.undo()
     editor.undo()
     assert np.array_equal(editor.array, start) and not editor.differs_from_ai
