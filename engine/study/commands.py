@@ -64,26 +64,14 @@ def analyze_studies(
     items: list[StudyItem], out: Path, model_dir: Path | None, device: str, tta: bool
 ) -> int:
     """Analyse each study; DIR/<case>/findings.json (+ masks and attention maps). Returns the
-    exit status: 0, or 1 when some studies could not be analysed."""
-    from engine.study.analysis import analyze_study, write_study_analysis
+    exit status: 0, or 1 when some studies could not be analysed. The loop is the one of
+    every kind (engine.tasks.run) with the multi-view task (engine.tasks.views)."""
+    from engine.tasks import AnalyseRequest, Batch, CaseInput, analyse_cases
+    from engine.tasks.views import ViewsTask
 
-    used: set[str] = set()
-
-    def step(item: StudyItem) -> str:
-        study = load_study(*item)
-        analysis = analyze_study(study, model_for(study, model_dir, device), tta=tta)
-        name = _unique(study.case_id, used)
-        write_study_analysis(analysis, out / name)
-        prediction = analysis.prediction
-        lesions = "".join(
-            f", {view}: {len(found)} lesion(s)" for view, found in analysis.findings.items()
-        )
-        return (
-            f"{study.case_id} ({', '.join(study.views)}): {prediction.label} "
-            f"({prediction.probabilities[prediction.label]:.0%}){lesions} -> {out / name}"
-        )
-
-    return run_cases(items, step, item_name, "analysing", noun="case(s)")
+    request = AnalyseRequest(model=model_dir, device=device, out=out, tta=tta)
+    batch = Batch([CaseInput(path, case) for path, case in items], noun="case(s)")
+    return analyse_cases(ViewsTask(), batch, request)
 
 
 def item_name(item: StudyItem) -> str:
@@ -135,11 +123,3 @@ def study_scoring(data: Path, model_dir: Path | None, device: str) -> StudyScori
         raise LesionLensError(f"{data}: views.csv lists no cases")
     model = model_for(load_study(data, cases[0]), model_dir, device)
     return StudyScoring(data, model)
-
-
-def _unique(name: str, used: set[str]) -> str:
-    candidate, k = name, 2
-    while candidate in used:
-        candidate, k = f"{name}_{k}", k + 1
-    used.add(candidate)
-    return candidate
