@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine import model_lookup  # looked up at call time, so a stand-in never sticks
 from engine.batch import run_cases
 from engine.bundle import read_bundle
 from engine.case_kind import STUDY, VIEWS_TABLE, study_source, views_table_cases
 from engine.errors import LesionLensError
 from engine.inference import LoadedModel
 from engine.io.study import load_study
-from engine.model_lookup import find_model
 from engine.types import Study
 
 if TYPE_CHECKING:
@@ -57,7 +57,9 @@ def model_for(study: Study, model_dir: Path | None, device: str) -> LoadedModel:
     """--model when given, else the shipped bundle that takes exactly this case's views
     (engine.model_lookup)."""
     source = study.metadata.get("source") or study.case_id
-    return find_model(STUDY, model_dir, views=study.views, device=device, source=source)
+    return model_lookup.find_model(
+        STUDY, model_dir, views=study.views, device=device, source=source
+    )
 
 
 def analyze_studies(

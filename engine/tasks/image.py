@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine import model_lookup  # looked up at call time: tests stand a model in
 from engine.case import IMAGE, Case, open_case
 from engine.evaluation import ImageScoring
 from engine.inference import LoadedModel
-from engine.model_lookup import find_model
 from engine.progress import StepProgress
 from engine.tasks.protocol import (
     AnalyseRequest,
@@ -29,7 +29,9 @@ EXIT_OK, EXIT_FAILED_INPUTS = 0, 1
 def image_model(request: ModelRequest) -> LoadedModel:
     """--model or the registry's active model (engine.model_lookup), at the request's
     precision and at the --operating-point the reader named."""
-    model = find_model(IMAGE, request.model, device=request.device, precision=request.precision)
+    model = model_lookup.find_model(
+        IMAGE, request.model, device=request.device, precision=request.precision
+    )
     if request.operating_point:
         model = model.at_operating_point(request.operating_point)
     return model

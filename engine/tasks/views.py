@@ -8,7 +8,6 @@ from pathlib import Path
 
 from engine.case import STUDY, Case, open_case
 from engine.inference import LoadedModel
-from engine.model_lookup import find_model
 from engine.study import commands as study_commands
 from engine.study.evaluation import StudyScoring
 from engine.tasks.protocol import (
@@ -47,10 +46,7 @@ class ViewsTask:
 
     def find_model(self, case: Case, request: ModelRequest) -> LoadedModel:
         """--model, else the shipped bundle whose inputs are exactly the case's views."""
-        source = case.metadata.get("source") or case.case_id
-        return find_model(
-            STUDY, request.model, views=case.views, device=request.device, source=source
-        )
+        return study_commands.model_for(case.as_study(), request.model, request.device)
 
     def predict(self, case: Case, model: LoadedModel, request: AnalyseRequest) -> StudyPrediction:
         from engine.study.inference import predict_study
