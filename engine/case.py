@@ -63,7 +63,7 @@ class Case:
     def image(self) -> Image:
         """The picture of an image case; TypeError for a study or a volume."""
         view = self.views.get(IMAGE_VIEW)
-        if self.kind != IMAGE or not isinstance(view, Image):
+        if len(self.views) != 1 or not isinstance(view, Image):
             raise TypeError(f"case {self.case_id} is a {self.kind}, not an image")
         return view
 
@@ -71,7 +71,7 @@ class Case:
     def volume(self) -> Volume:
         """The scan of a volume case; TypeError for an image or a study."""
         view = self.views.get(VOLUME_VIEW)
-        if self.kind != VOLUME or not isinstance(view, Volume):
+        if len(self.views) != 1 or not isinstance(view, Volume):
             raise TypeError(f"case {self.case_id} is a {self.kind}, not a volume")
         return view
 
@@ -95,24 +95,42 @@ def open_case(
     path = Path(path)
     if kind is None:
         kind = STUDY if case is not None else case_kind(path)
-    if kind == VOLUME:
-        from engine.volume.commands import load_volume, volume_name
+    if kind not in _READERS:
+        raise ValueError(f"unknown kind of case {kind!r} (one of {', '.join(KINDS)})")
+    return _READERS[kind](path, case, frame_index, stored)
 
-        return Case(volume_name(path), VOLUME, {VOLUME_VIEW: load_volume(path)}, path)
-    if kind == STUDY:
-        from engine.io.study import load_study
 
-        # A case named with the path (a batch's, engine.study.commands.study_inputs) is read
-        # as given; otherwise <root>/<case> of a views.csv data set is that case of root.
-        root, one = (path, case) if case is not None else (study_source(path) or (path, None))
-        study = load_study(root, one)
-        return Case(study.case_id, STUDY, dict(study.views), root, dict(study.metadata))
-    if kind == IMAGE:
-        from engine.reader_input import read_as_stored
+def _read_image(
+    path: Path, case: str | None, frame_index: int, stored: StoredLookup | None
+) -> Case:
+    """The frame as export reads it, with the reader's calibration and measurements."""
+    from engine.reader_input import read_as_stored
 
-        image, measured = read_as_stored(path, frame_index, stored)
-        return Case(path.stem, IMAGE, {IMAGE_VIEW: image}, path, measured=measured)
-    raise ValueError(f"unknown kind of case {kind!r} (one of {', '.join(KINDS)})")
+    image, measured = read_as_stored(path, frame_index, stored)
+    return Case(path.stem, IMAGE, {IMAGE_VIEW: image}, path, measured=measured)
+
+
+def _read_study(
+    path: Path, case: str | None, frame_index: int, stored: StoredLookup | None
+) -> Case:
+    """A case named with the path (a batch's, engine.study.commands.study_inputs) is read as
+    given; otherwise <root>/<case> of a views.csv data set is that case of root."""
+    from engine.io.study import load_study
+
+    root, one = (path, case) if case is not None else (study_source(path) or (path, None))
+    study = load_study(root, one)
+    return Case(study.case_id, STUDY, dict(study.views), root, dict(study.metadata))
+
+
+def _read_volume(
+    path: Path, case: str | None, frame_index: int, stored: StoredLookup | None
+) -> Case:
+    from engine.volume.commands import load_volume, volume_name
+
+    return Case(volume_name(path), VOLUME, {VOLUME_VIEW: load_volume(path)}, path)
+
+
+_READERS = {IMAGE: _read_image, STUDY: _read_study, VOLUME: _read_volume}
 
 
 def inputs_kind(inputs: Sequence[Path], case: str | None = None, model: Path | None = None) -> str:

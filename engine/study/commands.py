@@ -1,4 +1,6 @@
-"""`lesionlens analyze` and `evaluate` on multi-view cases (engine.cli hands them over here).
+"""The multi-view side of `lesionlens analyze / evaluate / export`, used by the views task
+(engine.tasks.views): which studies the inputs hold, the model of a study, the export batch
+and the data set to evaluate.
 
 A study input is a folder of view-named files (anterior.png, case7_us.png, ...), a multi-view
 data set (views.csv; every case, or the one named by --case), or — with --model naming a

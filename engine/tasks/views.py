@@ -34,7 +34,7 @@ class ViewsTask:
         self, inputs: Sequence[Path], case: str | None, model: Path | None
     ) -> list[CaseInput]:
         items = study_commands.study_inputs(list(inputs), case, model)
-        if items is None:  # engine.case.inputs_kind said STUDY; the inputs changed since
+        if items is None:  # the inputs are single images (engine.case.inputs_kind)
             raise BatchRefused(f"{', '.join(map(str, inputs))}: not a multi-view study")
         return [CaseInput(root, one) for root, one in items]
 

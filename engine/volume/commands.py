@@ -1,9 +1,8 @@
-"""The volume side of `lesionlens analyze / evaluate / export` (CT kidney and tumour).
-
-engine.cli hands over here when an input is a volume (NIfTI, a folder holding a CT/MR slice
-series, an enhanced multi-frame CT/MR); `evaluate` takes only volume_model from here (the
-loop is engine.evaluation's). The model is --model or the shipped volume bundle
-(engine.model_lookup.find_model).
+"""The volume side of `lesionlens analyze / evaluate / export` (CT kidney and tumour), used by
+the volume task (engine.tasks.volume): reading a volume, its name, its model and its batch
+line. An input is a volume when it is NIfTI, a folder holding a CT/MR slice series or an
+enhanced multi-frame CT/MR (engine.case_kind). The model is --model or the shipped volume
+bundle (engine.model_lookup.find_model).
 """
 
 from __future__ import annotations
