@@ -16,7 +16,6 @@ from engine.progress import StepProgress, failure_reason
 
 if TYPE_CHECKING:  # engine.evaluation imports numpy; `lesionlens --help` should not
     from engine.evaluation import Scoring
-    from engine.inference import LoadedModel
 
 
 def analyze_command(args: argparse.Namespace) -> int:
@@ -98,20 +97,3 @@ def export_command(args: argparse.Namespace) -> int:
     except BatchRefused as exc:
         error(str(exc))
         return EXIT_USAGE
-
-
-def image_model(args: argparse.Namespace) -> LoadedModel:
-    """The single-image model of analyze / evaluate / export: --model or the registry's
-    active one (engine.model_lookup), at --precision (export has none: auto) and at the
-    --operating-point the reader named (engine.tasks.image)."""
-    from engine.tasks import ModelRequest
-    from engine.tasks.image import image_model as model_of
-
-    return model_of(
-        ModelRequest(
-            model=args.model,
-            device=args.device,
-            precision=getattr(args, "precision", "auto"),
-            operating_point=args.operating_point,
-        )
-    )
