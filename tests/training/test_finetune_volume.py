@@ -119,3 +119,29 @@ def test_a_2d_request_ignores_volume_cases_and_a_volume_recipe_is_checked(
         volume_recipe({"freeze": "encoder"})
     with pytest.raises(RequestError, match="lr must be positive"):
         volume_recipe({"lr": 0.0})
+
+
+def test_finetune_cli_with_a_volume_model_trains_on_the_datastores_volumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`lesionlens finetune --model <volume bundle>` without --data: the datastore's corrected
+    CT volumes, in the child process, then the gate's verdict on the held-out volumes."""
+    import json
+
+    from engine.cli import main
+    from engine.jobs import read_log
+
+    store = _stored_volumes(tmp_path)
+    base = _tiny_volume_bundle(tmp_path / "base")
+    out = tmp_path / "candidate"
+    args = ["finetune", "--model", str(base), "--out", str(out), "--epochs", "1"]
+    assert main([*args, "--home", str(store.root)]) == 0
+    captured = capsys.readouterr()
+    assert "2 corrected training and 2 held-out volume cases" in captured.err
+    assert "epoch 1/1" in captured.err
+    assert "NOT PROMOTED (too few held-out cases)" in captured.out  # 2 < the default 10
+    assert "on 2 held-out cases" in captured.out
+    (job_dir,) = (store.root / "jobs").iterdir()
+    start = next(e for e in read_log(job_dir) if e["event"] == "start")
+    assert (start["n_train"], start["n_heldout"]) == (2, 2)
+    assert json.loads((out / "model.json").read_text())["task"] == "volume"
