@@ -173,7 +173,8 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         "lines; uses DIR's split.csv (train rows train, val rows are held out) unless --heldout "
         "is given; without one, the fixed split is drawn once and kept in the data root "
         "(--home), never written into DIR. Then scores candidate and base on the same "
-        "held-out cases.",
+        "held-out cases. Without --data: the corrected cases of the datastore in --home, "
+        "of the model's kind (CT volume cases for a volume model), its fixed split deciding.",
     )
     finetune.add_argument(
         "--data",
