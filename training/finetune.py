@@ -145,6 +145,7 @@ def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict
     started = time.time()
     torch.set_num_threads(request.threads)
     base = _pinned_base(request)
+    _check_kind(request, base)
     if base.spec.task == "volume":  # CT volumes: their own loop (training.finetune_volume)
         from training.finetune_volume import run_volume
 
@@ -238,6 +239,20 @@ def _pinned_base(request: FinetuneRequest) -> Bundle:
             f"{pinned}; make a new request"
         )
     return bundle
+
+
+def _check_kind(request: FinetuneRequest, base: Bundle) -> None:
+    """A datastore selection of CT volume cases trains a volume model, and only that (the
+    selections' own kinds agree: FinetuneRequest checks it)."""
+    if "datastore" not in request.train:
+        return
+    volumes = request.train.get("kind") == "volume"
+    if volumes != (base.spec.task == "volume"):
+        what = "CT volume cases" if volumes else "2D image cases"
+        raise RequestError(
+            f"{base.directory}: model {base.spec.model_id} (task {base.spec.task!r}) cannot be "
+            f"fine-tuned on {what}; make a new request for this model"
+        )
 
 
 def _recipe(overrides: dict[str, Any]) -> Recipe:

@@ -11,7 +11,7 @@ import pytest
 
 from engine.datastore import Datastore
 from engine.datastore.heldout import split_for
-from engine.datastore.volumes import VolumeStore
+from engine.datastore.volumes import VolumeStore, pin_volume_cases
 from engine.synth.kidney_ct import SHIFTED_CT, generate_kidney_ct
 from engine.synth.nifti_out import write_nifti
 
@@ -102,12 +102,13 @@ def test_a_volume_bundle_fine_tunes_on_stored_volumes_and_the_gate_judges_it(
     assert verdict.dice_difference == pytest.approx(float(np.mean(diffs)))
 
 
-def test_a_2d_request_ignores_volume_cases_and_a_volume_recipe_is_checked(
+def test_a_2d_model_never_takes_volume_cases_and_a_volume_recipe_is_checked(
     tmp_path: Path,
 ) -> None:
     from engine.bundle import default_bundle_dir
     from engine.finetune_request import RequestError
-    from engine.jobs import JobError, datastore_readiness, datastore_request
+    from engine.jobs import JobError, datastore_readiness, datastore_request, finetune_request
+    from training.finetune import run
     from training.finetune_volume import volume_recipe
 
     store = _stored_volumes(tmp_path)
@@ -115,6 +116,12 @@ def test_a_2d_request_ignores_volume_cases_and_a_volume_recipe_is_checked(
     assert datastore_readiness(store, volumes=True) is None
     with pytest.raises(JobError, match=r"training cases first \(0 so far\)"):
         datastore_request(store, default_bundle_dir())  # a 2D bundle: volumes are not its data
+    volumes = VolumeStore(store)
+    two_d = finetune_request(
+        default_bundle_dir(), pin_volume_cases(volumes, "train"), pin_volume_cases(volumes, "val")
+    ).replace(job_dir=str(tmp_path / "job"), out=str(tmp_path / "cand"))
+    with pytest.raises(RequestError, match=r"cannot be fine-tuned on CT volume cases"):
+        run(two_d, lambda _event: None)  # a 2D model is never trained on CT volumes
     with pytest.raises(RequestError, match="unknown recipe settings"):
         volume_recipe({"freeze": "encoder"})
     with pytest.raises(RequestError, match="lr must be positive"):
