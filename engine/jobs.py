@@ -561,19 +561,26 @@ def finish_cancelled(job_dir: str | Path, out: str | Path) -> None:
     write_json_atomic(job_dir / "status.json", status)
 
 
-def datastore_readiness(store: Any) -> str | None:
+def datastore_readiness(store: Any, volumes: bool = False) -> str | None:
     """Why fine-tuning from this datastore cannot start yet, or None when it can (the GUI's
-    "can apply?" check)."""
+    "can apply?" check). volumes: count the corrected CT volume cases (a volume model's
+    data, engine.datastore.volumes) instead of the 2D ones."""
     from engine.datastore import CORRECTED, HELDOUT, TRAIN
 
-    n_train = len(store.cases(status=CORRECTED, split=TRAIN))
-    n_heldout = len(store.cases(status=CORRECTED, split=HELDOUT))
+    cases = store.cases
+    if volumes:
+        from engine.datastore.volumes import VolumeStore
+
+        cases = VolumeStore(store).cases
+    what = "volume cases" if volumes else "cases"
+    n_train = len(cases(status=CORRECTED, split=TRAIN))
+    n_heldout = len(cases(status=CORRECTED, split=HELDOUT))
     if n_train < MIN_TRAIN_CASES:
-        return f"correct at least {MIN_TRAIN_CASES} training cases first ({n_train} so far)"
+        return f"correct at least {MIN_TRAIN_CASES} training {what} first ({n_train} so far)"
     if n_heldout < MIN_HELDOUT_CASES:
         return (
-            "correct at least one held-out case first: the gate needs cases the model never "
-            "trains on (about 1 case in 5 is held out)"
+            f"correct at least one held-out {what[:-1]} first: the gate needs cases the model "
+            "never trains on (about 1 case in 5 is held out)"
         )
     return None
 
@@ -582,16 +589,25 @@ def datastore_request(
     store: Any, base_dir: str | Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0
 ) -> FinetuneRequest:
     """A request for every corrected training case of the datastore, pinned to its label
-    time, with every corrected held-out case as the gate's held-out set."""
+    time, with every corrected held-out case as the gate's held-out set. A volume bundle
+    (task "volume") gets the corrected CT volume cases, any other the 2D cases."""
+    from engine.bundle import read_bundle
     from engine.datastore import HELDOUT, TRAIN, pin_cases
 
-    reason = datastore_readiness(store)
+    volumes = read_bundle(base_dir).spec.task == "volume"
+    reason = datastore_readiness(store, volumes=volumes)
     if reason:
         raise JobError(reason)
+    pin: Callable[[Any, str], dict[str, Any]] = pin_cases
+    if volumes:
+        from engine.datastore.volumes import VolumeStore, pin_volume_cases
+
+        store = VolumeStore(store)
+        pin = pin_volume_cases
     return finetune_request(
         base_dir,
-        pin_cases(store, TRAIN),
-        pin_cases(store, HELDOUT),
+        pin(store, TRAIN),
+        pin(store, HELDOUT),
         epochs=epochs,
         seed=seed,
         home=store.root,

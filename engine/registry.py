@@ -146,6 +146,19 @@ def paired_dice(
     ]
 
 
+def paired_volume_dice(
+    candidate_rows: list[dict[str, Any]], baseline_rows: list[dict[str, Any]]
+) -> list[tuple[str, float, float]]:
+    """(case, baseline Dice, candidate Dice) for every held-out volume both models scored:
+    every CT has kidneys to segment, so each case counts, with or without a confirmed class."""
+    before = {r["case"]: float(r["dice"]) for r in baseline_rows}
+    return [
+        (r["case"], before[r["case"]], float(r["dice"]))
+        for r in sorted(candidate_rows, key=lambda r: r["case"])
+        if r["case"] in before
+    ]
+
+
 def needed_text(n: int, min_cases: int) -> str:
     """The sentence the GUI shows when the held-out set is too small to promote."""
     more = min_cases - n
@@ -212,10 +225,21 @@ class Gate:
         # up to the quantisation gate's tolerance, which is not what the candidate changed.
         candidate = load_model(candidate_dir, device=self.device, precision="fp32")
         baseline = load_model(baseline_dir, device=self.device, precision="fp32")
-        scored_after = evaluate_folder(heldout, candidate)
-        scored_before = evaluate_folder(heldout, baseline)
+        if candidate.spec.task == "volume":  # CT volumes: engine.volume.evaluation's scoring
+            from engine.volume.evaluation import gate_scores, volume_folder_fingerprint
+
+            scored_after = gate_scores(heldout, candidate)
+            scored_before = gate_scores(heldout, baseline)
+            pairs = paired_volume_dice(scored_after["cases"], scored_before["cases"])
+            heldout_id = volume_folder_fingerprint(heldout)
+        else:
+            scored_after = evaluate_folder(heldout, candidate)
+            scored_before = evaluate_folder(heldout, baseline)
+            pairs = paired_dice(
+                scored_after["cases"], scored_before["cases"], candidate.spec.classes
+            )
+            heldout_id = folder_fingerprint(heldout)
         after, before = scored_after["summary"], scored_before["summary"]
-        pairs = paired_dice(scored_after["cases"], scored_before["cases"], candidate.spec.classes)
         nan = float("nan")  # no lesion case held out: no accuracy (and n=0 never promotes)
         decision = self.decide(pairs, before.get("accuracy", nan), after.get("accuracy", nan))
         return Verdict(
@@ -225,7 +249,7 @@ class Gate:
             candidate=after,
             baseline=before,
             heldout=str(heldout),
-            heldout_id=folder_fingerprint(heldout),
+            heldout_id=heldout_id,
             dice_margin=self.dice_margin,
             accuracy_margin=self.accuracy_margin,
             reasons=tuple(decision["reasons"]),

@@ -313,11 +313,12 @@ class VolumeMode(QObject):
     # -- label files --------------------------------------------------------------------------
 
     def save_labels(self, path: str | Path | None = None) -> bool:
-        """File ▸ Save Labels: `labels/<name>.labels.nii.gz` beside the CT (atomic)."""
+        """File ▸ Save Labels: `labels/<name>.labels.nii.gz` beside the CT (atomic), and the
+        volume case in the datastore (desktop.shell.saving)."""
         if not self.active:
             self.state.notify("No volume open: nothing to save")
             return False
-        return self.session.save_labels(path) is not None
+        return self.window.saving.save_volume(self.session, path)  # + the datastore
 
     def choose_labels(self) -> None:
         start = str(self.session.path.parent) if self.session.path else str(Path.home())

@@ -7,9 +7,14 @@ import argparse
 import dataclasses
 import subprocess
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, error
 from engine.cli.parser import TRAIN_OPTIONS
+
+if TYPE_CHECKING:
+    from engine.finetune_request import FinetuneRequest
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -44,18 +49,30 @@ def finetune_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     registry = Registry(args.home)
     base = args.base if args.base is not None else registry.active_dir()
-    train, heldout = folder_selections(args.data, args.heldout, root=registry.root)
-    where = describe_split(train)
-    if where:
-        print(where, file=sys.stderr)
     replay = (
         "auto"
         if args.replay_folder is None
         else folder_replay(args.replay_folder, args.replay_fraction)
     )
-    request = finetune_request(
-        base, train, heldout, args.epochs, args.seed, out=args.out, replay=replay, home=args.home
-    )
+    if args.data is None:  # the datastore's corrected cases of the base's kind
+        request = _datastore_request(registry.root, base, args)
+        if replay != "auto":
+            request = request.replace(replay=replay)
+    else:
+        train, heldout = folder_selections(args.data, args.heldout, root=registry.root)
+        where = describe_split(train)
+        if where:
+            print(where, file=sys.stderr)
+        request = finetune_request(
+            base,
+            train,
+            heldout,
+            args.epochs,
+            args.seed,
+            out=args.out,
+            replay=replay,
+            home=args.home,
+        )
     if args.replay_fraction is not None and request.replay is not None:
         request = request.replace(
             replay=dataclasses.replace(request.replay, fraction=args.replay_fraction)
@@ -82,6 +99,24 @@ def finetune_command(args: argparse.Namespace) -> int:
     )
     print(verdict.summary())
     return EXIT_OK
+
+
+def _datastore_request(root: Path, base: Path, args: argparse.Namespace) -> FinetuneRequest:
+    """Every corrected training case of the datastore at `root`, pinned, with its corrected
+    held-out cases for the gate (engine.jobs.datastore_request: volume cases for a volume
+    base)."""
+    from engine.datastore import Datastore
+    from engine.jobs import JobError, datastore_request
+
+    if args.heldout is not None:
+        raise JobError("--heldout needs --data: the datastore's held-out split is fixed")
+    request = datastore_request(Datastore(root), base, args.epochs, args.seed)
+    print(
+        f"datastore {root}: {len(request.train['cases'])} corrected training and "
+        f"{len(request.heldout['cases'])} held-out {request.train.get('kind') or 'image'} cases",
+        file=sys.stderr,
+    )
+    return request.replace(out=str(Path(args.out).resolve()))
 
 
 def models_command(args: argparse.Namespace) -> int:

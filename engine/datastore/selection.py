@@ -4,6 +4,8 @@ Two shapes, both plain JSON so they travel in request files:
   {"folder": DIR, "split": "train"|"val"|null}            rows of a canonical folder
       (+ "split_file": F when the split is kept outside DIR, engine.datastore.heldout)
   {"datastore": ROOT, "split": "train"|"val", "cases": {case id: label time}}
+      (+ "kind": "volume" for CT volume cases: a volume data set folder,
+      engine.datastore.volumes)
 materialise() turns either into a canonical folder holding exactly those cases.
 """
 
@@ -37,6 +39,13 @@ def materialise(selection: dict[str, Any], out_dir: str | Path) -> Path:
         if not isinstance(cases, dict) or not cases:
             raise DatastoreError("a datastore selection needs 'cases': {case id: label time}")
         store = Datastore(selection["datastore"])
+        if selection.get("kind") == "volume":
+            from engine.datastore.volumes import VolumeStore
+
+            volumes = VolumeStore(store)
+            return volumes.export_training_set(out_dir, selection.get("split"), pins=cases)
+        if selection.get("kind") is not None:
+            raise DatastoreError(f"a datastore selection of unknown kind {selection['kind']!r}")
         return store.export_training_set(out_dir, split=selection.get("split"), pins=cases)
     raise DatastoreError(f"a data selection needs 'folder' or 'datastore', got {sorted(selection)}")
 

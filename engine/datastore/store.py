@@ -29,7 +29,13 @@ from engine.datastore.heldout import HELDOUT_FRACTION, split_for
 from engine.datastore.home import data_root
 from engine.datastore.index import INDEX_NAME, LOCK_NAME, read_index, write_index
 from engine.datastore.masks import binary_mask, file_sha256, png_bytes, read_mask, sha256_of
-from engine.datastore.records import CORRECTED, STATUSES, CaseRecord, record_from_json
+from engine.datastore.records import (
+    CORRECTED,
+    STATUSES,
+    CaseRecord,
+    entry_kind,
+    record_from_json,
+)
 from engine.datastore.usefulness import Usefulness, usefulness_score
 from engine.metrics import dice
 from engine.types import Prediction
@@ -76,7 +82,11 @@ class Datastore:
         if status is not None and status not in STATUSES:
             raise DatastoreError(f"unknown case status {status!r}; use one of {STATUSES}")
         raw = read_index(self.index_path)["cases"]
-        records = [record_from_json(self.root, cid, entry) for cid, entry in raw.items()]
+        records = [
+            record_from_json(self.root, cid, entry)
+            for cid, entry in raw.items()
+            if entry_kind(entry) is None  # volume cases: engine.datastore.volumes
+        ]
         records.sort(key=lambda r: (r.added, r.case_id))
         return [
             r
@@ -88,6 +98,7 @@ class Datastore:
         raw = read_index(self.index_path)["cases"]
         if case_id not in raw:
             raise DatastoreError(f"{self.root}: no case {case_id!r} in the datastore")
+        _check_image_entry(case_id, raw[case_id])
         return record_from_json(self.root, case_id, raw[case_id])
 
     def original_mask(self, case_id: str) -> np.ndarray | None:
@@ -326,6 +337,7 @@ class Datastore:
     def _entry(self, index: dict[str, Any], case_id: str) -> dict[str, Any]:
         if case_id not in index["cases"]:
             raise DatastoreError(f"{self.root}: no case {case_id!r} in the datastore")
+        _check_image_entry(case_id, index["cases"][case_id])
         return index["cases"][case_id]
 
     def _stored_usefulness(self, record: CaseRecord) -> Usefulness:
@@ -386,6 +398,13 @@ def _remove_stale_temporaries(root: Path) -> None:
         if folder.is_dir():
             for tmp in folder.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
+
+
+def _check_image_entry(case_id: str, entry: dict[str, Any]) -> None:
+    """The 2D reads and writes refuse a case of another kind (a CT volume is never a 2D case)."""
+    kind = entry_kind(entry)
+    if kind is not None:
+        raise DatastoreError(f"case {case_id!r} is a {kind} case, not a 2D image case")
 
 
 def _why(exc: OSError) -> str:
