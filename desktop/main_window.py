@@ -25,7 +25,7 @@ from desktop.models.image.series import VOLUME
 from desktop.models.image.state import AnalysisRequest, CaseState, describe_error
 from desktop.models.reading.case_list import CaseEntry, CaseList
 from desktop.models.reading.review_store import ReviewStore
-from desktop.pages.volume import VolumeMode
+from desktop.pages.volume import VolumePage
 from desktop.shell.analysis import ImageAnalysis
 from desktop.shell.batch import BATCH_TAG, BatchRunner
 from desktop.shell.export import EXPORT_TAG, ImageExport
@@ -34,6 +34,7 @@ from desktop.shell.layout import build_layout, build_status_bar
 from desktop.shell.measurements import MeasurementSync
 from desktop.shell.menus import build_menus
 from desktop.shell.navigation import CaseNavigator, opened_message
+from desktop.shell.page_host import WindowPageHost
 from desktop.shell.saving import ReviewSaving
 from desktop.shell.shown_page import ShownPage
 from desktop.shell.usefulness import SORT_TAG, CaseSorter
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         )
         self.sorter = CaseSorter(s, self.cases, self.case_dock, self.review_store, self.jobs)
         self.shown_page = ShownPage(self)
+        self.page_host = WindowPageHost(self)  # what the pages see of the window
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
         self._frame_timer.timeout.connect(self.analyze_if_ready)
@@ -145,11 +147,11 @@ class MainWindow(QMainWindow):
         t.subscribe("error", s.report_error)
         t.subscribe("status", self._show_status)
         t.subscribe("active_model_changed", self.load_model)
-        t.subscribe("readiness_changed", lambda _reason: self.sync_model_actions())
-        t.subscribe("models_changed", self.sync_model_actions)
+        t.subscribe("readiness_changed", lambda _reason: self.sync_actions())
+        t.subscribe("models_changed", self.sync_actions)
         for event in ("image_changed", "frame_changed", "model_changed", "domain_changed"):
-            s.subscribe(event, lambda *_: self.sync_model_actions())
-        self.volume_mode = VolumeMode(self)  # CT/MR volumes: three views, labels, 3D model
+            s.subscribe(event, lambda *_: self.sync_actions())
+        self.volume_mode = VolumePage(self.page_host)  # CT/MR volumes: three views, labels
         self.training.refresh()
         self.refresh_review_actions()
 
@@ -319,7 +321,7 @@ class MainWindow(QMainWindow):
         self.study_page.leave()  # first: the new image is analysed only once it is on screen
         self.measurements.restore()  # before the analysis, so it is measured in mm
         self._update_title()
-        self.canvas_stack.setCurrentWidget(self.canvas)
+        self.page_host.show_image()  # the volume page takes a volume's place next
         self.cursor_label.setText("")  # a readout of the last image is no value of this one
         self.cases.set_current_path(self.state.path)
         self.statusBar().showMessage(opened_message(self.state))
@@ -343,27 +345,23 @@ class MainWindow(QMainWindow):
 
     def refresh_review_actions(self) -> None:
         """Title, Save and Export follow what is on screen and whether it has a result."""
-        state = self.state
         self._update_title()
-        self.save_action.setEnabled(state.editor is not None)
-        study = self.study_page
-        study_done = study.active and study.state.analysis is not None
-        volume_mode = getattr(self, "volume_mode", None)  # built after the first sync
-        volume_done = volume_mode is not None and volume_mode.exportable()
-        image_done = state.analysis is not None and state.model is not None
-        self.export_action.setEnabled(image_done or study_done or volume_done)
+        self.sync_actions()
 
     def _on_busy_changed(self) -> None:
         working = self.state.busy or self.jobs.running
         self.busy_label.setVisible(working)
         self.busy_bar.setVisible(working)
 
-    def sync_model_actions(self) -> None:
+    def sync_actions(self) -> None:
+        """Save, Export, Run Model Anyway and the training actions follow the page shown."""
         state, training = self.state, self.training
-        volume_mode = getattr(self, "volume_mode", None)  # built after the first sync
-        self.run_anyway_action.setEnabled(
-            state.can_run_anyway and not (volume_mode is not None and volume_mode.active)
-        )
+        pages = (self.study_page, getattr(self, "volume_mode", None))  # volume: built last
+        image_done = state.analysis is not None and state.model is not None
+        self.save_action.setEnabled(state.editor is not None)
+        self.export_action.setEnabled(image_done or any(p and p.exportable() for p in pages))
+        volume_shown = pages[1] is not None and pages[1].active
+        self.run_anyway_action.setEnabled(state.can_run_anyway and not volume_shown)
         self.finetune_action.setEnabled(training.readiness is None)
         self.finetune_action.setToolTip(training.readiness_text())
         self.rollback_action.setEnabled(training.can_roll_back)

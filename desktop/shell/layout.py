@@ -45,23 +45,24 @@ def build_layout(w: MainWindow) -> None:
     side = _column([(w.findings_panel, 1)] + [(p, 0) for p in single_image[1:]])
     side.setObjectName("sidePanel")
     side.setMinimumWidth(420)
-    # A multi-view case opens on the study page, which hides the single-image widgets.
-    w.study_page = StudyPage(w, w.jobs.start, [*single_image, w.frame_controls, w.toolbar])
-    side.layout().addWidget(w.study_page.panel, stretch=1)
+    w.side_column = side  # the study page adds its panel here (desktop.shell.page_host)
+    w.image_panels = single_image  # what a page with its own side panel hides
 
     w.placeholder = QLabel(PLACEHOLDER)
     w.placeholder.setObjectName("placeholder")
     w.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
     w.canvas_stack = QStackedWidget()
-    for page in (w.placeholder, w.canvas, w.study_page.view):
+    for page in (w.placeholder, w.canvas):
         w.canvas_stack.addWidget(page)
+    # A multi-view case opens on the study page, which hides the single-image widgets.
+    w.study_page = StudyPage(w.page_host)
     image_area = _column([(w.canvas_stack, 1), (w.frame_controls, 0)])
     image_area.layout().setSpacing(0)
 
     splitter = QSplitter()
     splitter.addWidget(image_area)
     side_scroll = QScrollArea()  # a short window scrolls the panel, never overlaps its text
-    w.side_scroll = side_scroll  # volume mode hides it (desktop.pages.volume)
+    w.side_scroll = side_scroll  # the volume page hides it (desktop.shell.page_host)
     side_scroll.setWidget(side)
     side_scroll.setWidgetResizable(True)
     side_scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -95,7 +96,6 @@ def build_status_bar(w: MainWindow) -> None:
     for widget in (w.cursor_label, w.tool_label, w.busy_label, w.busy_bar):
         bar.addPermanentWidget(widget)
     w.canvas.cursor_moved.connect(w.cursor_label.setText)
-    w.study_page.view.cursor_moved.connect(w.cursor_label.setText)
     # The read-out belongs to the image under the mouse: another page or case clears it
     # (a CT's HU value stayed on the study page).
     w.canvas_stack.currentChanged.connect(lambda _index: w.cursor_label.clear())
