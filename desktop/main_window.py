@@ -25,6 +25,7 @@ from desktop.models.image.series import VOLUME
 from desktop.models.image.state import AnalysisRequest, CaseState, describe_error
 from desktop.models.reading.case_list import CaseEntry, CaseList
 from desktop.models.reading.review_store import ReviewStore
+from desktop.pages.image import ImagePage
 from desktop.pages.volume import VolumePage
 from desktop.shell.analysis import ImageAnalysis
 from desktop.shell.batch import BATCH_TAG, BatchRunner
@@ -44,15 +45,7 @@ from desktop.widgets.error_bar import ErrorBar
 from desktop.widgets.feedback.panel import TrainingPanel
 from desktop.widgets.feedback.runner import TrainingRunner
 from desktop.widgets.gui_gc import pin_garbage_collection_to_gui_thread
-from desktop.widgets.image.calibration_dialog import ask_calibration
-from desktop.widgets.image.canvas import ImageCanvas
-from desktop.widgets.image.descriptor_panel import DescriptorPanel
-from desktop.widgets.image.display_controls import DisplayControls
-from desktop.widgets.image.edit_toolbar import EditToolBar
 from desktop.widgets.image.export_dialog import ExportDialog
-from desktop.widgets.image.findings_panel import FindingsPanel
-from desktop.widgets.image.frame_controls import FrameControls
-from desktop.widgets.image.review_panel import ReviewPanel
 from desktop.widgets.pacs.browser import PacsBrowser
 from desktop.widgets.questions import CANCEL, DISCARD, SAVE, ask_discard_drafts, ask_unsaved_changes
 from desktop.widgets.shortcuts_dialog import ShortcutsDialog
@@ -79,17 +72,15 @@ class MainWindow(QMainWindow):
         self.tools = ToolState()
         self.cases = CaseList()
         self.jobs = JobQueue(self, self._show_status, self._on_job_failed, self._on_busy_changed)
-        self.calibration_dialog: QInputDialog | None = None
+        self.page_host = WindowPageHost(self)  # what the pages see of the window
 
         self.banner = ResearchBanner(s)
         self.error_bar = ErrorBar(s)
-        self.canvas = ImageCanvas(s, self.tools)
-        self.findings_panel = FindingsPanel(s)
-        self.review_panel = ReviewPanel(s)
-        self.descriptor_panel = DescriptorPanel(s)
-        self.display_controls = DisplayControls(s)
-        self.frame_controls = FrameControls(s)
-        self.toolbar = EditToolBar(s, self.tools, self.canvas.controller)
+        self.image_page = page = ImagePage(self.page_host, s, self.tools)  # the single image
+        self.canvas, self.toolbar = page.canvas, page.toolbar  # its widgets, as tests name them
+        self.frame_controls, self.findings_panel = page.frame_controls, page.findings_panel
+        self.review_panel, self.descriptor_panel = page.review_panel, page.descriptor_panel
+        self.display_controls = page.display_controls
         self.case_dock = CaseListDock(self.cases)
         self.training = TrainingState(self.review_store)
         self.training_runner = TrainingRunner(self.training, self)
@@ -109,7 +100,6 @@ class MainWindow(QMainWindow):
         )
         self.sorter = CaseSorter(s, self.cases, self.case_dock, self.review_store, self.jobs)
         self.shown_page = ShownPage(self)
-        self.page_host = WindowPageHost(self)  # what the pages see of the window
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
         self._frame_timer.timeout.connect(self.analyze_if_ready)
@@ -118,7 +108,7 @@ class MainWindow(QMainWindow):
         self._sync_view_actions()
         build_status_bar(self)
         self._on_busy_changed()
-        self._show_tool()
+        self.page_host.show_tool(None)
         self.setAcceptDrops(True)
         self.setWindowTitle("LesionLens")
 
@@ -134,8 +124,6 @@ class MainWindow(QMainWindow):
         s.subscribe("error", self.show_error)
         refresh = self.refresh_review_actions
         self.study_page.state.subscribe("analysis_changed", lambda _a: refresh())
-        self.tools.subscribe("tool_changed", self._show_tool)
-        self.canvas.controller.subscribe("calibration_requested", self._ask_calibration)
         self.frame_controls.frame_requested.connect(self.navigator.request_frame)
         self.frame_controls.play_button.toggled.connect(self._on_play_toggled)
         self.case_dock.case_chosen.connect(self.go_to_case)
@@ -300,8 +288,9 @@ class MainWindow(QMainWindow):
         if not playing:
             self._frame_timer.start(ANALYSE_DELAY_MS)
 
-    def _ask_calibration(self, length_px: float) -> None:
-        self.calibration_dialog = ask_calibration(self, length_px, self.canvas.controller)
+    @property
+    def calibration_dialog(self) -> QInputDialog | None:
+        return self.image_page.calibration_dialog
 
     # -- state -> window ----------------------------------------------------------------------
 
@@ -313,9 +302,6 @@ class MainWindow(QMainWindow):
     def _show_status(self, message: str) -> None:
         """Background news (progress, model loaded) never pushes an open error out of view."""
         self.statusBar().showMessage(self.state.last_error or message)
-
-    def _show_tool(self) -> None:
-        self.tool_label.setText(self.tools.label)
 
     def _on_image_changed(self) -> None:
         self.study_page.leave()  # first: the new image is analysed only once it is on screen

@@ -41,12 +41,11 @@ def _column(widgets: list[tuple[QWidget, int]]) -> QWidget:
 
 
 def build_layout(w: MainWindow) -> None:
-    single_image = [w.findings_panel, w.review_panel, w.descriptor_panel, w.display_controls]
-    side = _column([(w.findings_panel, 1)] + [(p, 0) for p in single_image[1:]])
+    panels = w.image_page.panels  # the findings panel takes the height left
+    side = _column([(panels[0], 1)] + [(p, 0) for p in panels[1:]])
     side.setObjectName("sidePanel")
     side.setMinimumWidth(420)
     w.side_column = side  # the study page adds its panel here (desktop.shell.page_host)
-    w.image_panels = single_image  # what a page with its own side panel hides
 
     w.placeholder = QLabel(PLACEHOLDER)
     w.placeholder.setObjectName("placeholder")
@@ -95,7 +94,6 @@ def build_status_bar(w: MainWindow) -> None:
     w.busy_bar.setTextVisible(False)
     for widget in (w.cursor_label, w.tool_label, w.busy_label, w.busy_bar):
         bar.addPermanentWidget(widget)
-    w.canvas.cursor_moved.connect(w.cursor_label.setText)
     # The read-out belongs to the image under the mouse: another page or case clears it
     # (a CT's HU value stayed on the study page).
     w.canvas_stack.currentChanged.connect(lambda _index: w.cursor_label.clear())

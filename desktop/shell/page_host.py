@@ -70,7 +70,7 @@ class WindowPageHost:
         self, view: QWidget, keep_side_column: bool = False, tools_off: str | None = None
     ) -> None:
         w = self.window
-        side = w.image_panels if keep_side_column else [w.side_scroll]
+        side = w.image_page.panels if keep_side_column else [w.side_scroll]
         self._hide_image_widgets([w.frame_controls, w.toolbar, *side], tools_off)
         w.canvas_stack.setCurrentWidget(view)
 

@@ -1,5 +1,5 @@
 """Each page built against a small fake PageHost (tests/desktop/pages/fake_host.py), with no
-MainWindow: the study and volume pages ask the window only through desktop.pages.host."""
+MainWindow: the image, study and volume pages ask the window only through desktop.pages.host."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 import desktop.pages.volume as volume_page
+from desktop.models.editing.tool_state import CALIBRATE
 from desktop.models.study.findings import study_disclaimer
 from desktop.pages.host import EDIT_END, FILE_AFTER_SAVE, MODEL_END
+from desktop.pages.image import ImagePage
 from desktop.pages.study import TOOLS_OFF, StudyPage
 from desktop.pages.volume import VolumePage
 from desktop.widgets.questions import DISCARD
@@ -25,7 +27,8 @@ SHAPE = (5, 12, 16)  # z, y, x
 def test_pages_import_nothing_of_the_window_or_the_shell() -> None:
     """In a fresh interpreter: importing every page loads no desktop.shell, no main window."""
     code = (
-        "import sys, desktop.pages.host, desktop.pages.study, desktop.pages.volume\n"
+        "import sys, desktop.pages.host, desktop.pages.image, desktop.pages.study, "
+        "desktop.pages.volume\n"
         "bad = sorted(m for m in sys.modules if m.startswith(('desktop.shell', "
         "'desktop.main_window', 'desktop.app')))\n"
         "print(bad)\n"
@@ -67,6 +70,26 @@ def test_the_study_page_opens_shows_and_leaves_on_a_fake_host(qtbot, scinti_stud
     assert host.tool == host.tools.label  # the window's own tool again
     assert host.model_card is None  # back to the image model's card
     assert not page.smart_click_action.isEnabled()
+
+
+def test_the_image_page_reports_to_its_host(qtbot) -> None:  # noqa: ANN001
+    host = FakeHost()
+    page = ImagePage(as_page_host(host), host.state, host.tools)
+    assert page.panels == [
+        page.findings_panel,
+        page.review_panel,
+        page.descriptor_panel,
+        page.display_controls,
+    ]
+    page.canvas.cursor_moved.emit("row 3  col 4")
+    assert host.cursor == "row 3  col 4"
+    host.tools.set_tool(CALIBRATE)
+    assert host.tool == host.tools.label and "Calibrate" in host.tool
+    page.canvas.controller.events.emit("calibration_requested", 42.0)
+    dialog = page.calibration_dialog
+    assert dialog is not None and dialog.parent() is host.window
+    assert "42 px" in dialog.labelText()
+    dialog.reject()
 
 
 @pytest.fixture
