@@ -307,15 +307,16 @@ class MainWindow(QMainWindow):
         self.study_page.leave()  # first: the new image is analysed only once it is on screen
         self.measurements.restore()  # before the analysis, so it is measured in mm
         self._update_title()
-        self.page_host.show_image()  # the volume page takes a volume's place next
+        series = self.state.series
+        volume = series is not None and series.kind == VOLUME
+        if not volume:  # a volume opens straight on the volume page, never on the 2D canvas
+            self.page_host.show_image()
         self.cursor_label.setText("")  # a readout of the last image is no value of this one
         self.cases.set_current_path(self.state.path)
         self.statusBar().showMessage(opened_message(self.state))
         # Every candidate reads 2D ultrasound: an image the domain check withholds (CT, a
         # volume, a photo) gets no proposal, nor does a volume while no model is loaded yet
         # (it opens in the volume page). A model change or proposal starts it later.
-        series = self.state.series
-        volume = series is not None and series.kind == VOLUME
         if self.state.withheld or volume or not self.model_picker.apply(self.state.image):
             self.analyze_if_ready()
 

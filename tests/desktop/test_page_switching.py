@@ -4,7 +4,10 @@ the single image's toolbar, frame slider and side panels in one step)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from desktop.pages.study import TOOLS_OFF
+from engine.synth.nifti_out import write_nifti
 
 
 def image_widgets(window) -> dict[str, bool]:  # noqa: ANN001
@@ -76,3 +79,27 @@ def test_a_volume_after_a_study_and_back_to_an_image(
         "findings": True,
         "study panel": False,
     }
+
+
+def test_a_volume_opens_straight_on_the_volume_page(window, node_png, ct_nifti) -> None:  # noqa: ANN001
+    """Never first on the 2D canvas as a slice series, then taken over by the volume page."""
+    assert window.open_path(node_png)
+    stack = window.canvas_stack
+    shown = []
+    stack.currentChanged.connect(lambda index: shown.append(stack.widget(index)))
+    assert window.open_path(ct_nifti)
+    assert shown == [window.volume_mode.workspace]
+    assert window.open_path(node_png)
+    assert shown == [window.volume_mode.workspace, window.canvas]
+
+
+def test_a_volume_after_a_volume_replaces_it_on_the_same_page(window, ct_nifti, tmp_path) -> None:  # noqa: ANN001
+    other = write_nifti(tmp_path / "other.nii.gz", np.zeros((5, 16, 20), np.int16), (2, 1, 1))
+    assert window.open_path(ct_nifti)
+    session = window.volume_mode.session
+    session.labels.replace(np.ones(session.labels.labels.shape, np.uint8), "fill")
+    assert window.open_path(other)  # the unsaved labels: discarded (the fixture's answer)
+    assert window.canvas_stack.currentWidget() is window.volume_mode.workspace
+    assert session.path == other and session.volume.voxels.shape == (5, 16, 20)
+    assert not session.modified and window.windowTitle() == "LesionLens — other.nii.gz"
+    assert not window.side_scroll.isVisible() and not window.toolbar.isVisible()
