@@ -25,6 +25,7 @@ from desktop.models.image.series import VOLUME
 from desktop.models.image.state import AnalysisRequest, CaseState, describe_error
 from desktop.models.reading.case_list import CaseEntry, CaseList
 from desktop.models.reading.review_store import ReviewStore
+from desktop.pages.host import CasePage
 from desktop.pages.image import ImagePage
 from desktop.pages.volume import VolumePage
 from desktop.shell.analysis import ImageAnalysis
@@ -189,13 +190,10 @@ class MainWindow(QMainWindow):
 
     # -- export (desktop.shell.export; the study and volume pages export their own) ------------
 
-    def open_export_dialog(self) -> ExportDialog | None:
-        """File ▸ Export…: non-blocking; the export starts when the dialog is accepted."""
-        if self.study_page.active:
-            return self.study_page.open_export_dialog(self.review_panel.reviewer)
-        if self.volume_mode.active:
-            return self.volume_mode.open_export_dialog()
-        return self.exporter.open_dialog()
+    def open_export_dialog(self) -> QWidget | None:
+        """File ▸ Export… of the page shown: non-blocking; exports when the dialog is accepted."""
+        page = self.case_page()
+        return self.exporter.open_dialog() if page is None else page.open_export_dialog()
 
     def start_export(self, request: ExportRequest, send_to: PacsNode | None = None) -> None:
         self.exporter.start(request, send_to)
@@ -234,6 +232,11 @@ class MainWindow(QMainWindow):
             or self.model_picker.choosing  # its model is being chosen; the analysis follows
             or self.frame_controls.playing
         )
+
+    def case_page(self) -> CasePage | None:
+        """The page showing the case instead of the single image (None: the image)."""
+        pages = (self.study_page, getattr(self, "volume_mode", None))  # volume: built last
+        return next((p for p in pages if p is not None and p.active), None)
 
     def apply_operating_point(self, model: LoadedModel) -> LoadedModel:
         return self.detection_menu.apply(model)

@@ -12,7 +12,11 @@ window. It now asks for what it needs through this protocol, grouped by what it 
   shown;
 - the window's chrome: status message, tool and cursor read-outs, the research banner's model
   card, the title, its actions and menus;
-- the window's one worker queue and its unsaved-changes question.
+- the reader's name, the window's one worker queue and its unsaved-changes question.
+
+Every page also answers the window the same questions (`active`, `exportable`,
+`open_export_dialog`, `reset_window`, `preset_target`: the CasePage protocol), so the window
+asks "which page shows the case?" once instead of branching on study and volume.
 
 desktop.shell.page_host implements it for the MainWindow; tests use a small fake
 (tests/desktop/pages/fake_host.py). Pages import nothing from desktop.shell or
@@ -29,6 +33,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.models.editing.tool_state import ToolState
 from desktop.models.image.state import CaseState
+from desktop.widgets.window_presets_menu import PresetTarget
 
 Steps = Callable[[], Generator[str, None, Any]]
 OnSuccess = Callable[[Any, Any], None]
@@ -39,6 +44,29 @@ FILE_AFTER_SAVE = "file-after-save"  # File menu, right after Save Review
 EDIT_END = "edit-end"  # end of the Edit menu, after a separator
 MODEL_END = "model-end"  # end of the Model menu
 MENU_PLACES = (FILE_AFTER_SAVE, EDIT_END, MODEL_END)
+
+
+class CasePage(Protocol):
+    """What the window asks of the page that shows the case instead of the single image."""
+
+    @property
+    def active(self) -> bool:
+        """The page shows a case now."""
+        ...
+
+    def exportable(self) -> bool: ...
+
+    def open_export_dialog(self) -> QWidget | None:
+        """File ▸ Export… for the page's case (None: refused, and said why)."""
+        ...
+
+    def reset_window(self) -> None:
+        """View ▸ Default Window/Level (W) on the page's views."""
+        ...
+
+    def preset_target(self) -> PresetTarget:
+        """What keys 1-9 (the window presets) act on."""
+        ...
 
 
 class PageHost(Protocol):
@@ -101,6 +129,10 @@ class PageHost(Protocol):
         ...
 
     # -- work and questions ---------------------------------------------------------------
+
+    def reviewer(self) -> str:
+        """The reader's name as typed in the review panel (exports carry it)."""
+        ...
 
     def start_job(
         self, steps: Steps, tag: Any, on_success: OnSuccess, on_failure: OnFailure | None = None

@@ -24,6 +24,7 @@ from desktop.pages.host import PageHost
 from desktop.widgets.study.export_dialog import StudyExportDialog
 from desktop.widgets.study.findings_panel import StudyFindingsPanel
 from desktop.widgets.study.view import StudyView
+from desktop.widgets.window_presets_menu import PresetTarget
 from engine.report import ExportResult, ModelInfo
 from engine.report.naming import case_pseudonym
 from engine.report.study_export import StudyExportRequest, export_study
@@ -180,7 +181,14 @@ class StudyPage:
         """File ▸ Export… applies: the page is shown and its study analysed."""
         return self.active and self.state.analysis is not None
 
-    def open_export_dialog(self, reviewer: str = "") -> StudyExportDialog | None:
+    def reset_window(self) -> None:
+        self.state.reset_windows()  # each grey view back to its own default
+
+    def preset_target(self) -> PresetTarget:
+        state = self.state
+        return PresetTarget(state.preset_names, state.apply_preset, state.notify)
+
+    def open_export_dialog(self) -> StudyExportDialog | None:
         state = self.state
         if state.analysis is None or state.spec is None or state.study is None:
             self._show_status("Nothing to export: the study has no analysis yet")
@@ -189,7 +197,7 @@ class StudyPage:
         folder = self._export_folder or base / "export"
         dialog = StudyExportDialog(
             state.study.case_id,
-            reviewer,
+            self.host.reviewer(),
             folder,
             state.mirror_posterior,
             self.host.parent_widget(),

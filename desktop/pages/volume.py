@@ -28,6 +28,7 @@ from desktop.pages.host import EDIT_END, FILE_AFTER_SAVE, MODEL_END, PageHost
 from desktop.widgets.questions import DISCARD, SAVE
 from desktop.widgets.volume.export_dialog import VolumeExportDialog
 from desktop.widgets.volume.workspace import VolumeWorkspace
+from desktop.widgets.window_presets_menu import PresetTarget
 from engine.model_catalog import bundle_for_volume
 from engine.pacs import PacsNode
 from engine.report import ExportResult, ModelInfo
@@ -201,6 +202,15 @@ class VolumePage(QObject):
         self.load_labels_action.setEnabled(editable)
         self.analyze_action.setEnabled(active and not self.session.busy)
         self.host.refresh_actions()  # File ▸ Export… writes the volume's SEG once analysed
+
+    def reset_window(self) -> None:
+        self.session.reset_window()
+        self.state.reset_window()  # the volume's 2D slice too, as before the three planes
+
+    def preset_target(self) -> PresetTarget:
+        session = self.session
+        names = lambda: [p.name for p in session.presets]  # noqa: E731
+        return PresetTarget(names, session.apply_preset, self.state.notify)
 
     # -- the volume model ---------------------------------------------------------------------
 

@@ -153,6 +153,9 @@ class WindowPageHost:
 
     # -- work and questions -------------------------------------------------------------------
 
+    def reviewer(self) -> str:
+        return self.window.review_panel.reviewer
+
     def start_job(
         self, steps: Steps, tag: Any, on_success: OnSuccess, on_failure: OnFailure | None = None
     ) -> None:

@@ -93,6 +93,9 @@ class FakeHost:
     def refresh_actions(self) -> None:
         self.refreshed += 1
 
+    def reviewer(self) -> str:
+        return "Dr Fake"
+
     def start_job(
         self, steps: Steps, tag: Any, on_success: OnSuccess, on_failure: OnFailure | None = None
     ) -> None:

@@ -62,7 +62,8 @@ def test_the_study_page_opens_shows_and_leaves_on_a_fake_host(qtbot, scinti_stud
     assert page.smart_click_action.isEnabled()
     page.view.cursor_moved.emit("Anterior: row 1  col 2")
     assert host.cursor == "Anterior: row 1  col 2"
-    assert not page.exportable()  # no analysis yet
+    assert not page.exportable() and page.open_export_dialog() is None  # no analysis yet
+    assert host.statuses[-1] == "Nothing to export: the study has no analysis yet"
 
     host.tools.set_tool("eraser")
     page.leave()
