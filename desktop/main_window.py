@@ -1,12 +1,13 @@
 """The workstation window: a shell of menus and pages around the case on screen.
 
-The single image (canvas, findings, review, descriptors), the study page and the volume page
-share one case list, one worker queue and one Model & training dock. desktop.shell does the
-work (worker queue, navigation, Analyze all, export, saving, calipers in the datastore) over
-the Qt-free state of desktop.models; this module wires them. Failures become messages (status
-and error bar), never a blocked GUI thread. Corrections reach the datastore (and training)
-only when saved (Ctrl+S, or Save when asked); ask_unsaved_changes and ask_discard_drafts are
-the questions tests replace.
+The pages (desktop.pages: the single image, a study, a volume) share one case list, one
+worker queue and one Model & training dock; they see this window only as a PageHost
+(desktop.shell.page_host), and case_page() says which of them shows the case. desktop.shell
+does the work (worker queue, navigation, Analyze all, export, saving, calipers in the
+datastore) over the Qt-free state of desktop.models; this module wires them. Failures become
+messages (status and error bar), never a blocked GUI thread. Corrections reach the datastore
+(and training) only when saved (Ctrl+S, or Save when asked); ask_unsaved_changes and
+ask_discard_drafts are the questions tests replace.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Where the window's widgets sit: the case list docked left, the image (or study view, or
-the placeholder) in the middle with the frame controls under it, the findings, review,
-descriptor and display panels in a scrolling column on the right, the training panel docked
-at the bottom (hidden until asked for), and the status bar's read-outs."""
+"""Where the window's widgets sit: the case list docked left, the pages (the image, a study
+view, a volume workspace, or the placeholder) in the middle with the frame controls under it,
+the image's findings, review, descriptor and display panels (or the study's) in a scrolling
+column on the right, the training panel docked at the bottom (hidden until asked for), and
+the status bar's read-outs."""
 
 from __future__ import annotations
 
