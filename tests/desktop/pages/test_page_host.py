@@ -121,6 +121,14 @@ def test_the_volume_page_opens_edits_and_leaves_on_a_fake_host(
     assert volume_page.NO_VOLUME_MODEL in page.controls.note.text()
     assert not page.analyze() and not host.jobs  # no volume model: nothing queued
 
+    target = page.preset_target()  # keys 1-9 act on the three planes
+    names = target.names()
+    assert names == [p.name for p in page.session.presets] and len(names) > 1
+    opened = page.session.window
+    assert target.apply(names[1]) and page.session.window != opened
+    page.reset_window()  # W: back to the window the CT opened with
+    assert page.session.window == opened
+
     page.session.labels.replace(np.ones(SHAPE, np.uint8), "fill")
     assert host.title() == "LesionLens — kidney.nii.gz *"
     host.answer = "cancel"
