@@ -1,10 +1,11 @@
 """What a page may ask of the window: the PageHost protocol.
 
-A page (the study page, the volume page) is a view of one kind of case that takes the single
-image's place in the middle of the window. It used to take the MainWindow and reach into ~20
-of its attributes (its stack, toolbar, side column, status-bar labels, banner, menus, …), so
-every change of the window's layout broke a page and no page could be built without the whole
-window. It now asks for what it needs through this protocol, grouped by what it is for:
+A page (desktop.pages: image, study, volume) is a view of one kind of case in the middle of
+the window; the study and volume pages take the single image's place while they show a case.
+They used to take the MainWindow and reach into ~20 of its attributes (its stack, toolbar,
+side column, status-bar labels, banner, menus, …), so every change of the window's layout
+broke a page and no page could be built without the whole window. A page now asks for what
+it needs through this protocol, grouped by what it is for:
 
 - the case and tool the window holds (`state`, `tools`);
 - the middle of the window: add a page's view (and side panel), show it in place of the
@@ -14,7 +15,7 @@ window. It now asks for what it needs through this protocol, grouped by what it 
   card, the title, its actions and menus;
 - the reader's name, the window's one worker queue and its unsaved-changes question.
 
-Every page also answers the window the same questions (`active`, `exportable`,
+The study and volume pages also answer the window the same questions (`active`, `exportable`,
 `open_export_dialog`, `reset_window`, `preset_target`: the CasePage protocol), so the window
 asks "which page shows the case?" once instead of branching on study and volume.
 
