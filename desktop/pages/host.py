@@ -27,6 +27,7 @@ desktop.main_window (an import-linter contract in pyproject.toml).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtGui import QAction
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.models.editing.tool_state import ToolState
 from desktop.models.image.state import CaseState
+from desktop.models.volume.session import VolumeSession
 from desktop.widgets.window_presets_menu import PresetTarget
 
 Steps = Callable[[], Generator[str, None, Any]]
@@ -143,4 +145,10 @@ class PageHost(Protocol):
 
     def ask_unsaved_changes(self, what: str) -> str:
         """SAVE, DISCARD or CANCEL (desktop.widgets.questions)."""
+        ...
+
+    def save_volume_labels(self, session: VolumeSession, path: str | Path | None = None) -> bool:
+        """A volume's labels: the NIfTI beside the CT (or at `path`), then the volume case in
+        the datastore with the reader as author (the window's saving knows the datastore);
+        True when the labels file is written."""
         ...

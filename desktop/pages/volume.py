@@ -312,7 +312,7 @@ class VolumePage(QObject):
         if not self.active:
             self.state.notify("No volume open: nothing to save")
             return False
-        return self.window.saving.save_volume(self.session, path)  # + the datastore
+        return self.host.save_volume_labels(self.session, path)  # + the datastore
 
     def choose_labels(self) -> None:
         start = str(self.session.path.parent) if self.session.path else str(Path.home())

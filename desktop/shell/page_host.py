@@ -9,6 +9,7 @@ page noticing, and a page can be built against a small fake host in tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
 from desktop.models.editing.tool_state import ToolState
 from desktop.models.image.state import CaseState
+from desktop.models.volume.session import VolumeSession
 from desktop.pages.host import EDIT_END, FILE_AFTER_SAVE, MODEL_END, OnFailure, OnSuccess, Steps
 
 if TYPE_CHECKING:
@@ -163,3 +165,6 @@ class WindowPageHost:
 
     def ask_unsaved_changes(self, what: str) -> str:
         return self.window.ask_unsaved_changes(what)  # looked up now: tests replace it
+
+    def save_volume_labels(self, session: VolumeSession, path: str | Path | None = None) -> bool:
+        return self.window.saving.save_volume(session, path)

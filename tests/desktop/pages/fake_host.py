@@ -115,6 +115,10 @@ class FakeHost:
         self.asked.append(what)
         return self.answer
 
+    def save_volume_labels(self, session, path=None) -> bool:  # noqa: ANN001 - the protocol's
+        """The file beside the CT only: a fake host has no datastore."""
+        return session.save_labels(path) is not None
+
 
 def as_page_host(host: FakeHost) -> PageHost:
     """The fake passes for a PageHost (a type checker sees the protocol met here)."""
