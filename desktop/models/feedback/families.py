@@ -1,0 +1,61 @@
+"""Which model families the training panel offers, and each family's corrected cases.
+
+The registry keeps one active model per family (engine.registry: the image model, the CT
+volume model, a study model per set of views). The panel fine-tunes one family at a time,
+and everything it says about "can we fine-tune?" must be about that family's cases: the 2D
+corrections train the image model, the CT corrections the volume model. Qt-free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.datastore import CORRECTED, HELDOUT, TRAIN
+from engine.jobs import datastore_readiness
+from engine.registry import IMAGE, VOLUME, Registry, family_title
+
+
+def family_label(family: str) -> str:
+    """What the "Model to fine-tune" box shows: "Image model", "CT volume model", ..."""
+    title = family_title(family)
+    return title[0].upper() + title[1:]
+
+
+def case_noun(family: str) -> str:
+    """The family's cases in a sentence ("case", "CT volume case"), singular."""
+    return "CT volume case" if family == VOLUME else "case"
+
+
+def family_cases(store: Any, family: str) -> Any:
+    """The `cases(status=, split=)` of the datastore that feed this family."""
+    if family == VOLUME:
+        from engine.datastore.volumes import VolumeStore
+
+        return VolumeStore(store).cases
+    return store.cases
+
+
+def corrected_counts(store: Any, family: str) -> tuple[int, int]:
+    """(corrected training, corrected held-out) cases of the family."""
+    cases = family_cases(store, family)
+    return (
+        len(cases(status=CORRECTED, split=TRAIN)),
+        len(cases(status=CORRECTED, split=HELDOUT)),
+    )
+
+
+def family_readiness(store: Any, family: str) -> str | None:
+    """engine.jobs.datastore_readiness for the family's cases (None: it can fine-tune)."""
+    return datastore_readiness(store, volumes=family == VOLUME)
+
+
+def offered_families(store: Any | None, registry: Registry) -> list[str]:
+    """The image family always; the volume family once CT volume cases are stored (or the
+    registry has a CT model of the site's), when there is a volume model to start from. A
+    family with nothing to train on is not offered: choosing it could only say "no cases"."""
+    offered = [IMAGE]
+    started = registry.families(shipped=False)
+    has_volumes = store is not None and bool(family_cases(store, VOLUME)())
+    if (has_volumes or VOLUME in started) and registry.family_dir(VOLUME) is not None:
+        offered.append(VOLUME)
+    return offered
