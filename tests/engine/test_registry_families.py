@@ -254,3 +254,6 @@ def test_models_cli_lists_and_rolls_back_by_family(
     assert capsys.readouterr().out.strip() == "active: ct-a (CT volume model)"
     assert main(["models", "list", "--family", "ct", "--home", str(home)]) == 2
     assert "unknown model family" in capsys.readouterr().err
+    out = str(tmp_path / "candidate")
+    assert main(["finetune", "--family", "ct", "--out", out, "--home", str(home)]) == 2
+    assert "unknown model family 'ct'" in capsys.readouterr().err
