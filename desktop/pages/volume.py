@@ -175,11 +175,14 @@ class VolumePage(QObject):
         rollback in the training panel is what the next analysis runs. None when there is
         none or the registry cannot be read (report: say why in the error bar)."""
         try:
-            return default_bundle(VOLUME_CASE, home=self.home)
+            bundle = default_bundle(VOLUME_CASE, home=self.home)
         except (LesionLensError, OSError) as exc:
             if report:
                 self.state.report_error(f"The volume model cannot be found: {exc}")
             return None
+        if bundle is None and report:
+            self.state.report_error(NO_VOLUME_MODEL)
+        return bundle
 
     def _show_model_note(self) -> None:
         if not self.active:

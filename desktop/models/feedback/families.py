@@ -21,9 +21,10 @@ def family_label(family: str) -> str:
     return title[0].upper() + title[1:]
 
 
-def case_noun(family: str) -> str:
-    """The family's cases in a sentence ("case", "CT volume case"), singular."""
-    return "CT volume case" if family == VOLUME else "case"
+def case_noun(family: str, count: int) -> str:
+    """The family's cases in a sentence: "1 case", "2 CT volume cases" (without the number)."""
+    one, many = ("CT volume case", "CT volume cases") if family == VOLUME else ("case", "cases")
+    return one if count == 1 else many
 
 
 def family_cases(store: Any, family: str) -> Any:

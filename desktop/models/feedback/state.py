@@ -279,11 +279,11 @@ class TrainingState:
             return f"Not available: {self.readiness}."
         n_train, n_heldout = self.corrected_counts
         model = self.active_bundle.spec.model_id if self.active_bundle else "the active model"
-        noun = case_noun(self.family)
+        family = self.family
         text = (
-            f"Ready: fine-tunes {model} on {n_train} corrected training {noun}"
-            f"{'s' if n_train != 1 else ''}; {n_heldout} held-out {noun}"
-            f"{'s' if n_heldout != 1 else ''} (never trained on) judge it."
+            f"Ready: fine-tunes {model} on {n_train} corrected training "
+            f"{case_noun(family, n_train)}; {n_heldout} held-out "
+            f"{case_noun(family, n_heldout)} (never trained on) judge it."
         )
         if n_heldout < MIN_HELDOUT_CASES:
             more = MIN_HELDOUT_CASES - n_heldout
