@@ -4,7 +4,9 @@ Two shapes, both plain JSON so they travel in request files:
   {"folder": DIR, "split": "train"|"val"|null}            rows of a canonical folder
       (+ "split_file": F when the split is kept outside DIR, engine.datastore.heldout)
   {"datastore": ROOT, "split": "train"|"val", "cases": {case id: label time}}
-materialise() turns either into a canonical folder holding exactly those cases.
+      (+ "kind": "study": confirmed multi-view studies, engine.datastore.studies)
+materialise() turns any of them into a canonical folder holding exactly those cases (a
+views.csv folder for studies; a 2D selection never holds a study, nor a study one an image).
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ def materialise(selection: dict[str, Any], out_dir: str | Path) -> Path:
         if not isinstance(cases, dict) or not cases:
             raise DatastoreError("a datastore selection needs 'cases': {case id: label time}")
         store = Datastore(selection["datastore"])
+        kind = selection.get("kind")
+        if kind == "study":
+            from engine.datastore.studies import StudyStore
+
+            studies = StudyStore(store)
+            return studies.export_training_set(out_dir, split=selection.get("split"), pins=cases)
+        if kind is not None:
+            raise DatastoreError(f"a datastore selection of kind {kind!r} is not known here")
         return store.export_training_set(out_dir, split=selection.get("split"), pins=cases)
     raise DatastoreError(f"a data selection needs 'folder' or 'datastore', got {sorted(selection)}")
 

@@ -76,7 +76,7 @@ class Datastore:
         if status is not None and status not in STATUSES:
             raise DatastoreError(f"unknown case status {status!r}; use one of {STATUSES}")
         raw = read_index(self.index_path)["cases"]
-        records = [record_from_json(self.root, cid, entry) for cid, entry in raw.items()]
+        records = [record_from_json(self.root, cid, e) for cid, e in raw.items() if _is_image(e)]
         records.sort(key=lambda r: (r.added, r.case_id))
         return [
             r
@@ -86,9 +86,7 @@ class Datastore:
 
     def case(self, case_id: str) -> CaseRecord:
         raw = read_index(self.index_path)["cases"]
-        if case_id not in raw:
-            raise DatastoreError(f"{self.root}: no case {case_id!r} in the datastore")
-        return record_from_json(self.root, case_id, raw[case_id])
+        return record_from_json(self.root, case_id, self._entry({"cases": raw}, case_id))
 
     def original_mask(self, case_id: str) -> np.ndarray | None:
         record = self.case(case_id)
@@ -324,9 +322,15 @@ class Datastore:
                 ) from exc
 
     def _entry(self, index: dict[str, Any], case_id: str) -> dict[str, Any]:
+        """A 2D image case's entry (a study or volume is refused: its files differ)."""
         if case_id not in index["cases"]:
             raise DatastoreError(f"{self.root}: no case {case_id!r} in the datastore")
-        return index["cases"][case_id]
+        entry = index["cases"][case_id]
+        if not _is_image(entry):
+            raise DatastoreError(
+                f"{self.root}: case {case_id!r} is a {entry['kind']}, not a 2D image case"
+            )
+        return entry
 
     def _stored_usefulness(self, record: CaseRecord) -> Usefulness:
         original = record.original
@@ -363,8 +367,13 @@ def _predicted_usefulness(record: CaseRecord, model: Any) -> Usefulness:
 def _finish_pending(root: Path, index: dict[str, Any]) -> bool:
     """Repair after a crash inside save_correction: adopt the pending record when its PNG made
     it to disk, drop it otherwise. Returns whether the index changed."""
+    from engine.datastore import studies
+
     changed = False
     for entry in index["cases"].values():
+        if studies.is_study(entry):  # several PNGs: its own rule (engine.datastore.studies)
+            changed = studies.finish_pending(root, entry) or changed
+            continue
         pending = entry.pop("pending_final", None)
         if pending is None:
             continue
@@ -386,6 +395,11 @@ def _remove_stale_temporaries(root: Path) -> None:
         if folder.is_dir():
             for tmp in folder.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
+
+
+def _is_image(entry: Mapping[str, Any]) -> bool:
+    """2D image entries carry no "kind"; studies ("study") and volumes do."""
+    return "kind" not in entry
 
 
 def _why(exc: OSError) -> str:
