@@ -523,8 +523,8 @@ def describe_event(event: dict[str, Any]) -> str | None:
     if kind == "epoch":
         return (
             f"epoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  "
-            f"held-out Dice {event['val_dice']:.4f}  accuracy {event['val_accuracy']:.3f}  "
-            f"eta {event['eta_s']:.0f} s"
+            f"held-out Dice {_number(event.get('val_dice'), '.4f')}  "
+            f"accuracy {_number(event.get('val_accuracy'), '.3f')}  eta {event['eta_s']:.0f} s"
         )
     if kind == "export":
         return f"writing the candidate bundle to {event.get('out')}"
@@ -540,6 +540,12 @@ def describe_event(event: dict[str, Any]) -> str | None:
     if kind == "output":
         return str(event.get("text"))
     return None
+
+
+def _number(value: Any, spec: str) -> str:
+    """A metric of an epoch line; "n/a" where the model has none (a multi-view model that
+    segments no view has no Dice; a one-class held-out set no AUC)."""
+    return "n/a" if value is None else format(float(value), spec)
 
 
 MIN_TRAIN_CASES, MIN_HELDOUT_CASES = 2, 1
@@ -561,19 +567,26 @@ def finish_cancelled(job_dir: str | Path, out: str | Path) -> None:
     write_json_atomic(job_dir / "status.json", status)
 
 
-def datastore_readiness(store: Any) -> str | None:
+def datastore_readiness(store: Any, studies: bool = False) -> str | None:
     """Why fine-tuning from this datastore cannot start yet, or None when it can (the GUI's
-    "can apply?" check)."""
+    "can apply?" check). studies: count confirmed multi-view studies (a views model's
+    training data) instead of corrected 2D images."""
     from engine.datastore import CORRECTED, HELDOUT, TRAIN
 
-    n_train = len(store.cases(status=CORRECTED, split=TRAIN))
-    n_heldout = len(store.cases(status=CORRECTED, split=HELDOUT))
+    if studies:
+        from engine.datastore.studies import StudyStore
+
+        cases, what, one = StudyStore(store).studies, "studies", "study"
+    else:
+        cases, what, one = store.cases, "cases", "case"
+    n_train = len(cases(status=CORRECTED, split=TRAIN))
+    n_heldout = len(cases(status=CORRECTED, split=HELDOUT))
     if n_train < MIN_TRAIN_CASES:
-        return f"correct at least {MIN_TRAIN_CASES} training cases first ({n_train} so far)"
+        return f"correct at least {MIN_TRAIN_CASES} training {what} first ({n_train} so far)"
     if n_heldout < MIN_HELDOUT_CASES:
         return (
-            "correct at least one held-out case first: the gate needs cases the model never "
-            "trains on (about 1 case in 5 is held out)"
+            f"correct at least one held-out {one} first: "
+            "the gate needs cases the model never trains on (about 1 case in 5 is held out)"
         )
     return None
 
@@ -582,17 +595,24 @@ def datastore_request(
     store: Any, base_dir: str | Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0
 ) -> FinetuneRequest:
     """A request for every corrected training case of the datastore, pinned to its label
-    time, with every corrected held-out case as the gate's held-out set."""
+    time, with every corrected held-out case as the gate's held-out set. For a multi-view
+    ("views") base these are the confirmed studies (engine.datastore.studies), never 2D
+    cases, and nothing is replayed (training.finetune_views)."""
+    from engine.bundle import read_bundle
     from engine.datastore import HELDOUT, TRAIN, pin_cases
+    from engine.datastore.studies import pin_studies
 
-    reason = datastore_readiness(store)
+    views = read_bundle(base_dir).spec.task == "views"
+    reason = datastore_readiness(store, studies=views)
     if reason:
         raise JobError(reason)
+    pin = pin_studies if views else pin_cases
     return finetune_request(
         base_dir,
-        pin_cases(store, TRAIN),
-        pin_cases(store, HELDOUT),
+        pin(store, TRAIN),
+        pin(store, HELDOUT),
         epochs=epochs,
         seed=seed,
         home=store.root,
+        **({"replay": None} if views else {}),
     )

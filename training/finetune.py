@@ -142,6 +142,10 @@ def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict
     started = time.time()
     torch.set_num_threads(request.threads)
     base = _pinned_base(request)
+    if base.spec.task == "views":  # a multi-view bundle learns from confirmed studies
+        from training.finetune_views import run_views
+
+        return run_views(request, base, log)
     spec = base.spec
     size, classes = spec.inputs[0].size, spec.classes
     epochs, seed = request.epochs, request.seed

@@ -175,14 +175,23 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         "(--home), never written into DIR. Then scores candidate and base on the same "
         "held-out cases.",
     )
-    finetune.add_argument("--data", type=Path, required=True, metavar="DIR")
+    finetune.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a canonical data set folder; default: the reviewed cases of the datastore in "
+        "--home (confirmed studies for a multi-view model)",
+    )
     finetune.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
     finetune.add_argument(
         "--base",
+        "--model",
+        dest="base",
         type=Path,
         default=None,
         metavar="MODEL_DIR",
-        help="default: the registry's active model",
+        help="the bundle to start from; default: the registry's active model",
     )
     finetune.add_argument("--epochs", type=int, default=12)
     finetune.add_argument("--heldout", type=Path, default=None, metavar="DIR")

@@ -7,9 +7,12 @@ import argparse
 import dataclasses
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from engine.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, error
 from engine.cli.parser import TRAIN_OPTIONS
+from engine.errors import LesionLensError
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -44,18 +47,21 @@ def finetune_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     registry = Registry(args.home)
     base = args.base if args.base is not None else registry.active_dir()
-    train, heldout = folder_selections(args.data, args.heldout, root=registry.root)
-    where = describe_split(train)
-    if where:
-        print(where, file=sys.stderr)
-    replay = (
-        "auto"
-        if args.replay_folder is None
-        else folder_replay(args.replay_folder, args.replay_fraction)
-    )
-    request = finetune_request(
-        base, train, heldout, args.epochs, args.seed, out=args.out, replay=replay, home=args.home
-    )
+    if args.data is None:
+        request = _datastore_request(args, registry.root, base)
+    else:
+        train, heldout = folder_selections(args.data, args.heldout, root=registry.root)
+        where = describe_split(train)
+        if where:
+            print(where, file=sys.stderr)
+        replay = (
+            "auto"
+            if args.replay_folder is None
+            else folder_replay(args.replay_folder, args.replay_fraction)
+        )
+        request = finetune_request(
+            base, train, heldout, args.epochs, args.seed, args.out, replay, args.home
+        )
     if args.replay_fraction is not None and request.replay is not None:
         request = request.replace(
             replay=dataclasses.replace(request.replay, fraction=args.replay_fraction)
@@ -82,6 +88,19 @@ def finetune_command(args: argparse.Namespace) -> int:
     )
     print(verdict.summary())
     return EXIT_OK
+
+
+def _datastore_request(args: argparse.Namespace, home: Path, base: Path) -> Any:
+    """Without --data: every reviewed training case of the datastore, gated on its held-out
+    ones (engine.jobs.datastore_request: confirmed studies for a multi-view base)."""
+    from engine.datastore import Datastore
+    from engine.jobs import datastore_request
+
+    if args.heldout is not None or args.replay_folder is not None:
+        raise LesionLensError("--heldout and --replay-folder need --data")
+    request = datastore_request(Datastore(home), base, args.epochs, args.seed)
+    print(f"data: the reviewed cases of the datastore in {home}", file=sys.stderr)
+    return request.replace(out=str(Path(args.out).resolve()))
 
 
 def models_command(args: argparse.Namespace) -> int:
