@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
 
     def confirm_leave(self, what: str) -> bool:
         """True when the case on screen may be left (nothing unsaved, saved, or discarded)."""
-        if not self.state.modified:
+        if not self.state.modified and not self.saving.study_modified:
             return self.volume_mode.confirm_leave(what)  # label edits of a volume
         return self.saving.leave(self.ask_unsaved_changes(what))
 
@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
         """Title, Save and Export follow what is on screen and whether it has a result."""
         state = self.state
         self._update_title()
-        self.save_action.setEnabled(state.editor is not None)
+        self.save_action.setEnabled(self.saving.can_save)
         study = self.study_page
         study_done = study.active and study.state.analysis is not None
         volume_mode = getattr(self, "volume_mode", None)  # built after the first sync

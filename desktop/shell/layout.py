@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.pages.study import StudyPage
+from desktop.shell.study_saving import StudySaving
 from desktop.widgets.case_list_dock import DOCK_WIDTH
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ def build_layout(w: MainWindow) -> None:
     # A multi-view case opens on the study page, which hides the single-image widgets.
     w.study_page = StudyPage(w, w.jobs.start, [*single_image, w.frame_controls, w.toolbar])
     side.layout().addWidget(w.study_page.panel, stretch=1)
+    reviewer = lambda: w.review_panel.reviewer  # noqa: E731
+    w.saving.study = StudySaving(w.study_page, w.review_store, w.cases, reviewer)
 
     w.placeholder = QLabel(PLACEHOLDER)
     w.placeholder.setObjectName("placeholder")

@@ -24,6 +24,7 @@ from desktop.models.study.cases import is_study_dataset, is_study_path
 from desktop.pages.study import StudyPage
 from desktop.pages.volume import VolumeMode
 from desktop.shell.measurements import MeasurementSync
+from desktop.shell.saving import ReviewSaving
 from desktop.widgets.image.frame_controls import FrameControls
 from desktop.widgets.pacs.browser import PacsBrowser
 from engine.datastore import DatastoreError
@@ -62,6 +63,7 @@ class Host(Protocol):
     canvas_stack: QStackedWidget
     frame_controls: FrameControls
     measurements: MeasurementSync
+    saving: ReviewSaving
 
     def confirm_leave(self, what: str) -> bool: ...
 
@@ -203,6 +205,10 @@ class CaseNavigator:
             return True
         if not self.host.volume_mode.confirm_leave("opening another case"):
             self.cases.set_current_path(state.path)
+            return False
+        study = self.host.study_page.state  # a study keeps no draft: asked, as on Open
+        if self.host.saving.study_modified and not self.host.confirm_leave("opening another case"):
+            self.cases.set_current_path(study.path)
             return False
         left = state.path
         kept = state.keep_draft()
