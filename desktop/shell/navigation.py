@@ -21,6 +21,7 @@ from desktop.models.reading.case_list import CaseEntry, CaseList, folder_entries
 from desktop.models.reading.review import NEW
 from desktop.models.reading.review_store import ReviewStore, record_status
 from desktop.models.study.cases import is_study_dataset, is_study_path
+from desktop.models.study.stored import StudyReviews, study_folder, study_status
 from desktop.pages.study import StudyPage
 from desktop.pages.volume import VolumeMode
 from desktop.shell.measurements import MeasurementSync
@@ -162,13 +163,20 @@ class CaseNavigator:
         store = self.host.review_store
         try:
             records = store.cases()
+            studies = StudyReviews(store).records()
             root = store.root
         except (DatastoreError, OSError) as exc:
             self.state.report_error(exc if isinstance(exc, LesionLensError) else str(exc))
             return False
-        entries = [
-            CaseEntry(r.image, r.case_id, record_status(r), heldout=r.heldout) for r in records
+        added = [
+            (r.added, CaseEntry(r.image, r.case_id, record_status(r), heldout=r.heldout))
+            for r in records
         ]
+        added += [
+            (s.added, CaseEntry(study_folder(s), s.case_id, study_status(s), heldout=s.heldout))
+            for s in studies
+        ]
+        entries = [entry for _, entry in sorted(added, key=lambda pair: pair[0])]
         self.cases.set_entries(entries, f"Datastore {root}")
         self.cases.set_current_path(self.state.path)
         return self.go_to_case(entries[0]) if entries else False

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from desktop.models.reading.review import CORRECTED, REVIEWED
+from desktop.models.reading.review import AI_DONE, CORRECTED, NEW, REVIEWED
 from desktop.models.reading.review_store import ReviewStore, default_author
 from engine.datastore import DatastoreError
 from engine.datastore.studies import StudyRecord, StudyStore
@@ -62,6 +62,10 @@ class StudyReviews:
     def __init__(self, reviews: ReviewStore) -> None:
         self.reviews = reviews
 
+    def records(self) -> list[StudyRecord]:
+        """Every stored study, in the order they were added ([] before anything is stored)."""
+        return StudyStore(self.reviews.store).studies() if self.reviews.exists else []
+
     def stored(self, study: Study) -> StoredStudy | None:
         """The stored confirmation of this study, or None (never stored, or not confirmed).
         Looking up never creates the data root."""
@@ -107,11 +111,25 @@ class StudyReviews:
         return _stored(record, studies.final_masks(case_id))
 
 
+def study_folder(record: StudyRecord) -> Path:
+    """Where a stored study opens from: its folder of view files, images/<case>/."""
+    return next(iter(record.views.values())).parent
+
+
+def study_status(record: StudyRecord) -> str:
+    """The case list's word for a stored study: new, AI done, corrected, or reviewed (the
+    model's class and masks accepted unchanged), as for an image."""
+    final = record.final
+    if final is None:
+        return AI_DONE if record.original is not None else NEW
+    accepted = record.original is not None and final.label == record.original.label
+    unchanged = all(d == 1.0 for d in final.correction_dice.values())
+    return REVIEWED if accepted and unchanged else CORRECTED
+
+
 def _stored(record: StudyRecord, masks: dict[str, np.ndarray]) -> StoredStudy:
     final = record.final
     assert final is not None
-    accepted = record.original is not None and final.label == record.original.label
-    unchanged = all(d == 1.0 for d in final.correction_dice.values())
     return StoredStudy(
         case_id=record.case_id,
         label=final.label,
@@ -120,5 +138,5 @@ def _stored(record: StudyRecord, masks: dict[str, np.ndarray]) -> StoredStudy:
         updated=final.updated,
         revision=final.revision,
         heldout=record.heldout,
-        status=REVIEWED if accepted and unchanged else CORRECTED,
+        status=study_status(record),
     )

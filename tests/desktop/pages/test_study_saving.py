@@ -75,8 +75,11 @@ def test_ctrl_s_stores_the_study_and_reopening_it_shows_what_was_stored(
     for view, path in record.views.items():
         assert path.read_bytes() == (skin_study_dir / f"{view}.png").read_bytes()
 
-    # Opened again from the datastore's own folder: the stored class and masks, nothing unsaved
-    assert window.open_path(record.views["photo"].parent)
+    # Opened again from the datastore's case list: the stored class and masks, nothing unsaved
+    assert window.open_datastore_cases()
+    (entry,) = window.cases.entries
+    assert (entry.name, entry.status) == (record.case_id, "corrected")
+    assert entry.path == record.views["photo"].parent and state.path == entry.path
     assert state.confirmed_label == "benign" and not state.modified
     assert np.array_equal(state.corrections.editors["photo"].mask, _drawn(shape))
     assert len(state.analysis.findings["photo"]) == 1  # the stored outline is the finding
