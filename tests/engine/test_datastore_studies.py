@@ -237,3 +237,63 @@ def test_confirmed_studies_export_as_a_views_folder_split_by_the_fixed_split(
     wrong = {**selection, "cases": {held[0]: store.study(held[0]).final.updated}}
     with pytest.raises(DatastoreError, match="never trained on"):
         materialise(wrong, tmp_path / "wrong")
+
+
+CHILD = """
+import sys, numpy as np
+from engine.datastore import Datastore
+from engine.datastore.studies import StudyStore
+store = StudyStore(Datastore(sys.argv[1]))
+rng = np.random.default_rng(int(sys.argv[2]))
+for i in range(100000):
+    r0 = int(rng.integers(0, 30))
+    masks = {}
+    for view in ("anterior", "posterior"):
+        masks[view] = np.zeros((48, 20), np.uint8)
+        masks[view][r0 : r0 + 12, 4:12] = 1  # the same box on both views of a revision
+    store.save_confirmation(["a", "b"][i % 2], ["normal", "metastatic"][i % 2], masks, "child")
+    print(i, flush=True)
+"""
+
+
+def test_a_study_survives_kill_9_at_random_moments(tmp_path: Path) -> None:
+    """A real kill -9 of a process saving confirmations: every reopen finds each study's
+    masks complete, matching the index, and all of one revision (never one view of the new
+    confirmation beside one of the old)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    home = tmp_path / "home"
+    store = StudyStore(Datastore(home))
+    for k, case_id in enumerate(("a", "b")):
+        store.add_study(_study_folder(tmp_path / case_id, k), case_id=case_id)
+    script = tmp_path / "writer.py"
+    script.write_text(CHILD)
+    rng = np.random.default_rng(1)
+    revisions = [0]
+    for round_ in range(5):
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(home), str(round_)], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout is not None
+        child.stdout.readline()  # it is writing now
+        time.sleep(float(rng.uniform(0.0, 0.4)))
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        reopened = StudyStore(Datastore(home))
+        assert "pending_final" not in (home / "datastore.json").read_text()
+        assert not list(home.rglob(".*.staged")) and not list(home.rglob(".*.tmp"))
+        total = 0
+        for record in reopened.studies():
+            final = record.final
+            assert final is not None
+            for view, path in final.masks.items():
+                assert file_sha256(path) == final.sha256[view]
+            masks = reopened.final_masks(record.case_id)
+            assert np.array_equal(masks["anterior"], masks["posterior"])
+            total += final.revision
+        revisions.append(total)
+    assert revisions[-1] > revisions[1] > 0  # the children did write, and it was kept
