@@ -9,6 +9,9 @@ Every mutation takes <root>/.lock, re-reads the index, writes the files atomical
 then writes the index that points at them. A corrected mask is announced in the index as
 "pending" before its PNG replaces the previous one, so a kill between the two is repaired
 when the datastore is next opened (the pending record wins if the PNG on disk is its PNG).
+
+Entries with a "kind" key are not 2D image cases (a multi-view study: engine.datastore.
+studies); every method here skips or refuses them, so no 2D path picks one up.
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ class StudyStore:
             return None
         images = (self.root / "images").resolve()
         for record in self.studies():
-            if list(record.views) != list(paths):
+            if set(record.views) != set(paths):
                 continue
             inside = all(p.resolve().is_relative_to(images) for p in paths.values())
             if inside and all(p.resolve() == record.views[v].resolve() for v, p in paths.items()):
