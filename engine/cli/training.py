@@ -29,6 +29,7 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def finetune_command(args: argparse.Namespace) -> int:
+    from engine.bundle import read_bundle
     from engine.jobs import (
         describe_event,
         describe_replay,
@@ -49,6 +50,12 @@ def finetune_command(args: argparse.Namespace) -> int:
     base = args.base if args.base is not None else registry.active_dir()
     if args.data is None:
         request = _datastore_request(args, registry.root, base)
+    elif read_bundle(base).spec.task == "views":
+        error(
+            f"{base}: a multi-view model is fine-tuned on the confirmed studies of the "
+            "datastore (--home); leave out --data"
+        )
+        return EXIT_USAGE
     else:
         train, heldout = folder_selections(args.data, args.heldout, root=registry.root)
         where = describe_split(train)
