@@ -1,12 +1,13 @@
 """The workstation window: a shell of menus and pages around the case on screen.
 
-The single image (canvas, findings, review, descriptors), the study page and the volume page
-share one case list, one worker queue and one Model & training dock. desktop.shell does the
-work (worker queue, navigation, Analyze all, export, saving, calipers in the datastore) over
-the Qt-free state of desktop.models; this module wires them. Failures become messages (status
-and error bar), never a blocked GUI thread. Corrections reach the datastore (and training)
-only when saved (Ctrl+S, or Save when asked); ask_unsaved_changes and ask_discard_drafts are
-the questions tests replace.
+The pages (desktop.pages: the single image, a study, a volume) share one case list, one
+worker queue and one Model & training dock; they see this window only as a PageHost
+(desktop.shell.page_host), and case_page() says which of them shows the case. desktop.shell
+does the work (worker queue, navigation, Analyze all, export, saving, calipers in the
+datastore) over the Qt-free state of desktop.models; this module wires them. Failures become
+messages (status and error bar), never a blocked GUI thread. Corrections reach the datastore
+(and training) only when saved (Ctrl+S, or Save when asked); ask_unsaved_changes and
+ask_discard_drafts are the questions tests replace.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from desktop.models.image.series import VOLUME
 from desktop.models.image.state import AnalysisRequest, CaseState, describe_error
 from desktop.models.reading.case_list import CaseEntry, CaseList
 from desktop.models.reading.review_store import ReviewStore
-from desktop.pages.volume import VolumeMode
+from desktop.pages.host import CasePage
+from desktop.pages.image import ImagePage
+from desktop.pages.volume import VolumePage
 from desktop.shell.analysis import ImageAnalysis
 from desktop.shell.batch import BATCH_TAG, BatchRunner
 from desktop.shell.export import EXPORT_TAG, ImageExport
@@ -34,6 +37,7 @@ from desktop.shell.layout import build_layout, build_status_bar
 from desktop.shell.measurements import MeasurementSync
 from desktop.shell.menus import build_menus
 from desktop.shell.navigation import CaseNavigator, opened_message
+from desktop.shell.page_host import WindowPageHost
 from desktop.shell.saving import ReviewSaving
 from desktop.shell.shown_page import ShownPage
 from desktop.shell.usefulness import SORT_TAG, CaseSorter
@@ -43,15 +47,7 @@ from desktop.widgets.error_bar import ErrorBar
 from desktop.widgets.feedback.panel import TrainingPanel
 from desktop.widgets.feedback.runner import TrainingRunner
 from desktop.widgets.gui_gc import pin_garbage_collection_to_gui_thread
-from desktop.widgets.image.calibration_dialog import ask_calibration
-from desktop.widgets.image.canvas import ImageCanvas
-from desktop.widgets.image.descriptor_panel import DescriptorPanel
-from desktop.widgets.image.display_controls import DisplayControls
-from desktop.widgets.image.edit_toolbar import EditToolBar
 from desktop.widgets.image.export_dialog import ExportDialog
-from desktop.widgets.image.findings_panel import FindingsPanel
-from desktop.widgets.image.frame_controls import FrameControls
-from desktop.widgets.image.review_panel import ReviewPanel
 from desktop.widgets.pacs.browser import PacsBrowser
 from desktop.widgets.questions import CANCEL, DISCARD, SAVE, ask_discard_drafts, ask_unsaved_changes
 from desktop.widgets.shortcuts_dialog import ShortcutsDialog
@@ -78,17 +74,15 @@ class MainWindow(QMainWindow):
         self.tools = ToolState()
         self.cases = CaseList()
         self.jobs = JobQueue(self, self._show_status, self._on_job_failed, self._on_busy_changed)
-        self.calibration_dialog: QInputDialog | None = None
+        self.page_host = WindowPageHost(self)  # what the pages see of the window
 
         self.banner = ResearchBanner(s)
         self.error_bar = ErrorBar(s)
-        self.canvas = ImageCanvas(s, self.tools)
-        self.findings_panel = FindingsPanel(s)
-        self.review_panel = ReviewPanel(s)
-        self.descriptor_panel = DescriptorPanel(s)
-        self.display_controls = DisplayControls(s)
-        self.frame_controls = FrameControls(s)
-        self.toolbar = EditToolBar(s, self.tools, self.canvas.controller)
+        self.image_page = page = ImagePage(self.page_host, s, self.tools)  # the single image
+        self.canvas, self.toolbar = page.canvas, page.toolbar  # its widgets, as tests name them
+        self.frame_controls, self.findings_panel = page.frame_controls, page.findings_panel
+        self.review_panel, self.descriptor_panel = page.review_panel, page.descriptor_panel
+        self.display_controls = page.display_controls
         self.case_dock = CaseListDock(self.cases)
         self.training = TrainingState(self.review_store)
         self.training_runner = TrainingRunner(self.training, self)
@@ -116,7 +110,7 @@ class MainWindow(QMainWindow):
         self._sync_view_actions()
         build_status_bar(self)
         self._on_busy_changed()
-        self._show_tool()
+        self.page_host.show_tool(None)
         self.setAcceptDrops(True)
         self.setWindowTitle("LesionLens")
 
@@ -132,8 +126,6 @@ class MainWindow(QMainWindow):
         s.subscribe("error", self.show_error)
         refresh = self.refresh_review_actions
         self.study_page.state.subscribe("analysis_changed", lambda _a: refresh())
-        self.tools.subscribe("tool_changed", self._show_tool)
-        self.canvas.controller.subscribe("calibration_requested", self._ask_calibration)
         self.frame_controls.frame_requested.connect(self.navigator.request_frame)
         self.frame_controls.play_button.toggled.connect(self._on_play_toggled)
         self.case_dock.case_chosen.connect(self.go_to_case)
@@ -145,11 +137,11 @@ class MainWindow(QMainWindow):
         t.subscribe("error", s.report_error)
         t.subscribe("status", self._show_status)
         t.subscribe("active_model_changed", self.load_model)
-        t.subscribe("readiness_changed", lambda _reason: self.sync_model_actions())
-        t.subscribe("models_changed", self.sync_model_actions)
+        t.subscribe("readiness_changed", lambda _reason: self.sync_actions())
+        t.subscribe("models_changed", self.sync_actions)
         for event in ("image_changed", "frame_changed", "model_changed", "domain_changed"):
-            s.subscribe(event, lambda *_: self.sync_model_actions())
-        self.volume_mode = VolumeMode(self)  # CT/MR volumes: three views, labels, 3D model
+            s.subscribe(event, lambda *_: self.sync_actions())
+        self.volume_mode = VolumePage(self.page_host)  # CT/MR volumes: three views, labels
         self.training.refresh()
         self.refresh_review_actions()
 
@@ -199,13 +191,10 @@ class MainWindow(QMainWindow):
 
     # -- export (desktop.shell.export; the study and volume pages export their own) ------------
 
-    def open_export_dialog(self) -> ExportDialog | None:
-        """File ▸ Export…: non-blocking; the export starts when the dialog is accepted."""
-        if self.study_page.active:
-            return self.study_page.open_export_dialog(self.review_panel.reviewer)
-        if self.volume_mode.active:
-            return self.volume_mode.open_export_dialog()
-        return self.exporter.open_dialog()
+    def open_export_dialog(self) -> QWidget | None:
+        """File ▸ Export… of the page shown: non-blocking; exports when the dialog is accepted."""
+        page = self.case_page()
+        return self.exporter.open_dialog() if page is None else page.open_export_dialog()
 
     def start_export(self, request: ExportRequest, send_to: PacsNode | None = None) -> None:
         self.exporter.start(request, send_to)
@@ -244,6 +233,11 @@ class MainWindow(QMainWindow):
             or self.model_picker.choosing  # its model is being chosen; the analysis follows
             or self.frame_controls.playing
         )
+
+    def case_page(self) -> CasePage | None:
+        """The page showing the case instead of the single image (None: the image)."""
+        pages = (self.study_page, getattr(self, "volume_mode", None))  # volume: built last
+        return next((p for p in pages if p is not None and p.active), None)
 
     def apply_operating_point(self, model: LoadedModel) -> LoadedModel:
         return self.detection_menu.apply(model)
@@ -298,8 +292,9 @@ class MainWindow(QMainWindow):
         if not playing:
             self._frame_timer.start(ANALYSE_DELAY_MS)
 
-    def _ask_calibration(self, length_px: float) -> None:
-        self.calibration_dialog = ask_calibration(self, length_px, self.canvas.controller)
+    @property
+    def calibration_dialog(self) -> QInputDialog | None:
+        return self.image_page.calibration_dialog
 
     # -- state -> window ----------------------------------------------------------------------
 
@@ -312,22 +307,20 @@ class MainWindow(QMainWindow):
         """Background news (progress, model loaded) never pushes an open error out of view."""
         self.statusBar().showMessage(self.state.last_error or message)
 
-    def _show_tool(self) -> None:
-        self.tool_label.setText(self.tools.label)
-
     def _on_image_changed(self) -> None:
         self.study_page.leave()  # first: the new image is analysed only once it is on screen
         self.measurements.restore()  # before the analysis, so it is measured in mm
         self._update_title()
-        self.canvas_stack.setCurrentWidget(self.canvas)
+        series = self.state.series
+        volume = series is not None and series.kind == VOLUME
+        if not volume:  # a volume opens straight on the volume page, never on the 2D canvas
+            self.page_host.show_image()
         self.cursor_label.setText("")  # a readout of the last image is no value of this one
         self.cases.set_current_path(self.state.path)
         self.statusBar().showMessage(opened_message(self.state))
         # Every candidate reads 2D ultrasound: an image the domain check withholds (CT, a
         # volume, a photo) gets no proposal, nor does a volume while no model is loaded yet
         # (it opens in the volume page). A model change or proposal starts it later.
-        series = self.state.series
-        volume = series is not None and series.kind == VOLUME
         if self.state.withheld or volume or not self.model_picker.apply(self.state.image):
             self.analyze_if_ready()
 
@@ -343,27 +336,23 @@ class MainWindow(QMainWindow):
 
     def refresh_review_actions(self) -> None:
         """Title, Save and Export follow what is on screen and whether it has a result."""
-        state = self.state
         self._update_title()
-        self.save_action.setEnabled(self.saving.can_save)
-        study = self.study_page
-        study_done = study.active and study.state.analysis is not None
-        volume_mode = getattr(self, "volume_mode", None)  # built after the first sync
-        volume_done = volume_mode is not None and volume_mode.exportable()
-        image_done = state.analysis is not None and state.model is not None
-        self.export_action.setEnabled(image_done or study_done or volume_done)
+        self.sync_actions()
 
     def _on_busy_changed(self) -> None:
         working = self.state.busy or self.jobs.running
         self.busy_label.setVisible(working)
         self.busy_bar.setVisible(working)
 
-    def sync_model_actions(self) -> None:
+    def sync_actions(self) -> None:
+        """Save, Export, Run Model Anyway and the training actions follow the page shown."""
         state, training = self.state, self.training
-        volume_mode = getattr(self, "volume_mode", None)  # built after the first sync
-        self.run_anyway_action.setEnabled(
-            state.can_run_anyway and not (volume_mode is not None and volume_mode.active)
-        )
+        pages = (self.study_page, getattr(self, "volume_mode", None))  # volume: built last
+        image_done = state.analysis is not None and state.model is not None
+        self.save_action.setEnabled(self.saving.can_save)
+        self.export_action.setEnabled(image_done or any(p and p.exportable() for p in pages))
+        volume_shown = pages[1] is not None and pages[1].active
+        self.run_anyway_action.setEnabled(state.can_run_anyway and not volume_shown)
         self.finetune_action.setEnabled(training.readiness is None)
         self.finetune_action.setToolTip(training.readiness_text())
         self.rollback_action.setEnabled(training.can_roll_back)

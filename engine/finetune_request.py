@@ -184,6 +184,12 @@ def _check(request: FinetuneRequest) -> None:
         raise RequestError("'epochs' must be a positive integer")
     if not isinstance(request.train, dict) or not isinstance(request.heldout, dict):
         raise RequestError("'train' and 'heldout' must be data selections (JSON objects)")
+    kinds = (request.train.get("kind"), request.heldout.get("kind"))
+    if kinds[0] != kinds[1]:  # e.g. CT volumes trained on, 2D images held out
+        raise RequestError(
+            f"'train' and 'heldout' select different kinds of case ({kinds[0] or 'image'} and "
+            f"{kinds[1] or 'image'}); the gate must score what was trained on"
+        )
     unknown = sorted(set(request.gate) - set(GATE_OPTIONS))
     if unknown:
         raise RequestError(f"unknown gate options {unknown}; known: {', '.join(GATE_OPTIONS)}")

@@ -567,26 +567,30 @@ def finish_cancelled(job_dir: str | Path, out: str | Path) -> None:
     write_json_atomic(job_dir / "status.json", status)
 
 
-def datastore_readiness(store: Any, studies: bool = False) -> str | None:
+def datastore_readiness(store: Any, volumes: bool = False, studies: bool = False) -> str | None:
     """Why fine-tuning from this datastore cannot start yet, or None when it can (the GUI's
-    "can apply?" check). studies: count confirmed multi-view studies (a views model's
-    training data) instead of corrected 2D images."""
+    "can apply?" check). volumes: count the corrected CT volume cases (a volume model's
+    data, engine.datastore.volumes) instead of the 2D ones; studies: the confirmed
+    multi-view studies (a views model's data, engine.datastore.studies)."""
     from engine.datastore import CORRECTED, HELDOUT, TRAIN
 
-    if studies:
+    cases, what, one = store.cases, "cases", "case"
+    if volumes:
+        from engine.datastore.volumes import VolumeStore
+
+        cases, what, one = VolumeStore(store).cases, "volume cases", "volume case"
+    elif studies:
         from engine.datastore.studies import StudyStore
 
         cases, what, one = StudyStore(store).studies, "studies", "study"
-    else:
-        cases, what, one = store.cases, "cases", "case"
     n_train = len(cases(status=CORRECTED, split=TRAIN))
     n_heldout = len(cases(status=CORRECTED, split=HELDOUT))
     if n_train < MIN_TRAIN_CASES:
         return f"correct at least {MIN_TRAIN_CASES} training {what} first ({n_train} so far)"
     if n_heldout < MIN_HELDOUT_CASES:
         return (
-            f"correct at least one held-out {one} first: "
-            "the gate needs cases the model never trains on (about 1 case in 5 is held out)"
+            f"correct at least one held-out {one} first: the gate needs cases the model "
+            "never trains on (about 1 case in 5 is held out)"
         )
     return None
 
@@ -595,18 +599,25 @@ def datastore_request(
     store: Any, base_dir: str | Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0
 ) -> FinetuneRequest:
     """A request for every corrected training case of the datastore, pinned to its label
-    time, with every corrected held-out case as the gate's held-out set. For a multi-view
-    ("views") base these are the confirmed studies (engine.datastore.studies), never 2D
-    cases, and nothing is replayed (training.finetune_views)."""
+    time, with every corrected held-out case as the gate's held-out set. A volume bundle
+    (task "volume") gets the corrected CT volume cases, a multi-view bundle (task "views")
+    the confirmed studies (engine.datastore.studies, nothing replayed:
+    training.finetune_views), any other the 2D cases."""
     from engine.bundle import read_bundle
     from engine.datastore import HELDOUT, TRAIN, pin_cases
     from engine.datastore.studies import pin_studies
 
-    views = read_bundle(base_dir).spec.task == "views"
-    reason = datastore_readiness(store, studies=views)
+    task = read_bundle(base_dir).spec.task
+    volumes, views = task == "volume", task == "views"
+    reason = datastore_readiness(store, volumes=volumes, studies=views)
     if reason:
         raise JobError(reason)
-    pin = pin_studies if views else pin_cases
+    pin: Callable[[Any, str], dict[str, Any]] = pin_studies if views else pin_cases
+    if volumes:
+        from engine.datastore.volumes import VolumeStore, pin_volume_cases
+
+        store = VolumeStore(store)
+        pin = pin_volume_cases
     return finetune_request(
         base_dir,
         pin(store, TRAIN),

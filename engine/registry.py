@@ -149,6 +149,19 @@ def paired_dice(
     ]
 
 
+def paired_volume_dice(
+    candidate_rows: list[dict[str, Any]], baseline_rows: list[dict[str, Any]]
+) -> list[tuple[str, float, float]]:
+    """(case, baseline Dice, candidate Dice) for every held-out volume both models scored:
+    every CT has kidneys to segment, so each case counts, with or without a confirmed class."""
+    before = {r["case"]: float(r["dice"]) for r in baseline_rows}
+    return [
+        (r["case"], before[r["case"]], float(r["dice"]))
+        for r in sorted(candidate_rows, key=lambda r: r["case"])
+        if r["case"] in before
+    ]
+
+
 def needed_text(n: int, min_cases: int) -> str:
     """The sentence the GUI shows when the held-out set is too small to promote."""
     more = min_cases - n
@@ -219,11 +232,22 @@ class Gate:
                 f"{candidate_dir}: a {candidate.spec.task} model cannot be gated against "
                 f"{baseline.spec.model_id}, a {baseline.spec.task} model"
             )
-        score = _scorer(candidate.spec.task)
-        scored_after = score(heldout, candidate)
-        scored_before = score(heldout, baseline)
+        if candidate.spec.task == "volume":  # CT volumes: engine.volume.evaluation's scoring
+            from engine.volume.evaluation import gate_scores, volume_folder_fingerprint
+
+            scored_after = gate_scores(heldout, candidate)
+            scored_before = gate_scores(heldout, baseline)
+            pairs = paired_volume_dice(scored_after["cases"], scored_before["cases"])
+            heldout_id = volume_folder_fingerprint(heldout)
+        else:  # images, or studies through the multi-view scorer: the same pairing
+            score = _scorer(candidate.spec.task)
+            scored_after = score(heldout, candidate)
+            scored_before = score(heldout, baseline)
+            pairs = paired_dice(
+                scored_after["cases"], scored_before["cases"], candidate.spec.classes
+            )
+            heldout_id = folder_fingerprint(heldout)
         after, before = scored_after["summary"], scored_before["summary"]
-        pairs = paired_dice(scored_after["cases"], scored_before["cases"], candidate.spec.classes)
         nan = float("nan")  # no lesion case held out: no accuracy (and n=0 never promotes)
         decision = self.decide(pairs, before.get("accuracy", nan), after.get("accuracy", nan))
         return Verdict(
@@ -233,7 +257,7 @@ class Gate:
             candidate=after,
             baseline=before,
             heldout=str(heldout),
-            heldout_id=folder_fingerprint(heldout),
+            heldout_id=heldout_id,
             dice_margin=self.dice_margin,
             accuracy_margin=self.accuracy_margin,
             reasons=tuple(decision["reasons"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -378,3 +378,37 @@ class VolumePrediction:
     @property
     def label(self) -> str:
         return max(self.probabilities, key=self.probabilities.__getitem__)
+
+
+@runtime_checkable
+class CasePrediction(Protocol):
+    """What every kind of model says about a case, whatever else it says: the model, the
+    probability per class and the class it picked. Prediction (one image), StudyPrediction
+    (several views, one class) and VolumePrediction (CT/MR) all carry it, so a batch line,
+    a record or a score row can be written once for all of them (engine.tasks)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def probabilities(self) -> dict[str, float]: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class VolumeAnalysis:
+    """A volume with its prediction: the volume's counterpart of Analysis and StudyAnalysis
+    (a volume's findings are its label map and the volumes in mL, both in the prediction)."""
+
+    volume: Volume
+    prediction: VolumePrediction
+
+
+@runtime_checkable
+class CaseAnalysis(Protocol):
+    """Analysis, StudyAnalysis and VolumeAnalysis: a case's prediction and what follows."""
+
+    @property
+    def prediction(self) -> CasePrediction: ...

@@ -18,6 +18,18 @@ from engine.synth.nodes import NodeSample, generate_node_image  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def datastore_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Every test (and the GUI or CLI subprocesses it starts) reads and writes its own data
+    root: analyze, export and the registry look there for stored cases and models, and a
+    test must never see, or change, the user's data folder."""
+    from engine.datastore import HOME_ENV
+
+    home = tmp_path_factory.mktemp("lesionlens-home")
+    monkeypatch.setenv(HOME_ENV, str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def node_sample() -> NodeSample:
     return generate_node_image(np.random.default_rng(11), label="benign", frame=False)

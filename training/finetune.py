@@ -14,6 +14,10 @@ disk; engine.jobs.finetune_request builds one) pins everything:
             {"synth": "nodes", "n", "seed", "fraction"} | {"folder", "n", "fraction"} | null
   recipe    optional overrides of Recipe; threads (torch threads, default 2); model_id
 
+A volume base (task "volume", the kidney-ct 3D U-Net) is fine-tuned on corrected CT volumes
+by training.finetune_volume instead, and a multi-view base (task "views") on confirmed
+studies by training.finetune_views, with the same request, events and candidate card.
+
 The loop is training.adapt's: counted in optimiser steps (`epochs` x steps_per_epoch), so a
 round costs the same time for 10 or 100 cases. Its recipe (Recipe = training.adapt's
 AdaptRecipe plus steps_per_epoch and monitor_cases) can be overridden per request; the
@@ -142,6 +146,11 @@ def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict
     started = time.time()
     torch.set_num_threads(request.threads)
     base = _pinned_base(request)
+    _check_kind(request, base)
+    if base.spec.task == "volume":  # CT volumes: their own loop (training.finetune_volume)
+        from training.finetune_volume import run_volume
+
+        return {**run_volume(request, base, log, _candidate_spec), "peak_rss_mb": _peak_rss()}
     if base.spec.task == "views":  # a multi-view bundle learns from confirmed studies
         from training.finetune_views import run_views
 
@@ -220,7 +229,7 @@ def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict
         "model_id": new_spec["model_id"],
         "parent_model_id": spec.model_id,
         "wall_s": round(time.time() - started, 1),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": _peak_rss(),
         "heldout": {"dice": last["val_dice"], "accuracy": last["val_accuracy"]},
     }
 
@@ -235,6 +244,26 @@ def _pinned_base(request: FinetuneRequest) -> Bundle:
             f"{pinned}; make a new request"
         )
     return bundle
+
+
+# The task a datastore selection of each kind trains (no kind: 2D image cases, image tasks).
+KIND_TASKS = {"volume": "volume", "study": "views"}
+KIND_WORDS = {"volume": "CT volume cases", "study": "multi-view studies", None: "2D image cases"}
+
+
+def _check_kind(request: FinetuneRequest, base: Bundle) -> None:
+    """A datastore selection of CT volume cases trains a volume model, one of confirmed
+    studies a multi-view model, and only that (the selections' own kinds agree:
+    FinetuneRequest checks it)."""
+    if "datastore" not in request.train:
+        return
+    kind, task = request.train.get("kind"), base.spec.task
+    trains = KIND_TASKS.get(kind)
+    if trains != (task if task in KIND_TASKS.values() else None):
+        raise RequestError(
+            f"{base.directory}: model {base.spec.model_id} (task {task!r}) cannot be "
+            f"fine-tuned on {KIND_WORDS.get(kind, kind)}; make a new request for this model"
+        )
 
 
 def _recipe(overrides: dict[str, Any]) -> Recipe:
@@ -325,6 +354,10 @@ def training_data_text(fine_tuned: dict[str, Any], base_text: str) -> str:
     )
     base = re.sub(r"\s*No patient data\.?", "", base_text, flags=re.IGNORECASE).strip()
     return f"{text} Base model: {base}" if base else text
+
+
+def _peak_rss() -> float:
+    return round(_peak_rss_mb(), 1)
 
 
 def _peak_rss_mb() -> float:

@@ -3,31 +3,33 @@ ultrasound) opens here instead of the single-image canvas. It owns the StudyStat
 widgets, runs "Analyze" for the study on the window's worker thread (the model is the shipped
 bundle for exactly these views, engine.model_catalog.bundle_for_views) and exports the study.
 
-The window keeps one job queue: it hands this page its `start_job` (progress, cancellation
-and shutdown stay in one place). Opening a single image leaves the study page.
+The page asks the window for what it needs through desktop.pages.host.PageHost (the central
+stack, the status bar, the banner, the one job queue, …), never through the window itself.
+Opening a single image leaves the study page.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from pathlib import Path
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox
 
 from desktop.models.editing.tool_state import NAVIGATE, ToolState
 from desktop.models.study.findings import study_disclaimer
 from desktop.models.study.state import StudyRequest, StudyResult, StudyState, study_analysis_steps
+from desktop.pages.host import PageHost
 from desktop.widgets.study.export_dialog import StudyExportDialog
 from desktop.widgets.study.findings_panel import StudyFindingsPanel
 from desktop.widgets.study.view import StudyView
+from desktop.widgets.window_presets_menu import PresetTarget
 from engine.report import ExportResult, ModelInfo
 from engine.report.naming import case_pseudonym
 from engine.report.study_export import StudyExportRequest, export_study
 from engine.types import StudyAnalysis
 
-StartJob = Callable[..., None]  # (steps, tag, on_success, on_failure)
 TOOLS_OFF = (
     "a study shows several views side by side; the drawing and measuring tools work on one "
     "image (open one view's file with File > Open to measure it). Smart Click works on each "
@@ -43,26 +45,19 @@ def study_export_steps(
 
 
 class StudyPage:
-    """view: goes into the window's central stack; panel: into its side column; hidden_while
-    _active: the single-image widgets the page hides while it is shown."""
+    """view: goes into the window's central stack; panel: into its side column, in place of
+    the single image's panels while the page is shown."""
 
     EXPORT_TAG = "study-export"
 
-    def __init__(
-        self,
-        window: QMainWindow,
-        start_job: StartJob,
-        hidden_while_active: list[QWidget],
-        state: StudyState | None = None,
-    ) -> None:
-        self.window = window
-        self.start_job = start_job
-        self.hidden_while_active = hidden_while_active
+    def __init__(self, host: PageHost, state: StudyState | None = None) -> None:
+        self.host = host
         self.state = state or StudyState()
         self.tools = ToolState()  # the study's own tool (Smart Click or pan/zoom)
         self.view = StudyView(self.state, self.tools)
         self.panel = StudyFindingsPanel(self.state)
-        self.panel.hide()
+        host.add_page(self.view, self.panel)
+        self.view.cursor_moved.connect(host.show_cursor)
         self.active = False
         self.export_dialog: StudyExportDialog | None = None
         self.export_message: QMessageBox | None = None
@@ -72,7 +67,7 @@ class StudyPage:
         self.state.subscribe("study_changed", lambda _study: self._show_disclaimer())
         # Loading another image model rewrites the banner; on the study page it keeps the
         # study model's card (this subscriber runs after the banner's own).
-        window.state.subscribe("model_changed", lambda _model: self._show_disclaimer())
+        host.state.subscribe("model_changed", lambda _model: self._show_disclaimer())
         self.state.subscribe("error", lambda message: message and self._show_status(message))
         self._build_actions()
         self.tools.subscribe("tool_changed", self._show_tool)
@@ -90,16 +85,16 @@ class StudyPage:
         self._sync_actions()
 
     def _action(self, text: str, slot, shortcut: str) -> QAction:  # noqa: ANN001
-        action = QAction(text, self.window)
+        action = QAction(text, self.host.parent_widget())
         action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
-        self.window.addAction(action)
+        self.host.add_actions([action])
         return action
 
     def _show_tool(self) -> None:
         """The status bar names the study's tool while the page is shown (the 2D one after)."""
         if self.active:
-            self.window.tool_label.setText(self.tools.label)
+            self.host.show_tool(self.tools.label)
 
     def _sync_actions(self) -> None:
         corrections, active = self.state.corrections, self.active
@@ -125,9 +120,8 @@ class StudyPage:
         return True
 
     def enter(self) -> None:
-        for widget in self.hidden_while_active:
-            widget.hide()
-        self.window.toolbar.set_unavailable(TOOLS_OFF)  # Caliper (M) dragged a pan here
+        # The 2D tools' keys are off here: Caliper (M) dragged a pan on the study's views.
+        self.host.show_page(self.view, keep_side_column=True, tools_off=TOOLS_OFF)
         self.panel.show()
         self.active = True
         self._sync_actions()
@@ -135,7 +129,7 @@ class StudyPage:
         self._show_disclaimer()
         study = self.state.study
         if study is not None:
-            self.window.setWindowTitle(f"LesionLens — {study.case_id} (study)")
+            self.host.set_title(f"LesionLens — {study.case_id} (study)")
 
     def leave(self) -> None:
         if not self.active:
@@ -143,17 +137,14 @@ class StudyPage:
         self.view.tools.set_tool(NAVIGATE)
         self.active = False
         self._sync_actions()
-        self.window.tool_label.setText(self.window.tools.label)
-        self.panel.hide()
-        for widget in self.hidden_while_active:
-            widget.show()
-        self.window.toolbar.set_unavailable(None)
-        self.window.banner.refresh()  # back to the image model's card
+        self.host.show_tool(None)  # the window's own tool
+        self.panel.hide()  # the window shows the image (and its widgets) next
+        self.host.show_model_card(None)  # back to the image model's card
 
     def _show_disclaimer(self) -> None:
         """The research banner quotes the card of the model that reads this study."""
         if self.active:
-            self.window.banner.detail.setText(study_disclaimer(self.state.bundle))
+            self.host.show_model_card(study_disclaimer(self.state.bundle))
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -164,7 +155,7 @@ class StudyPage:
                 self._show_status(state.why_not_analysed())
             return False
         request = state.start_analysis()
-        self.start_job(
+        self.host.start_job(
             lambda: study_analysis_steps(request), request, self._on_analysed, self._on_failed
         )
         return True
@@ -186,7 +177,18 @@ class StudyPage:
 
     # -- export -----------------------------------------------------------------------------
 
-    def open_export_dialog(self, reviewer: str = "") -> StudyExportDialog | None:
+    def exportable(self) -> bool:
+        """File ▸ Export… applies: the page is shown and its study analysed."""
+        return self.active and self.state.analysis is not None
+
+    def reset_window(self) -> None:
+        self.state.reset_windows()  # each grey view back to its own default
+
+    def preset_target(self) -> PresetTarget:
+        state = self.state
+        return PresetTarget(state.preset_names, state.apply_preset, state.notify)
+
+    def open_export_dialog(self) -> StudyExportDialog | None:
         state = self.state
         if state.analysis is None or state.spec is None or state.study is None:
             self._show_status("Nothing to export: the study has no analysis yet")
@@ -195,10 +197,10 @@ class StudyPage:
         folder = self._export_folder or base / "export"
         dialog = StudyExportDialog(
             state.study.case_id,
-            reviewer,
+            self.host.reviewer(),
             folder,
             state.mirror_posterior,
-            self.window,
+            self.host.parent_widget(),
             confirmed_label=state.confirmed_label,
             pseudonym=case_pseudonym(state.path or state.study.case_id),
         )
@@ -215,7 +217,7 @@ class StudyPage:
         if state.corrections is not None:  # Smart Click outlines: reader-drawn, AI-assisted
             request = dataclasses.replace(request, assistance=state.corrections.assistance())
         self._export_folder = request.outputs[0].parent
-        self.start_job(
+        self.host.start_job(
             lambda: study_export_steps(analysis, model, request),
             self.EXPORT_TAG,
             self._on_exported,
@@ -231,7 +233,10 @@ class StudyPage:
         if result.notes:
             details += "\n\n" + "\n".join(result.notes)
         box = QMessageBox(
-            QMessageBox.Icon.Information, "Export finished", summary, parent=self.window
+            QMessageBox.Icon.Information,
+            "Export finished",
+            summary,
+            parent=self.host.parent_widget(),
         )
         box.setInformativeText(details)
         box.setModal(False)
@@ -239,4 +244,4 @@ class StudyPage:
         box.open()
 
     def _show_status(self, message: str) -> None:
-        self.window.statusBar().showMessage(message)
+        self.host.show_status(message)

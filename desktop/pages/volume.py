@@ -1,11 +1,12 @@
-"""The main window's volume mode: a CT/MR volume opens in the three-view workspace.
+"""The volume page: a CT/MR volume opens in the three-view workspace.
 
-Kept out of main_window.py so the window stays about 2D cases: this object adds the workspace
-to the window's canvas stack, its actions to the File and Model menus, and swaps the 2D side
-panel and frame slider out while a volume is on screen. The 2D model's domain check stays as
-it is (an ultrasound model is not run on CT slices); volumes go to the shipped volume model
-(engine.model_catalog.bundle_for_volume) on the window's worker thread, and the window says
-so plainly when no volume model is shipped.
+Kept out of main_window.py so the window stays about 2D cases: this page adds the workspace
+to the window's central stack and its actions to the File, Edit and Model menus, and hides
+the 2D side panel, toolbar and frame slider while a volume is on screen, all through
+desktop.pages.host.PageHost (never the window itself). The 2D model's domain check stays as it
+is (an ultrasound model is not run on CT slices); volumes go to the shipped volume model
+(engine.model_catalog.bundle_for_volume) on the window's worker queue, and the page says so
+plainly when no volume model is shipped.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QFileDialog
 
 from desktop.models.editing.tool_state import BRUSH, ERASER, SMART_CLICK
 from desktop.models.image.findings_table import disclaimer_text
 from desktop.models.image.series import VOLUME
 from desktop.models.pacs.export import send_exported, send_failure
 from desktop.models.volume.session import VolumeRequest, volume_analysis_steps
+from desktop.pages.host import EDIT_END, FILE_AFTER_SAVE, MODEL_END, PageHost
+from desktop.widgets.questions import DISCARD, SAVE
 from desktop.widgets.volume.export_dialog import VolumeExportDialog
 from desktop.widgets.volume.workspace import VolumeWorkspace
+from desktop.widgets.window_presets_menu import PresetTarget
 from engine.model_catalog import bundle_for_volume
 from engine.pacs import PacsNode
 from engine.report import ExportResult, ModelInfo
@@ -38,7 +42,6 @@ NO_VOLUME_MODEL = (
     'task "volume"), so the CT is not analysed. Label kidney and tumour by hand: the volumes '
     "follow every edit."
 )
-SAVE, DISCARD = "save", "discard"  # the answers of MainWindow.ask_unsaved_changes
 EXPORT_TAG = "volume-export"
 
 
@@ -57,32 +60,16 @@ def volume_export_steps(
     return (yield from send_exported(result, send_to))
 
 
-def menu_holding(window: QMainWindow, action: QAction) -> QMenu | None:
-    for top in window.menuBar().actions():
-        menu = top.menu()
-        if menu is not None and action in menu.actions():
-            return menu
-    return None
-
-
-def insert_after(menu: QMenu, anchor: QAction, actions: list[QAction]) -> None:
-    items = menu.actions()
-    index = items.index(anchor) + 1
-    before = items[index] if index < len(items) else None
-    for action in actions:
-        menu.insertAction(before, action) if before is not None else menu.addAction(action)
-
-
-class VolumeMode(QObject):
-    def __init__(self, window) -> None:  # noqa: ANN001 - desktop.main_window.MainWindow
-        super().__init__(window)
-        self.window = window
-        self.state = window.state
-        self.workspace = VolumeWorkspace(window.tools)
+class VolumePage(QObject):
+    def __init__(self, host: PageHost) -> None:
+        super().__init__(host.parent_widget())
+        self.host = host
+        self.state = host.state
+        self.workspace = VolumeWorkspace(host.tools)
         self.session = self.workspace.session
         self.last_export: ExportResult | None = None
         self.controls = self.workspace.controls
-        window.canvas_stack.addWidget(self.workspace)
+        host.add_page(self.workspace)
         self._build_actions()
 
         session = self.session
@@ -99,12 +86,12 @@ class VolumeMode(QObject):
         self.controls.save_requested.connect(self.save_labels)
         self.controls.load_requested.connect(self.choose_labels)
         for panel in self.workspace.panels.values():
-            panel.canvas.cursor_moved.connect(window.cursor_label.setText)
-        window.canvas_stack.currentChanged.connect(lambda _index: self._on_page_changed())
+            panel.canvas.cursor_moved.connect(host.show_cursor)
+        host.on_page_shown(self._on_page_changed)
         self._sync_actions()
 
     def _build_actions(self) -> None:
-        window = self.window
+        tools = self.host.tools
         self.save_labels_action = self._action("Save &Labels", self.save_labels, "Ctrl+Shift+S")
         self.load_labels_action = self._action("Load Labels…", self.choose_labels)
         self.analyze_action = self._action("Analyze &Volume", self.analyze, "Ctrl+Shift+A")
@@ -113,32 +100,30 @@ class VolumeMode(QObject):
         # these take their keys without ever being enabled at the same time.
         self.undo_action = self._action("Undo Label Edit", self.session.undo, "Ctrl+Z")
         self.redo_action = self._action("Redo Label Edit", self.session.redo, "Ctrl+Shift+Z")
-        self.brush_action = self._action("Label Brush", lambda: window.tools.set_tool(BRUSH), "B")
-        self.eraser_action = self._action(
-            "Label Eraser", lambda: window.tools.set_tool(ERASER), "E"
-        )
+        self.brush_action = self._action("Label Brush", lambda: tools.set_tool(BRUSH), "B")
+        self.eraser_action = self._action("Label Eraser", lambda: tools.set_tool(ERASER), "E")
         self.smart_click_action = self._action(
-            "Label Smart Click", lambda: window.tools.set_tool(SMART_CLICK), "A"
+            "Label Smart Click", lambda: tools.set_tool(SMART_CLICK), "A"
         )
-        file_menu = menu_holding(window, window.save_action)
-        if file_menu is not None:
-            insert_after(
-                file_menu, window.save_action, [self.save_labels_action, self.load_labels_action]
-            )
-        model_menu = menu_holding(window, window.run_anyway_action)
-        if model_menu is not None:
-            model_menu.addAction(self.analyze_action)
-        edit_menu = menu_holding(window, window.toolbar.redo_action)
-        if edit_menu is not None:
-            edit_menu.addSeparator()
-            edit_menu.addAction(self.interpolate_action)
+        host = self.host
+        host.add_actions([self.save_labels_action, self.load_labels_action], FILE_AFTER_SAVE)
+        host.add_actions([self.analyze_action], MODEL_END)
+        host.add_actions([self.interpolate_action], EDIT_END)
+        host.add_actions(
+            [
+                self.undo_action,
+                self.redo_action,
+                self.brush_action,
+                self.eraser_action,
+                self.smart_click_action,
+            ]
+        )
 
     def _action(self, text: str, slot, shortcut: str = "") -> QAction:  # noqa: ANN001
-        action = QAction(text, self.window)
+        action = QAction(text, self.host.parent_widget())
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
-        self.window.addAction(action)
         return action
 
     # -- mode ---------------------------------------------------------------------------------
@@ -148,36 +133,33 @@ class VolumeMode(QObject):
         return self.session.volume is not None
 
     def _on_case_changed(self) -> None:
-        series, window = self.state.series, self.window
+        series, host = self.state.series, self.host
         if series is not None and series.kind == VOLUME and isinstance(series.content, Volume):
             self.session.open(series.content, self.state.path)
-            window.canvas_stack.setCurrentWidget(self.workspace)
-            window.frame_controls.hide()  # each view has its own slider
-            window.side_scroll.hide()  # the 2D findings and review do not apply
-            window.toolbar.hide()  # its tools act on a 2D mask; the volume panel has its own
+            # Each view has its own slider; the 2D findings and review do not apply; the 2D
+            # toolbar's tools act on a 2D mask (the volume panel has its own, on the shared
+            # tool, so their keys stay on).
+            host.show_page(self.workspace, keep_side_column=False, tools_off=None)
             self._show_model_note()
         elif self.active:
             self._leave()
-        self._sync_actions()
-        window.sync_model_actions()  # Run Model Anyway does not apply to volumes
+        self._sync_actions()  # Run Model Anyway does not apply to volumes
 
     def _leave(self) -> None:
-        self.session.clear()
-        self.window.side_scroll.show()
-        self.window.toolbar.show()
-        self.window.banner.refresh()
+        self.session.clear()  # the page shown instead brought its own widgets
+        self.host.show_model_card(None)
 
     def _mark_title(self) -> None:
         """Unsaved label edits put the same " *" in the title as 2D corrections do."""
-        title = self.window.windowTitle()
+        title = self.host.title()
         if self.session.modified and not title.endswith(" *"):
-            self.window.setWindowTitle(title + " *")
+            self.host.set_title(title + " *")
         elif not self.session.modified and not self.state.modified and title.endswith(" *"):
-            self.window.setWindowTitle(title[:-2])
+            self.host.set_title(title[:-2])
 
     def _on_page_changed(self) -> None:
         """Another page (a study, the 2D canvas) replaced the volume without a new image."""
-        if self.active and self.window.canvas_stack.currentWidget() is not self.workspace:
+        if self.active and self.host.shown_page() is not self.workspace:
             self._leave()
             self._sync_actions()
 
@@ -198,7 +180,7 @@ class VolumeMode(QObject):
             spec = bundle.spec
             lines.append(f"Volume model: {spec.model_id} v{spec.version} ({spec.intended_use}).")
             # The banner quotes the card of the model that answers for what is on screen.
-            self.window.banner.detail.setText(disclaimer_text(bundle))
+            self.host.show_model_card(disclaimer_text(bundle))
         self.controls.set_note("\n".join(lines))
 
     def _sync_actions(self) -> None:
@@ -219,8 +201,16 @@ class VolumeMode(QObject):
         self.save_labels_action.setShortcuts(keys)
         self.load_labels_action.setEnabled(editable)
         self.analyze_action.setEnabled(active and not self.session.busy)
-        if active:  # File ▸ Export… writes the volume's SEG once it is analysed
-            self.window.export_action.setEnabled(self.exportable())
+        self.host.refresh_actions()  # File ▸ Export… writes the volume's SEG once analysed
+
+    def reset_window(self) -> None:
+        self.session.reset_window()
+        self.state.reset_window()  # the volume's 2D slice too, as before the three planes
+
+    def preset_target(self) -> PresetTarget:
+        session = self.session
+        names = lambda: [p.name for p in session.presets]  # noqa: E731
+        return PresetTarget(names, session.apply_preset, self.state.notify)
 
     # -- the volume model ---------------------------------------------------------------------
 
@@ -237,7 +227,7 @@ class VolumeMode(QObject):
             self.state.report_error(NO_VOLUME_MODEL)
             return False
         request = session.start_analysis(bundle.directory)
-        self.window.jobs.start(  # the window's one worker queue
+        self.host.start_job(  # the window's one worker queue
             lambda: volume_analysis_steps(request), request, self._on_analysed, self._on_failed
         )
         return True
@@ -270,7 +260,11 @@ class VolumeMode(QObject):
         stem = path.name.removesuffix(".gz").removesuffix(".nii")
         corrected = session.labels.differs_from_ai
         dialog = VolumeExportDialog(
-            stem, path.parent / "export", corrected, self.window, pseudonym=case_pseudonym(path)
+            stem,
+            path.parent / "export",
+            corrected,
+            self.host.parent_widget(),
+            pseudonym=case_pseudonym(path),
         )
         dialog.accepted.connect(lambda: self.start_export(dialog.request(), dialog.send_node()))
         self.export_dialog = dialog
@@ -291,7 +285,7 @@ class VolumeMode(QObject):
             session.prediction, labels=labels.labels.copy(), volumes_ml=labels.volumes_ml()
         )
         volume, model = session.volume, ModelInfo.from_spec(bundle.spec)
-        self.window.jobs.start(  # the window's one worker queue
+        self.host.start_job(  # the window's one worker queue
             lambda: volume_export_steps(volume, prediction, model, request, send_to),
             EXPORT_TAG,
             self._on_exported,
@@ -313,16 +307,20 @@ class VolumeMode(QObject):
     # -- label files --------------------------------------------------------------------------
 
     def save_labels(self, path: str | Path | None = None) -> bool:
-        """File ▸ Save Labels: `labels/<name>.labels.nii.gz` beside the CT (atomic)."""
+        """File ▸ Save Labels: `labels/<name>.labels.nii.gz` beside the CT (atomic), and the
+        volume case in the datastore (desktop.shell.saving)."""
         if not self.active:
             self.state.notify("No volume open: nothing to save")
             return False
-        return self.session.save_labels(path) is not None
+        return self.host.save_volume_labels(self.session, path)  # + the datastore
 
     def choose_labels(self) -> None:
         start = str(self.session.path.parent) if self.session.path else str(Path.home())
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Load labels", start, "NIfTI labels (*.nii *.nii.gz);;All files (*)"
+            self.host.parent_widget(),
+            "Load labels",
+            start,
+            "NIfTI labels (*.nii *.nii.gz);;All files (*)",
         )
         if path:
             self.session.load_labels(path)
@@ -331,7 +329,7 @@ class VolumeMode(QObject):
         """Unsaved label edits: ask (save / discard / cancel) as the window does for 2D."""
         if not self.session.modified:
             return True
-        answer = self.window.ask_unsaved_changes(what)
+        answer = self.host.ask_unsaved_changes(what)
         if answer == SAVE:
             return self.save_labels()
         return answer == DISCARD

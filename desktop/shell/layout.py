@@ -1,7 +1,8 @@
-"""Where the window's widgets sit: the case list docked left, the image (or study view, or
-the placeholder) in the middle with the frame controls under it, the findings, review,
-descriptor and display panels in a scrolling column on the right, the training panel docked
-at the bottom (hidden until asked for), and the status bar's read-outs."""
+"""Where the window's widgets sit: the case list docked left, the pages (the image, a study
+view, a volume workspace, or the placeholder) in the middle with the frame controls under it,
+the image's findings, review, descriptor and display panels (or the study's) in a scrolling
+column on the right, the training panel docked at the bottom (hidden until asked for), and
+the status bar's read-outs."""
 
 from __future__ import annotations
 
@@ -42,29 +43,29 @@ def _column(widgets: list[tuple[QWidget, int]]) -> QWidget:
 
 
 def build_layout(w: MainWindow) -> None:
-    single_image = [w.findings_panel, w.review_panel, w.descriptor_panel, w.display_controls]
-    side = _column([(w.findings_panel, 1)] + [(p, 0) for p in single_image[1:]])
+    panels = w.image_page.panels  # the findings panel takes the height left
+    side = _column([(panels[0], 1)] + [(p, 0) for p in panels[1:]])
     side.setObjectName("sidePanel")
     side.setMinimumWidth(420)
-    # A multi-view case opens on the study page, which hides the single-image widgets.
-    w.study_page = StudyPage(w, w.jobs.start, [*single_image, w.frame_controls, w.toolbar])
-    side.layout().addWidget(w.study_page.panel, stretch=1)
-    reviewer = lambda: w.review_panel.reviewer  # noqa: E731
-    w.saving.study = StudySaving(w.study_page, w.review_store, w.cases, reviewer)
+    w.side_column = side  # the study page adds its panel here (desktop.shell.page_host)
 
     w.placeholder = QLabel(PLACEHOLDER)
     w.placeholder.setObjectName("placeholder")
     w.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
     w.canvas_stack = QStackedWidget()
-    for page in (w.placeholder, w.canvas, w.study_page.view):
+    for page in (w.placeholder, w.canvas):
         w.canvas_stack.addWidget(page)
+    # A multi-view case opens on the study page, which hides the single-image widgets.
+    w.study_page = StudyPage(w.page_host)
+    reviewer = w.page_host.reviewer  # the study's Save (Ctrl+S) goes through window.saving
+    w.saving.study = StudySaving(w.study_page, w.review_store, w.cases, reviewer)
     image_area = _column([(w.canvas_stack, 1), (w.frame_controls, 0)])
     image_area.layout().setSpacing(0)
 
     splitter = QSplitter()
     splitter.addWidget(image_area)
     side_scroll = QScrollArea()  # a short window scrolls the panel, never overlaps its text
-    w.side_scroll = side_scroll  # volume mode hides it (desktop.pages.volume)
+    w.side_scroll = side_scroll  # the volume page hides it (desktop.shell.page_host)
     side_scroll.setWidget(side)
     side_scroll.setWidgetResizable(True)
     side_scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -97,8 +98,6 @@ def build_status_bar(w: MainWindow) -> None:
     w.busy_bar.setTextVisible(False)
     for widget in (w.cursor_label, w.tool_label, w.busy_label, w.busy_bar):
         bar.addPermanentWidget(widget)
-    w.canvas.cursor_moved.connect(w.cursor_label.setText)
-    w.study_page.view.cursor_moved.connect(w.cursor_label.setText)
     # The read-out belongs to the image under the mouse: another page or case clears it
     # (a CT's HU value stayed on the study page).
     w.canvas_stack.currentChanged.connect(lambda _index: w.cursor_label.clear())

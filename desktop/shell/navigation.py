@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QStackedWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from desktop.models.image.series import VOLUME
 from desktop.models.image.state import CaseState
@@ -23,7 +23,7 @@ from desktop.models.reading.review_store import ReviewStore, record_status
 from desktop.models.study.cases import is_study_dataset, is_study_path
 from desktop.models.study.stored import StudyReviews, study_folder, study_status
 from desktop.pages.study import StudyPage
-from desktop.pages.volume import VolumeMode
+from desktop.pages.volume import VolumePage
 from desktop.shell.measurements import MeasurementSync
 from desktop.shell.saving import ReviewSaving
 from desktop.widgets.image.frame_controls import FrameControls
@@ -60,8 +60,7 @@ class Host(Protocol):
     cases: CaseList
     review_store: ReviewStore
     study_page: StudyPage
-    volume_mode: VolumeMode
-    canvas_stack: QStackedWidget
+    volume_mode: VolumePage
     frame_controls: FrameControls
     measurements: MeasurementSync
     saving: ReviewSaving
@@ -120,9 +119,8 @@ class CaseNavigator:
         if is_study_dataset(path):
             return self.open_folder(path)
         page = self.host.study_page
-        if not page.open(path):
+        if not page.open(path):  # the page shows itself
             return False
-        self.host.canvas_stack.setCurrentWidget(page.view)
         self.cases.set_current_path(path)
         self.host.refresh_review_actions()
         return True

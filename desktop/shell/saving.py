@@ -2,18 +2,23 @@
 
 Corrections reach the datastore (and so training) only when saved explicitly: Ctrl+S, or
 Save when asked. Discarding drops the case's draft; Cancel keeps the case on screen. The
-question itself is the window's (ask_unsaved_changes, which tests replace)."""
+question itself is the window's (ask_unsaved_changes, which tests replace). A CT volume's
+labels are saved the same way (save_volume): the NIfTI beside the CT, then the volume case
+in the datastore (desktop.models.volume.stored_case)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from desktop.models.feedback.state import TrainingState
 from desktop.models.image.series import CINE, IMAGE
 from desktop.models.image.state import CaseState, describe_error
 from desktop.models.reading.case_list import CaseList
 from desktop.models.reading.review import SavedReview
-from desktop.models.reading.review_store import ReviewStore
+from desktop.models.reading.review_store import ReviewStore, default_author
+from desktop.models.volume.session import VolumeSession
+from desktop.models.volume.stored_case import store_session
 from desktop.shell.study_saving import StudySaving
 from desktop.widgets.questions import DISCARD, SAVE
 from engine.errors import LesionLensError
@@ -75,6 +80,30 @@ class ReviewSaving:
         self.cases.set_draft(review.path, False)
         self.training.refresh_readiness()
         state.notify(f"Saved {saved.case_id}: {saved.summary()}")
+        return True
+
+    def save_volume(self, session: VolumeSession, path: str | Path | None = None) -> bool:
+        """A volume's labels: the NIfTI beside the CT (or at `path`), then the volume case in
+        the datastore with the reader as author. True when the labels file is written; a
+        datastore failure is reported and keeps the file (the labels are not lost)."""
+        target = session.save_labels(path)
+        if target is None:
+            return False
+        author = self.reviewer().strip() or default_author()
+        try:
+            record = store_session(self.store.store, session, author)
+        except (LesionLensError, OSError) as exc:
+            session.report_error(
+                f"Labels saved to {target.name}, but not stored in the datastore: "
+                f"{describe_error(exc)}"
+            )
+            return True
+        self.training.refresh_readiness()
+        held = " (held out)" if record.heldout else ""
+        session.notify(
+            f"Saved labels to {target} and volume case {record.case_id}{held} "
+            f"to the datastore (revision {record.final.revision if record.final else 0})"
+        )
         return True
 
     def leave(self, answer: str) -> bool:

@@ -1,6 +1,6 @@
-"""Window/level actions follow the page shown: W and keys 1-9 act on the study's grey views
-on the study page, on the CT's three planes on the volume page, else on the single image;
-Help ▸ Keyboard Shortcuts lists the presets of that page."""
+"""Window/level actions follow the page shown: W and keys 1-9 act on the page that shows the
+case (the study's grey views, the CT's three planes: each page answers for its own views),
+else on the single image; Help ▸ Keyboard Shortcuts lists the presets of that page."""
 
 from __future__ import annotations
 
@@ -17,31 +17,18 @@ class ShownPage:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
 
-    def _volume_shown(self) -> bool:
-        w = self.window
-        volume = getattr(w, "volume_mode", None)  # made after the menus
-        return volume is not None and w.canvas_stack.currentWidget() is volume.workspace
-
     def reset_window(self) -> None:
         """View ▸ Default Window/Level (W) on the page shown."""
         w = self.window
-        if w.study_page.active:
-            w.study_page.state.reset_windows()
-            return
-        if self._volume_shown():
-            w.volume_mode.session.reset_window()
-        w.state.reset_window()  # the volume's 2D slice too, as before the three planes
+        page = w.case_page()
+        (w.state if page is None else page).reset_window()
 
     def preset_target(self) -> PresetTarget:
         """What keys 1-9 act on."""
         w = self.window
-        if w.study_page.active:
-            study = w.study_page.state
-            return PresetTarget(study.preset_names, study.apply_preset, study.notify)
-        if self._volume_shown():
-            session = w.volume_mode.session
-            names = lambda: [p.name for p in session.presets]  # noqa: E731
-            return PresetTarget(names, session.apply_preset, w.state.notify)
+        page = w.case_page()
+        if page is not None:
+            return page.preset_target()
         state = w.state
         return PresetTarget(
             lambda: [p.name for p in state.presets], state.apply_preset, state.notify

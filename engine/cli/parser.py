@@ -173,15 +173,18 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         "lines; uses DIR's split.csv (train rows train, val rows are held out) unless --heldout "
         "is given; without one, the fixed split is drawn once and kept in the data root "
         "(--home), never written into DIR. Then scores candidate and base on the same "
-        "held-out cases.",
+        "held-out cases. Without --data: the corrected cases of the datastore in --home, "
+        "of the model's kind (CT volume cases for a volume model, confirmed studies for a "
+        "multi-view one), its fixed split deciding.",
     )
     finetune.add_argument(
         "--data",
         type=Path,
         default=None,
         metavar="DIR",
-        help="a canonical data set folder; default: the reviewed cases of the datastore in "
-        "--home (confirmed studies for a multi-view model)",
+        help="a canonical data set folder; default: the corrected cases of the datastore in "
+        "--home (CT volume cases for a volume model, confirmed studies for a multi-view "
+        "model, 2D cases for any other)",
     )
     finetune.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
     finetune.add_argument(
@@ -191,7 +194,7 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="MODEL_DIR",
-        help="the bundle to start from; default: the registry's active model",
+        help="the bundle to fine-tune; default: the registry's active model",
     )
     finetune.add_argument("--epochs", type=int, default=12)
     finetune.add_argument("--heldout", type=Path, default=None, metavar="DIR")

@@ -1,6 +1,7 @@
-"""`lesionlens analyze`, `evaluate` and `export`: the kind of case decides (engine.case_kind)
-which stack reads it; images here, studies in engine.study.commands, volumes in
-engine.volume.commands, every batch through engine.batch.run_cases."""
+"""`lesionlens analyze`, `evaluate` and `export`: one path for every kind of case. The kind
+of a batch comes from engine.case (built on engine.case_kind, as the GUI's is); its Task
+(engine.tasks: image, views, volume) reads, analyses, writes and exports each case, and the
+loops are the shared ones (engine.tasks.run over engine.batch.run_cases, engine.evaluation)."""
 
 from __future__ import annotations
 
@@ -10,58 +11,25 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.cli.common import (
-    EXIT_FAILED_INPUTS,
-    EXIT_OK,
-    EXIT_USAGE,
-    error,
-    expand_inputs,
-    frame_index,
-    output_names,
-)
+from engine.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, error
 from engine.progress import StepProgress, failure_reason
 
 if TYPE_CHECKING:  # engine.evaluation imports numpy; `lesionlens --help` should not
     from engine.evaluation import Scoring
-    from engine.inference import LoadedModel
 
 
 def analyze_command(args: argparse.Namespace) -> int:
-    from engine.analysis import analyze, write_analysis
-    from engine.batch import run_cases
-    from engine.case_kind import is_volume_input
-    from engine.reader_input import read_as_stored
-    from engine.reader_measurements import stored_for_file
-    from engine.volume.commands import analyze_volumes
+    from engine.case import inputs_kind
+    from engine.tasks import AnalyseRequest, BatchRefused, analyse_cases, task_for_kind
 
-    if any(is_volume_input(p) for p in args.inputs):  # CT/MR: kidney and tumour
-        return analyze_volumes(args)
-    from engine.study.commands import analyze_studies, study_inputs
-
-    studies = study_inputs(args.inputs, args.case, args.model)  # multi-view cases
-    if studies is not None:
-        return analyze_studies(studies, args.out, args.model, args.device, not args.no_tta)
-    index = frame_index(args.frame)
-    if index is None:
+    request = AnalyseRequest.from_args(args)
+    task = task_for_kind(inputs_kind(args.inputs, args.case, args.model))
+    try:
+        batch = task.analyse_batch(args.inputs, request)
+    except BatchRefused as exc:
+        error(str(exc))
         return EXIT_USAGE
-    model = image_model(args)
-    files = expand_inputs(args.inputs)
-    if not files:
-        error("no input images found")
-        return EXIT_USAGE
-
-    def step(item: tuple[Path, str]) -> str:
-        path, out = item[0], args.out / item[1]
-        # As export reads it: that frame, the reader's calibration and measurements on it.
-        image, measured = read_as_stored(path, index, stored_for_file)
-        analysis = analyze(image, model, tta=not args.no_tta, template=args.template)
-        write_analysis(analysis, out, measured, frame=args.frame)
-        label = analysis.prediction.label
-        prob = analysis.prediction.probabilities[label]
-        return f"{path.name}: {label} ({prob:.0%}), {len(analysis.findings)} lesion(s) -> {out}"
-
-    items = list(zip(files, output_names(files), strict=True))
-    return run_cases(items, step, lambda item: str(item[0]), "analysing")
+    return analyse_cases(task, batch, request)
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
@@ -110,128 +78,22 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def scoring_for(args: argparse.Namespace) -> Scoring:
-    """The kind of case in --data, with its model: volumes, multi-view cases or images."""
-    from engine.volume.evaluation import is_volume_dataset
+    """The kind of case in --data (engine.case.dataset_kind: volumes, multi-view cases or
+    images), scored by its task with its model."""
+    from engine.case import dataset_kind
+    from engine.tasks import EvaluateRequest, task_for_kind
 
-    if is_volume_dataset(args.data):
-        from engine.volume.commands import volume_model
-        from engine.volume.evaluation import VolumeScoring, volume_cases
-
-        return VolumeScoring(volume_cases(args.data), volume_model(args.model, args.device))
-    if (args.data / "views.csv").is_file():  # multi-view cases: one class per case
-        from engine.study.commands import study_scoring
-
-        return study_scoring(args.data, args.model, args.device)
-    from engine.evaluation import ImageScoring
-
-    model = image_model(args)
-    return ImageScoring(args.data, model, keep_masks=args.plots is not None)
+    return task_for_kind(dataset_kind(args.data)).scoring(EvaluateRequest.from_args(args))
 
 
 def export_command(args: argparse.Namespace) -> int:
     """Prints case names and results only: no file name when de-identifying, no metadata."""
-    from engine.analysis import analyze
-    from engine.case_kind import is_volume_input
-    from engine.reader_measurements import stored_for_file
-    from engine.report import ModelInfo
-    from engine.report.batch import BatchOptions, export_batch
-    from engine.volume.commands import export_volumes
+    from engine.case import inputs_kind
+    from engine.tasks import BatchRefused, ExportBatchRequest, task_for_kind
 
-    if any(is_volume_input(p) for p in args.inputs):  # two-segment SEG + JSON per volume
-        return export_volumes(args)
-    from engine.study.commands import study_inputs
-
-    studies = study_inputs(args.inputs, args.case, args.model)  # multi-view: PDF, JSON, CSV
-    if studies is not None:
-        return export_studies_command(studies, args)
-    index = frame_index(args.frame)
-    if index is None:
+    task = task_for_kind(inputs_kind(args.inputs, args.case, args.model))
+    try:
+        return task.export(args.inputs, ExportBatchRequest.from_args(args))
+    except BatchRefused as exc:
+        error(str(exc))
         return EXIT_USAGE
-    files = expand_inputs(args.inputs)
-    if not files:
-        error("no input images found")
-        return EXIT_USAGE
-    model = image_model(args)
-    options = BatchOptions(
-        out=args.out,
-        pdf=args.pdf,
-        seg=args.seg,
-        sr=args.sr,
-        key_image=args.key_image,
-        json=args.json,
-        csv=args.csv,
-        deidentify=args.deidentify,
-        reviewer=args.reviewer,
-        frame_index=index,
-        overwrite=args.overwrite,
-    )
-    outcomes = export_batch(
-        files,
-        output_names(files),
-        lambda image: analyze(image, model),
-        ModelInfo.from_spec(model.spec),
-        options,
-        stored=stored_for_file,  # the reader's measurements, where the viewer stored some
-    )
-    failures = 0
-    with StepProgress(len(files), "exporting") as progress:
-        for outcome in outcomes:
-            written = ", ".join(str(p) for p in outcome.written)
-            if outcome.index == 0:
-                if outcome.error:
-                    failures += 1
-                    progress.write(f"lesionlens: error: batch tables: {outcome.error}")
-                else:
-                    progress.write(f"batch tables -> {written}")
-                continue
-            who = outcome.case + (f" ({outcome.file})" if outcome.file else "")
-            if outcome.error:
-                failures += 1
-                progress.step(
-                    f"lesionlens: error: [{outcome.index}/{len(files)}] {who}: {outcome.error}"
-                )
-                continue
-            prediction = outcome.analysis.prediction
-            progress.step(
-                f"[{outcome.index}/{len(files)}] {who}: {prediction.label} "
-                f"({prediction.probabilities[prediction.label]:.0%}), "
-                f"{len(outcome.analysis.findings)} lesion(s) -> {written}"
-            )
-    if failures:
-        error(f"{failures} of {len(files)} input(s) could not be exported")
-        return EXIT_FAILED_INPUTS
-    return EXIT_OK
-
-
-def export_studies_command(studies: list, args: argparse.Namespace) -> int:
-    from engine.report.study_batch import StudyExportOptions
-    from engine.study.commands import export_studies
-
-    if args.seg or args.sr or args.key_image:
-        error("a multi-view study exports --pdf, --json and --csv (no SEG, SR or key image)")
-        return EXIT_USAGE
-    options = StudyExportOptions(
-        out=args.out,
-        pdf=args.pdf,
-        json=args.json,
-        csv=args.csv,
-        deidentify=args.deidentify,
-        reviewer=args.reviewer,
-        model=args.model,
-        device=args.device,
-    )
-    return EXIT_FAILED_INPUTS if export_studies(studies, options) else EXIT_OK
-
-
-def image_model(args: argparse.Namespace) -> LoadedModel:
-    """The single-image model of analyze / evaluate / export: --model or the registry's
-    active one (engine.model_lookup), at --precision (export has none: auto) and at the
-    --operating-point the reader named."""
-    from engine.case_kind import IMAGE
-    from engine.model_lookup import find_model
-
-    precision = getattr(args, "precision", "auto")
-    model = find_model(IMAGE, args.model, device=args.device, precision=precision)
-    if args.operating_point:
-        model = model.at_operating_point(args.operating_point)
-    return model

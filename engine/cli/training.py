@@ -8,11 +8,13 @@ import dataclasses
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from engine.cli.common import EXIT_FAILED_INPUTS, EXIT_OK, EXIT_USAGE, error
 from engine.cli.parser import TRAIN_OPTIONS
-from engine.errors import LesionLensError
+
+if TYPE_CHECKING:
+    from engine.finetune_request import FinetuneRequest
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -48,8 +50,15 @@ def finetune_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     registry = Registry(args.home)
     base = args.base if args.base is not None else registry.active_dir()
-    if args.data is None:
-        request = _datastore_request(args, registry.root, base)
+    replay = (
+        "auto"
+        if args.replay_folder is None
+        else folder_replay(args.replay_folder, args.replay_fraction)
+    )
+    if args.data is None:  # the datastore's corrected cases of the base's kind
+        request = _datastore_request(registry.root, base, args)
+        if replay != "auto":
+            request = request.replace(replay=replay)
     elif read_bundle(base).spec.task == "views":
         error(
             f"{base}: a multi-view model is fine-tuned on the confirmed studies of the "
@@ -61,13 +70,15 @@ def finetune_command(args: argparse.Namespace) -> int:
         where = describe_split(train)
         if where:
             print(where, file=sys.stderr)
-        replay = (
-            "auto"
-            if args.replay_folder is None
-            else folder_replay(args.replay_folder, args.replay_fraction)
-        )
         request = finetune_request(
-            base, train, heldout, args.epochs, args.seed, args.out, replay, args.home
+            base,
+            train,
+            heldout,
+            args.epochs,
+            args.seed,
+            out=args.out,
+            replay=replay,
+            home=args.home,
         )
     if args.replay_fraction is not None and request.replay is not None:
         request = request.replace(
@@ -97,16 +108,21 @@ def finetune_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _datastore_request(args: argparse.Namespace, home: Path, base: Path) -> Any:
-    """Without --data: every reviewed training case of the datastore, gated on its held-out
-    ones (engine.jobs.datastore_request: confirmed studies for a multi-view base)."""
+def _datastore_request(root: Path, base: Path, args: argparse.Namespace) -> FinetuneRequest:
+    """Every corrected training case of the datastore at `root`, pinned, with its corrected
+    held-out cases for the gate (engine.jobs.datastore_request: volume cases for a volume
+    base, confirmed studies for a multi-view one)."""
     from engine.datastore import Datastore
-    from engine.jobs import datastore_request
+    from engine.jobs import JobError, datastore_request
 
-    if args.heldout is not None or args.replay_folder is not None:
-        raise LesionLensError("--heldout and --replay-folder need --data")
-    request = datastore_request(Datastore(home), base, args.epochs, args.seed)
-    print(f"data: the reviewed cases of the datastore in {home}", file=sys.stderr)
+    if args.heldout is not None:
+        raise JobError("--heldout needs --data: the datastore's held-out split is fixed")
+    request = datastore_request(Datastore(root), base, args.epochs, args.seed)
+    print(
+        f"datastore {root}: {len(request.train['cases'])} corrected training and "
+        f"{len(request.heldout['cases'])} held-out {request.train.get('kind') or 'image'} cases",
+        file=sys.stderr,
+    )
     return request.replace(out=str(Path(args.out).resolve()))
 
 

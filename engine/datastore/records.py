@@ -12,6 +12,14 @@ from typing import Any
 
 NEW, PREDICTED, CORRECTED = "new", "predicted", "corrected"
 STATUSES = (NEW, PREDICTED, CORRECTED)
+# An index entry that is not a 2D image case says what it is under "kind" ("volume":
+# engine.datastore.volumes); an entry without it is an image case, as every entry once was.
+KIND_KEY = "kind"
+
+
+def entry_kind(raw: dict[str, Any]) -> str | None:
+    """The "kind" of an index entry; None for a 2D image case."""
+    return raw.get(KIND_KEY)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ Two shapes, both plain JSON so they travel in request files:
   {"folder": DIR, "split": "train"|"val"|null}            rows of a canonical folder
       (+ "split_file": F when the split is kept outside DIR, engine.datastore.heldout)
   {"datastore": ROOT, "split": "train"|"val", "cases": {case id: label time}}
-      (+ "kind": "study": confirmed multi-view studies, engine.datastore.studies)
-materialise() turns any of them into a canonical folder holding exactly those cases (a
-views.csv folder for studies; a 2D selection never holds a study, nor a study one an image).
+      (+ "kind": "volume" for CT volume cases: a volume data set folder,
+      engine.datastore.volumes; "kind": "study" for confirmed multi-view studies: a
+      views.csv folder, engine.datastore.studies)
+materialise() turns any of them into a canonical folder holding exactly those cases (a 2D
+selection never holds a case of another kind).
 """
 
 from __future__ import annotations
@@ -39,14 +41,18 @@ def materialise(selection: dict[str, Any], out_dir: str | Path) -> Path:
         if not isinstance(cases, dict) or not cases:
             raise DatastoreError("a datastore selection needs 'cases': {case id: label time}")
         store = Datastore(selection["datastore"])
-        kind = selection.get("kind")
-        if kind == "study":
+        if selection.get("kind") == "volume":
+            from engine.datastore.volumes import VolumeStore
+
+            volumes = VolumeStore(store)
+            return volumes.export_training_set(out_dir, selection.get("split"), pins=cases)
+        if selection.get("kind") == "study":
             from engine.datastore.studies import StudyStore
 
             studies = StudyStore(store)
             return studies.export_training_set(out_dir, split=selection.get("split"), pins=cases)
-        if kind is not None:
-            raise DatastoreError(f"a datastore selection of kind {kind!r} is not known here")
+        if selection.get("kind") is not None:
+            raise DatastoreError(f"a datastore selection of unknown kind {selection['kind']!r}")
         return store.export_training_set(out_dir, split=selection.get("split"), pins=cases)
     raise DatastoreError(f"a data selection needs 'folder' or 'datastore', got {sorted(selection)}")
 

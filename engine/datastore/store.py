@@ -10,8 +10,9 @@ then writes the index that points at them. A corrected mask is announced in the 
 "pending" before its PNG replaces the previous one, so a kill between the two is repaired
 when the datastore is next opened (the pending record wins if the PNG on disk is its PNG).
 
-Entries with a "kind" key are not 2D image cases (a multi-view study: engine.datastore.
-studies); every method here skips or refuses them, so no 2D path picks one up.
+Entries with a "kind" key are not 2D image cases (a CT volume: engine.datastore.volumes; a
+multi-view study: engine.datastore.studies); every method here skips or refuses them, so no
+2D path picks one up.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from engine.datastore.heldout import HELDOUT_FRACTION, split_for
 from engine.datastore.home import data_root
 from engine.datastore.index import INDEX_NAME, LOCK_NAME, read_index, write_index
 from engine.datastore.masks import binary_mask, file_sha256, png_bytes, read_mask, sha256_of
-from engine.datastore.records import CORRECTED, STATUSES, CaseRecord, record_from_json
+from engine.datastore.records import (
+    CORRECTED,
+    STATUSES,
+    CaseRecord,
+    entry_kind,
+    record_from_json,
+)
 from engine.datastore.usefulness import Usefulness, usefulness_score
 from engine.metrics import dice
 from engine.types import Prediction
@@ -79,7 +86,11 @@ class Datastore:
         if status is not None and status not in STATUSES:
             raise DatastoreError(f"unknown case status {status!r}; use one of {STATUSES}")
         raw = read_index(self.index_path)["cases"]
-        records = [record_from_json(self.root, cid, e) for cid, e in raw.items() if _is_image(e)]
+        records = [
+            record_from_json(self.root, cid, entry)
+            for cid, entry in raw.items()
+            if entry_kind(entry) is None  # volume cases: engine.datastore.volumes
+        ]
         records.sort(key=lambda r: (r.added, r.case_id))
         return [
             r
@@ -89,7 +100,10 @@ class Datastore:
 
     def case(self, case_id: str) -> CaseRecord:
         raw = read_index(self.index_path)["cases"]
-        return record_from_json(self.root, case_id, self._entry({"cases": raw}, case_id))
+        if case_id not in raw:
+            raise DatastoreError(f"{self.root}: no case {case_id!r} in the datastore")
+        _check_image_entry(case_id, raw[case_id])
+        return record_from_json(self.root, case_id, raw[case_id])
 
     def original_mask(self, case_id: str) -> np.ndarray | None:
         record = self.case(case_id)
@@ -328,12 +342,8 @@ class Datastore:
         """A 2D image case's entry (a study or volume is refused: its files differ)."""
         if case_id not in index["cases"]:
             raise DatastoreError(f"{self.root}: no case {case_id!r} in the datastore")
-        entry = index["cases"][case_id]
-        if not _is_image(entry):
-            raise DatastoreError(
-                f"{self.root}: case {case_id!r} is a {entry['kind']}, not a 2D image case"
-            )
-        return entry
+        _check_image_entry(case_id, index["cases"][case_id])
+        return index["cases"][case_id]
 
     def _stored_usefulness(self, record: CaseRecord) -> Usefulness:
         original = record.original
@@ -400,9 +410,11 @@ def _remove_stale_temporaries(root: Path) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-def _is_image(entry: Mapping[str, Any]) -> bool:
-    """2D image entries carry no "kind"; studies ("study") and volumes do."""
-    return "kind" not in entry
+def _check_image_entry(case_id: str, entry: dict[str, Any]) -> None:
+    """The 2D reads and writes refuse a case of another kind (a CT volume is never a 2D case)."""
+    kind = entry_kind(entry)
+    if kind is not None:
+        raise DatastoreError(f"case {case_id!r} is a {kind} case, not a 2D image case")
 
 
 def _why(exc: OSError) -> str:

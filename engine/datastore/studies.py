@@ -34,7 +34,7 @@ from engine.datastore.errors import DatastoreError
 from engine.datastore.heldout import split_for
 from engine.datastore.index import write_index
 from engine.datastore.masks import binary_mask, file_sha256, png_bytes, read_mask, sha256_of
-from engine.datastore.records import CORRECTED, NEW, PREDICTED, STATUSES
+from engine.datastore.records import CORRECTED, NEW, PREDICTED, STATUSES, entry_kind
 from engine.metrics import dice
 
 if TYPE_CHECKING:
@@ -99,8 +99,8 @@ class StudyRecord:
         return self.split == "val"
 
 
-def is_study(entry: Mapping[str, Any]) -> bool:
-    return entry.get("kind") == KIND
+def is_study(entry: dict[str, Any]) -> bool:
+    return entry_kind(entry) == KIND
 
 
 class StudyStore:

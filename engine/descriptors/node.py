@@ -75,12 +75,6 @@ HILUM_AREA = 0.05
 ECCENTRIC = 2.0
 CORTEX_MM = 3.0
 CORTEX_FRACTION = 0.3
-# The margin: the TI-RADS outline rule ("lobulated or irregular"), the same thresholds.
-MIN_SOLIDITY = tirads.MIN_SOLIDITY
-NOTCHES = tirads.NOTCHES
-SPICULES = tirads.SPICULES
-SHARP_CORNERS = tirads.SHARP_CORNERS
-MICROLOBULATIONS = tirads.MICROLOBULATIONS
 SHAPES = ("oval", "round")
 HILUM = ("present", "absent")
 CORTEX = ("thin", "concentric thickening", "eccentric thickening", "no hilum")
@@ -287,24 +281,7 @@ def hilum_descriptor(c: Cortex) -> Descriptor:
 
 def margin_descriptor(shape: ShapeMeasures, m: MarginMeasures) -> Descriptor:
     """Irregular (lobulated or irregular) by the TI-RADS outline rule, smooth otherwise."""
-    found = []
-    if shape.solidity < MIN_SOLIDITY:
-        found.append(f"convexity {shape.solidity:.2f}")
-    if shape.lobulations >= NOTCHES:
-        found.append(f"{shape.lobulations} deep notches (lobulated)")
-    if m.spicules >= SPICULES:
-        found.append(f"{m.spicules} spicules")
-    if m.sharp_corners >= SHARP_CORNERS:
-        found.append(f"{m.sharp_corners} sharp corners")
-    if m.microlobulations >= MICROLOBULATIONS:
-        found.append(f"{m.microlobulations} small lobulations")
-    measurement = {
-        "solidity": shape.solidity,
-        "notches": float(shape.lobulations),
-        "spicules": float(m.spicules),
-        "sharp_corners": float(m.sharp_corners),
-        "microlobulations": float(m.microlobulations),
-    }
+    found, measurement = tirads.outline_irregularities(m, shape, "deep notches (lobulated)")
     if found:
         why = "irregular: " + "; ".join(found)
         return Descriptor("margin", "irregular", measurement, why, options=MARGINS)

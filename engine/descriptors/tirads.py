@@ -186,32 +186,42 @@ def shape_descriptor(m: ShapeMeasures, small: bool = False) -> Descriptor:
     return Descriptor(tp.SHAPE, value, measurement, why, options=options)
 
 
-def margin_descriptor(m: MarginMeasures, shape: ShapeMeasures, small: bool = False) -> Descriptor:
-    """Lobulated or irregular from the outline (low convexity, deep notches, spicules, sharp
-    corners, small lobulations); smooth otherwise. Ill-defined and extra-thyroidal extension
-    are the reader's."""
-    options = tp.options(tp.MARGIN)
+def outline_irregularities(
+    m: MarginMeasures, shape: ShapeMeasures, notches: str = "deep notches"
+) -> tuple[list[str], dict[str, float]]:
+    """What makes an outline lobulated or irregular (low convexity, deep notches, spicules,
+    sharp corners, small lobulations), as phrases for the reason, and the measures behind
+    them. One rule for every template that describes a margin (TI-RADS here, the lymph-node
+    template), so a change of threshold reaches both."""
     measurement = {
         "solidity": shape.solidity,
         "notches": float(shape.lobulations),
         "spicules": float(m.spicules),
         "sharp_corners": float(m.sharp_corners),
         "microlobulations": float(m.microlobulations),
-        "roughness_pct": m.roughness_pct,
     }
-    if small:
-        return Descriptor(tp.MARGIN, None, measurement, "too small to describe", options=options)
     found = []
     if shape.solidity < MIN_SOLIDITY:
         found.append(f"convexity {shape.solidity:.2f}")
     if shape.lobulations >= NOTCHES:
-        found.append(f"{shape.lobulations} deep notches")
+        found.append(f"{shape.lobulations} {notches}")
     if m.spicules >= SPICULES:
         found.append(f"{m.spicules} spicules")
     if m.sharp_corners >= SHARP_CORNERS:
         found.append(f"{m.sharp_corners} sharp corners")
     if m.microlobulations >= MICROLOBULATIONS:
         found.append(f"{m.microlobulations} small lobulations")
+    return found, measurement
+
+
+def margin_descriptor(m: MarginMeasures, shape: ShapeMeasures, small: bool = False) -> Descriptor:
+    """Lobulated or irregular from the outline (outline_irregularities); smooth otherwise.
+    Ill-defined and extra-thyroidal extension are the reader's."""
+    options = tp.options(tp.MARGIN)
+    found, measurement = outline_irregularities(m, shape)
+    measurement["roughness_pct"] = m.roughness_pct
+    if small:
+        return Descriptor(tp.MARGIN, None, measurement, "too small to describe", options=options)
     if found:
         why = "lobulated or irregular: " + "; ".join(found)
         return Descriptor(tp.MARGIN, "lobulated or irregular", measurement, why, options=options)

@@ -1,4 +1,6 @@
-"""`lesionlens analyze` and `evaluate` on multi-view cases (engine.cli hands them over here).
+"""The multi-view side of `lesionlens analyze / evaluate / export`, used by the views task
+(engine.tasks.views): which studies the inputs hold, the model of a study, the export batch
+and the data set to evaluate.
 
 A study input is a folder of view-named files (anterior.png, case7_us.png, ...), a multi-view
 data set (views.csv; every case, or the one named by --case), or — with --model naming a
@@ -12,13 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine import model_lookup  # looked up at call time, so a stand-in never sticks
 from engine.batch import run_cases
 from engine.bundle import read_bundle
 from engine.case_kind import STUDY, VIEWS_TABLE, study_source, views_table_cases
 from engine.errors import LesionLensError
 from engine.inference import LoadedModel
 from engine.io.study import load_study
-from engine.model_lookup import find_model
 from engine.types import Study
 
 if TYPE_CHECKING:
@@ -57,33 +59,23 @@ def model_for(study: Study, model_dir: Path | None, device: str) -> LoadedModel:
     """--model when given, else the shipped bundle that takes exactly this case's views
     (engine.model_lookup)."""
     source = study.metadata.get("source") or study.case_id
-    return find_model(STUDY, model_dir, views=study.views, device=device, source=source)
+    return model_lookup.find_model(
+        STUDY, model_dir, views=study.views, device=device, source=source
+    )
 
 
 def analyze_studies(
     items: list[StudyItem], out: Path, model_dir: Path | None, device: str, tta: bool
 ) -> int:
     """Analyse each study; DIR/<case>/findings.json (+ masks and attention maps). Returns the
-    exit status: 0, or 1 when some studies could not be analysed."""
-    from engine.study.analysis import analyze_study, write_study_analysis
+    exit status: 0, or 1 when some studies could not be analysed. The loop is the one of
+    every kind (engine.tasks.run) with the multi-view task (engine.tasks.views)."""
+    from engine.tasks import AnalyseRequest, Batch, CaseInput, analyse_cases
+    from engine.tasks.views import ViewsTask
 
-    used: set[str] = set()
-
-    def step(item: StudyItem) -> str:
-        study = load_study(*item)
-        analysis = analyze_study(study, model_for(study, model_dir, device), tta=tta)
-        name = _unique(study.case_id, used)
-        write_study_analysis(analysis, out / name)
-        prediction = analysis.prediction
-        lesions = "".join(
-            f", {view}: {len(found)} lesion(s)" for view, found in analysis.findings.items()
-        )
-        return (
-            f"{study.case_id} ({', '.join(study.views)}): {prediction.label} "
-            f"({prediction.probabilities[prediction.label]:.0%}){lesions} -> {out / name}"
-        )
-
-    return run_cases(items, step, item_name, "analysing", noun="case(s)")
+    request = AnalyseRequest(model=model_dir, device=device, out=out, tta=tta)
+    batch = Batch([CaseInput(path, case) for path, case in items], noun="case(s)")
+    return analyse_cases(ViewsTask(), batch, request)
 
 
 def item_name(item: StudyItem) -> str:
@@ -135,11 +127,3 @@ def study_scoring(data: Path, model_dir: Path | None, device: str) -> StudyScori
         raise LesionLensError(f"{data}: views.csv lists no cases")
     model = model_for(load_study(data, cases[0]), model_dir, device)
     return StudyScoring(data, model)
-
-
-def _unique(name: str, used: set[str]) -> str:
-    candidate, k = name, 2
-    while candidate in used:
-        candidate, k = f"{name}_{k}", k + 1
-    used.add(candidate)
-    return candidate

@@ -48,7 +48,7 @@ def volume_cases(folder: str | Path) -> list[tuple[str, Path, Path, str | None]]
         mask = folder / "masks" / image.name
         if not mask.is_file():
             raise DatasetError(f"{folder}: case {case} has no masks/{image.name}")
-        cases.append((case, image, mask, labels.get(case)))
+        cases.append((case, image, mask, labels.get(case) or None))  # "": class not given
     return cases
 
 
@@ -118,3 +118,34 @@ def evaluate_volumes(
 ) -> dict[str, Any]:
     """Per-case rows and a summary (VolumeScoring, through evaluate)."""
     return evaluate(VolumeScoring(cases, model), progress)
+
+
+def volume_folder_fingerprint(folder: str | Path) -> str:
+    """A short id of a volume folder's content (cases, classes, CT and label bytes), so a
+    gate verdict or a fine-tuned card says exactly which volumes it was measured or trained
+    on (engine.datastore.folder_fingerprint is the 2D folders' id)."""
+    import hashlib
+
+    from engine.datastore.masks import file_sha256
+
+    digest = hashlib.sha256()
+    for case, image, mask, klass in sorted(volume_cases(folder)):
+        digest.update(f"{case},{klass or ''},{file_sha256(image)},{file_sha256(mask)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def gate_scores(folder: str | Path, model: LoadedModel) -> dict[str, Any]:
+    """evaluate_volumes of a held-out volume folder in the terms the registry's gate compares:
+    each row's "dice" is the mean Dice over the foreground labels (kidney and tumour alike:
+    a correction of either is what the reader gave), the summary's "dice" their mean, its
+    "accuracy" the deep head's and "n" the number of cases."""
+    result = evaluate_volumes(volume_cases(folder), model)
+    for row in result["cases"]:
+        scores = [v for k, v in row.items() if k.startswith("dice_")]
+        row["dice"] = float(np.mean(scores)) if scores else float("nan")
+    summary = result["summary"]
+    summary["n"] = summary["cases"]
+    summary["dice"] = float(np.mean([r["dice"] for r in result["cases"]]))
+    if "accuracy_deep" in summary:
+        summary["accuracy"] = summary["accuracy_deep"]
+    return result

@@ -51,17 +51,6 @@ def known_analysis(node_sample: NodeSample) -> Analysis:
     return Analysis(image=image, prediction=prediction, findings=findings_from(image, prediction))
 
 
-@pytest.fixture(autouse=True)
-def datastore_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
-    """Every desktop test (and the GUI subprocesses it starts) saves into its own datastore,
-    never into the user's data folder."""
-    from engine.datastore import HOME_ENV
-
-    home = tmp_path_factory.mktemp("lesionlens-home")
-    monkeypatch.setenv(HOME_ENV, str(home))
-    return home
-
-
 @pytest.fixture
 def window(qtbot, model: LoadedModel) -> Iterator[object]:  # noqa: ANN001 - pytest-qt's qtbot
     from desktop.main_window import DISCARD, MainWindow

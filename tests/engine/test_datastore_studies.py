@@ -185,9 +185,9 @@ def test_the_2d_paths_never_pick_up_a_study(tmp_path: Path) -> None:
 
     assert [r.case_id for r in datastore.cases()] == [case]
     assert [r.case_id for r in store.studies()] == ["study1"]
-    with pytest.raises(DatastoreError, match="'study1' is a study, not a 2D image case"):
+    with pytest.raises(DatastoreError, match="'study1' is a study case, not a 2D image case"):
         datastore.case("study1")
-    with pytest.raises(DatastoreError, match="is a study"):
+    with pytest.raises(DatastoreError, match="is a study case"):
         datastore.save_correction("study1", np.ones((48, 20)), "benign", "dr.a")
     with pytest.raises(DatastoreError, match="is a image case, not a study"):
         store.study(case)
@@ -197,7 +197,7 @@ def test_the_2d_paths_never_pick_up_a_study(tmp_path: Path) -> None:
     assert (folder / "labels.csv").read_text().splitlines()[1:] == [f"{case},benign"]
     # a 2D selection naming a study is refused, not exported as an image
     selection = {"datastore": str(datastore.root), "split": None, "cases": {"study1": "x"}}
-    with pytest.raises(DatastoreError, match="is a study"):
+    with pytest.raises(DatastoreError, match="is a study case"):
         materialise(selection, tmp_path / "bad")
     assert [u.case_id for u in datastore.most_useful_to_correct()] == []
 

@@ -123,3 +123,11 @@ def test_a_bundles_replay_is_checked_where_it_is_read(make_tiny_bundle, tmp_path
     metrics.write_text(json.dumps({"replay": {"folder": "/data/busi", "count": 4}}))
     with pytest.raises(RequestError, match=r"metrics\.json: unknown replay fields \['count'\]"):
         replay_for(bundle)
+
+
+def test_training_on_volumes_and_holding_out_images_is_refused() -> None:
+    volumes = {"datastore": "/home", "kind": "volume", "split": "train", "cases": {"ct1": "t"}}
+    with pytest.raises(RequestError, match=r"different kinds of case \(volume and image\)"):
+        _request(train=volumes)
+    held = {**volumes, "split": "val"}
+    assert _request(train=volumes, heldout=held).train["kind"] == "volume"

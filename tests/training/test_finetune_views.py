@@ -115,3 +115,10 @@ def test_a_views_request_is_refused_without_enough_studies_or_with_a_replay(
     odd = request.replace(recipe={"steps_per_epoch": 3}, job_dir=str(tmp_path / "k"))
     with pytest.raises(RequestError, match="unknown recipe settings"):
         finetune.run(odd, lambda _e: None)
+    # studies train only a multi-view model, and a multi-view model only on studies
+    image_base = SHIPPED.parent / "default"
+    with pytest.raises(RequestError, match="cannot be fine-tuned on multi-view studies"):
+        finetune.run(request.replace(base=type(request.base)(str(image_base))), lambda _e: None)
+    two_d = {**request.train, "kind": None}
+    with pytest.raises(RequestError, match="cannot be fine-tuned on 2D image cases"):
+        finetune.run(request.replace(train=two_d, heldout={**two_d}), lambda _e: None)

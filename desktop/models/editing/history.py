@@ -1,9 +1,9 @@
 """Undo, redo and "saved here" for the 2D mask editor and the 3D label editor. Qt-free.
 
-Both editors record each edit as a patch that knows how to apply itself both ways; this
-mixin applies the patches as the stacks (UndoStack, shared with the measurements' history)
-move and keeps the marker of the last save, so "undo", "redo" and "would closing lose
-something?" mean the same in 2D and 3D.
+Both editors stand on one label core (label_array.LabelArray), which records each edit as a
+patch that applies itself both ways; this mixin applies the steps as the stacks (UndoStack,
+shared with the measurements' history) move and keeps the marker of the last save, so
+"undo", "redo" and "would closing lose something?" mean the same in 2D and 3D.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """The mask under correction, the class the clinician confirms, and undo/redo for both.
 
-Qt-free (napari's model layer): the canvas forwards strokes here and redraws on events.
-History entries are compact diffs - the bounding box an edit touched, with one bit per pixel
-saying which flipped - so a long session of brush strokes on a large image costs kilobytes,
-not a mask per step.
+Qt-free (napari's model layer): the canvas forwards strokes here and redraws on events. The
+mask is a 2D label array with the one label 1 (desktop.models.editing.label_array: patches,
+brush and eraser, undo and redo, written once for 2D and 3D); this module adds what only a
+lesion mask has: the round brush in image pixels, the lasso, the mask operations, and the
+class the clinician confirms, undone in the same history. A history entry is the box an edit
+changed with its pixels before and after at one bit a pixel each, so a long session of brush
+strokes on a large image costs kilobytes, not a mask per step.
 
 Events:
 - mask_edited(box): pixels in `box` changed (during a stroke too, for a live overlay).
@@ -15,77 +18,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from desktop.models.editing.history import EditHistory
+from desktop.models.editing.label_array import LabelArray, PatchEdit, PlaneCut, Region
 from desktop.models.editing.mask_ops import (
     LESION,
     SMOOTH_SIGMA_PX,
     Box,
     Point,
-    changed_box,
+    capsule,
     component_at,
-    fill_polygon,
     filled_holes,
-    paint_capsule,
+    polygon,
     smoothed,
 )
 from desktop.models.events import Events
 
 EDITOR_EVENTS = ("mask_edited", "changed")
-MIN_BRUSH_RADIUS = 0.5  # one pixel
+_PLANE = PlaneCut()  # the mask itself
 
 
 @dataclass(frozen=True)
-class MaskPatch:
-    """The pixels of `box` that one edit flipped, one bit each. A lesion mask is binary, so
-    the same bits undo and redo the edit (XOR): the box's diff at 1/16 of the size of a
-    before-and-after copy."""
-
-    box: Box
-    flipped: np.ndarray  # np.packbits of the box's (before != after), row-major
-
-    @classmethod
-    def between(cls, box: Box, before: np.ndarray, after: np.ndarray) -> MaskPatch:
-        return cls(box, np.packbits(before != after))
-
-    def apply(self, mask: np.ndarray) -> None:
-        """Flip the pixels back (undo) or again (redo)."""
-        rows, cols = self.box.row1 - self.box.row0, self.box.col1 - self.box.col0
-        flips = np.unpackbits(self.flipped, count=rows * cols).reshape(rows, cols)
-        mask[self.box.slices] ^= flips
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.flipped.nbytes)
-
-
-@dataclass(frozen=True)
-class Edit:
+class Edit(PatchEdit):
     """One undoable step: a mask patch, or a change of the confirmed class."""
 
-    name: str
-    patch: MaskPatch | None = None
     label_change: tuple[str | None, str | None] | None = None
 
-    @property
-    def nbytes(self) -> int:
-        return 0 if self.patch is None else self.patch.nbytes
 
-
-@dataclass
-class _Stroke:
-    name: str
-    value: int
-    radius: float
-    last: Point
-    before: np.ndarray  # the mask at the start of the stroke; the patch is cut from it
-    box: Box | None = None
-
-
-class MaskEditor(EditHistory):
+class MaskEditor(LabelArray):
     """Start from the AI mask (or a saved correction of it); every edit is undoable."""
+
+    edited_event = "mask_edited"
+    changed_kind = "mask"
+    edit_type = Edit
 
     def __init__(
         self,
@@ -99,86 +66,40 @@ class MaskEditor(EditHistory):
         start = original if mask is None else mask
         if start.shape != original.shape:
             raise ValueError(f"mask {start.shape} does not match the AI mask {original.shape}")
-        self.original = (original > 0).astype(np.uint8)
-        self.original.flags.writeable = False
-        self.mask = (start > 0).astype(np.uint8)
         self.label = label
         self.classes = tuple(classes)
         self.events = Events(EDITOR_EVENTS)
         self.subscribe = self.events.subscribe
-        self._start_history()
-        self._stroke: _Stroke | None = None
-        # Interactive models whose outlines are in this mask (Smart Click): provenance
-        # "reader-drawn with AI assistance".
-        self.assisted_by: set[str] = set()
+        self._start_labels((original > 0).astype(np.uint8), start > 0, n_labels=LESION + 1)
 
     # -- queries ------------------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return (int(self.mask.shape[0]), int(self.mask.shape[1]))
-
-    @property
-    def differs_from_ai(self) -> bool:
-        return not np.array_equal(self.mask, self.original)
-
-    @property
-    def stroking(self) -> bool:
-        return self._stroke is not None
+    def mask(self) -> np.ndarray:
+        """The mask as it is now (H×W uint8, 1 lesion): the label array itself."""
+        return self.array
 
     # -- brush and eraser strokes -------------------------------------------------------------
 
     def begin_stroke(self, point: Point, radius: float, erase: bool = False) -> Box:
         """Press: paint a disc at `point`. The stroke is one undo step however long it is."""
-        self.end_stroke()
-        radius = max(MIN_BRUSH_RADIUS, float(radius))
-        self._stroke = _Stroke(
-            "Eraser" if erase else "Brush", 0 if erase else LESION, radius, point, self.mask.copy()
-        )
-        return self.stroke_to(point)
+        return self._begin_stroke(_PLANE, point, radius, LESION, erase)
 
-    def stroke_to(self, point: Point) -> Box:
-        """Move: sweep the disc from the last point to this one (no gaps at any speed)."""
-        stroke = self._stroke
-        if stroke is None:
-            raise RuntimeError("stroke_to without begin_stroke")
-        box = paint_capsule(self.mask, stroke.last, point, stroke.radius, stroke.value)
-        stroke.last = point
-        if not box.empty:
-            stroke.box = box.union(stroke.box)
-            self.events.emit("mask_edited", box)
-        return box
-
-    def end_stroke(self) -> Edit | None:
-        """Release: record the stroke (nothing when it changed no pixel)."""
-        stroke, self._stroke = self._stroke, None
-        if stroke is None or stroke.box is None:
-            return None
-        before = stroke.before[stroke.box.slices]
-        box = changed_box(before, self.mask[stroke.box.slices], offset=stroke.box)
-        if box is None:
-            return None
-        patch = MaskPatch.between(box, stroke.before[box.slices], self.mask[box.slices])
-        return self._record(stroke.name, patch, announce_pixels=False)  # shown while painting
-
-    def cancel_stroke(self) -> None:
-        """Esc during a stroke: put the pixels back as they were."""
-        stroke, self._stroke = self._stroke, None
-        if stroke is not None and stroke.box is not None:
-            self.mask[stroke.box.slices] = stroke.before[stroke.box.slices]
-            self.events.emit("mask_edited", stroke.box)
+    def _footprint(
+        self, shape: tuple[int, ...], p0: Point, p1: Point, radius: float, row_scale: float
+    ) -> tuple[Box, np.ndarray]:
+        return capsule(p0, p1, radius, shape)  # square pixels: row_scale is 1
 
     # -- whole edits --------------------------------------------------------------------------
 
     def fill_polygon(self, points: Sequence[Point], erase: bool = False) -> bool:
         """Lasso or polygon: add the inside to the lesion, or cut it out (erase)."""
         self.end_stroke()
-        before = self.mask.copy()
-        box = fill_polygon(self.mask, points, 0 if erase else LESION)
-        if box is None:
+        inside = polygon(points, self.array.shape)
+        if inside is None:
             return False
         name = "Polygon subtract" if erase else "Polygon add"
-        return self._commit_from(before, box, name)
+        return self._paint_plane(_PLANE, *inside, LESION, erase, name) is not None
 
     def fill_holes(self) -> bool:
         return self._replace(filled_holes(self.mask), "Fill holes")
@@ -232,39 +153,14 @@ class MaskEditor(EditHistory):
         self.events.emit("changed", "label")
         return True
 
-    # -- internals (undo and redo: desktop.models.editing.history) ---------------------------
+    # -- internals (patches, undo and redo: desktop.models.editing.label_array) --------------
 
-    def _apply(self, edit: Edit, forward: bool) -> None:
-        if edit.patch is not None:
-            edit.patch.apply(self.mask)  # the same flips both ways
-            self.events.emit("mask_edited", edit.patch.box)
-            self.events.emit("changed", "mask")
+    def _apply(self, edit: Any, forward: bool) -> None:
+        super()._apply(edit, forward)
         if edit.label_change is not None:
             self.label = edit.label_change[1] if forward else edit.label_change[0]
             self.events.emit("changed", "label")
 
-    def _replace(self, after: np.ndarray, name: str) -> bool:
-        """A whole-mask operation, recorded as the patch of the pixels it changed."""
-        self.end_stroke()
-        box = changed_box(self.mask, after)
-        if box is None:
-            return False
-        patch = MaskPatch.between(box, self.mask[box.slices], after[box.slices])
-        self.mask[box.slices] = after[box.slices]
-        self._record(name, patch)
-        return True
-
-    def _commit_from(self, before: np.ndarray, region: Box, name: str) -> bool:
-        box = changed_box(before[region.slices], self.mask[region.slices], offset=region)
-        if box is None:
-            return False
-        self._record(name, MaskPatch.between(box, before[box.slices], self.mask[box.slices]))
-        return True
-
-    def _record(self, name: str, patch: MaskPatch, announce_pixels: bool = True) -> Edit:
-        edit = Edit(name, patch=patch)
-        self._push(edit)
-        if announce_pixels:
-            self.events.emit("mask_edited", patch.box)
-        self.events.emit("changed", "mask")
-        return edit
+    def _edited_payload(self, region: Region) -> Box:
+        rows, cols = region
+        return Box(rows.start, rows.stop, cols.start, cols.stop)

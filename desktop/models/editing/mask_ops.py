@@ -54,21 +54,6 @@ def full_box(shape: tuple[int, ...]) -> Box:
     return Box(0, int(shape[0]), 0, int(shape[1]))
 
 
-def changed_box(before: np.ndarray, after: np.ndarray, offset: Box | None = None) -> Box | None:
-    """The tightest box around the pixels that differ (None when nothing did), in the
-    coordinates of the full mask when the arrays are the patch at `offset`."""
-    rows, cols = np.nonzero(before != after)
-    if rows.size == 0:
-        return None
-    r0, c0 = (offset.row0, offset.col0) if offset is not None else (0, 0)
-    return Box(
-        r0 + int(rows.min()),
-        r0 + int(rows.max()) + 1,
-        c0 + int(cols.min()),
-        c0 + int(cols.max()) + 1,
-    )
-
-
 def capsule_box(p0: Point, p1: Point, radius: float, shape: tuple[int, ...]) -> Box:
     """Pixels whose centre may lie within `radius` of the segment p0-p1, clipped to the mask."""
     h, w = int(shape[0]), int(shape[1])
@@ -79,13 +64,12 @@ def capsule_box(p0: Point, p1: Point, radius: float, shape: tuple[int, ...]) -> 
     return Box(r0, max(r0, r1), c0, max(c0, c1))
 
 
-def paint_capsule(mask: np.ndarray, p0: Point, p1: Point, radius: float, value: int) -> Box:
-    """A brush (value 1) or eraser (value 0) dab swept from p0 to p1: every pixel whose
-    centre lies within `radius` of the segment. One call per mouse move, so a fast stroke
-    leaves no gaps between the events."""
-    box = capsule_box(p0, p1, radius, mask.shape)
+def capsule(p0: Point, p1: Point, radius: float, shape: tuple[int, ...]) -> tuple[Box, np.ndarray]:
+    """The pixels whose centre lies within `radius` of the segment p0-p1: the box (clipped to
+    the mask) and a mask of that box."""
+    box = capsule_box(p0, p1, radius, shape)
     if box.empty:
-        return box
+        return box, np.zeros((0, 0), dtype=bool)
     rows = np.arange(box.row0, box.row1, dtype=np.float32)[:, None]
     cols = np.arange(box.col0, box.col1, dtype=np.float32)[None, :]
     dr, dc = p1[0] - p0[0], p1[1] - p0[1]
@@ -96,21 +80,32 @@ def paint_capsule(mask: np.ndarray, p0: Point, p1: Point, radius: float, value: 
         near_r, near_c = p0[0] + t * dr, p0[1] + t * dc
     else:
         near_r, near_c = np.float32(p0[0]), np.float32(p0[1])
-    inside = (rows - near_r) ** 2 + (cols - near_c) ** 2 <= radius * radius + 1e-6
-    mask[box.slices][inside] = value
+    return box, (rows - near_r) ** 2 + (cols - near_c) ** 2 <= radius * radius + 1e-6
+
+
+def paint_capsule(mask: np.ndarray, p0: Point, p1: Point, radius: float, value: int) -> Box:
+    """A brush (value 1) or eraser (value 0) dab swept from p0 to p1: every pixel whose
+    centre lies within `radius` of the segment. One call per mouse move, so a fast stroke
+    leaves no gaps between the events."""
+    box, inside = capsule(p0, p1, radius, mask.shape)
+    if not box.empty:
+        mask[box.slices][inside] = value
     return box
 
 
-def fill_polygon(mask: np.ndarray, points: Sequence[Point], value: int) -> Box | None:
-    """Pixels inside the closed polygon (lasso) set to value; None for a degenerate polygon."""
+def polygon(points: Sequence[Point], shape: tuple[int, ...]) -> tuple[Box, np.ndarray] | None:
+    """The pixels inside the closed polygon (lasso): their box and a mask of it; None for a
+    degenerate polygon."""
     if len(points) < 3:
         return None
     vertices = np.asarray(points, dtype=np.float64)
-    rr, cc = polygon_pixels(vertices[:, 0], vertices[:, 1], shape=mask.shape[:2])
+    rr, cc = polygon_pixels(vertices[:, 0], vertices[:, 1], shape=shape[:2])
     if rr.size == 0:
         return None
-    mask[rr, cc] = value
-    return Box(int(rr.min()), int(rr.max()) + 1, int(cc.min()), int(cc.max()) + 1)
+    box = Box(int(rr.min()), int(rr.max()) + 1, int(cc.min()), int(cc.max()) + 1)
+    inside = np.zeros((box.row1 - box.row0, box.col1 - box.col0), dtype=bool)
+    inside[rr - box.row0, cc - box.col0] = True
+    return box, inside
 
 
 def filled_holes(mask: np.ndarray) -> np.ndarray:

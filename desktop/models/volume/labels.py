@@ -7,13 +7,17 @@ active label, so erasing kidney never removes tumour. Labels nest by value: when
 label L is interpolated, its shape is every voxel >= L (the tumour lies inside the kidney
 outline) and it never overwrites a higher label.
 
-History entries are patches - a (z, y, x) box with its values before and after - so undo
-costs the size of what changed, not a copy of the volume. The slices a reader edited are
-remembered per (axis, label) through the history (undoing an edit un-marks its slice), and
-`interpolate` fills the slices between consecutive edited ones: signed distance maps of the
-two outlines (in mm, scipy.ndimage.distance_transform_edt), blended linearly, inside where the
-blend is negative. Two discs of radius r1 and r2 give discs whose radius runs linearly from r1
-to r2 (Raya and Udupa's shape-based interpolation).
+The label array, its patches (a (z, y, x) box with its values before and after, so undo costs
+the size of what changed, not a copy of the volume), the brush and eraser rule and the voxel
+counts are the n-dimensional core shared with the 2D mask editor
+(desktop.models.editing.label_array); this module adds what only a volume has: planes, a
+brush round in mm, the edited slices and the interpolation between them.
+
+The slices a reader edited are remembered per (axis, label) through the history (undoing an
+edit un-marks its slice), and `interpolate` fills the slices between consecutive edited ones:
+signed distance maps of the two outlines (in mm, scipy.ndimage.distance_transform_edt), blended
+linearly, inside where the blend is negative. Two discs of radius r1 and r2 give discs whose
+radius runs linearly from r1 to r2 (Raya and Udupa's shape-based interpolation).
 
 Events: labels_edited(region) while pixels change (live overlay), changed(kind) when an edit
 is complete ("labels", "saved") so readouts update once.
@@ -28,14 +32,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from desktop.models.editing.history import EditHistory
+from desktop.models.editing.label_array import LabelArray, PatchEdit, PlaneCut, Region
 from desktop.models.editing.mask_ops import Box, Point
 from desktop.models.events import Events
 from desktop.models.volume.planes import PlaneLayout
 
 LABEL_EVENTS = ("labels_edited", "changed")
-MIN_BRUSH_RADIUS = 0.5
-Region = tuple[slice, slice, slice]
 SliceMark = tuple[int, int, int]  # (axis, index, label)
 
 
@@ -118,51 +120,37 @@ def _padded_box(mask: np.ndarray) -> tuple[slice, slice]:
     )
 
 
-def _array_block(layout: PlaneLayout, display_box: np.ndarray) -> np.ndarray:
-    """A display-orientation box of a plane as the (z, y, x) block LabelPatch stores."""
-    block = display_box[::-1] if layout.flip_rows else display_box
-    return np.expand_dims(block, layout.axis).copy()
+class SliceCut(PlaneCut):
+    """Slice `index` of a plane as a stroke sees it: display rows of a head-first reformat run
+    the other way than the array's, and a reformat's rows may be thick slices."""
+
+    def __init__(self, layout: PlaneLayout, index: int) -> None:
+        self.layout, self.index = layout, index
+        row_mm, col_mm = layout.pixel_mm
+        self.row_scale = row_mm / col_mm
+
+    def view(self, array: np.ndarray) -> np.ndarray:
+        return self.layout.view(array, self.index)
+
+    def region(self, box: Box) -> Region:
+        return self.layout.region(self.index, *box.slices)
+
+    def block(self, display: np.ndarray) -> np.ndarray:
+        block = display[::-1] if self.layout.flip_rows else display
+        return np.expand_dims(block, self.layout.axis).copy()
 
 
 @dataclass(frozen=True)
-class LabelPatch:
-    """The values of a (z, y, x) box before and after one edit: the same patch undoes and
-    redoes it."""
-
-    region: Region
-    before: np.ndarray
-    after: np.ndarray
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.before.nbytes + self.after.nbytes)
-
-
-@dataclass(frozen=True)
-class LabelEdit:
-    name: str
-    patch: LabelPatch
+class LabelEdit(PatchEdit):
     marks: tuple[SliceMark, ...] = ()  # slices this edit counts as "edited by the reader"
 
-    @property
-    def nbytes(self) -> int:
-        return self.patch.nbytes
 
-
-@dataclass
-class _Stroke:
-    layout: PlaneLayout
-    index: int
-    label: int
-    erase: bool
-    radius: float
-    last: Point
-    before: np.ndarray  # the plane as it was (display orientation)
-    box: Box | None = None
-
-
-class VolumeLabels(EditHistory):
+class VolumeLabels(LabelArray):
     """Start from the AI labels (or a saved correction); every edit is undoable."""
+
+    edited_event = "labels_edited"
+    changed_kind = "labels"
+    edit_type = LabelEdit
 
     def __init__(
         self,
@@ -178,29 +166,24 @@ class VolumeLabels(EditHistory):
             raise ValueError(f"labels {start.shape} do not match the volume {original.shape}")
         if len(label_names) < 2 or int(start.max(initial=0)) >= len(label_names):
             raise ValueError(f"label values exceed the names {tuple(label_names)}")
-        self.original = np.ascontiguousarray(original, dtype=np.uint8)
-        self.original.flags.writeable = False
-        self.labels = np.array(start, dtype=np.uint8, copy=True)
         self.label_names = tuple(label_names)
         self.spacing_mm = tuple(float(s) for s in spacing_mm)
         self.events = Events(LABEL_EVENTS)
         self.subscribe = self.events.subscribe
-        self._counts = np.bincount(self.labels.ravel(), minlength=len(self.label_names))
-        # Interactive models whose outlines went into these labels (Smart Click on a plane).
-        self.assisted_by: set[str] = set()
-        self._start_history()
-        self._stroke: _Stroke | None = None
+        self._start_labels(original, start, n_labels=len(self.label_names))
 
     # -- queries ------------------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple[int, int, int]:
-        return tuple(int(n) for n in self.labels.shape)  # type: ignore[return-value]
+    def labels(self) -> np.ndarray:
+        """The labels as they are now (D×H×W uint8): the label array itself."""
+        return self.array
 
     def volumes_ml(self) -> dict[str, float]:
         """mL per label of the labels as they are now (kept up to date edit by edit)."""
         unit = voxel_ml(self.spacing_mm)
-        return {n: float(self._counts[v]) * unit for v, n in enumerate(self.label_names) if v}
+        counts = self.label_counts
+        return {n: float(counts[v]) * unit for v, n in enumerate(self.label_names) if v}
 
     def value_of(self, name: str) -> int:
         return self.label_names.index(name)
@@ -209,14 +192,6 @@ class VolumeLabels(EditHistory):
         """Slice indices along `axis` the reader edited for `label` (in the undo history)."""
         marks = {m[1] for e in self._undo for m in e.marks if m[0] == axis and m[2] == label}
         return sorted(marks)
-
-    @property
-    def differs_from_ai(self) -> bool:
-        return not np.array_equal(self.labels, self.original)
-
-    @property
-    def stroking(self) -> bool:
-        return self._stroke is not None
 
     # -- strokes on one plane -----------------------------------------------------------------
 
@@ -230,66 +205,15 @@ class VolumeLabels(EditHistory):
         erase: bool = False,
     ) -> Box:
         """Press on slice `index` of a plane, at display (row, col). One undo step per stroke."""
-        self.end_stroke()
-        if not 0 < label < len(self.label_names):
-            raise ValueError(f"label {label} is not one of 1..{len(self.label_names) - 1}")
-        plane = layout.view(self.labels, index)
-        self._stroke = _Stroke(
-            layout,
-            index,
-            label,
-            erase,
-            max(MIN_BRUSH_RADIUS, float(radius)),
-            point,
-            plane.copy(),
+        mark = (layout.axis, index, label)
+        return self._begin_stroke(
+            SliceCut(layout, index), point, radius, label, erase, marks=(mark,)
         )
-        return self.stroke_to(point)
 
-    def stroke_to(self, point: Point) -> Box:
-        stroke = self._stroke
-        if stroke is None:
-            raise RuntimeError("stroke_to without begin_stroke")
-        plane = stroke.layout.view(self.labels, stroke.index)
-        row_mm, col_mm = stroke.layout.pixel_mm
-        box, disc = swept_disc(plane.shape, stroke.last, point, stroke.radius, row_mm / col_mm)
-        stroke.last = point
-        if box.empty:
-            return box
-        patch = plane[box.slices]
-        if stroke.erase:
-            patch[disc & (patch == stroke.label)] = 0
-        else:
-            patch[disc] = stroke.label
-        stroke.box = box.union(stroke.box)
-        self.events.emit("labels_edited", stroke.layout.region(stroke.index, *box.slices))
-        return box
-
-    def end_stroke(self) -> LabelEdit | None:
-        stroke, self._stroke = self._stroke, None
-        if stroke is None or stroke.box is None:
-            return None
-        plane = stroke.layout.view(self.labels, stroke.index)
-        before, after = stroke.before[stroke.box.slices], plane[stroke.box.slices]
-        if np.array_equal(before, after):
-            return None
-        region = stroke.layout.region(stroke.index, *stroke.box.slices)
-        patch = LabelPatch(region, self._in_array_order(stroke, before), self.labels[region].copy())
-        mark = (stroke.layout.axis, stroke.index, stroke.label)
-        name = "Eraser" if stroke.erase else "Brush"
-        return self._record(name, patch, (mark,), announce=False)
-
-    def cancel_stroke(self) -> None:
-        stroke, self._stroke = self._stroke, None
-        if stroke is not None and stroke.box is not None:
-            plane = stroke.layout.view(self.labels, stroke.index)
-            plane[stroke.box.slices] = stroke.before[stroke.box.slices]
-            self.events.emit(
-                "labels_edited", stroke.layout.region(stroke.index, *stroke.box.slices)
-            )
-
-    @staticmethod
-    def _in_array_order(stroke: _Stroke, display_box: np.ndarray) -> np.ndarray:
-        return _array_block(stroke.layout, display_box)
+    def _footprint(
+        self, shape: tuple[int, ...], p0: Point, p1: Point, radius: float, row_scale: float
+    ) -> tuple[Box, np.ndarray]:
+        return swept_disc((int(shape[0]), int(shape[1])), p0, p1, radius, row_scale)
 
     def set_slice_mask(
         self, layout: PlaneLayout, index: int, label: int, mask: np.ndarray, name: str
@@ -299,26 +223,17 @@ class VolumeLabels(EditHistory):
         become background, as the eraser clears them. One undo step (Smart Click); the
         slice counts as edited for interpolation. False when nothing changed."""
         self.end_stroke()
-        if not 0 < label < len(self.label_names):
-            raise ValueError(f"label {label} is not one of 1..{len(self.label_names) - 1}")
+        self._check_label(label)
         plane = layout.view(self.labels, index)
         if mask.shape != plane.shape:
             raise ValueError(
                 f"mask {mask.shape} does not match the {layout.plane} slice {plane.shape}"
             )
-        after = plane.copy()
-        after[(after == label) & (mask == 0)] = 0
-        after[mask > 0] = label
-        rows, cols = np.nonzero(after != plane)
-        if rows.size == 0:
-            return False
-        box = Box(int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1)
-        before_block = _array_block(layout, plane[box.slices])
-        plane[box.slices] = after[box.slices]
-        region = layout.region(index, *box.slices)
-        patch = LabelPatch(region, before_block, self.labels[region].copy())
-        self._record(name, patch, ((layout.axis, index, label),))
-        return True
+        marks = ((layout.axis, index, label),)
+        return (
+            self._set_plane_label(SliceCut(layout, index), mask, label, name, marks=marks)
+            is not None
+        )
 
     # -- whole edits --------------------------------------------------------------------------
 
@@ -359,9 +274,7 @@ class VolumeLabels(EditHistory):
                 plane[(plane == label) & ~shape] = 0
                 plane[shape & (plane < label)] = label
                 filled += 1
-        after = self.labels[region_t].copy()
-        if not np.array_equal(before, after):
-            self._record("Interpolate", LabelPatch(region_t, before, after), ())
+        self._commit("Interpolate", region_t, before)
         return filled
 
     def reset_to_ai(self) -> bool:
@@ -372,45 +285,4 @@ class VolumeLabels(EditHistory):
         self.end_stroke()
         if labels.shape != self.labels.shape:
             raise ValueError(f"labels {labels.shape} do not match the volume {self.labels.shape}")
-        diff = np.nonzero(labels != self.labels)
-        if diff[0].size == 0:
-            return False
-        region = tuple(slice(int(d.min()), int(d.max()) + 1) for d in diff)
-        patch = LabelPatch(region, self.labels[region].copy(), labels[region].astype(np.uint8))  # type: ignore[arg-type]
-        self.labels[region] = patch.after  # type: ignore[index]
-        self._record(name, patch, ())
-        return True
-
-    # -- history ------------------------------------------------------------------------------
-
-    def _apply(self, edit: LabelEdit, forward: bool) -> None:
-        patch = edit.patch
-        if forward:
-            self._put(patch, patch.after, patch.before)
-        else:
-            self._put(patch, patch.before, patch.after)
-
-    def _put(self, patch: LabelPatch, values: np.ndarray, replaced: np.ndarray) -> None:
-        self.labels[patch.region] = values
-        self._count(replaced, values)
-        self.events.emit("labels_edited", patch.region)
-        self.events.emit("changed", "labels")
-
-    def _record(
-        self, name: str, patch: LabelPatch, marks: tuple[SliceMark, ...], announce: bool = True
-    ) -> LabelEdit:
-        edit = LabelEdit(name, patch, marks)
-        self._push(edit)
-        self._count(patch.before, patch.after)
-        if announce:
-            self.events.emit("labels_edited", patch.region)
-        self.events.emit("changed", "labels")
-        return edit
-
-    def _count(self, removed: np.ndarray, added: np.ndarray) -> None:
-        n = len(self.label_names)
-        self._counts = (
-            self._counts
-            - np.bincount(removed.ravel(), minlength=n)
-            + np.bincount(added.ravel(), minlength=n)
-        )
+        return self._replace(labels.astype(np.uint8), name)

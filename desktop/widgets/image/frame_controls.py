@@ -77,9 +77,15 @@ class FrameControls(QWidget):
     def _on_case_changed(self) -> None:
         self.set_playing(False)
         series = self.state.series
-        self.setVisible(series is not None and series.count > 1)
+        self.show_if_frames()
         self.play_button.setVisible(series is not None and series.kind == CINE)
         self.refresh()
+
+    def show_if_frames(self) -> None:
+        """Shown only for a cine or series: a page leaving must not bring it back for a
+        single image."""
+        series = self.state.series
+        self.setVisible(series is not None and series.count > 1)
 
     def _tick(self) -> None:
         self.step(1)
