@@ -383,9 +383,9 @@ def _finish_pending(root: Path, index: dict[str, Any]) -> bool:
     from engine.datastore import studies
 
     changed = False
-    for entry in index["cases"].values():
+    for case_id, entry in index["cases"].items():
         if studies.is_study(entry):  # several PNGs: its own rule (engine.datastore.studies)
-            changed = studies.finish_pending(root, entry) or changed
+            changed = studies.finish_pending(root, case_id, entry) or changed
             continue
         pending = entry.pop("pending_final", None)
         if pending is None:

@@ -21,6 +21,7 @@ either in place or staged complete (the pending record wins when its PNGs are on
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -390,7 +391,7 @@ def pin_studies(store: Datastore, split: str) -> dict[str, Any]:
     return {"datastore": str(store.root), "kind": KIND, "split": split, "cases": cases}
 
 
-def finish_pending(root: Path, entry: dict[str, Any]) -> bool:
+def finish_pending(root: Path, case_id: str, entry: dict[str, Any]) -> bool:
     """Repair one study entry after a crash inside save_confirmation (the module docstring):
     roll a pending record forward when all its PNGs are on disk, in place or staged; drop it
     otherwise. Staged files no record points to are removed. Returns whether the entry
@@ -402,15 +403,10 @@ def finish_pending(root: Path, entry: dict[str, Any]) -> bool:
             entry["final"] = pending
         except (OSError, DatastoreError):
             pass  # not every new PNG made it: the previous confirmation stands
-    folder = root / "labels" / "final"
-    for rel in (entry.get("views") or {}).values():
-        case_dir = folder / Path(rel).parent.name
-        if case_dir.is_dir():
-            for leftover in case_dir.glob(f".*{STAGED_SUFFIX}"):
-                leftover.unlink(missing_ok=True)
-            for tmp in case_dir.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
-        break  # every view of a study is in the same images/<case>/ folder
+    case_dir = root / "labels" / "final" / case_id
+    if case_dir.is_dir():
+        for leftover in (*case_dir.glob(f".*{STAGED_SUFFIX}"), *case_dir.glob(".*.tmp")):
+            leftover.unlink(missing_ok=True)
     return pending is not None
 
 
@@ -510,7 +506,5 @@ def _same_bytes(stored: Path, other: Path) -> bool:
 
 
 def _copy(source: Path, target: Path) -> None:
-    import shutil
-
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
