@@ -17,7 +17,7 @@ from desktop.models.image.batch_analysis import (
 )
 from desktop.models.image.series import IMAGE
 from desktop.models.image.state import CaseState, describe_error
-from desktop.models.opening import STUDY, opens_as
+from desktop.models.opening import is_study
 from desktop.models.reading.case_list import CaseList
 from desktop.models.reading.review import NEW
 from desktop.models.reading.review_store import ReviewStore
@@ -67,7 +67,7 @@ class BatchRunner:
             return False
         spec = model.spec
         on_screen = self.state.path if self.state.busy else None  # being analysed already
-        studies = {e.path for e in self.cases.entries if opens_as(e.path) == STUDY}
+        studies = {e.path for e in self.cases.entries if is_study(e.path)}
         paths = [
             e.path
             for e in self.cases.entries
