@@ -43,6 +43,7 @@ __all__ = [
     "OPENED_KINDS",
     "STUDY",
     "VOLUME",
+    "folder_cases",
     "is_listed_folder",
     "is_study",
     "open_series",
@@ -73,6 +74,19 @@ def open_series(path: str | Path) -> CaseSeries:
     if case_kind(path) == VOLUME:
         return CaseSeries(open_case(path, kind=VOLUME).volume)
     return CaseSeries.open(path)
+
+
+def folder_cases(folder: Path) -> list[tuple[Path, str]] | None:
+    """(path, name) of the cases a folder opened as a list is, when its kind makes it so: a
+    views.csv data set its cases (as <folder>/<case>, which engine.case_kind calls a study),
+    a study or a volume itself; None for a folder of cases to list one by one. LoadError
+    when the views table cannot be read."""
+    kind = case_kind(folder)
+    if kind == STUDY and (folder / VIEWS_TABLE).is_file():
+        return [(folder / case, case) for case in views_table_cases(folder)]
+    if kind in (STUDY, VOLUME):
+        return [(folder, f"{folder.name}/")]
+    return None
 
 
 def is_listed_folder(folder: Path) -> bool:

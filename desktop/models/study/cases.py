@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.models.opening import is_study
 from engine.case import STUDY, open_case
-from engine.case_kind import case_kind
 from engine.errors import LoadError
 from engine.types import Study
 
 
 def open_study(path: str | Path) -> Study:
     """Load the study `path` names (LoadError with the file and reason otherwise)."""
-    if case_kind(path) != STUDY:
+    if not is_study(path):
         raise LoadError(
             path,
             "not a study: expected a folder of view-named files or a case of a views.csv data set",
