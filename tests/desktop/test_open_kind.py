@@ -106,3 +106,20 @@ def test_one_case_of_two_views_lists_and_opens_as_one_study(
     assert opened_kind(window) == STUDY
     assert window.study_page.state.study.case_id == case.case_id
     assert sorted(window.study_page.state.study.views) == sorted(case.views) == ["photo", "us"]
+
+
+def test_analyze_all_leaves_a_listed_study_to_its_page(
+    window: MainWindow, tmp_path: Path, node_sample: NodeSample
+) -> None:
+    """A study in a folder's list is analysed when opened (on the study page), not by the
+    image batch, as `lesionlens analyze` reads it with the study task and not the image one."""
+    study = tmp_path / "cases" / "case7"
+    _png(study / "case7_us.png", node_sample.image)
+    _png(study / "case7_photo.png", np.full((*node_sample.image.shape, 3), 180, np.uint8))
+    assert inputs_kind([study]) == STUDY
+    assert window.open_folder(study.parent)
+    assert [e.path for e in window.cases.entries] == [study]
+    messages: list[str] = []
+    window.state.subscribe("status", messages.append)
+    assert not window.analyze_all()
+    assert messages[-1] == "Multi-view studies are analysed when opened"
