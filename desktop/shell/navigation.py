@@ -119,9 +119,7 @@ class CaseNavigator:
 
     def open_study(self, path: str | Path) -> bool:
         """A multi-view case (views side by side, one finding for the case): desktop.pages.study.
-        A multi-view data set of several cases opens as the case list."""
-        if opens_as(path) == CASE_LIST:
-            return self.open_folder(path)
+        (A multi-view data set of several cases never gets here: open lists it.)"""
         page = self.host.study_page
         if not page.open(path):
             return False
