@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from desktop.models.image.series import VOLUME
 from desktop.models.image.state import CaseState
+from desktop.models.opening import CASE_LIST, STUDY, opens_as
 from desktop.models.pacs.browser import retrieved_entries
 from desktop.models.reading.case_list import CaseEntry, CaseList, folder_entries
 from desktop.models.reading.review import NEW
 from desktop.models.reading.review_store import ReviewStore, record_status
-from desktop.models.study.cases import is_study_dataset, is_study_path
 from desktop.models.study.stored import StudyReviews, study_folder, study_status
 from desktop.pages.study import StudyPage
 from desktop.pages.volume import VolumePage
@@ -106,18 +106,22 @@ class CaseNavigator:
         return self.open(path)
 
     def open(self, path: str | Path) -> bool:
+        """Open `path` as what desktop.models.opening says it is (engine.case_kind's kind, as
+        for the CLI): a study on the study page, a multi-view data set as the case list, an
+        image or a volume on the image page (which hands a volume to the volume page)."""
         self.host.measurements.flush()  # the case being left keeps its last caliper move
         self.window.statusBar().showMessage(f"Opening {Path(path).name}…")
-        if is_study_path(path):
+        kind = opens_as(path)
+        if kind == CASE_LIST:
+            return self.open_folder(path)
+        if kind == STUDY:
             return self.open_study(path)
         with self.host.measurements.quiet():
             return self.state.open(path)
 
     def open_study(self, path: str | Path) -> bool:
         """A multi-view case (views side by side, one finding for the case): desktop.pages.study.
-        A multi-view data set of several cases opens as the case list."""
-        if is_study_dataset(path):
-            return self.open_folder(path)
+        (A multi-view data set of several cases never gets here: open lists it.)"""
         page = self.host.study_page
         if not page.open(path):  # the page shows itself
             return False
