@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.pages.study import StudyPage
+from desktop.shell.study_saving import StudySaving
 from desktop.widgets.case_list_dock import DOCK_WIDTH
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ def build_layout(w: MainWindow) -> None:
         w.canvas_stack.addWidget(page)
     # A multi-view case opens on the study page, which hides the single-image widgets.
     w.study_page = StudyPage(w.page_host)
+    reviewer = w.page_host.reviewer  # the study's Save (Ctrl+S) goes through window.saving
+    w.saving.study = StudySaving(w.study_page, w.review_store, w.cases, reviewer)
     image_area = _column([(w.canvas_stack, 1), (w.frame_controls, 0)])
     image_area.layout().setSpacing(0)
 

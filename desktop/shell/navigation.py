@@ -21,9 +21,11 @@ from desktop.models.pacs.browser import retrieved_entries
 from desktop.models.reading.case_list import CaseEntry, CaseList, folder_entries
 from desktop.models.reading.review import NEW
 from desktop.models.reading.review_store import ReviewStore, record_status
+from desktop.models.study.stored import StudyReviews, study_folder, study_status
 from desktop.pages.study import StudyPage
 from desktop.pages.volume import VolumePage
 from desktop.shell.measurements import MeasurementSync
+from desktop.shell.saving import ReviewSaving
 from desktop.widgets.image.frame_controls import FrameControls
 from desktop.widgets.pacs.browser import PacsBrowser
 from engine.datastore import DatastoreError
@@ -61,6 +63,7 @@ class Host(Protocol):
     volume_mode: VolumePage
     frame_controls: FrameControls
     measurements: MeasurementSync
+    saving: ReviewSaving
 
     def confirm_leave(self, what: str) -> bool: ...
 
@@ -162,13 +165,20 @@ class CaseNavigator:
         store = self.host.review_store
         try:
             records = store.cases()
+            studies = StudyReviews(store).records()
             root = store.root
         except (DatastoreError, OSError) as exc:
             self.state.report_error(exc if isinstance(exc, LesionLensError) else str(exc))
             return False
-        entries = [
-            CaseEntry(r.image, r.case_id, record_status(r), heldout=r.heldout) for r in records
+        added = [
+            (r.added, CaseEntry(r.image, r.case_id, record_status(r), heldout=r.heldout))
+            for r in records
         ]
+        added += [
+            (s.added, CaseEntry(study_folder(s), s.case_id, study_status(s), heldout=s.heldout))
+            for s in studies
+        ]
+        entries = [entry for _, entry in sorted(added, key=lambda pair: pair[0])]
         self.cases.set_entries(entries, f"Datastore {root}")
         self.cases.set_current_path(self.state.path)
         return self.go_to_case(entries[0]) if entries else False
@@ -205,6 +215,10 @@ class CaseNavigator:
             return True
         if not self.host.volume_mode.confirm_leave("opening another case"):
             self.cases.set_current_path(state.path)
+            return False
+        study = self.host.study_page.state  # a study keeps no draft: asked, as on Open
+        if self.host.saving.study_modified and not self.host.confirm_leave("opening another case"):
+            self.cases.set_current_path(study.path)
             return False
         left = state.path
         kept = state.keep_draft()
