@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
 
     def confirm_leave(self, what: str) -> bool:
         """True when the case on screen may be left (nothing unsaved, saved, or discarded)."""
-        if not self.state.modified:
+        if not self.state.modified and not self.saving.study_modified:
             return self.volume_mode.confirm_leave(what)  # label edits of a volume
         return self.saving.leave(self.ask_unsaved_changes(what))
 
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
         state, training = self.state, self.training
         pages = (self.study_page, getattr(self, "volume_mode", None))  # volume: built last
         image_done = state.analysis is not None and state.model is not None
-        self.save_action.setEnabled(state.editor is not None)
+        self.save_action.setEnabled(self.saving.can_save)
         self.export_action.setEnabled(image_done or any(p and p.exportable() for p in pages))
         volume_shown = pages[1] is not None and pages[1].active
         self.run_anyway_action.setEnabled(state.can_run_anyway and not volume_shown)

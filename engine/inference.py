@@ -89,6 +89,8 @@ class LoadedModel:
         lesion probability.
         """
         spec = self.bundle.spec
+        # The bundle's own task (model.json), not engine.tasks: every Task imports this
+        # module (LoadedModel), so asking engine.tasks here would be an import cycle.
         if spec.task != "image":
             raise BundleError(
                 self.bundle.directory,

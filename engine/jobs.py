@@ -523,8 +523,8 @@ def describe_event(event: dict[str, Any]) -> str | None:
     if kind == "epoch":
         return (
             f"epoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  "
-            f"held-out Dice {event['val_dice']:.4f}  accuracy {event['val_accuracy']:.3f}  "
-            f"eta {event['eta_s']:.0f} s"
+            f"held-out Dice {_number(event.get('val_dice'), '.4f')}  "
+            f"accuracy {_number(event.get('val_accuracy'), '.3f')}  eta {event['eta_s']:.0f} s"
         )
     if kind == "export":
         return f"writing the candidate bundle to {event.get('out')}"
@@ -540,6 +540,12 @@ def describe_event(event: dict[str, Any]) -> str | None:
     if kind == "output":
         return str(event.get("text"))
     return None
+
+
+def _number(value: Any, spec: str) -> str:
+    """A metric of an epoch line; "n/a" where the model has none (a multi-view model that
+    segments no view has no Dice; a one-class held-out set no AUC)."""
+    return "n/a" if value is None else format(float(value), spec)
 
 
 MIN_TRAIN_CASES, MIN_HELDOUT_CASES = 2, 1
@@ -561,25 +567,29 @@ def finish_cancelled(job_dir: str | Path, out: str | Path) -> None:
     write_json_atomic(job_dir / "status.json", status)
 
 
-def datastore_readiness(store: Any, volumes: bool = False) -> str | None:
+def datastore_readiness(store: Any, volumes: bool = False, studies: bool = False) -> str | None:
     """Why fine-tuning from this datastore cannot start yet, or None when it can (the GUI's
     "can apply?" check). volumes: count the corrected CT volume cases (a volume model's
-    data, engine.datastore.volumes) instead of the 2D ones."""
+    data, engine.datastore.volumes) instead of the 2D ones; studies: the confirmed
+    multi-view studies (a views model's data, engine.datastore.studies)."""
     from engine.datastore import CORRECTED, HELDOUT, TRAIN
 
-    cases = store.cases
+    cases, what, one = store.cases, "cases", "case"
     if volumes:
         from engine.datastore.volumes import VolumeStore
 
-        cases = VolumeStore(store).cases
-    what = "volume cases" if volumes else "cases"
+        cases, what, one = VolumeStore(store).cases, "volume cases", "volume case"
+    elif studies:
+        from engine.datastore.studies import StudyStore
+
+        cases, what, one = StudyStore(store).studies, "studies", "study"
     n_train = len(cases(status=CORRECTED, split=TRAIN))
     n_heldout = len(cases(status=CORRECTED, split=HELDOUT))
     if n_train < MIN_TRAIN_CASES:
         return f"correct at least {MIN_TRAIN_CASES} training {what} first ({n_train} so far)"
     if n_heldout < MIN_HELDOUT_CASES:
         return (
-            f"correct at least one held-out {what[:-1]} first: the gate needs cases the model "
+            f"correct at least one held-out {one} first: the gate needs cases the model "
             "never trains on (about 1 case in 5 is held out)"
         )
     return None
@@ -590,15 +600,19 @@ def datastore_request(
 ) -> FinetuneRequest:
     """A request for every corrected training case of the datastore, pinned to its label
     time, with every corrected held-out case as the gate's held-out set. A volume bundle
-    (task "volume") gets the corrected CT volume cases, any other the 2D cases."""
+    (task "volume") gets the corrected CT volume cases, a multi-view bundle (task "views")
+    the confirmed studies (engine.datastore.studies, nothing replayed:
+    training.finetune_views), any other the 2D cases."""
     from engine.bundle import read_bundle
     from engine.datastore import HELDOUT, TRAIN, pin_cases
+    from engine.datastore.studies import pin_studies
 
-    volumes = read_bundle(base_dir).spec.task == "volume"
-    reason = datastore_readiness(store, volumes=volumes)
+    task = read_bundle(base_dir).spec.task
+    volumes, views = task == "volume", task == "views"
+    reason = datastore_readiness(store, volumes=volumes, studies=views)
     if reason:
         raise JobError(reason)
-    pin: Callable[[Any, str], dict[str, Any]] = pin_cases
+    pin: Callable[[Any, str], dict[str, Any]] = pin_studies if views else pin_cases
     if volumes:
         from engine.datastore.volumes import VolumeStore, pin_volume_cases
 
@@ -611,4 +625,5 @@ def datastore_request(
         epochs=epochs,
         seed=seed,
         home=store.root,
+        **({"replay": None} if views else {}),
     )

@@ -10,6 +10,11 @@
 
 It used to be three functions with three rules (the CLI read images with the shipped default
 even when the GUI used a promoted model).
+
+The per-kind default stays here rather than in each engine.tasks Task: every task module
+imports this one (engine.tasks.image, and engine.study.commands under engine.tasks.views),
+so this module asking engine.tasks would be an import cycle (importing engine.tasks first
+fails with "partially initialized module"); the tasks are the layer above, they call down.
 """
 
 from __future__ import annotations

@@ -222,12 +222,15 @@ def paired_dice(
     classes: tuple[str, ...],
 ) -> list[tuple[str, float, float]]:
     """(case, baseline Dice, candidate Dice) for every held-out case both models scored that
-    has a lesion (a label among the model's classes: what the summary Dice averages over)."""
-    before = {r["case"]: float(r["dice"]) for r in baseline_rows if r["label"] in classes}
+    has a lesion (a label among the model's classes: what the summary Dice averages over) and
+    a Dice (a study model that segments no view has none)."""
+    before = {
+        r["case"]: float(r["dice"]) for r in baseline_rows if r["label"] in classes and "dice" in r
+    }
     return [
         (r["case"], before[r["case"]], float(r["dice"]))
         for r in sorted(candidate_rows, key=lambda r: r["case"])
-        if r["label"] in classes and r["case"] in before
+        if r["label"] in classes and r["case"] in before and "dice" in r
     ]
 
 
@@ -302,7 +305,6 @@ class Gate:
         return {"reasons": reasons, "cases_needed": needed, "dice_difference": mean, "dice_ci": ci}
 
     def judge(self, candidate_dir: str | Path, baseline_dir: str | Path) -> Verdict:
-        from engine.evaluation import evaluate_folder
         from engine.inference import load_model
 
         heldout = Path(self.heldout)
@@ -310,6 +312,11 @@ class Gate:
         # up to the quantisation gate's tolerance, which is not what the candidate changed.
         candidate = load_model(candidate_dir, device=self.device, precision="fp32")
         baseline = load_model(baseline_dir, device=self.device, precision="fp32")
+        if candidate.spec.task != baseline.spec.task:
+            raise RegistryError(
+                f"{candidate_dir}: a {candidate.spec.task} model cannot be gated against "
+                f"{baseline.spec.model_id}, a {baseline.spec.task} model"
+            )
         if candidate.spec.task == "volume":  # CT volumes: engine.volume.evaluation's scoring
             from engine.volume.evaluation import gate_scores, volume_folder_fingerprint
 
@@ -317,9 +324,10 @@ class Gate:
             scored_before = gate_scores(heldout, baseline)
             pairs = paired_volume_dice(scored_after["cases"], scored_before["cases"])
             heldout_id = volume_folder_fingerprint(heldout)
-        else:
-            scored_after = evaluate_folder(heldout, candidate)
-            scored_before = evaluate_folder(heldout, baseline)
+        else:  # images, or studies through the multi-view scorer: the same pairing
+            score = _scorer(candidate.spec.task)
+            scored_after = score(heldout, candidate)
+            scored_before = score(heldout, baseline)
             pairs = paired_dice(
                 scored_after["cases"], scored_before["cases"], candidate.spec.classes
             )
@@ -349,6 +357,18 @@ class Gate:
             heldout_cases=tuple(r["case"] for r in scored_after["cases"]),
             paired_dice=tuple(pairs),
         )
+
+
+def _scorer(task: str) -> Any:
+    """How the gate scores a model of this task on its held-out folder: rows with a per-case
+    "dice" and a summary (engine.evaluation for images; the multi-view scorer for studies)."""
+    if task == "views":
+        from engine.study.evaluation import gate_scores
+
+        return gate_scores
+    from engine.evaluation import evaluate_folder
+
+    return evaluate_folder
 
 
 @dataclass(frozen=True)

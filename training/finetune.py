@@ -15,7 +15,8 @@ disk; engine.jobs.finetune_request builds one) pins everything:
   recipe    optional overrides of Recipe; threads (torch threads, default 2); model_id
 
 A volume base (task "volume", the kidney-ct 3D U-Net) is fine-tuned on corrected CT volumes
-by training.finetune_volume instead, with the same request, events and candidate card.
+by training.finetune_volume instead, and a multi-view base (task "views") on confirmed
+studies by training.finetune_views, with the same request, events and candidate card.
 
 The loop is training.adapt's: counted in optimiser steps (`epochs` x steps_per_epoch), so a
 round costs the same time for 10 or 100 cases. Its recipe (Recipe = training.adapt's
@@ -150,6 +151,10 @@ def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict
         from training.finetune_volume import run_volume
 
         return {**run_volume(request, base, log, _candidate_spec), "peak_rss_mb": _peak_rss()}
+    if base.spec.task == "views":  # a multi-view bundle learns from confirmed studies
+        from training.finetune_views import run_views
+
+        return run_views(request, base, log)
     spec = base.spec
     size, classes = spec.inputs[0].size, spec.classes
     epochs, seed = request.epochs, request.seed
@@ -241,17 +246,23 @@ def _pinned_base(request: FinetuneRequest) -> Bundle:
     return bundle
 
 
+# The task a datastore selection of each kind trains (no kind: 2D image cases, image tasks).
+KIND_TASKS = {"volume": "volume", "study": "views"}
+KIND_WORDS = {"volume": "CT volume cases", "study": "multi-view studies", None: "2D image cases"}
+
+
 def _check_kind(request: FinetuneRequest, base: Bundle) -> None:
-    """A datastore selection of CT volume cases trains a volume model, and only that (the
-    selections' own kinds agree: FinetuneRequest checks it)."""
+    """A datastore selection of CT volume cases trains a volume model, one of confirmed
+    studies a multi-view model, and only that (the selections' own kinds agree:
+    FinetuneRequest checks it)."""
     if "datastore" not in request.train:
         return
-    volumes = request.train.get("kind") == "volume"
-    if volumes != (base.spec.task == "volume"):
-        what = "CT volume cases" if volumes else "2D image cases"
+    kind, task = request.train.get("kind"), base.spec.task
+    trains = KIND_TASKS.get(kind)
+    if trains != (task if task in KIND_TASKS.values() else None):
         raise RequestError(
-            f"{base.directory}: model {base.spec.model_id} (task {base.spec.task!r}) cannot be "
-            f"fine-tuned on {what}; make a new request for this model"
+            f"{base.directory}: model {base.spec.model_id} (task {task!r}) cannot be "
+            f"fine-tuned on {KIND_WORDS.get(kind, kind)}; make a new request for this model"
         )
 
 

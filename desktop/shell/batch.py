@@ -17,10 +17,10 @@ from desktop.models.image.batch_analysis import (
 )
 from desktop.models.image.series import IMAGE
 from desktop.models.image.state import CaseState, describe_error
+from desktop.models.opening import is_study
 from desktop.models.reading.case_list import CaseList
 from desktop.models.reading.review import NEW
 from desktop.models.reading.review_store import ReviewStore
-from desktop.models.study.cases import is_study_path
 from desktop.shell.jobs import JobQueue
 from desktop.widgets.case_list_dock import CaseListDock
 from engine.errors import LesionLensError
@@ -67,16 +67,16 @@ class BatchRunner:
             return False
         spec = model.spec
         on_screen = self.state.path if self.state.busy else None  # being analysed already
+        studies = {e.path for e in self.cases.entries if is_study(e.path)}
         paths = [
             e.path
             for e in self.cases.entries
             if e.status == NEW
             and e.path != on_screen
-            and not is_study_path(e.path)  # studies are analysed when opened
+            and e.path not in studies  # studies are analysed when opened
             and self.results.get(e.path, spec.model_id, spec.operating_point) is None
         ]
         if not paths:
-            studies = any(is_study_path(e.path) for e in self.cases.entries)
             self.state.notify(
                 "Multi-view studies are analysed when opened"
                 if studies

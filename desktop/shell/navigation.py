@@ -16,14 +16,16 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from desktop.models.image.series import VOLUME
 from desktop.models.image.state import CaseState
+from desktop.models.opening import CASE_LIST, STUDY, opens_as
 from desktop.models.pacs.browser import retrieved_entries
 from desktop.models.reading.case_list import CaseEntry, CaseList, folder_entries
 from desktop.models.reading.review import NEW
 from desktop.models.reading.review_store import ReviewStore, record_status
-from desktop.models.study.cases import is_study_dataset, is_study_path
+from desktop.models.study.stored import StudyReviews, study_folder, study_status
 from desktop.pages.study import StudyPage
 from desktop.pages.volume import VolumePage
 from desktop.shell.measurements import MeasurementSync
+from desktop.shell.saving import ReviewSaving
 from desktop.widgets.image.frame_controls import FrameControls
 from desktop.widgets.pacs.browser import PacsBrowser
 from engine.datastore import DatastoreError
@@ -61,6 +63,7 @@ class Host(Protocol):
     volume_mode: VolumePage
     frame_controls: FrameControls
     measurements: MeasurementSync
+    saving: ReviewSaving
 
     def confirm_leave(self, what: str) -> bool: ...
 
@@ -103,18 +106,22 @@ class CaseNavigator:
         return self.open(path)
 
     def open(self, path: str | Path) -> bool:
+        """Open `path` as what desktop.models.opening says it is (engine.case_kind's kind, as
+        for the CLI): a study on the study page, a multi-view data set as the case list, an
+        image or a volume on the image page (which hands a volume to the volume page)."""
         self.host.measurements.flush()  # the case being left keeps its last caliper move
         self.window.statusBar().showMessage(f"Opening {Path(path).name}…")
-        if is_study_path(path):
+        kind = opens_as(path)
+        if kind == CASE_LIST:
+            return self.open_folder(path)
+        if kind == STUDY:
             return self.open_study(path)
         with self.host.measurements.quiet():
             return self.state.open(path)
 
     def open_study(self, path: str | Path) -> bool:
         """A multi-view case (views side by side, one finding for the case): desktop.pages.study.
-        A multi-view data set of several cases opens as the case list."""
-        if is_study_dataset(path):
-            return self.open_folder(path)
+        (A multi-view data set of several cases never gets here: open lists it.)"""
         page = self.host.study_page
         if not page.open(path):  # the page shows itself
             return False
@@ -158,13 +165,20 @@ class CaseNavigator:
         store = self.host.review_store
         try:
             records = store.cases()
+            studies = StudyReviews(store).records()
             root = store.root
         except (DatastoreError, OSError) as exc:
             self.state.report_error(exc if isinstance(exc, LesionLensError) else str(exc))
             return False
-        entries = [
-            CaseEntry(r.image, r.case_id, record_status(r), heldout=r.heldout) for r in records
+        added = [
+            (r.added, CaseEntry(r.image, r.case_id, record_status(r), heldout=r.heldout))
+            for r in records
         ]
+        added += [
+            (s.added, CaseEntry(study_folder(s), s.case_id, study_status(s), heldout=s.heldout))
+            for s in studies
+        ]
+        entries = [entry for _, entry in sorted(added, key=lambda pair: pair[0])]
         self.cases.set_entries(entries, f"Datastore {root}")
         self.cases.set_current_path(self.state.path)
         return self.go_to_case(entries[0]) if entries else False
@@ -201,6 +215,10 @@ class CaseNavigator:
             return True
         if not self.host.volume_mode.confirm_leave("opening another case"):
             self.cases.set_current_path(state.path)
+            return False
+        study = self.host.study_page.state  # a study keeps no draft: asked, as on Open
+        if self.host.saving.study_modified and not self.host.confirm_leave("opening another case"):
+            self.cases.set_current_path(study.path)
             return False
         left = state.path
         kept = state.keep_draft()

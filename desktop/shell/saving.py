@@ -19,6 +19,7 @@ from desktop.models.reading.review import SavedReview
 from desktop.models.reading.review_store import ReviewStore, default_author
 from desktop.models.volume.session import VolumeSession
 from desktop.models.volume.stored_case import store_session
+from desktop.shell.study_saving import StudySaving
 from desktop.widgets.questions import DISCARD, SAVE
 from engine.errors import LesionLensError
 
@@ -37,9 +38,29 @@ class ReviewSaving:
         self.store = store
         self.training = training
         self.reviewer = reviewer
+        # The study page's saving (desktop.shell.study_saving), wired by the layout once the
+        # page exists; while that page is shown, Save and leaving are the study's.
+        self.study: StudySaving | None = None
+
+    @property
+    def study_modified(self) -> bool:
+        return self.study is not None and self.study.modified
+
+    @property
+    def can_save(self) -> bool:
+        """Whether Save has something to store: the study's analysis on the study page, else
+        the image's editor."""
+        if self.study is not None and self.study.active:
+            return self.study.can_save
+        return self.state.editor is not None
 
     def save(self) -> bool:
         """The corrected mask and confirmed class to the datastore (atomic there)."""
+        if self.study is not None and self.study.active:
+            saved = self.study.save()
+            if saved:
+                self.training.refresh_readiness()
+            return saved
         state = self.state
         review = state.review_to_save(self.reviewer())
         if review is None:
@@ -88,6 +109,9 @@ class ReviewSaving:
     def leave(self, answer: str) -> bool:
         """The reader's answer (SAVE, DISCARD, CANCEL) to leaving unsaved corrections: True
         when the case may be left."""
+        if self.study_modified:
+            assert self.study is not None
+            return self.study.leave(answer)
         if answer == SAVE:
             return self.save()
         if answer == DISCARD and self.state.path is not None:

@@ -174,7 +174,8 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         "is given; without one, the fixed split is drawn once and kept in the data root "
         "(--home), never written into DIR. Then scores candidate and base on the same "
         "held-out cases. Without --data: the corrected cases of the datastore in --home, "
-        "of the model's kind (CT volume cases for a volume model), its fixed split deciding.",
+        "of the model's kind (CT volume cases for a volume model, confirmed studies for a "
+        "multi-view one), its fixed split deciding.",
     )
     finetune.add_argument(
         "--data",
@@ -182,7 +183,8 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="DIR",
         help="a canonical data set folder; default: the corrected cases of the datastore in "
-        "--home (CT volume cases for a volume model, 2D cases for any other)",
+        "--home (CT volume cases for a volume model, confirmed studies for a multi-view "
+        "model, 2D cases for any other)",
     )
     finetune.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR")
     finetune.add_argument(

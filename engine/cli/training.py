@@ -31,6 +31,7 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def finetune_command(args: argparse.Namespace) -> int:
+    from engine.bundle import read_bundle
     from engine.jobs import (
         describe_event,
         describe_replay,
@@ -58,6 +59,12 @@ def finetune_command(args: argparse.Namespace) -> int:
         request = _datastore_request(registry.root, base, args)
         if replay != "auto":
             request = request.replace(replay=replay)
+    elif read_bundle(base).spec.task == "views":
+        error(
+            f"{base}: a multi-view model is fine-tuned on the confirmed studies of the "
+            "datastore (--home); leave out --data"
+        )
+        return EXIT_USAGE
     else:
         train, heldout = folder_selections(args.data, args.heldout, root=registry.root)
         where = describe_split(train)
@@ -104,7 +111,7 @@ def finetune_command(args: argparse.Namespace) -> int:
 def _datastore_request(root: Path, base: Path, args: argparse.Namespace) -> FinetuneRequest:
     """Every corrected training case of the datastore at `root`, pinned, with its corrected
     held-out cases for the gate (engine.jobs.datastore_request: volume cases for a volume
-    base)."""
+    base, confirmed studies for a multi-view one)."""
     from engine.datastore import Datastore
     from engine.jobs import JobError, datastore_request
 

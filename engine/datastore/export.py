@@ -122,10 +122,27 @@ def folder_fingerprint(folder: str | Path) -> str:
 
     folder = Path(folder)
     digest = hashlib.sha256()
+    if (folder / "views.csv").is_file():  # a multi-view folder: every view and its mask
+        return _views_fingerprint(folder, digest)
     for case, label in sorted(read_labels(folder).items()):
         image = file_sha256(find_image(folder, case))
         mask = file_sha256(folder / "masks" / f"{case}.png")
         digest.update(f"{case},{label},{image},{mask}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _views_fingerprint(folder: Path, digest: Any) -> str:
+    from engine.datasets.tables import read_table
+    from engine.evaluation import read_labels
+
+    labels = read_labels(folder)
+    rows = read_table(folder / "views.csv", ("case", "view", "file"))
+    for row in sorted(rows, key=lambda r: (r["case"], r["view"])):
+        image = file_sha256(folder / row["file"])
+        mask = file_sha256(folder / row["mask"]) if row.get("mask") else ""
+        digest.update(
+            f"{row['case']},{labels.get(row['case'])},{row['view']},{image},{mask}\n".encode()
+        )
     return digest.hexdigest()[:16]
 
 

@@ -5,8 +5,10 @@ Two shapes, both plain JSON so they travel in request files:
       (+ "split_file": F when the split is kept outside DIR, engine.datastore.heldout)
   {"datastore": ROOT, "split": "train"|"val", "cases": {case id: label time}}
       (+ "kind": "volume" for CT volume cases: a volume data set folder,
-      engine.datastore.volumes)
-materialise() turns either into a canonical folder holding exactly those cases.
+      engine.datastore.volumes; "kind": "study" for confirmed multi-view studies: a
+      views.csv folder, engine.datastore.studies)
+materialise() turns any of them into a canonical folder holding exactly those cases (a 2D
+selection never holds a case of another kind).
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ def materialise(selection: dict[str, Any], out_dir: str | Path) -> Path:
 
             volumes = VolumeStore(store)
             return volumes.export_training_set(out_dir, selection.get("split"), pins=cases)
+        if selection.get("kind") == "study":
+            from engine.datastore.studies import StudyStore
+
+            studies = StudyStore(store)
+            return studies.export_training_set(out_dir, split=selection.get("split"), pins=cases)
         if selection.get("kind") is not None:
             raise DatastoreError(f"a datastore selection of unknown kind {selection['kind']!r}")
         return store.export_training_set(out_dir, split=selection.get("split"), pins=cases)

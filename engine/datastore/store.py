@@ -9,6 +9,10 @@ Every mutation takes <root>/.lock, re-reads the index, writes the files atomical
 then writes the index that points at them. A corrected mask is announced in the index as
 "pending" before its PNG replaces the previous one, so a kill between the two is repaired
 when the datastore is next opened (the pending record wins if the PNG on disk is its PNG).
+
+Entries with a "kind" key are not 2D image cases (a CT volume: engine.datastore.volumes; a
+multi-view study: engine.datastore.studies); every method here skips or refuses them, so no
+2D path picks one up.
 """
 
 from __future__ import annotations
@@ -335,6 +339,7 @@ class Datastore:
                 ) from exc
 
     def _entry(self, index: dict[str, Any], case_id: str) -> dict[str, Any]:
+        """A 2D image case's entry (a study or volume is refused: its files differ)."""
         if case_id not in index["cases"]:
             raise DatastoreError(f"{self.root}: no case {case_id!r} in the datastore")
         _check_image_entry(case_id, index["cases"][case_id])
@@ -375,8 +380,13 @@ def _predicted_usefulness(record: CaseRecord, model: Any) -> Usefulness:
 def _finish_pending(root: Path, index: dict[str, Any]) -> bool:
     """Repair after a crash inside save_correction: adopt the pending record when its PNG made
     it to disk, drop it otherwise. Returns whether the index changed."""
+    from engine.datastore import studies
+
     changed = False
-    for entry in index["cases"].values():
+    for case_id, entry in index["cases"].items():
+        if studies.is_study(entry):  # several PNGs: its own rule (engine.datastore.studies)
+            changed = studies.finish_pending(root, case_id, entry) or changed
+            continue
         pending = entry.pop("pending_final", None)
         if pending is None:
             continue

@@ -93,3 +93,19 @@ def evaluate_study_folder(
 ) -> dict[str, Any]:
     """Per-case rows and a summary of a multi-view data set (StudyScoring, through evaluate)."""
     return evaluate(StudyScoring(root, model, tta), progress)
+
+
+def gate_scores(root: str | Path, model: LoadedModel) -> dict[str, Any]:
+    """evaluate_study_folder for the registry's gate, which pairs one Dice per case: each
+    case's "dice" is the mean of its dice_<view> (the views the model segments that have a
+    truth mask), and the summary's "dice" their mean. A model that segments no view (a
+    bone-scan pair: attention maps only) gets no "dice", so the gate has no Dice to pair."""
+    result = evaluate_study_folder(root, model)
+    for row in result["cases"]:
+        views = [float(v) for k, v in row.items() if k.startswith("dice_")]
+        if views:
+            row["dice"] = float(np.mean(views))
+    scored = [row["dice"] for row in result["cases"] if "dice" in row]
+    if scored:
+        result["summary"]["dice"] = float(np.mean(scored))
+    return result

@@ -28,23 +28,23 @@ def _ct_series(folder: Path, slices: int = 3) -> Path:
 
 
 def test_two_cases_with_one_view_each_are_images_to_the_cli_and_the_gui(tmp_path: Path) -> None:
+    from desktop.models.opening import opens_as
     from desktop.models.reading.case_list import folder_entries
-    from desktop.models.study.cases import is_study_path
 
     folder = tmp_path / "mixed"
     _png(folder / "case1_us.png"), _png(folder / "case2_photo.png")
     assert case_kind(folder) == IMAGE
     assert study_inputs([folder], None, None) is None  # the CLI analyses two images
-    assert not is_study_path(folder)  # and so does the GUI
+    assert opens_as(folder) == IMAGE  # and so does the GUI
     assert [e.name for e in folder_entries(folder)] == ["case1_us.png", "case2_photo.png"]
 
 
 def test_one_case_with_two_views_is_a_study_to_both(tmp_path: Path) -> None:
-    from desktop.models.study.cases import is_study_path
+    from desktop.models.opening import opens_as
 
     folder = tmp_path / "case7"
     _png(folder / "case7_us.png"), _png(folder / "case7_photo.png")
-    assert case_kind(folder) == STUDY and is_study_path(folder)
+    assert case_kind(folder) == STUDY and opens_as(folder) == STUDY
     assert study_inputs([folder], None, None) == [(folder, None)]
 
 

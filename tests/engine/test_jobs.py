@@ -246,3 +246,21 @@ def test_a_folder_without_split_csv_gets_its_fixed_split_in_the_data_root(tmp_pa
     assert describe_split(train) == (
         f"held-out split: using the folder's own {own.resolve() / 'split.csv'}"
     )
+
+
+def test_finetune_cli_with_a_views_model_and_no_data_asks_for_confirmed_studies(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`lesionlens finetune --model <views bundle>` without --data trains on the datastore's
+    confirmed studies (engine.jobs.datastore_request); with none stored it says so, and no
+    job is started."""
+    from engine.cli import main
+
+    views = Path(__file__).resolve().parents[2] / "resources" / "models" / "scinti-two-view"
+    home = tmp_path / "home"
+    args = ["finetune", "--model", str(views), "--out", str(tmp_path / "out"), "--home", str(home)]
+    assert main(args) != 0
+    assert "correct at least 2 training studies first (0 so far)" in capsys.readouterr().err
+    assert main([*args, "--data", str(tmp_path)]) != 0  # a folder of 2D cases is not for it
+    assert "leave out --data" in capsys.readouterr().err
+    assert not (home / "jobs").exists()

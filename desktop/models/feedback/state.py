@@ -353,7 +353,8 @@ class TrainingState:
             self.eta_s = float(event["eta_s"]) if event.get("eta_s") is not None else None
             self.curve_epochs.append(self.epoch)
             self.losses.append(float(event["loss"]))
-            self.dices.append(float(event["val_dice"]))
+            dice = event.get("val_dice")  # none for a multi-view model that segments no view
+            self.dices.append(float("nan") if dice is None else float(dice))
             if self.phase == STARTING:
                 self._set_phase(TRAINING)
         elif kind == "error":

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.models.image.domain import domain_mismatch
-from desktop.models.image.series import IMAGE, VOLUME, CaseSeries
+from desktop.models.image.series import IMAGE, VOLUME
+from desktop.models.opening import open_series
 from engine.analysis import analyze
 from engine.inference import LoadedModel
 from engine.progress import failure_reason
@@ -47,12 +48,12 @@ def batch_steps(
     paths: Iterable[str | Path], model: LoadedModel
 ) -> Generator[BatchStep, None, None]:
     """Each case's default frame (a cine's first, a volume's middle slice), analysed as the
-    viewer would analyse it when opened."""
+    viewer would analyse it when opened (desktop.models.opening.open_series, as it reads it)."""
     paths = [Path(p) for p in paths]
     total = len(paths)
     for done, path in enumerate(paths, start=1):
         try:
-            series = CaseSeries.open(path)
+            series = open_series(path)
             image = series.frame(series.default_index)
             mismatch = domain_mismatch(model, image, series.kind == VOLUME)
             if mismatch is not None:

@@ -1,6 +1,9 @@
 """What one opened path holds, as frames shown one at a time: an image, a cine or a volume.
 
-Qt-free. Cine frames decode lazily (engine.io.FrameSource), one at a time, and the last few
+Qt-free. IMAGE and VOLUME are the engine's kinds of case (engine.case_kind); CINE is how the
+window shows an image case with several frames (the CLI reads one, its --frame). Which path
+opens as what is desktop.models.opening's question, not this module's: the kind here follows
+what was read. Cine frames decode lazily (engine.io.FrameSource), one at a time, and the last few
 are kept, so scrubbing back and forth does not decode again.
 """
 
@@ -10,10 +13,11 @@ import dataclasses
 from collections import OrderedDict
 from pathlib import Path
 
+from engine.case_kind import IMAGE, VOLUME
 from engine.io import FrameSource, load_any
 from engine.types import Image, Volume
 
-IMAGE, CINE, VOLUME = "image", "cine", "volume"
+CINE = "cine"  # an image case of several frames, shown one at a time
 CACHED_FRAMES = 24
 
 

@@ -36,6 +36,7 @@ from desktop.models.image.lesion_ids import carry_ids
 from desktop.models.image.lesion_selection import point_inside
 from desktop.models.image.series import VOLUME, CaseSeries
 from desktop.models.image.window_level import WindowLevel, default_window, window_presets
+from desktop.models.opening import open_series
 from desktop.models.reading.review import ReviewToSave, SavedReview
 from engine.analysis import analyze, findings_from
 from engine.descriptors import confirm, override, template_for
@@ -205,10 +206,11 @@ class CaseState(ShapeMeasuring):
     # -- case ---------------------------------------------------------------------------------
 
     def open(self, path: str | Path) -> bool:
-        """Read a file (image, cine, volume) and make it the open case. On failure record the
+        """Read a file (image, cine, volume: desktop.models.opening.open_series, which reads a
+        volume as the CLI does) and make it the open case. On failure record the
         error and keep the previous case, so nothing half-loaded ever reaches the screen."""
         try:
-            series = CaseSeries.open(path)
+            series = open_series(path)
             index = series.default_index
             image = series.frame(index)
         except LoadError as exc:

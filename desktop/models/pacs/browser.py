@@ -15,7 +15,9 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from desktop.models.events import Events
-from desktop.models.reading.case_list import DICOM_SUFFIXES, CaseEntry, is_series_folder
+from desktop.models.opening import VOLUME, opens_as
+from desktop.models.reading.case_list import CaseEntry
+from engine.case_kind import DICOM_SUFFIXES
 from engine.errors import LoadError
 from engine.io import read_header
 from engine.pacs import (
@@ -150,7 +152,7 @@ def retrieved_entries(studies: Sequence[RetrievedStudy]) -> list[CaseEntry]:
             headers = [(p, h) for p, h in ((p, _image_header(p)) for p in files) if h]
             if not headers:
                 continue
-            if len(headers) > 1 and is_series_folder(series):
+            if len(headers) > 1 and opens_as(series) == VOLUME:
                 name = f"{_series_name(headers[0][1])} ({len(headers)})/"
                 entries.append(CaseEntry(series, name))
                 continue

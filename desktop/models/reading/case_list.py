@@ -13,14 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from desktop.models.events import Events
+from desktop.models.opening import folder_cases, is_listed_folder
 from desktop.models.reading.review import NEW
-from engine.case_kind import (
-    DICOM_SUFFIXES,
-    VIEWS_TABLE,
-    is_series_folder,
-    is_study_folder,
-    views_table_cases,
-)
 from engine.datasets.canonical import looks_canonical
 from engine.io import (
     NIFTI_SUFFIXES,
@@ -65,22 +59,19 @@ def dicomdir_entries(folder: Path) -> list[CaseEntry]:
 
 
 def folder_entries(folder: str | Path) -> list[CaseEntry]:
-    """Every image, cine, NIfTI in the folder, and every subfolder holding DICOM slices (a CT
-    or MR series) or view-named files (a multi-view study), sorted by name; a folder that is
-    itself a series or a study is one case, a folder with a DICOMDIR lists the DICOMDIR's
-    images, a views.csv data set lists its cases (as <folder>/<case>,
-    desktop.models.study.cases) and a canonical data set (labels.csv + images/, what
-    `lesionlens synth` writes) the images of its images/ folder.
+    """Every image, cine, NIfTI in the folder, and every subfolder that is a case
+    (desktop.models.opening.is_listed_folder: a CT or MR series, a multi-view study), sorted
+    by name; a folder that is itself a volume or a study is one case, a folder with a
+    DICOMDIR lists the DICOMDIR's images, a views.csv data set lists its cases
+    (desktop.models.opening.folder_cases) and a canonical data set
+    (labels.csv + images/, what `lesionlens synth` writes) the images of its images/ folder.
     Hidden files are skipped."""
     folder = Path(folder)
     if find_dicomdir(folder) is not None:
         return dicomdir_entries(folder)
-    if is_series_folder(folder):
-        return [CaseEntry(folder, f"{folder.name}/")]
-    if (folder / VIEWS_TABLE).is_file():  # a multi-view data set: one study per case
-        return [CaseEntry(folder / case, case) for case in views_table_cases(folder)]
-    if is_study_folder(folder):
-        return [CaseEntry(folder, f"{folder.name}/")]
+    cases = folder_cases(folder)  # a data set of studies, or one study or volume
+    if cases is not None:
+        return [CaseEntry(path, name) for path, name in cases]
     if looks_canonical(folder):  # a data set (labels.csv + images/): its images are the cases
         return [
             CaseEntry(path, path.stem)
@@ -93,9 +84,7 @@ def folder_entries(folder: str | Path) -> list[CaseEntry]:
             continue
         if path.is_file() and is_case_file(path):
             entries.append(CaseEntry(path, path.name))
-        elif path.is_dir() and (
-            any(p.suffix.lower() in DICOM_SUFFIXES for p in path.iterdir()) or is_study_folder(path)
-        ):
+        elif path.is_dir() and is_listed_folder(path):
             entries.append(CaseEntry(path, f"{path.name}/"))
     return entries
 

@@ -15,7 +15,7 @@ last click wherever it was).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -49,7 +49,10 @@ class StudyCorrections:
         on_changed: Callable[[str], None],
         min_area_px: int = 20,
         confidence_threshold: float = 0.7,
+        stored: Mapping[str, np.ndarray] | None = None,
     ) -> None:
+        """stored: the reader's saved masks per view (a study reopened from the datastore):
+        each view's editor starts from its saved mask, not the model's, and is unmodified."""
         self.analysis = analysis  # the model's analysis (never edited)
         self.on_changed = on_changed
         self.min_area_px, self.confidence_threshold = min_area_px, confidence_threshold
@@ -61,7 +64,10 @@ class StudyCorrections:
                 continue
             ai = analysis.prediction.masks.get(name)
             original = np.zeros((view.height, view.width), np.uint8) if ai is None else ai
-            self.editors[name] = MaskEditor(original, label, classes)
+            saved = (stored or {}).get(name)
+            if saved is not None and saved.shape != original.shape:
+                saved = None  # not this view's pixels: the model's mask, as for a new study
+            self.editors[name] = MaskEditor(original, label, classes, mask=saved)
         self._undo: list[str] = []
         self._redo: list[str] = []
 
@@ -115,6 +121,19 @@ class StudyCorrections:
     @property
     def modified(self) -> bool:
         return any(e.modified for e in self.editors.values())
+
+    def mark_saved(self) -> None:
+        """What every view shows now is what the datastore holds."""
+        for editor in self.editors.values():
+            editor.mark_saved()
+
+    def masks(self) -> dict[str, np.ndarray]:
+        """Every 2D view's mask as the reader leaves it (what a save stores)."""
+        return {view: editor.mask.copy() for view, editor in self.editors.items()}
+
+    def ai_masks(self) -> dict[str, np.ndarray]:
+        """Every 2D view's mask as the model first showed it (empty where it segments none)."""
+        return {view: np.array(editor.original) for view, editor in self.editors.items()}
 
     def edited(self, view: str) -> bool:
         editor = self.editors[view]

@@ -17,6 +17,7 @@ from desktop.models.image.window_level import WindowLevel
 from desktop.models.study.cases import open_study
 from desktop.models.study.corrections import StudyCorrections
 from desktop.models.study.geometry import LinkDecision, link_decision, shown_mirrored
+from desktop.models.study.stored import StoredStudy
 from desktop.models.study.view_window import default_view_window, grey_views, view_presets
 from engine.bundle import Bundle, ModelSpec
 from engine.case_kind import STUDY
@@ -34,6 +35,7 @@ EVENTS = (
     "confirmed_changed",  # the reader confirmed or changed the case's class (str | None)
     "window_changed",  # a grey view's window/level changed (view name)
     "corrections_changed",  # a view's mask was edited, undone or redone (view name)
+    "saved_changed",  # the study was saved, or its stored confirmation restored (StoredStudy)
     "status",  # a short message for the status bar (str)
     "error",  # last_error changed (str | None)
 )
@@ -86,7 +88,11 @@ def registry_bundle_finder(home: str | Path | None) -> Callable[[list[str]], Bun
 
 
 class StudyState:
-    def __init__(self, find_bundle: Callable[[list[str]], Bundle | None] | None = None):
+    def __init__(
+        self,
+        find_bundle: Callable[[list[str]], Bundle | None] | None = None,
+        find_stored: Callable[[Study], StoredStudy | None] | None = None,
+    ):
         self.study: Study | None = None
         self.path: Path | None = None
         self.bundle: Bundle | None = None  # the shipped model for these views, if any
@@ -102,6 +108,12 @@ class StudyState:
         self.contours_visible = True
         self.busy = False
         self.confirmed_label: str | None = None  # the reader's class for the case (None: AI's)
+        # The reader's confirmation in the datastore (desktop.models.study.stored), looked up
+        # when a study opens and restored when its analysis arrives; the window sets the
+        # lookup to its datastore's (none: nothing is ever restored).
+        self.find_stored = find_stored
+        self.stored: StoredStudy | None = None
+        self._saved_label: str | None = None  # confirmed_label as last saved or restored
         self.last_error: str | None = None
         self.windows: dict[str, WindowLevel] = {}  # grey views only; colour is as acquired
         self._presets: dict[str, tuple[WindowPreset, ...]] = {}
@@ -133,7 +145,7 @@ class StudyState:
         self.bundle = self.find_bundle(list(study.views))
         self.link = link_decision(study.views)
         self.analysis, self.spec, self.corrections = None, None, None
-        self.confirmed_label = None
+        self.confirmed_label = self._saved_label = None
         self._presets = {n: view_presets(study.views[n]) for n in grey_views(study.views)}  # type: ignore[arg-type]
         # Computed once: the defaults take percentiles, and window_name asks on every drag step.
         self._defaults = {
@@ -144,6 +156,7 @@ class StudyState:
         self.windows = dict(self._defaults)
         self._set_busy(False)
         self.dismiss_error()
+        self.stored = self._look_up_stored(study)
         self.events.emit("study_changed", study)
         self.events.emit("analysis_changed", None)
         self.events.emit("link_changed", self.linked)
@@ -215,14 +228,45 @@ class StudyState:
     # -- the reader's corrections -----------------------------------------------------------
 
     def _start_corrections(self) -> None:
+        """Editors from the model's masks, or from the stored confirmation of a study saved
+        before (its class and masks shown, nothing unsaved)."""
         assert self.analysis is not None
-        spec = self.spec
+        spec, stored = self.spec, self.stored
         self.corrections = StudyCorrections(
             self.analysis,
             self._on_corrected,
             min_area_px=spec.min_lesion_area_px if spec is not None else 20,
             confidence_threshold=spec.confidence_threshold if spec is not None else 0.7,
+            stored=stored.masks if stored is not None else None,
         )
+        if stored is not None and stored.label in self.classes:
+            self.analysis = self.corrections.corrected_analysis()
+            self.confirmed_label = self._saved_label = stored.label
+            self.events.emit("confirmed_changed", stored.label)
+
+    def _look_up_stored(self, study: Study) -> StoredStudy | None:
+        if self.find_stored is None:
+            return None
+        try:
+            return self.find_stored(study)
+        except (LesionLensError, OSError) as exc:  # shown without it, and said why
+            self.report_error(f"Stored confirmation not read: {exc}")
+            return None
+
+    @property
+    def modified(self) -> bool:
+        """Changes since the study was opened, restored or last saved (what leaving loses)."""
+        if self.corrections is None:
+            return False
+        return self.corrections.modified or self.confirmed_label != self._saved_label
+
+    def mark_saved(self, stored: StoredStudy) -> None:
+        """What is shown is what the datastore holds now."""
+        self.stored = stored
+        self._saved_label = self.confirmed_label
+        if self.corrections is not None:
+            self.corrections.mark_saved()
+        self.events.emit("saved_changed", stored)
 
     def _on_corrected(self, view: str) -> None:
         """A view's mask changed: its findings (outline, panel, export) follow."""

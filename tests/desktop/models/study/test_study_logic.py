@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from desktop.models.reading.case_list import folder_entries
-from desktop.models.study.cases import is_study_folder, study_source
 from desktop.models.study.findings import case_fields, view_rows
 from desktop.models.study.geometry import link_decision, linked_range, opposed, side_labels
 from desktop.models.study.state import StudyResult, StudyState
 from engine.bundle import read_bundle
+from engine.case_kind import is_study_folder, study_source
 from engine.errors import LoadError
 from engine.io import load_study
 from engine.report.wording import lesion_size_text

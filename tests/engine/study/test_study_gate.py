@@ -1,0 +1,64 @@
+"""The registry's gate on held-out studies (engine.registry.Gate with a views bundle): scored
+through the multi-view scorer, one paired Dice per study where the model segments a view;
+a bone-scan pair segments none, so it has no Dice to pair and can never be promoted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from engine.datastore import HELDOUT, Datastore, materialise, split_for
+from engine.datastore.studies import StudyStore, pin_studies
+from engine.registry import Gate, RegistryError
+from engine.study.evaluation import gate_scores
+
+MODELS = Path(__file__).resolve().parents[3] / "resources" / "models"
+
+
+def _heldout_studies(tmp_path: Path, views: dict[str, tuple], labels: tuple[str, str]) -> Path:
+    """Three confirmed held-out studies of random pixels, one lesion box per view."""
+    store = StudyStore(Datastore(tmp_path / "home"))
+    ids = [c for c in (f"h{k}" for k in range(400)) if split_for(c) == HELDOUT][:3]
+    rng = np.random.default_rng(2)
+    for k, case_id in enumerate(ids):
+        files, masks = {}, {}
+        for view, shape in views.items():
+            path = tmp_path / case_id / f"{view}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            PILImage.fromarray(rng.integers(0, 255, shape, dtype=np.uint8)).save(path)
+            files[view] = path
+            masks[view] = np.zeros(shape[:2], np.uint8)
+            masks[view][8:20, 8:24] = 1
+        store.add_study(files, case_id=case_id)
+        store.save_confirmation(case_id, labels[k % 2], masks, "dr.a")
+    return materialise(pin_studies(store.store, HELDOUT), tmp_path / "heldout")
+
+
+def test_a_segmenting_views_model_is_paired_on_per_study_dice(tmp_path: Path) -> None:
+    heldout = _heldout_studies(
+        tmp_path, {"photo": (48, 64, 3), "us": (48, 64)}, ("benign", "malignant")
+    )
+    skin = MODELS / "skin-fusion"
+    from engine.inference import load_model
+
+    scored = gate_scores(heldout, load_model(skin, precision="fp32"))
+    for row in scored["cases"]:
+        assert row["dice"] == pytest.approx(row["dice_us"])  # the one view it segments
+    verdict = Gate(heldout, min_cases=3, resamples=100).judge(skin, skin)
+    assert verdict.n == 3 and verdict.dice_difference == pytest.approx(0.0)
+    assert verdict.promoted  # the same weights: no drop in Dice or accuracy
+
+
+def test_a_views_model_that_segments_no_view_is_never_promoted(tmp_path: Path) -> None:
+    heldout = _heldout_studies(
+        tmp_path, {"anterior": (64, 32), "posterior": (64, 32)}, ("normal", "metastatic")
+    )
+    scinti = MODELS / "scinti-two-view"
+    verdict = Gate(heldout, min_cases=1).judge(scinti, scinti)
+    assert verdict.candidate["n"] == 3 and "accuracy" in verdict.candidate
+    assert verdict.n == 0 and verdict.too_few_cases and not verdict.promoted
+    with pytest.raises(RegistryError, match="cannot be gated against"):
+        Gate(heldout).judge(scinti, MODELS / "breast-us")
