@@ -8,7 +8,8 @@ only through the registry's gate (engine.jobs.promote_candidate); a refused one 
 rejected, with its numbers.
 
 The reader chooses which model family to fine-tune (desktop.models.feedback.families: the
-image model, the CT volume model once CT cases are stored): the active model, history,
+image model, the CT volume model once CT cases are stored, a study model once studies of
+its views are): the active model, history,
 rollback, readiness and counts shown are that family's, the job's base is its active model and
 the gate promotes into it. Only the image family's changes reload the window's 2D model.
 """

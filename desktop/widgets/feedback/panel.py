@@ -127,7 +127,8 @@ class TrainingPanel(QDockWidget):
         self.family_box = QComboBox()
         self.family_box.setToolTip(
             "Which model the corrections fine-tune: 2D corrections train the image model, "
-            "CT corrections the CT volume model; each has its own history and rollback"
+            "CT corrections the CT volume model, confirmed studies the study model of their "
+            "views; each has its own history and rollback"
         )
         family_row = QHBoxLayout()
         family_row.addWidget(QLabel("Model to fine-tune"))

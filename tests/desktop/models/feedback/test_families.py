@@ -1,6 +1,7 @@
 """The training state's model family, without a display: the CT model is offered once CT
-volume cases are stored; choosing it makes the readiness, the counts, the request's base and
-rollback the volume family's, and a change there never reloads the window's 2D model."""
+volume cases are stored, a study model once studies of its views are; choosing one makes
+the readiness, the counts, the request's base and rollback that family's, and a change there
+never reloads the window's 2D model."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image as PILImage
 
 from desktop.models.feedback.families import offered_families
 from desktop.models.feedback.state import STARTING, TrainingState
 from desktop.models.reading.review_store import ReviewStore
 from engine.bundle import default_bundle_dir, read_bundle
+from engine.datastore import HELDOUT, TRAIN, Datastore, split_for
+from engine.datastore.studies import StudyStore
 from engine.finetune_request import FinetuneRequest
-from engine.model_catalog import bundle_for_volume
-from engine.registry import IMAGE, VOLUME, Registry, Verdict
+from engine.model_catalog import bundle_for_volume, shipped_bundles
+from engine.registry import IMAGE, VOLUME, Registry, Verdict, views_family
 
 
 class PromotingGate:
@@ -116,3 +121,48 @@ def test_a_ct_promotion_and_rollback_stay_in_the_volume_family(
     assert state.active_bundle.spec.model_id == ct_model
     assert reloads == []  # the window's 2D model is not replaced by a CT model
     assert state.activate("ct-a") and registry.active_id(VOLUME) == "ct-a" and reloads == []
+
+
+def _store_studies(home: Path, views: list[str], label: str, n_train: int, n_heldout: int) -> None:
+    """Confirmed studies of these views (flat 32x32 PNGs, a square as every view's mask),
+    their ids chosen so the fixed split puts n_train in training and n_heldout held out."""
+
+    def ids(split: str, n: int) -> list[str]:
+        return [c for c in (f"st{k}" for k in range(500)) if split_for(c) == split][:n]
+
+    store = StudyStore(Datastore(home))
+    mask = np.zeros((32, 32), bool)
+    mask[8:20, 8:20] = True
+    for case_id in ids(TRAIN, n_train) + ids(HELDOUT, n_heldout):
+        files = {}
+        for view in views:
+            files[view] = home.parent / "studies" / case_id / f"{view}.png"
+            files[view].parent.mkdir(parents=True, exist_ok=True)
+            PILImage.fromarray(np.full((32, 32), 90, np.uint8)).save(files[view])
+        store.add_study(files, case_id=case_id)
+        store.save_confirmation(case_id, label, {v: mask for v in views}, "dr.a")
+
+
+def test_a_study_model_is_offered_for_stored_studies_and_fine_tunes_on_them(
+    tmp_path: Path,
+) -> None:
+    study = next(b for b in shipped_bundles() if b.spec.task == "views")
+    views = [i.view for i in study.spec.inputs]
+    family = views_family(views)
+    home = tmp_path / "home"
+    _store_studies(home, views, study.spec.classes[0], 2, 1)
+    state = TrainingState(ReviewStore(home))
+    state.refresh()
+    assert state.families == [IMAGE, family]  # no CT cases: no CT model offered
+    assert state.set_family(family)
+    assert state.active_bundle.directory == study.directory and state.readiness is None
+    assert state.corrected_counts == (2, 1)
+    assert state.readiness_text().startswith(
+        f"Ready: fine-tunes {study.spec.model_id} on 2 corrected training studies; "
+        "1 held-out study (never trained on) judge it."
+    )
+    path = state.prepare(epochs=1)
+    assert path is not None
+    request = FinetuneRequest.read(path)
+    assert Path(request.base.dir) == study.directory.resolve()
+    assert request.train["kind"] == request.heldout["kind"] == "study"
