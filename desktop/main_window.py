@@ -141,7 +141,9 @@ class MainWindow(QMainWindow):
         t.subscribe("models_changed", self.sync_actions)
         for event in ("image_changed", "frame_changed", "model_changed", "domain_changed"):
             s.subscribe(event, lambda *_: self.sync_actions())
-        self.volume_mode = VolumePage(self.page_host)  # CT/MR volumes: three views, labels
+        self.volume_mode = VolumePage(
+            self.page_host, self.review_store.root
+        )  # CT/MR volumes: three views, labels
         self.training.refresh()
         self.refresh_review_actions()
 

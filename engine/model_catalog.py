@@ -1,8 +1,9 @@
 """Which shipped model answers which kind of case.
 
-The registry (engine.registry) manages versions of the one 2D model that the feedback loop
-fine-tunes; multi-view and volume models are shipped side by side in resources/models/ and
-chosen by what the case is: a study's view names, or a volume.
+Multi-view and volume models are shipped side by side in resources/models/ and chosen by
+what the case is: a study's view names, or a volume. These are the built-ins of the
+registry's model families (engine.registry): what reads a case is the family's active model
+(engine.model_lookup.default_model_dir), the shipped one until a fine-tune is promoted.
 """
 
 from __future__ import annotations

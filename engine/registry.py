@@ -4,6 +4,32 @@
 <root>/models/registry.json active id, the activation stack rollback walks back through,
                             every model with its gate numbers, and an append-only history
 
+Models come in families, one per kind of model a case is read by, and each family has its
+own active model, rollback stack and built-in default (the shipped bundle it starts from):
+
+  "image"            single 2D images; built-in: the shipped default bundle
+  "volume"           CT volumes; built-in: engine.model_catalog.bundle_for_volume()
+  "views:<a>+<b>..." multi-view studies taking exactly those views (sorted); built-in:
+                     engine.model_catalog.bundle_for_views(views)
+
+A bundle's family comes from its model.json (task, and the inputs' views for task
+"views"), so a fine-tuned CT model is judged against the active CT model and, promoted,
+becomes what CT volumes are read with; the image model is untouched.
+
+registry.json (schema_version 1, additive since families came; a file written before them
+reads unchanged as an image-only registry):
+
+  {"schema_version": 1,
+   "active": ID, "stack": [ID, ...],            the image family, as it always was
+   "families": {FAMILY: {"active": ID, "stack": [ID, ...]}, ...}   every other family
+                                                that has been started (absent: none)
+   "models": {ID: {"path", "registered", "parent", "status", "source", "gate",
+                   "family"}},                  "family" absent: "image"
+   "history": [{"at", "event", "model_id", "from", "family"}, ...]}
+
+A family is started (its built-in copied in) by the first change in it, so the registry never
+depends on files it does not own; until then its built-in is its active model.
+
 A fine-tuned candidate replaces the active model only through `Registry.promote`, whose gate
 scores both models through onnxruntime (engine.evaluation, exactly what users run) on the
 same fixed held-out cases. It is statistics, not a coin: it needs at least Gate.min_cases
@@ -12,8 +38,8 @@ compares Dice case by case, promoting only if the lower bound of a seeded paired
 interval of the mean difference is above -margin (and accuracy does not drop beyond its
 margin). Refused candidates are kept, with their numbers, so nobody has to wonder why.
 
-While the registry file does not exist yet the shipped default bundle is the active model;
-the first change copies it in, so the registry never depends on files it does not own.
+While the registry file does not exist yet the shipped default bundle is the active image
+model; the first change copies it in.
 """
 
 from __future__ import annotations
@@ -21,7 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,6 +62,7 @@ from engine.datastore.export import build_folder, folder_fingerprint
 from engine.datastore.home import data_root
 from engine.errors import LesionLensError
 from engine.metrics import paired_bootstrap_ci
+from engine.model_catalog import bundle_for_views, bundle_for_volume, shipped_bundles
 
 SCHEMA_VERSION = 1
 REGISTRY_NAME = "registry.json"
@@ -49,10 +76,68 @@ ACTIVE, AVAILABLE, REJECTED = "active", "available", "rejected"
 TOO_FEW = "too few held-out cases"
 # What a registered copy of a bundle holds (scope.json: the scope model, engine.scope).
 BUNDLE_FILES = ("model.onnx", "model.json", "metrics.json", "weights.pt", "scope.json")
+IMAGE, VOLUME, VIEWS_PREFIX = "image", "volume", "views:"  # model families (module docstring)
 
 
 class RegistryError(LesionLensError):
     """The registry cannot do what was asked (unknown id, nothing to roll back to, ...)."""
+
+
+def views_family(views: Iterable[str]) -> str:
+    """The family of the study models taking exactly these views ("views:cc+mlo")."""
+    names = sorted({str(v) for v in views})
+    if not names:
+        raise RegistryError("a study model family needs at least one view name")
+    return VIEWS_PREFIX + "+".join(names)
+
+
+def family_views(family: str) -> tuple[str, ...] | None:
+    """The view names of a "views:..." family (None for the image and volume families)."""
+    if not family.startswith(VIEWS_PREFIX):
+        return None
+    return tuple(family[len(VIEWS_PREFIX) :].split("+"))
+
+
+def family_of(spec: Any) -> str:
+    """The family of a bundle's spec (engine.bundle.ModelSpec): its task, and for a study
+    model its views, decide which active model it is judged against and may replace."""
+    if spec.task == VOLUME:
+        return VOLUME
+    if spec.task == "views":
+        return views_family(i.view for i in spec.inputs)
+    return IMAGE
+
+
+def check_family(family: str) -> str:
+    """The family name itself, or a RegistryError naming the ones that exist."""
+    if family in (IMAGE, VOLUME) or (family_views(family) and all(family_views(family) or ())):
+        return family
+    raise RegistryError(
+        f"unknown model family {family!r}: use image, volume or views:<view>+<view>"
+    )
+
+
+def family_title(family: str) -> str:
+    """How the CLI and the GUI name a family: "image model", "CT volume model", ..."""
+    views = family_views(family)
+    if views:
+        return f"study model ({', '.join(views)})"
+    return "CT volume model" if family == VOLUME else "image model"
+
+
+def builtin_dir(family: str) -> Path | None:
+    """The shipped bundle a family starts from (None: nothing shipped for it)."""
+    check_family(family)
+    if family == IMAGE:
+        return default_bundle_dir()
+    bundle = bundle_for_volume() if family == VOLUME else bundle_for_views(family_views(family))
+    return bundle.directory if bundle is not None else None
+
+
+def shipped_families() -> list[str]:
+    """Every family a shipped bundle starts: image first, then volume, then the studies."""
+    found = {family_of(b.spec) for b in shipped_bundles()}
+    return [IMAGE] + sorted(found - {IMAGE}, key=lambda f: (f != VOLUME, f))
 
 
 def _now() -> str:
@@ -290,15 +375,19 @@ def _scorer(task: str) -> Any:
 class ModelEntry:
     model_id: str
     path: Path
-    status: str  # active, available or rejected
+    status: str  # active, available or rejected (active: within its family)
     registered: str
     parent: str | None = None
     source: str = ""  # builtin, promoted, rejected
     gate: dict[str, Any] | None = field(default=None, compare=False)
+    family: str = IMAGE
 
 
 class Registry:
-    """Bundles under <root>/models and registry.json; every change is locked and atomic."""
+    """Bundles under <root>/models and registry.json; every change is locked and atomic.
+
+    Every reading and changing call takes the model family (module docstring), "image" by
+    default, so the calls written for the one image model keep their meaning."""
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = data_root(root)
@@ -309,39 +398,72 @@ class Registry:
 
     # -- reading -------------------------------------------------------------------------
 
-    def active_id(self) -> str:
-        state = self._read()
-        return state["active"] if state else _builtin_id()
+    def families(self, shipped: bool = True) -> list[str]:
+        """The families there are: image first, then (shipped) every family a shipped bundle
+        starts, then every family the registry has started."""
+        state = self._read() or {}
+        known = shipped_families() if shipped else [IMAGE]
+        started = sorted(set(state.get("families", {})) - set(known))
+        return known + started
 
-    def previous_id(self) -> str | None:
+    def active_id(self, family: str = IMAGE) -> str:
+        own = self._family(self._read(), family)
+        return own["active"] if own else self._builtin(family)[1]
+
+    def previous_id(self, family: str = IMAGE) -> str | None:
         """The model Roll back would return to (None when the active model is the first)."""
-        state = self._read()
-        return state["stack"][-2] if state and len(state["stack"]) > 1 else None
+        own = self._family(self._read(), family)
+        return own["stack"][-2] if own and len(own["stack"]) > 1 else None
 
-    def active_dir(self) -> Path:
+    def active_dir(self, family: str = IMAGE) -> Path:
         """The bundle folder to load for inference and to fine-tune from."""
-        state = self._read()
-        if not state:
-            return default_bundle_dir()
-        return self._bundle_dir(state, state["active"])
+        found = self.family_dir(family)
+        if found is None:
+            raise RegistryError(
+                f"{self.path}: no {family_title(family)} is installed or registered"
+            )
+        return found
 
-    def list(self) -> list[ModelEntry]:
-        """Every registered model, oldest first (the shipped default alone while empty)."""
+    def family_dir(self, family: str = IMAGE) -> Path | None:
+        """active_dir, or None when the family has neither a registered model nor a shipped
+        built-in (a study of views no model takes)."""
         state = self._read()
-        if not state:
-            return [ModelEntry(_builtin_id(), default_bundle_dir(), ACTIVE, "", source="builtin")]
-        return [self._entry(state, model_id) for model_id in state["models"]]
+        own = self._family(state, family)
+        if own is None:
+            return builtin_dir(family)
+        assert state is not None
+        return self._bundle_dir(state, own["active"])
+
+    def list(self, family: str = IMAGE) -> list[ModelEntry]:
+        """Every registered model of the family, oldest first (its built-in alone while the
+        family has not been started; nothing when there is none)."""
+        state = self._read()
+        if self._family(state, family) is None:
+            found = builtin_dir(family)
+            if found is None:
+                return []
+            builtin = read_bundle(found).spec.model_id
+            return [ModelEntry(builtin, found, ACTIVE, "", source="builtin", family=family)]
+        assert state is not None
+        return [
+            self._entry(state, model_id)
+            for model_id, raw in state["models"].items()
+            if raw.get("family", IMAGE) == family
+        ]
 
     def get(self, model_id: str) -> ModelEntry:
         state = self._read()
+        if state and model_id in state["models"]:
+            return self._entry(state, model_id)
+        for family in self.families():  # a built-in not copied in yet
+            if self._family(state, family) is None:
+                entry = next(iter(self.list(family)), None)
+                if entry is not None and entry.model_id == model_id:
+                    return entry
         if not state:
-            if model_id == _builtin_id():
-                return self.list()[0]
             raise RegistryError(f"{self.path}: no model {model_id!r} (the registry is empty)")
-        if model_id not in state["models"]:
-            known = ", ".join(state["models"])
-            raise RegistryError(f"{self.path}: no model {model_id!r}; registered: {known}")
-        return self._entry(state, model_id)
+        known = ", ".join(state["models"])
+        raise RegistryError(f"{self.path}: no model {model_id!r}; registered: {known}")
 
     def history(self) -> list[dict[str, Any]]:
         state = self._read()
@@ -350,20 +472,24 @@ class Registry:
     # -- changing ------------------------------------------------------------------------
 
     def promote(self, candidate_dir: str | Path, gate: Gate) -> Verdict:
-        """Judge the candidate against the active model; register it as the new active model
-        if the gate passes, else as rejected with its numbers. Returns the verdict."""
+        """Judge the candidate against the active model of its family; register it as that
+        family's new active model if the gate passes, else as rejected with its numbers.
+        Returns the verdict."""
         candidate = read_bundle(candidate_dir)
         model_id = candidate.spec.model_id
+        family = family_of(candidate.spec)
         if model_id in (self._read() or {}).get("models", {}):
             raise RegistryError(f"{self.path}: a model {model_id!r} is already registered")
-        baseline_id = self.active_id()
-        verdict = gate.judge(candidate.directory, self.active_dir())
+        baseline_id = self.active_id(family)
+        verdict = gate.judge(candidate.directory, self.active_dir(family))
         with self._locked():
-            state = self._read_or_start()
-            if state["active"] != baseline_id:
+            state = self._read_or_start(family)
+            own = self._family(state, family)
+            assert own is not None
+            if own["active"] != baseline_id:
                 raise RegistryError(
-                    f"the active model changed from {baseline_id} to {state['active']} while "
-                    "the gate ran; run the gate again"
+                    f"the active {family_title(family)} changed from {baseline_id} to "
+                    f"{own['active']} while the gate ran; run the gate again"
                 )
             self._install(state, candidate.directory, model_id)
             if verdict.promoted:
@@ -379,11 +505,12 @@ class Registry:
                 "status": status,
                 "source": source,
                 "gate": verdict.to_json(),
+                "family": family,
             }
-            event = {"at": _now(), "model_id": model_id, "from": baseline_id}
+            event = {"at": _now(), "model_id": model_id, "from": baseline_id, "family": family}
             if verdict.promoted:
-                state["active"] = model_id
-                state["stack"].append(model_id)
+                own["active"] = model_id
+                own["stack"].append(model_id)
                 state["history"].append({**event, "event": "promoted"})
             elif verdict.too_few_cases:
                 state["history"].append({**event, "event": "not promoted: too few cases"})
@@ -393,9 +520,11 @@ class Registry:
         return verdict
 
     def activate(self, model_id: str, force: bool = False) -> ModelEntry:
-        """Make a registered model the active one (a rejected one only with force)."""
+        """Make a registered model the active one of its family (a rejected one only with
+        force); a family's built-in not copied in yet counts as registered."""
+        family = self._family_of_id(model_id)
         with self._locked():
-            state = self._read_or_start()
+            state = self._read_or_start(family)
             if model_id not in state["models"]:
                 known = ", ".join(state["models"])
                 raise RegistryError(f"{self.path}: no model {model_id!r}; registered: {known}")
@@ -404,31 +533,48 @@ class Registry:
                     f"{model_id} was rejected by the gate ({_reasons(state, model_id)}); "
                     "activate it anyway with force"
                 )
-            if state["active"] != model_id:
-                previous = state["active"]
-                state["active"] = model_id
-                state["stack"].append(model_id)
+            own = self._family(state, family)
+            assert own is not None
+            if own["active"] != model_id:
+                previous = own["active"]
+                own["active"] = model_id
+                own["stack"].append(model_id)
                 state["history"].append(
-                    {"at": _now(), "event": "activated", "model_id": model_id, "from": previous}
+                    {
+                        "at": _now(),
+                        "event": "activated",
+                        "model_id": model_id,
+                        "from": previous,
+                        "family": family,
+                    }
                 )
                 self._write(state)
             return self._entry(state, model_id)
 
-    def rollback(self) -> ModelEntry:
-        """Back to the model that was active before the current one."""
+    def rollback(self, family: str = IMAGE) -> ModelEntry:
+        """Back to the model of the family that was active before the current one."""
         with self._locked():
-            state = self._read_or_start()
-            if len(state["stack"]) < 2:
+            state = self._read_or_start(family)
+            own = self._family(state, family)
+            assert own is not None
+            if len(own["stack"]) < 2:
                 raise RegistryError(
-                    f"{self.path}: nothing to roll back to ({state['active']} is the first model)"
+                    f"{self.path}: nothing to roll back to ({own['active']} is the first "
+                    f"{family_title(family)})"
                 )
-            previous = state["stack"].pop()
-            state["active"] = state["stack"][-1]
+            previous = own["stack"].pop()
+            own["active"] = own["stack"][-1]
             state["history"].append(
-                {"at": _now(), "event": "rollback", "model_id": state["active"], "from": previous}
+                {
+                    "at": _now(),
+                    "event": "rollback",
+                    "model_id": own["active"],
+                    "from": previous,
+                    "family": family,
+                }
             )
             self._write(state)
-            return self._entry(state, state["active"])
+            return self._entry(state, own["active"])
 
     # -- internals -----------------------------------------------------------------------
 
@@ -466,32 +612,88 @@ class Registry:
         version = state.get("schema_version") if isinstance(state, dict) else None
         if not isinstance(version, int) or version > SCHEMA_VERSION:
             raise RegistryError(f"{self.path}: schema_version {version!r} is not supported")
+        families = state.get("families", {})
+        if not isinstance(families, dict) or not all(
+            isinstance(f, dict) and "active" in f and f.get("stack") for f in families.values()
+        ):
+            raise RegistryError(
+                f"{self.path}: 'families' must map each family to its active id and stack"
+            )
         return state
 
-    def _read_or_start(self) -> dict[str, Any]:
-        """The registry, created on first change with the shipped default as its first model."""
+    @staticmethod
+    def _family(state: dict[str, Any] | None, family: str) -> dict[str, Any] | None:
+        """The family's {"active", "stack"} in the registry (the top level for images),
+        None while the family has not been started."""
+        check_family(family)
+        if not state:
+            return None
+        return state if family == IMAGE else state.get("families", {}).get(family)
+
+    def _builtin(self, family: str) -> tuple[Path, str]:
+        """(folder, model id) of the family's built-in, or why there is none."""
+        found = builtin_dir(family)
+        if found is None:
+            raise RegistryError(
+                f"{self.path}: no {family_title(family)} is shipped to start the family from"
+            )
+        return found, read_bundle(found).spec.model_id
+
+    def _family_of_id(self, model_id: str) -> str:
+        """The family of a registered model, or of the family whose built-in it is."""
         state = self._read()
-        if state:
-            return state
-        builtin = _builtin_id()
-        state = {
-            "schema_version": SCHEMA_VERSION,
-            "active": builtin,
-            "stack": [builtin],
-            "models": {},
-            "history": [{"at": _now(), "event": "initial", "model_id": builtin, "from": None}],
-        }
-        if not (self.models_dir / builtin).is_dir():
-            self._install(state, default_bundle_dir(), builtin)
-        state["models"][builtin] = {
-            "path": builtin,
+        if state and model_id in state["models"]:
+            return state["models"][model_id].get("family", IMAGE)
+        return self.get(model_id).family  # a built-in not copied in yet (or the error)
+
+    def _read_or_start(self, family: str = IMAGE) -> dict[str, Any]:
+        """The registry, created on first change with the shipped default as its first
+        model, and the family started with its built-in as its first model."""
+        state = self._read()
+        if not state:
+            builtin = _builtin_id()
+            state = {
+                "schema_version": SCHEMA_VERSION,
+                "active": builtin,
+                "stack": [builtin],
+                "models": {},
+                "history": [{"at": _now(), "event": "initial", "model_id": builtin, "from": None}],
+            }
+            self._register_builtin(state, default_bundle_dir(), builtin, IMAGE)
+        if self._family(state, family) is None:
+            folder, builtin = self._builtin(family)
+            if builtin in state["models"]:
+                raise RegistryError(
+                    f"{self.path}: the built-in {family_title(family)} {builtin} is already "
+                    f"registered in the {state['models'][builtin].get('family', IMAGE)} family"
+                )
+            self._register_builtin(state, folder, builtin, family)
+            state.setdefault("families", {})[family] = {"active": builtin, "stack": [builtin]}
+            state["history"].append(
+                {
+                    "at": _now(),
+                    "event": "initial",
+                    "model_id": builtin,
+                    "from": None,
+                    "family": family,
+                }
+            )
+        return state
+
+    def _register_builtin(
+        self, state: dict[str, Any], folder: Path, model_id: str, family: str
+    ) -> None:
+        if not (self.models_dir / model_id).is_dir():
+            self._install(state, folder, model_id)
+        state["models"][model_id] = {
+            "path": model_id,
             "registered": _now(),
             "parent": None,
             "status": AVAILABLE,
             "source": "builtin",
             "gate": None,
+            **({} if family == IMAGE else {"family": family}),
         }
-        return state
 
     def _install(self, state: dict[str, Any], bundle_dir: Path, model_id: str) -> None:
         target = self.models_dir / model_id
@@ -520,14 +722,17 @@ class Registry:
 
     def _entry(self, state: dict[str, Any], model_id: str) -> ModelEntry:
         raw = state["models"][model_id]
+        family = raw.get("family", IMAGE)
+        own = self._family(state, family)
         return ModelEntry(
             model_id=model_id,
             path=self.models_dir / raw["path"],
-            status=ACTIVE if state["active"] == model_id else raw["status"],
+            status=ACTIVE if own and own["active"] == model_id else raw["status"],
             registered=raw["registered"],
             parent=raw.get("parent"),
             source=raw.get("source", ""),
             gate=raw.get("gate"),
+            family=family,
         )
 
 

@@ -1,7 +1,8 @@
 """The study page of the main window: a multi-view case (anterior + posterior, photo +
 ultrasound) opens here instead of the single-image canvas. It owns the StudyState and its
-widgets, runs "Analyze" for the study on the window's worker thread (the model is the shipped
-bundle for exactly these views, engine.model_catalog.bundle_for_views) and exports the study.
+widgets, runs "Analyze" for the study on the window's worker thread (the model is the
+registry's active one for exactly these views, engine.model_lookup.default_bundle: the
+shipped bundle for them until a fine-tune is promoted) and exports the study.
 
 The page asks the window for what it needs through desktop.pages.host.PageHost (the central
 stack, the status bar, the banner, the one job queue, …), never through the window itself.

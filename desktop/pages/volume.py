@@ -4,9 +4,10 @@ Kept out of main_window.py so the window stays about 2D cases: this page adds th
 to the window's central stack and its actions to the File, Edit and Model menus, and hides
 the 2D side panel, toolbar and frame slider while a volume is on screen, all through
 desktop.pages.host.PageHost (never the window itself). The 2D model's domain check stays as it
-is (an ultrasound model is not run on CT slices); volumes go to the shipped volume model
-(engine.model_catalog.bundle_for_volume) on the window's worker queue, and the page says so
-plainly when no volume model is shipped.
+is (an ultrasound model is not run on CT slices); volumes go to the registry's active volume
+model (engine.model_lookup.default_bundle: a promoted CT fine-tune, else the shipped volume
+bundle; what `lesionlens analyze` runs too) on the window's worker queue, and the page says
+so plainly when there is no volume model.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from desktop.widgets.questions import DISCARD, SAVE
 from desktop.widgets.volume.export_dialog import VolumeExportDialog
 from desktop.widgets.volume.workspace import VolumeWorkspace
 from desktop.widgets.window_presets_menu import PresetTarget
-from engine.model_catalog import bundle_for_volume
+from engine.bundle import Bundle
+from engine.case_kind import VOLUME as VOLUME_CASE
+from engine.errors import LesionLensError
+from engine.model_lookup import default_bundle
 from engine.pacs import PacsNode
 from engine.report import ExportResult, ModelInfo
 from engine.report.naming import case_pseudonym
@@ -61,9 +65,12 @@ def volume_export_steps(
 
 
 class VolumePage(QObject):
-    def __init__(self, host: PageHost) -> None:
+    def __init__(self, host: PageHost, home: str | Path | None = None) -> None:
+        """home: the data root whose registry names the active volume model (default:
+        LESIONLENS_HOME), the one the window's training panel promotes into."""
         super().__init__(host.parent_widget())
         self.host = host
+        self.home = home
         self.state = host.state
         self.workspace = VolumeWorkspace(host.tools)
         self.session = self.workspace.session
@@ -163,10 +170,24 @@ class VolumePage(QObject):
             self._leave()
             self._sync_actions()
 
+    def volume_bundle(self, report: bool = False) -> Bundle | None:
+        """The registry's active volume model, asked at each use so that a promotion or a
+        rollback in the training panel is what the next analysis runs. None when there is
+        none or the registry cannot be read (report: say why in the error bar)."""
+        try:
+            bundle = default_bundle(VOLUME_CASE, home=self.home)
+        except (LesionLensError, OSError) as exc:
+            if report:
+                self.state.report_error(f"The volume model cannot be found: {exc}")
+            return None
+        if bundle is None and report:
+            self.state.report_error(NO_VOLUME_MODEL)
+        return bundle
+
     def _show_model_note(self) -> None:
         if not self.active:
             return
-        bundle = bundle_for_volume()
+        bundle = self.volume_bundle()
         lines = []
         model = self.state.model
         if model is not None and self.state.withheld is not None:
@@ -215,16 +236,15 @@ class VolumePage(QObject):
     # -- the volume model ---------------------------------------------------------------------
 
     def analyze(self) -> bool:
-        """Model ▸ Analyze Volume: the shipped volume model on the worker thread."""
+        """Model ▸ Analyze Volume: the active volume model on the worker thread."""
         session = self.session
         if not self.active:
             self.state.notify("Open a CT volume to analyse it with the volume model")
             return False
         if session.busy:
             return False
-        bundle = bundle_for_volume()
+        bundle = self.volume_bundle(report=True)
         if bundle is None:
-            self.state.report_error(NO_VOLUME_MODEL)
             return False
         request = session.start_analysis(bundle.directory)
         self.host.start_job(  # the window's one worker queue
@@ -273,11 +293,10 @@ class VolumePage(QObject):
 
     def start_export(self, request: VolumeExportRequest, send_to: PacsNode | None = None) -> bool:
         session = self.session
-        bundle = bundle_for_volume()
         if not self.exportable() or session.labels is None or not request.outputs:
             return False
+        bundle = self.volume_bundle(report=True)
         if bundle is None:
-            self.state.report_error(NO_VOLUME_MODEL)
             return False
         assert session.volume is not None and session.prediction is not None
         labels = session.labels

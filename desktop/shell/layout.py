@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.models.study.state import StudyState, registry_bundle_finder
 from desktop.pages.study import StudyPage
 from desktop.shell.study_saving import StudySaving
 from desktop.widgets.case_list_dock import DOCK_WIDTH
@@ -56,7 +57,8 @@ def build_layout(w: MainWindow) -> None:
     for page in (w.placeholder, w.canvas):
         w.canvas_stack.addWidget(page)
     # A multi-view case opens on the study page, which hides the single-image widgets.
-    w.study_page = StudyPage(w.page_host)
+    # Its model is the registry's active one for the study's views, in the window's data root.
+    w.study_page = StudyPage(w.page_host, StudyState(registry_bundle_finder(w.review_store.root)))
     reviewer = w.page_host.reviewer  # the study's Save (Ctrl+S) goes through window.saving
     w.saving.study = StudySaving(w.study_page, w.review_store, w.cases, reviewer)
     image_area = _column([(w.canvas_stack, 1), (w.frame_controls, 0)])

@@ -194,7 +194,15 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="MODEL_DIR",
-        help="the bundle to fine-tune; default: the registry's active model",
+        help="the bundle to fine-tune; default: the registry's active model of --family",
+    )
+    finetune.add_argument(
+        "--family",
+        default="image",
+        metavar="FAMILY",
+        help="without --model: whose active model to fine-tune: image (default), volume (the "
+        "CT model) or views:<view>+<view> (a study model); a candidate is always judged "
+        "against, and promoted into, its own family",
     )
     finetune.add_argument("--epochs", type=int, default=12)
     finetune.add_argument("--heldout", type=Path, default=None, metavar="DIR")
@@ -219,11 +227,26 @@ def _add_feedback_parsers(sub: argparse._SubParsersAction) -> None:
     )
     models = sub.add_parser("models", help="list, activate or roll back registered models")
     actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", parents=[home], help="every model, the active one marked *")
-    activate = actions.add_parser("activate", parents=[home], help="make a model active")
+    listing = actions.add_parser(
+        "list",
+        parents=[home],
+        help="every model by family, the active one of each marked *",
+        description="The image family first, then every other family the registry has "
+        "started (under a '[family]' line); --family all adds the shipped families not "
+        "started yet, --family FAMILY lists only that one.",
+    )
+    listing.add_argument("--family", default=None, metavar="FAMILY")
+    activate = actions.add_parser(
+        "activate", parents=[home], help="make a model the active one of its family"
+    )
     activate.add_argument("model_id", metavar="ID")
     activate.add_argument("--force", action="store_true", help="even one the gate rejected")
-    actions.add_parser("rollback", parents=[home], help="back to the previous active model")
+    rollback = actions.add_parser(
+        "rollback", parents=[home], help="back to the family's previous active model"
+    )
+    rollback.add_argument(
+        "--family", default="image", metavar="FAMILY", help="image (default), volume or views:..."
+    )
 
 
 def _add_export_parser(sub: argparse._SubParsersAction) -> None:

@@ -49,7 +49,7 @@ def finetune_command(args: argparse.Namespace) -> int:
         error("--epochs must be at least 1")
         return EXIT_USAGE
     registry = Registry(args.home)
-    base = args.base if args.base is not None else registry.active_dir()
+    base = args.base if args.base is not None else registry.active_dir(args.family)
     replay = (
         "auto"
         if args.replay_folder is None
@@ -100,7 +100,7 @@ def finetune_command(args: argparse.Namespace) -> int:
         error(job.error or f"fine-tuning failed (exit status {code})")
         return EXIT_FAILED_INPUTS
     verdict = (
-        promote_candidate(job.request, registry)
+        promote_candidate(job.request, registry)  # into the candidate's own family
         if args.promote
         else judge_candidate(job.request, base)
     )
@@ -127,14 +127,31 @@ def _datastore_request(root: Path, base: Path, args: argparse.Namespace) -> Fine
 
 
 def models_command(args: argparse.Namespace) -> int:
-    from engine.registry import Registry, describe_entry
+    from engine.registry import IMAGE, Registry, check_family, describe_entry, family_title
 
     registry = Registry(args.home)
     if args.action == "list":
-        for entry in registry.list():
-            print(describe_entry(entry))
+        wanted = args.family
+        if wanted in (None, "all"):
+            families = registry.families(shipped=wanted == "all")
+        else:
+            families = [check_family(wanted)]
+        for family in families:
+            if family != IMAGE or len(families) > 1 and wanted == "all":
+                print(f"[{family}] {family_title(family)}")
+            for entry in registry.list(family):
+                print(describe_entry(entry))
     elif args.action == "activate":
-        print(f"active: {registry.activate(args.model_id, force=args.force).model_id}")
+        entry = registry.activate(args.model_id, force=args.force)
+        print(f"active: {entry.model_id}" + _family_note(entry.family))
     else:
-        print(f"active: {registry.rollback().model_id}")
+        entry = registry.rollback(check_family(args.family))
+        print(f"active: {entry.model_id}" + _family_note(entry.family))
     return EXIT_OK
+
+
+def _family_note(family: str) -> str:
+    """Nothing for the image family (the line reads as before families), else which."""
+    from engine.registry import IMAGE, family_title
+
+    return "" if family == IMAGE else f" ({family_title(family)})"

@@ -280,3 +280,39 @@ def _collect_garbage_on_this_thread() -> Iterator[None]:
     from desktop.widgets.gui_gc import unpin_garbage_collection
 
     unpin_garbage_collection()
+
+
+@pytest.fixture
+def store_ct_cases():  # noqa: ANN201 - the factory below
+    """store(home, n_train, n_heldout): corrected synthetic CT volume cases in the datastore at
+    home (engine.datastore.volumes), the case ids chosen so the fixed split puts n_train in
+    training and n_heldout held out. Small (16x32x48) but real NIfTI and label maps."""
+    from pathlib import Path
+
+    from engine.datastore import Datastore
+    from engine.datastore.heldout import split_for
+    from engine.datastore.volumes import VolumeStore
+    from engine.synth.kidney_ct import SHIFTED_CT, generate_kidney_ct
+    from engine.synth.nifti_out import write_nifti
+
+    def store(home: Path, n_train: int, n_heldout: int) -> list[str]:
+        train, held, k = [], [], 0
+        while len(train) < n_train or len(held) < n_heldout:
+            name = f"ct{k}"
+            (held if split_for(name) == "val" else train).append(name)
+            k += 1
+        volumes = VolumeStore(Datastore(home))
+        ids = train[:n_train] + held[:n_heldout]
+        for i, case_id in enumerate(ids):
+            label = ("benign", "malignant")[i % 2]
+            rng = np.random.default_rng(i)
+            sample = generate_kidney_ct(rng, label, SHIFTED_CT, shape=(16, 32, 48))
+            path = home.parent / "cts" / f"{case_id}.nii.gz"
+            write_nifti(path, sample.volume, sample.spacing_mm)
+            volumes.add_volume(path, case_id=case_id)
+            volumes.save_correction(
+                case_id, sample.labels, "dr.a", ("background", "kidney", "tumour"), label
+            )
+        return ids
+
+    return store

@@ -6,6 +6,12 @@ engine.jobs (datastore_request + prepare_job) and the child `python -m training.
 the GUI and `lesionlens finetune` train the same way. The candidate replaces the active model
 only through the registry's gate (engine.jobs.promote_candidate); a refused one is kept as
 rejected, with its numbers.
+
+The reader chooses which model family to fine-tune (desktop.models.feedback.families: the
+image model, the CT volume model once CT cases are stored, a study model once studies of
+its views are): the active model, history,
+rollback, readiness and counts shown are that family's, the job's base is its active model and
+the gate promotes into it. Only the image family's changes reload the window's 2D model.
 """
 
 from __future__ import annotations
@@ -16,16 +22,21 @@ from pathlib import Path
 from typing import Any
 
 from desktop.models.events import Events
+from desktop.models.feedback.families import (
+    case_noun,
+    corrected_counts,
+    family_readiness,
+    offered_families,
+)
 from desktop.models.feedback.summary import duration_text
 from desktop.models.reading.review_store import ReviewStore
 from engine.bundle import Bundle, read_bundle
-from engine.datastore import CORRECTED, HELDOUT, TRAIN, DatastoreError
+from engine.datastore import DatastoreError
 from engine.errors import LesionLensError
 from engine.finetune_request import FinetuneRequest
 from engine.jobs import (
     DEFAULT_EPOCHS,
     bundle_replay,
-    datastore_readiness,
     datastore_request,
     describe_event,
     describe_replay,
@@ -34,7 +45,14 @@ from engine.jobs import (
     prepare_job,
     promote_candidate,
 )
-from engine.registry import MIN_HELDOUT_CASES, ModelEntry, Registry, Verdict
+from engine.registry import (
+    IMAGE,
+    MIN_HELDOUT_CASES,
+    ModelEntry,
+    Registry,
+    Verdict,
+    family_title,
+)
 from engine.replay_sources import ReplaySources
 
 IDLE, STARTING, TRAINING, GATING, DONE, FAILED, CANCELLED = (
@@ -52,7 +70,8 @@ EVENTS = (
     "readiness_changed",  # the "can fine-tune?" answer changed (reason or None)
     "job_changed",  # phase changed (idle, starting, training, gating, done, failed, cancelled)
     "progress",  # a progress event of the child arrived (its dict)
-    "active_model_changed",  # the registry's active model is another one (its bundle folder)
+    "active_model_changed",  # the active image model is another one (its bundle folder)
+    "families_changed",  # the model families offered, or the one chosen, changed
     "status",  # a line for the status bar
     "error",  # something failed; the window shows it in the error bar
 )
@@ -67,6 +86,8 @@ class TrainingState:
         # every job, so a bench or a test can pin a small recipe; empty for users.
         self.request_overrides: dict[str, Any] = {}
         self.events = Events(EVENTS)
+        self.family = IMAGE  # the model family fine-tuned, shown and rolled back
+        self.families: list[str] = [IMAGE]  # the families the reader can choose from
         self.entries: list[ModelEntry] = []
         self.previous_id: str | None = None
         self.active_entry: ModelEntry | None = None
@@ -99,17 +120,50 @@ class TrainingState:
 
     def refresh(self) -> None:
         """Re-read the registry and the datastore (cheap: two small JSON files)."""
+        self._refresh_families()
+        family = self.family
         try:
-            self.entries = self.registry.list()
-            self.previous_id = self.registry.previous_id()
-            active = self.registry.active_id()
+            self.entries = self.registry.list(family)
+            self.previous_id = self.registry.previous_id(family)
+            active = self.registry.active_id(family)
             self.active_entry = next((e for e in self.entries if e.model_id == active), None)
-            self.active_bundle = read_bundle(self.registry.active_dir())
+            self.active_bundle = read_bundle(self.registry.active_dir(family))
         except (LesionLensError, OSError) as exc:
             self.entries, self.active_entry, self.active_bundle = [], None, None
             self._emit("error", f"Model registry unavailable: {exc}")
         self._emit("models_changed")
         self.refresh_readiness()
+
+    def _refresh_families(self) -> None:
+        """The families on offer; the chosen one falls back to images if it went away."""
+        store = self.review_store.store if self.review_store.exists else None
+        try:
+            families = offered_families(store, self.registry)
+        except (LesionLensError, OSError):
+            families = [IMAGE]
+        if self.family not in families:
+            if self.phase in RUNNING:
+                families.append(self.family)  # the running job's family stays until it ends
+            else:
+                self.family = IMAGE
+        if families != self.families:
+            self.families = families
+            self._emit("families_changed")
+
+    def set_family(self, family: str) -> bool:
+        """Fine-tune (and show, and roll back) the model of another family from now on."""
+        if family == self.family:
+            return True
+        if self.phase in RUNNING:
+            self._emit("error", "Wait for the fine-tuning job to end before choosing another model")
+            return False
+        if family not in self.families:
+            self._emit("error", f"There is no {family} model to fine-tune here")
+            return False
+        self.family = family
+        self._emit("families_changed")
+        self.refresh()
+        return True
 
     def metrics_of(self, entry: ModelEntry) -> dict[str, Any]:
         try:
@@ -174,7 +228,8 @@ class TrainingState:
         return self._change_model(lambda: self.registry.activate(model_id), f"Activated {model_id}")
 
     def rollback(self) -> bool:
-        return self._change_model(self.registry.rollback, "Rolled back")
+        family = self.family
+        return self._change_model(lambda: self.registry.rollback(family), "Rolled back")
 
     def _change_model(self, change: Callable[[], ModelEntry], what: str) -> bool:
         if self.phase in RUNNING:
@@ -186,8 +241,9 @@ class TrainingState:
             self._emit("error", str(exc))
             return False
         self.refresh()
-        self._emit("status", f"{what}: {entry.model_id} is the active model")
-        self._emit("active_model_changed", entry.path)
+        self._emit("status", f"{what}: {entry.model_id} is the active {_family_word(entry)}")
+        if entry.family == IMAGE:  # the volume and study pages ask the registry at each use
+            self._emit("active_model_changed", entry.path)
         return True
 
     # -- the "can apply?" check ---------------------------------------------------------------
@@ -207,7 +263,7 @@ class TrainingState:
         if not self.review_store.exists:
             return "no corrected cases yet: correct cases and save them (Ctrl+S)"
         try:
-            return datastore_readiness(self.review_store.store)
+            return family_readiness(self.review_store.store, self.family)
         except (DatastoreError, OSError) as exc:
             return f"the datastore cannot be read: {exc}"
 
@@ -224,10 +280,11 @@ class TrainingState:
             return f"Not available: {self.readiness}."
         n_train, n_heldout = self.corrected_counts
         model = self.active_bundle.spec.model_id if self.active_bundle else "the active model"
+        family = self.family
         text = (
-            f"Ready: fine-tunes {model} on {n_train} corrected training case"
-            f"{'s' if n_train != 1 else ''}; {n_heldout} held-out case"
-            f"{'s' if n_heldout != 1 else ''} (never trained on) judge it."
+            f"Ready: fine-tunes {model} on {n_train} corrected training "
+            f"{case_noun(family, n_train)}; {n_heldout} held-out "
+            f"{case_noun(family, n_heldout)} (never trained on) judge it."
         )
         if n_heldout < MIN_HELDOUT_CASES:
             more = MIN_HELDOUT_CASES - n_heldout
@@ -240,20 +297,16 @@ class TrainingState:
 
     def _corrected_counts(self) -> tuple[int, int]:
         try:
-            store = self.review_store.store
-            return (
-                len(store.cases(status=CORRECTED, split=TRAIN)),
-                len(store.cases(status=CORRECTED, split=HELDOUT)),
-            )
+            return corrected_counts(self.review_store.store, self.family)
         except (DatastoreError, OSError):
             return (0, 0)
 
     # -- one job ------------------------------------------------------------------------------
 
     def prepare(self, epochs: int | None = None) -> Path | None:
-        """Write the job's request (every corrected case pinned to its label time, the
-        held-out cases for the gate, the active model as base). None, with the reason as an
-        error, when it cannot start."""
+        """Write the job's request (every corrected case of the chosen family pinned to its
+        label time, its held-out cases for the gate, the family's active model as base).
+        None, with the reason as an error, when it cannot start."""
         reason = self.finetune_blocker()
         if reason is not None:
             self._emit("error", f"Cannot fine-tune: {reason}")
@@ -367,7 +420,7 @@ class TrainingState:
         else:
             word = "rejected by the gate"
         self._emit("status", f"Fine-tuned model {verdict.candidate_id} {word}")
-        if verdict.promoted:
+        if verdict.promoted and self.family == IMAGE:  # the family the job was started in
             self._emit("active_model_changed", self.registry.active_dir())
 
     def gate_failed(self, error: BaseException | str) -> None:
@@ -401,3 +454,8 @@ class TrainingState:
         if self.phase == FAILED:
             return "Failed (see the error bar)"
         return "No fine-tuning job yet"
+
+
+def _family_word(entry: ModelEntry) -> str:
+    """ "model" for the image family (as the status line always said), else which one."""
+    return "model" if entry.family == IMAGE else family_title(entry.family)

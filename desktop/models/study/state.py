@@ -20,9 +20,10 @@ from desktop.models.study.geometry import LinkDecision, link_decision, shown_mir
 from desktop.models.study.stored import StoredStudy
 from desktop.models.study.view_window import default_view_window, grey_views, view_presets
 from engine.bundle import Bundle, ModelSpec
+from engine.case_kind import STUDY
 from engine.errors import LesionLensError, LoadError
 from engine.inference import cached_model
-from engine.model_catalog import bundle_for_views
+from engine.model_lookup import default_bundle
 from engine.types import Study, StudyAnalysis, WindowPreset
 
 EVENTS = (
@@ -71,6 +72,21 @@ def study_analysis_steps(request: StudyRequest) -> Generator[str, None, StudyRes
     return StudyResult(analyze_study(request.study, model), model.spec)
 
 
+def registry_bundle_finder(home: str | Path | None) -> Callable[[list[str]], Bundle | None]:
+    """StudyState.find_bundle over the registry in `home` (engine.model_lookup.default_bundle,
+    what `lesionlens analyze` runs for a study): None when no model, shipped or promoted,
+    takes these views, or when the registry cannot be read (then no model is offered rather
+    than a study that cannot open)."""
+
+    def find(views: list[str]) -> Bundle | None:
+        try:
+            return default_bundle(STUDY, views, home)
+        except (LesionLensError, OSError):
+            return None
+
+    return find
+
+
 class StudyState:
     def __init__(
         self,
@@ -102,8 +118,9 @@ class StudyState:
         self.windows: dict[str, WindowLevel] = {}  # grey views only; colour is as acquired
         self._presets: dict[str, tuple[WindowPreset, ...]] = {}
         self._defaults: dict[str, WindowLevel] = {}
-        # Which model analyses a study: the shipped bundle for exactly its views by default.
-        self.find_bundle = find_bundle or (lambda views: bundle_for_views(views))
+        # Which model analyses a study: the registry's active model of the family of exactly
+        # its views (the shipped bundle for them until a fine-tune is promoted).
+        self.find_bundle = find_bundle or registry_bundle_finder(None)
         self._generation = 0
         self.events = Events(EVENTS)
 

@@ -1,5 +1,5 @@
-"""The Model & training dock: the active model, the registry's history, fine-tuning with live
-curves, and the gate's verdict.
+"""The Model & training dock: which model to fine-tune (the image model, the CT model, ...),
+its active version, the registry's history, fine-tuning with live curves, and the gate's verdict.
 
 A thin view of TrainingState (desktop.models.feedback.state): it renders the state's events and
 forwards clicks; every button is enabled by one check on the state ("can fine-tune?",
@@ -13,6 +13,7 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QFormLayout,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.models.feedback.families import family_label
 from desktop.models.feedback.state import (
     CANCELLED,
     DONE,
@@ -102,10 +104,12 @@ class TrainingPanel(QDockWidget):
         )
 
         state.subscribe("models_changed", self.show_models)
+        state.subscribe("families_changed", self.show_families)
         state.subscribe("readiness_changed", lambda _reason: self.show_readiness())
         state.subscribe("job_changed", lambda _phase: self.show_job())
         state.subscribe("progress", lambda _event: self.show_progress())
         self.history.itemSelectionChanged.connect(self._sync_buttons)
+        self.family_box.currentIndexChanged.connect(self._family_chosen)
         self.activate_button.clicked.connect(self._activate_selected)
         self.rollback_button.clicked.connect(state.rollback)
         self.finetune_button.clicked.connect(lambda: runner.start(self.epochs_box.value()))
@@ -113,12 +117,22 @@ class TrainingPanel(QDockWidget):
         self.replay_button.clicked.connect(self.choose_replay_folder)
         self.replay_clear_button.clicked.connect(lambda: state.set_replay_folder(None))
         self.visibilityChanged.connect(lambda visible: visible and state.refresh())
+        self.show_families()
         self.show_models()
         self.show_job()
 
     # -- construction -------------------------------------------------------------------------
 
     def _build_model_column(self) -> QVBoxLayout:
+        self.family_box = QComboBox()
+        self.family_box.setToolTip(
+            "Which model the corrections fine-tune: 2D corrections train the image model, "
+            "CT corrections the CT volume model, confirmed studies the study model of their "
+            "views; each has its own history and rollback"
+        )
+        family_row = QHBoxLayout()
+        family_row.addWidget(QLabel("Model to fine-tune"))
+        family_row.addWidget(self.family_box, stretch=1)
         self.model_form = QFormLayout()
         self.model_form.setVerticalSpacing(2)
         self.model_values: dict[str, QLabel] = {}
@@ -134,7 +148,9 @@ class TrainingPanel(QDockWidget):
         for column in range(1, len(HISTORY_COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.activate_button = QPushButton("Activate")
-        self.activate_button.setToolTip("Make the selected model the one that analyses images")
+        self.activate_button.setToolTip(
+            "Make the selected model the one that analyses its kind of case"
+        )
         self.rollback_button = QPushButton("Roll back")
         self.rollback_button.setToolTip("Back to the model that was active before this one")
         buttons = QHBoxLayout()
@@ -142,6 +158,7 @@ class TrainingPanel(QDockWidget):
         buttons.addWidget(self.rollback_button)
         buttons.addStretch(1)
         column = QVBoxLayout()
+        column.addLayout(family_row)
         column.addWidget(section_title("Active model"))
         column.addLayout(self.model_form)
         column.addWidget(section_title("Registry history"))
@@ -270,6 +287,21 @@ class TrainingPanel(QDockWidget):
 
     # -- state -> widgets ---------------------------------------------------------------------
 
+    def show_families(self) -> None:
+        """The families on offer in the box, the state's choice selected."""
+        state = self.state
+        with QSignalBlocker(self.family_box):
+            self.family_box.clear()
+            for family in state.families:
+                self.family_box.addItem(family_label(family), family)
+            self.family_box.setCurrentIndex(max(0, self.family_box.findData(state.family)))
+        self._sync_buttons()
+
+    def _family_chosen(self, index: int) -> None:
+        family = self.family_box.itemData(index)
+        if family is not None and not self.state.set_family(family):
+            self.show_families()  # refused (a job is running): show the family in use
+
     def show_models(self) -> None:
         state = self.state
         for _ in range(self.model_form.rowCount()):
@@ -383,6 +415,7 @@ class TrainingPanel(QDockWidget):
         running = state.phase in RUNNING
         self.finetune_button.setEnabled(state.readiness is None)
         self.epochs_box.setEnabled(not running)
+        self.family_box.setEnabled(not running and len(state.families) > 1)
         self.cancel_button.setEnabled(
             state.phase in (STARTING, TRAINING) and not state.cancel_requested
         )

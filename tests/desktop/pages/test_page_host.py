@@ -102,7 +102,7 @@ def small_ct(tmp_path: Path) -> Path:
 def test_the_volume_page_opens_edits_and_leaves_on_a_fake_host(
     qtbot, small_ct: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # noqa: ANN001
-    monkeypatch.setattr(volume_page, "bundle_for_volume", lambda: None)
+    monkeypatch.setattr(volume_page, "default_bundle", lambda *_a, **_k: None)
     host = FakeHost()
     page = VolumePage(as_page_host(host))
     assert host.stack.indexOf(page.workspace) >= 0 and not page.active

@@ -238,7 +238,7 @@ def test_unsaved_label_edits_are_guarded(window: MainWindow, ct_volume: Path, no
 def test_analyze_without_a_volume_model_says_so(
     window: MainWindow, ct_volume: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(volume_mode, "bundle_for_volume", lambda: None)
+    monkeypatch.setattr(volume_mode, "default_bundle", lambda *_a, **_k: None)
     workspace = open_volume(window, ct_volume)
     assert not window.volume_mode.analyze()
     assert "No volume model is shipped" in window.error_bar.message()
@@ -274,7 +274,7 @@ def test_analyze_runs_the_volume_model_on_the_worker(
         card={"training_data": "SYNTHETIC kidney CT"},
     )
     bundle = SimpleNamespace(directory=Path("/nowhere"), spec=spec)
-    monkeypatch.setattr(volume_mode, "bundle_for_volume", lambda: bundle)
+    monkeypatch.setattr(volume_mode, "default_bundle", lambda *_a, **_k: bundle)
     monkeypatch.setattr(volume_mode, "volume_analysis_steps", fake_steps)
     workspace = open_volume(window, ct_volume)
     assert "Volume model: kidney-ct-test v1" in workspace.controls.note.text()
@@ -305,7 +305,7 @@ def test_analyze_runs_the_volume_model_on_the_worker(
 def test_the_shipped_volume_model_runs_from_the_window(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:  # noqa: ANN001
-    bundle = volume_mode.bundle_for_volume()
+    bundle = window.volume_mode.volume_bundle()
     assert bundle is not None, "no shipped volume model: make model-ct"
     sample = generate_kidney_ct(np.random.default_rng(5), "malignant")
     path = write_nifti(tmp_path / "kidney_ct.nii.gz", sample.volume, sample.spacing_mm)

@@ -283,7 +283,7 @@ def test_send_a_volume_seg_to_pacs(
         card={"training_data": "SYNTHETIC"},
     )
     bundle = SimpleNamespace(directory=tmp_path, spec=spec)
-    monkeypatch.setattr(volume_mode, "bundle_for_volume", lambda: bundle)
+    monkeypatch.setattr(volume_mode, "default_bundle", lambda *_a, **_k: bundle)
     monkeypatch.setattr(volume_mode, "volume_analysis_steps", fake_steps)
     save_nodes(orthanc)
     assert window.open_path(path) and window.volume_mode.analyze()
