@@ -37,7 +37,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -567,11 +568,17 @@ def finish_cancelled(job_dir: str | Path, out: str | Path) -> None:
     write_json_atomic(job_dir / "status.json", status)
 
 
-def datastore_readiness(store: Any, volumes: bool = False, studies: bool = False) -> str | None:
+def datastore_readiness(
+    store: Any,
+    volumes: bool = False,
+    studies: bool = False,
+    views: Sequence[str] | None = None,
+) -> str | None:
     """Why fine-tuning from this datastore cannot start yet, or None when it can (the GUI's
     "can apply?" check). volumes: count the corrected CT volume cases (a volume model's
     data, engine.datastore.volumes) instead of the 2D ones; studies: the confirmed
-    multi-view studies (a views model's data, engine.datastore.studies)."""
+    multi-view studies (a views model's data, engine.datastore.studies), only those of
+    exactly `views` when given (the study model's own views)."""
     from engine.datastore import CORRECTED, HELDOUT, TRAIN
 
     cases, what, one = store.cases, "cases", "case"
@@ -582,7 +589,9 @@ def datastore_readiness(store: Any, volumes: bool = False, studies: bool = False
     elif studies:
         from engine.datastore.studies import StudyStore
 
-        cases, what, one = StudyStore(store).studies, "studies", "study"
+        cases, what, one = partial(StudyStore(store).studies, views=views), "studies", "study"
+        if views:
+            what, one = f"{' + '.join(views)} studies", f"{' + '.join(views)} study"
     n_train = len(cases(status=CORRECTED, split=TRAIN))
     n_heldout = len(cases(status=CORRECTED, split=HELDOUT))
     if n_train < MIN_TRAIN_CASES:
@@ -607,12 +616,16 @@ def datastore_request(
     from engine.datastore import HELDOUT, TRAIN, pin_cases
     from engine.datastore.studies import pin_studies
 
-    task = read_bundle(base_dir).spec.task
-    volumes, views = task == "volume", task == "views"
-    reason = datastore_readiness(store, volumes=volumes, studies=views)
+    spec = read_bundle(base_dir).spec
+    volumes, views = spec.task == "volume", spec.task == "views"
+    # A study model trains on the studies of its own views only (its inputs name them).
+    view_names = tuple(str(i.view) for i in spec.inputs) if views else None
+    reason = datastore_readiness(store, volumes=volumes, studies=views, views=view_names)
     if reason:
         raise JobError(reason)
-    pin: Callable[[Any, str], dict[str, Any]] = pin_studies if views else pin_cases
+    pin: Callable[[Any, str], dict[str, Any]] = (
+        partial(pin_studies, views=view_names) if views else pin_cases
+    )
     if volumes:
         from engine.datastore.volumes import VolumeStore, pin_volume_cases
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,19 +113,29 @@ class StudyStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def studies(self, status: str | None = None, split: str | None = None) -> list[StudyRecord]:
-        """Stored studies in the order they were added; optionally one status or split."""
+    def studies(
+        self,
+        status: str | None = None,
+        split: str | None = None,
+        views: Iterable[str] | None = None,
+    ) -> list[StudyRecord]:
+        """Stored studies in the order they were added; optionally one status or split, and
+        only the studies of exactly these view names (a study model's data: a bone-scan
+        model cannot train on photo + ultrasound pairs)."""
         from engine.datastore.index import read_index
 
         if status is not None and status not in STATUSES:
             raise DatastoreError(f"unknown case status {status!r}; use one of {STATUSES}")
+        wanted = None if views is None else {str(v) for v in views}
         raw = read_index(self.store.index_path)["cases"]
         records = [_record(self.root, cid, e) for cid, e in raw.items() if is_study(e)]
         records.sort(key=lambda r: (r.added, r.case_id))
         return [
             r
             for r in records
-            if (status is None or r.status == status) and (split is None or r.split == split)
+            if (status is None or r.status == status)
+            and (split is None or r.split == split)
+            and (wanted is None or set(r.views) == wanted)
         ]
 
     def study(self, case_id: str) -> StudyRecord:
@@ -380,12 +390,13 @@ class StudyStore:
         return record
 
 
-def pin_studies(store: Datastore, split: str) -> dict[str, Any]:
-    """A datastore selection of every confirmed study of a split, pinned to its label time
-    (engine.datastore.selection: "kind": "study" makes materialise export a views.csv folder)."""
+def pin_studies(store: Datastore, split: str, views: Iterable[str] | None = None) -> dict[str, Any]:
+    """A datastore selection of every confirmed study of a split (of exactly these views, when
+    given), pinned to its label time (engine.datastore.selection: "kind": "study" makes
+    materialise export a views.csv folder)."""
     cases = {
         r.case_id: r.final.updated
-        for r in StudyStore(store).studies(status=CORRECTED, split=split)
+        for r in StudyStore(store).studies(status=CORRECTED, split=split, views=views)
         if r.final is not None
     }
     return {"datastore": str(store.root), "kind": KIND, "split": split, "cases": cases}

@@ -104,7 +104,7 @@ def test_a_views_request_is_refused_without_enough_studies_or_with_a_replay(
     confirmed_home: Path, tmp_path: Path
 ) -> None:
     empty = Datastore(tmp_path / "empty")
-    with pytest.raises(JobError, match="training studies first"):
+    with pytest.raises(JobError, match=r"training photo \+ us studies first"):
         datastore_request(empty, SHIPPED)
     request = datastore_request(Datastore(confirmed_home), SHIPPED, epochs=1)
     from engine.finetune_request import Replay

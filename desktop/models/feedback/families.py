@@ -6,12 +6,14 @@ and everything it says about "can we fine-tune?" must be about that family's cas
 corrections train the image model, the CT corrections the volume model, the confirmed
 studies a study model. Qt-free.
 
-Studies are counted and requested as engine.jobs gives them (datastore_readiness /
-datastore_request with studies): every confirmed study, whatever its views.
+A study family counts and requests only the studies of its own views (engine.jobs
+datastore_readiness / datastore_request with the views): a bone-scan model never trains on
+photo + ultrasound pairs.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from engine.datastore import CORRECTED, HELDOUT, TRAIN
@@ -42,10 +44,11 @@ def family_cases(store: Any, family: str) -> Any:
         from engine.datastore.volumes import VolumeStore
 
         return VolumeStore(store).cases
-    if family_views(family):
+    views = family_views(family)
+    if views:
         from engine.datastore.studies import StudyStore
 
-        return StudyStore(store).studies
+        return partial(StudyStore(store).studies, views=views)
     return store.cases
 
 
@@ -60,8 +63,9 @@ def corrected_counts(store: Any, family: str) -> tuple[int, int]:
 
 def family_readiness(store: Any, family: str) -> str | None:
     """engine.jobs.datastore_readiness for the family's cases (None: it can fine-tune)."""
+    views = family_views(family)
     return datastore_readiness(
-        store, volumes=family == VOLUME, studies=family_views(family) is not None
+        store, volumes=family == VOLUME, studies=views is not None, views=views
     )
 
 

@@ -123,12 +123,14 @@ def test_a_ct_promotion_and_rollback_stay_in_the_volume_family(
     assert state.activate("ct-a") and registry.active_id(VOLUME) == "ct-a" and reloads == []
 
 
-def _store_studies(home: Path, views: list[str], label: str, n_train: int, n_heldout: int) -> None:
+def _store_studies(
+    home: Path, views: list[str], label: str, n_train: int, n_heldout: int, prefix: str = "st"
+) -> None:
     """Confirmed studies of these views (flat 32x32 PNGs, a square as every view's mask),
     their ids chosen so the fixed split puts n_train in training and n_heldout held out."""
 
     def ids(split: str, n: int) -> list[str]:
-        return [c for c in (f"st{k}" for k in range(500)) if split_for(c) == split][:n]
+        return [c for c in (f"{prefix}{k}" for k in range(500)) if split_for(c) == split][:n]
 
     store = StudyStore(Datastore(home))
     mask = np.zeros((32, 32), bool)
@@ -151,9 +153,11 @@ def test_a_study_model_is_offered_for_stored_studies_and_fine_tunes_on_them(
     family = views_family(views)
     home = tmp_path / "home"
     _store_studies(home, views, study.spec.classes[0], 2, 1)
+    # Studies of other views belong to another family: never counted or trained on here.
+    _store_studies(home, ["left", "right"], study.spec.classes[0], 2, 1, prefix="other")
     state = TrainingState(ReviewStore(home))
     state.refresh()
-    assert state.families == [IMAGE, family]  # no CT cases: no CT model offered
+    assert family in state.families and IMAGE in state.families
     assert state.set_family(family)
     assert state.active_bundle.directory == study.directory and state.readiness is None
     assert state.corrected_counts == (2, 1)
@@ -166,3 +170,4 @@ def test_a_study_model_is_offered_for_stored_studies_and_fine_tunes_on_them(
     request = FinetuneRequest.read(path)
     assert Path(request.base.dir) == study.directory.resolve()
     assert request.train["kind"] == request.heldout["kind"] == "study"
+    assert all(c.startswith("st") for c in [*request.train["cases"], *request.heldout["cases"]])
