@@ -34,7 +34,8 @@ A fine-tuned candidate replaces the active model only through `Registry.promote`
 scores both models through onnxruntime (engine.evaluation, exactly what users run) on the
 same fixed held-out cases. It is statistics, not a coin: it needs at least Gate.min_cases
 held-out cases (else the candidate is kept as available, to be tried, never promoted), and
-compares Dice case by case, promoting only if the lower bound of a seeded paired bootstrap
+compares Dice case by case (a study model that segments no view: the probability it gives
+the reader's confirmed class), promoting only if the lower bound of a seeded paired bootstrap
 interval of the mean difference is above -margin (and accuracy does not drop beyond its
 margin). Refused candidates are kept, with their numbers, so nobody has to wonder why.
 
@@ -68,6 +69,9 @@ SCHEMA_VERSION = 1
 REGISTRY_NAME = "registry.json"
 DICE_MARGIN = 0.01
 ACCURACY_MARGIN = 0.02
+# What the gate pairs case by case: Dice, or for a study model that segments no view the
+# probability each model gives the reader's confirmed class.
+DICE_SCORE, CLASS_SCORE = "Dice", "confirmed-class probability"
 MIN_HELDOUT_CASES = 10  # below this many paired held-out cases the gate never promotes
 RESAMPLES, CONFIDENCE = 2000, 0.95  # the paired bootstrap of the Dice difference
 ACTIVE, AVAILABLE, REJECTED = "active", "available", "rejected"
@@ -149,7 +153,9 @@ class Verdict:
     """The gate's decision with the numbers behind it (both models, same held-out cases).
 
     n, dice_difference and dice_ci are the paired comparison: the candidate's Dice minus the
-    baseline's, case by case, its mean and bootstrap confidence interval. cases_needed > 0
+    baseline's, case by case, its mean and bootstrap confidence interval (for a study model
+    that segments no view, paired_score says the pairs are the probability each model gives
+    the reader's confirmed class instead). cases_needed > 0
     means there were too few held-out cases to promote at all: the candidate is kept as
     available (it can be tried) but not promoted."""
 
@@ -173,6 +179,7 @@ class Verdict:
     seed: int = 0
     heldout_cases: tuple[str, ...] = ()
     paired_dice: tuple[tuple[str, float, float], ...] = ()  # (case, baseline, candidate)
+    paired_score: str = DICE_SCORE  # what the pairs compare (CLASS_SCORE: no view segmented)
 
     @property
     def too_few_cases(self) -> bool:
@@ -192,7 +199,7 @@ class Verdict:
             _change("accuracy", self.baseline, self.candidate, "accuracy", self.accuracy_margin),
         ]
         if self.dice_difference is not None:
-            lines.append(f"  paired Dice difference: {self.difference_text()}")
+            lines.append(f"  paired {self.paired_score} difference: {self.difference_text()}")
         return "\n".join(lines + [f"  why: {r}" for r in self.reasons])
 
     def difference_text(self) -> str:
@@ -231,6 +238,27 @@ def paired_dice(
         (r["case"], before[r["case"]], float(r["dice"]))
         for r in sorted(candidate_rows, key=lambda r: r["case"])
         if r["label"] in classes and r["case"] in before and "dice" in r
+    ]
+
+
+def paired_class_probability(
+    candidate_rows: list[dict[str, Any]],
+    baseline_rows: list[dict[str, Any]],
+    classes: tuple[str, ...],
+) -> list[tuple[str, float, float]]:
+    """(case, baseline, candidate) probability of the reader's confirmed class, for every
+    held-out case both models scored: the paired score of a study model that segments no
+    view (the bone-scan pair), which has no Dice to pair. A proper score, so a model that
+    is more confidently right scores higher and one that is confidently wrong lower."""
+    before = {
+        r["case"]: float(r["probabilities"][r["label"]])
+        for r in baseline_rows
+        if r["label"] in classes
+    }
+    return [
+        (r["case"], before[r["case"]], float(r["probabilities"][r["label"]]))
+        for r in sorted(candidate_rows, key=lambda r: r["case"])
+        if r["label"] in classes and r["case"] in before
     ]
 
 
@@ -277,10 +305,11 @@ class Gate:
         pairs: list[tuple[str, float, float]],
         accuracy_before: float,
         accuracy_after: float,
+        score: str = "Dice",
     ) -> dict[str, Any]:
-        """The decision on paired held-out Dice (case, baseline, candidate) and the two
-        accuracies: {"reasons" (empty: promote), "cases_needed", "dice_difference",
-        "dice_ci"}."""
+        """The decision on paired held-out scores (case, baseline, candidate: Dice, or the
+        `score` named) and the two accuracies: {"reasons" (empty: promote), "cases_needed",
+        "dice_difference", "dice_ci"}."""
         n = len(pairs)
         mean = ci = None
         if pairs:
@@ -293,7 +322,7 @@ class Gate:
             reasons.append(needed_text(n, self.min_cases))
         elif ci is not None and not ci[0] > -self.dice_margin:
             reasons.append(
-                f"the paired held-out Dice difference is {mean:+.4f}, and the lower bound of "
+                f"the paired held-out {score} difference is {mean:+.4f}, and the lower bound of "
                 f"its {self.confidence * 100:.0f} % interval, {ci[0]:+.4f}, is not above "
                 f"-{self.dice_margin} (n={n})"
             )
@@ -317,6 +346,7 @@ class Gate:
                 f"{candidate_dir}: a {candidate.spec.task} model cannot be gated against "
                 f"{baseline.spec.model_id}, a {baseline.spec.task} model"
             )
+        paired_score = DICE_SCORE
         if candidate.spec.task == "volume":  # CT volumes: engine.volume.evaluation's scoring
             from engine.volume.evaluation import gate_scores, volume_folder_fingerprint
 
@@ -331,10 +361,19 @@ class Gate:
             pairs = paired_dice(
                 scored_after["cases"], scored_before["cases"], candidate.spec.classes
             )
+            if candidate.spec.task == "views" and not any(
+                "dice" in r for r in scored_after["cases"]
+            ):  # a study model that segments no view: its class is all it says
+                pairs = paired_class_probability(
+                    scored_after["cases"], scored_before["cases"], candidate.spec.classes
+                )
+                paired_score = CLASS_SCORE
             heldout_id = folder_fingerprint(heldout)
         after, before = scored_after["summary"], scored_before["summary"]
         nan = float("nan")  # no lesion case held out: no accuracy (and n=0 never promotes)
-        decision = self.decide(pairs, before.get("accuracy", nan), after.get("accuracy", nan))
+        decision = self.decide(
+            pairs, before.get("accuracy", nan), after.get("accuracy", nan), paired_score
+        )
         return Verdict(
             promoted=not decision["reasons"],
             candidate_id=candidate.spec.model_id,
@@ -356,6 +395,7 @@ class Gate:
             seed=self.seed,
             heldout_cases=tuple(r["case"] for r in scored_after["cases"]),
             paired_dice=tuple(pairs),
+            paired_score=paired_score,
         )
 
 

@@ -99,7 +99,8 @@ def gate_scores(root: str | Path, model: LoadedModel) -> dict[str, Any]:
     """evaluate_study_folder for the registry's gate, which pairs one Dice per case: each
     case's "dice" is the mean of its dice_<view> (the views the model segments that have a
     truth mask), and the summary's "dice" their mean. A model that segments no view (a
-    bone-scan pair: attention maps only) gets no "dice", so the gate has no Dice to pair."""
+    bone-scan pair: attention maps only) gets no "dice"; the gate pairs its confirmed-class
+    probability instead (engine.registry.paired_class_probability)."""
     result = evaluate_study_folder(root, model)
     for row in result["cases"]:
         views = [float(v) for k, v in row.items() if k.startswith("dice_")]

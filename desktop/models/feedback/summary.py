@@ -73,7 +73,8 @@ def gate_text(gate: dict[str, Any]) -> str:
     """The paired comparison the gate made when the model entered the registry."""
     if gate.get("dice_difference") is None:
         return "not judged by the gate"
-    text = f"paired Dice difference {gate_difference_text(gate)} vs {gate.get('baseline_id')}"
+    score = gate.get("paired_score") or "Dice"  # older gate records paired Dice only
+    text = f"paired {score} difference {gate_difference_text(gate)} vs {gate.get('baseline_id')}"
     if gate.get("too_few_cases"):
         text += f"; not promoted: {gate.get('cases_needed')} more held-out cases needed"
     return text
@@ -116,7 +117,8 @@ def model_rows(
                 f"accuracy was {before['accuracy']:.4f}"
             )
         if gate.get("dice_difference") is not None:
-            detail.append(f"paired Dice difference {gate_difference_text(gate)}")
+            score = gate.get("paired_score") or "Dice"
+            detail.append(f"paired {score} difference {gate_difference_text(gate)}")
         word = "not promoted" if gate.get("too_few_cases") else "rejected"
         detail += [f"{word}: {reason}" for reason in gate.get("reasons") or []]
         rows.append(

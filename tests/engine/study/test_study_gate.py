@@ -1,6 +1,7 @@
 """The registry's gate on held-out studies (engine.registry.Gate with a views bundle): scored
 through the multi-view scorer, one paired Dice per study where the model segments a view;
-a bone-scan pair segments none, so it has no Dice to pair and can never be promoted."""
+a bone-scan pair segments none, so it is paired on the probability it gives the reader's
+confirmed class."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PIL import Image as PILImage
 
 from engine.datastore import HELDOUT, Datastore, materialise, split_for
 from engine.datastore.studies import StudyStore, pin_studies
-from engine.registry import Gate, RegistryError
+from engine.registry import CLASS_SCORE, Gate, RegistryError, paired_class_probability
 from engine.study.evaluation import gate_scores
 
 MODELS = Path(__file__).resolve().parents[3] / "resources" / "models"
@@ -52,13 +53,39 @@ def test_a_segmenting_views_model_is_paired_on_per_study_dice(tmp_path: Path) ->
     assert verdict.promoted  # the same weights: no drop in Dice or accuracy
 
 
-def test_a_views_model_that_segments_no_view_is_never_promoted(tmp_path: Path) -> None:
+def test_a_views_model_that_segments_no_view_is_paired_on_the_confirmed_class(
+    tmp_path: Path,
+) -> None:
     heldout = _heldout_studies(
         tmp_path, {"anterior": (64, 32), "posterior": (64, 32)}, ("normal", "metastatic")
     )
     scinti = MODELS / "scinti-two-view"
-    verdict = Gate(heldout, min_cases=1).judge(scinti, scinti)
+    verdict = Gate(heldout, min_cases=3, resamples=100).judge(scinti, scinti)
     assert verdict.candidate["n"] == 3 and "accuracy" in verdict.candidate
-    assert verdict.n == 0 and verdict.too_few_cases and not verdict.promoted
+    assert verdict.paired_score == CLASS_SCORE and verdict.n == 3
+    for case, before, after in verdict.paired_dice:
+        assert 0.0 <= before == after <= 1.0, case  # the same weights, the same probability
+    assert verdict.dice_difference == pytest.approx(0.0)
+    assert verdict.promoted  # no drop in the confirmed class's probability nor in accuracy
+    assert f"paired {CLASS_SCORE} difference" in verdict.summary()
+    # Too few held-out studies still never promote.
+    few = Gate(heldout, min_cases=10).judge(scinti, scinti)
+    assert few.too_few_cases and not few.promoted
     with pytest.raises(RegistryError, match="cannot be gated against"):
         Gate(heldout).judge(scinti, MODELS / "breast-us")
+
+
+def test_the_confirmed_class_pairs_and_the_decision_name_their_score() -> None:
+    rows_before = [
+        {"case": "a", "label": "metastatic", "probabilities": {"normal": 0.4, "metastatic": 0.6}},
+        {"case": "b", "label": "normal", "probabilities": {"normal": 0.7, "metastatic": 0.3}},
+    ]
+    rows_after = [
+        {"case": "b", "label": "normal", "probabilities": {"normal": 0.2, "metastatic": 0.8}},
+        {"case": "a", "label": "metastatic", "probabilities": {"normal": 0.1, "metastatic": 0.9}},
+    ]
+    pairs = paired_class_probability(rows_after, rows_before, ("normal", "metastatic"))
+    assert pairs == [("a", 0.6, 0.9), ("b", 0.7, 0.2)]
+    gate = Gate(Path("unused"), min_cases=2, resamples=200)
+    decision = gate.decide(pairs * 5, 1.0, 1.0, CLASS_SCORE)  # b: confidently wrong now
+    assert decision["reasons"] and CLASS_SCORE in decision["reasons"][0]
