@@ -638,5 +638,5 @@ def datastore_request(
         epochs=epochs,
         seed=seed,
         home=store.root,
-        **({"replay": None} if views else {}),
+        **({"replay": None} if views or volumes else {}),  # their recipes replay nothing
     )

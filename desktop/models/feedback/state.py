@@ -178,6 +178,11 @@ class TrainingState:
         (engine.jobs.describe_replay: the line `lesionlens finetune` prints)."""
         if self.active_bundle is None:
             return ""
+        if self.family != IMAGE:  # the CT and study fine-tunes replay nothing (their recipes)
+            return (
+                f"replay: none — a {family_title(self.family)} trains on the stored cases "
+                "alone; the gate's held-out check guards what it knew."
+            )
         try:
             replay = bundle_replay(self.active_bundle, self.review_store.root)
         except (LesionLensError, OSError) as exc:
@@ -187,7 +192,7 @@ class TrainingState:
     def replay_choice_needed(self) -> bool:
         """True when only the reader can say where the active model's training data lies: a
         model trained on real data, whose data is never shipped (breast-us on BUSI)."""
-        if self.active_bundle is None:
+        if self.active_bundle is None or self.family != IMAGE:
             return False
         try:
             return own_replay(self.active_bundle) is None

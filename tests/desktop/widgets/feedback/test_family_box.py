@@ -50,6 +50,9 @@ def test_the_box_offers_the_ct_model_once_ct_cases_are_stored(
     )
     assert panel.finetune_button.isEnabled()
     assert [row[0] for row in panel.history_rows()] == [ct.spec.model_id]
+    # A CT round replays nothing: no replay folder to ask for, and the panel says why.
+    assert "a CT volume model trains on the stored cases alone" in panel.replay_label.text()
+    assert not panel.state.replay_choice_needed() and panel.replay_button.isHidden()
 
     box.setCurrentIndex(0)
     assert panel.state.family == IMAGE and panel.model_value("Model") == image_model
