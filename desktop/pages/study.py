@@ -28,7 +28,7 @@ from desktop.widgets.study.view import StudyView
 from desktop.widgets.window_presets_menu import PresetTarget
 from engine.report import ExportResult, ModelInfo
 from engine.report.naming import case_pseudonym
-from engine.report.study_export import StudyExportRequest, export_study
+from engine.report.study.export import StudyExportRequest, export_study
 from engine.types import StudyAnalysis
 
 TOOLS_OFF = (

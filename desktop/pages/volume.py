@@ -37,7 +37,7 @@ from engine.model_lookup import default_bundle
 from engine.pacs import PacsNode
 from engine.report import ExportResult, ModelInfo
 from engine.report.naming import case_pseudonym
-from engine.report.volume_export import VolumeExportRequest, export_volume
+from engine.report.volume.export import VolumeExportRequest, export_volume
 from engine.types import Volume, VolumePrediction
 
 ANALYZE_TAG = "volume"

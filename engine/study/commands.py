@@ -24,7 +24,7 @@ from engine.io.study import load_study
 from engine.types import Study
 
 if TYPE_CHECKING:
-    from engine.report.study_batch import StudyExportOptions
+    from engine.report.study.batch import StudyExportOptions
     from engine.study.evaluation import StudyScoring
 
 StudyItem = tuple[Path, str | None]  # (folder, case in its views.csv or None)
@@ -88,8 +88,8 @@ def export_studies(items: list[StudyItem], options: StudyExportOptions) -> int:
     """Analyse each study with its model and write its PDF, JSON and CSV. Exit status: 0, or
     1 when some studies could not be exported (each says why)."""
     from engine.report.model_info import ModelInfo
-    from engine.report.study_batch import study_request
-    from engine.report.study_export import export_study
+    from engine.report.study.batch import study_request
+    from engine.report.study.export import export_study
     from engine.report.tabular import pseudonymous_cases
     from engine.study.analysis import analyze_study
 

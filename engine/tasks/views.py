@@ -83,7 +83,7 @@ class ViewsTask:
 
     def export(self, inputs: Sequence[Path], request: ExportBatchRequest) -> int:
         """PDF, JSON and CSV per study (engine.study.commands.export_studies)."""
-        from engine.report.study_batch import StudyExportOptions
+        from engine.report.study.batch import StudyExportOptions
 
         items = self._inputs(inputs, request.case, request.model)
         if request.asked(*NOT_FOR_STUDIES):

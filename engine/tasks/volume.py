@@ -1,6 +1,6 @@
 """CT/MR volumes (kidney and tumour) as a Task: a thin adapter over engine.volume
 (reading, the model, predict_volume, the batch line, VolumeScoring) and
-engine.report.volume_export (volume.json, labels NIfTI, the two-segment SEG)."""
+engine.report.volume.export (volume.json, labels NIfTI, the two-segment SEG)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class VolumeTask:
         """DIR/volume.json (and labels.nii.gz with --labels-nifti); no identifiers removed:
         the record stays beside the reader's own data."""
         from engine.report.model_info import ModelInfo
-        from engine.report.volume_export import VolumeExportRequest, export_volume
+        from engine.report.volume.export import VolumeExportRequest, export_volume
 
         wanted = VolumeExportRequest(
             json=out / "volume.json",
@@ -78,7 +78,7 @@ class VolumeTask:
     def export(self, inputs: Sequence[Path], request: ExportBatchRequest) -> int:
         """SEG (two segments) + JSON per volume; PDF, SR, key image and CSV are 2D."""
         from engine.report import ModelInfo
-        from engine.report.volume_export import VolumeExportRequest, export_volume
+        from engine.report.volume.export import VolumeExportRequest, export_volume
         from engine.volume.inference import predict_volume
 
         wanted_2d = request.asked(*ONLY_FOR_IMAGES)

@@ -1,13 +1,13 @@
 """File ▸ Export… for a study: the PDF (both views with the attention map and outline, the
 case's finding), the finding as JSON and CSV. The same dialog as for one image, with the
-outputs a study has; it builds an engine.report.study_export.StudyExportRequest."""
+outputs a study has; it builds an engine.report.study.export.StudyExportRequest."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from desktop.widgets.image.export_dialog import DEIDENTIFIED_STEM, ExportDialog, output_paths
-from engine.report.study_export import StudyExportRequest
+from engine.report.study.export import StudyExportRequest
 
 STUDY_OUTPUTS = ("pdf", "json", "csv")
 

@@ -1,7 +1,7 @@
 """File ▸ Export… for a CT volume: the two-segment DICOM SEG (kidney, tumour), the finding as
 JSON (volumes in mL, both classifiers, radiomics features) and the label map as NIfTI. The
 same dialog as for one image, with the outputs a volume has; it builds an
-engine.report.volume_export.VolumeExportRequest."""
+engine.report.volume.export.VolumeExportRequest."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 
 from desktop.widgets.image.export_dialog import ExportDialog, output_paths
-from engine.report.volume_export import VolumeExportRequest
+from engine.report.volume.export import VolumeExportRequest
 
 VOLUME_OUTPUTS = ("seg", "json", "labels_nifti")
 

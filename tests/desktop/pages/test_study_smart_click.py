@@ -19,7 +19,7 @@ from desktop.models.editing.tool_state import NAVIGATE, SMART_CLICK
 from desktop.models.image.state import CaseState
 from engine.bundle import read_bundle
 from engine.interactive import iou
-from engine.report.study_export import StudyExportRequest
+from engine.report.study.export import StudyExportRequest
 
 SIZE = 96
 LESIONS = {"anterior": ((40, 50), 14), "posterior": ((60, 34), 12)}  # centre (row, col), radius

@@ -19,7 +19,7 @@ from engine.cli import main
 from engine.report import ModelInfo
 from engine.report.errors import ExportError
 from engine.report.heatmap import blend_heat, heat_rgba
-from engine.report.study_export import StudyExportRequest, blank_annotations, export_study
+from engine.report.study.export import StudyExportRequest, blank_annotations, export_study
 from engine.report.view_image import mirror_finding, render_view
 from engine.types import Image, Prediction, Study, StudyAnalysis, StudyPrediction
 

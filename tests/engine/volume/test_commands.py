@@ -15,7 +15,7 @@ from engine.inference import load_model
 from engine.io import read_nifti, read_series
 from engine.metrics import dice
 from engine.report.ct_series import derived_ct_series
-from engine.report.volume_export import dicom_bytes
+from engine.report.volume.export import dicom_bytes
 from engine.types import Volume
 from engine.volume.inference import predict_volume
 

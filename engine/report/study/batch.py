@@ -1,14 +1,15 @@
-"""Where `lesionlens export` writes a multi-view case's PDF, JSON and CSV (engine.report.
-study_export; the batch itself is engine.study.commands.export_studies). One study: the files
-go where --pdf/--json/--csv say (relative names inside --out) or under default names in --out;
-several studies get one folder each, named by case, or case-0001, ... when de-identifying."""
+"""Where `lesionlens export` writes a multi-view case's PDF, JSON and CSV
+(engine.report.study.export; the batch itself is engine.study.commands.export_studies). One
+study: the files go where --pdf/--json/--csv say (relative names inside --out) or under
+default names in --out; several studies get one folder each, named by case, or case-0001, ...
+when de-identifying."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.report.study_export import StudyExportRequest
+from engine.report.study.export import StudyExportRequest
 
 DEFAULT_NAMES = {"pdf": "report.pdf", "json": "finding.json", "csv": "finding.csv"}
 

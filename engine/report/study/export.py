@@ -22,8 +22,8 @@ from engine.report.errors import ExportError
 from engine.report.export import ExportResult
 from engine.report.model_info import ModelInfo
 from engine.report.pdf import ReportHeader
-from engine.report.study_pdf import study_report_pdf
-from engine.report.study_tabular import study_csv, study_document
+from engine.report.study.pdf import study_report_pdf
+from engine.report.study.tabular import study_csv, study_document
 from engine.report.view_image import view_png
 from engine.tissue import tissue_area_of
 from engine.types import Image, StudyAnalysis

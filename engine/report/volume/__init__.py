@@ -1,0 +1,1 @@
+"""Reports of a CT/MR volume: the DICOM SEG and JSON export."""
