@@ -96,7 +96,7 @@ class _Killed(BaseException):
 def test_a_correction_killed_mid_save_is_repaired_on_reopen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed_after_write: bool
 ) -> None:
-    import engine.datastore.volumes as volumes
+    import engine.datastore.volumes.store as volumes
 
     ct, truth = _ct(tmp_path, "kid2")
     root = tmp_path / "home"

@@ -14,8 +14,8 @@ from typing import Any
 from desktop.models.volume.labels import VolumeLabels
 from desktop.models.volume.session import VolumeSession
 from engine.datastore import Datastore
-from engine.datastore.volume_records import VolumeRecord
 from engine.datastore.volumes import VolumeStore
+from engine.datastore.volumes.records import VolumeRecord
 
 ASSISTED = "reader-drawn with AI assistance"  # the 2D corrections' wording
 

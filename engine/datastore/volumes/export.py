@@ -23,7 +23,7 @@ from engine.datastore.errors import DatastoreError
 from engine.datastore.export import build_folder
 from engine.datastore.masks import file_sha256
 from engine.datastore.records import CORRECTED
-from engine.datastore.volume_records import VolumeRecord
+from engine.datastore.volumes.records import VolumeRecord
 
 if TYPE_CHECKING:
     from engine.datastore.volumes import VolumeStore

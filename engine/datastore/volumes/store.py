@@ -42,7 +42,7 @@ from engine.datastore.store import (
     _why,
     now_iso,
 )
-from engine.datastore.volume_records import (
+from engine.datastore.volumes.records import (
     VOLUME_KIND,
     VolumeGrid,
     VolumeRecord,
@@ -258,7 +258,7 @@ class VolumeStore:
         """Corrected volume cases as a volume data set folder (images/, masks/ as NIfTI,
         labels.csv, split.csv, provenance.json): what engine.volume.evaluation and
         training.finetune_volume read. pins: {case id: label time}, as for 2D cases."""
-        from engine.datastore.volume_export import export_volumes
+        from engine.datastore.volumes.export import export_volumes
 
         return export_volumes(self, out_dir, split, pins)
 
