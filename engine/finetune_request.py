@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.atomic import write_json_atomic
 from engine.errors import LesionLensError
+
+R = TypeVar("R")
 
 SCHEMA_VERSION = 1
 GATE_OPTIONS = ("min_cases", "dice_margin", "accuracy_margin", "resamples", "confidence", "seed")
@@ -176,6 +179,23 @@ class FinetuneRequest:
             raise RequestError(f"{path}: not a readable JSON request ({exc})") from exc
         request = cls.from_json(raw, str(path))
         return request if request.job_dir else request.replace(job_dir=str(path.parent))
+
+
+def recipe_with(
+    recipe_type: type[R], overrides: dict[str, Any], model: str = "", hidden: Iterable[str] = ()
+) -> R:
+    """A recipe dataclass with a request's overrides, checked: a setting the recipe does not
+    have (or one it keeps to itself, `hidden`) or a value it refuses is a RequestError naming
+    it, raised before any data is read. `model` says whose recipe it is ("a volume model")."""
+    known = {f.name for f in dataclasses.fields(recipe_type)} - set(hidden)  # type: ignore[arg-type]
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        whose = f" for {model}" if model else ""
+        raise RequestError(f"unknown recipe settings {unknown}{whose}; known: {sorted(known)}")
+    try:
+        return recipe_type(**overrides)
+    except (TypeError, ValueError) as error:  # a known setting with a value the recipe refuses
+        raise RequestError(f"recipe: {error}") from None
 
 
 def _check(request: FinetuneRequest) -> None:

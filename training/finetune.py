@@ -50,7 +50,7 @@ import torch
 from engine.bundle import Bundle, read_bundle
 from engine.datastore import folder_fingerprint, materialise
 from engine.errors import LesionLensError
-from engine.finetune_request import FinetuneRequest, Replay, RequestError
+from engine.finetune_request import FinetuneRequest, Replay, RequestError, recipe_with
 from engine.jobs import JobRecorder
 from training.adapt import AdaptRecipe
 from training.adapt import adapt as adapt_steps
@@ -267,14 +267,7 @@ def _check_kind(request: FinetuneRequest, base: Bundle) -> None:
 
 
 def _recipe(overrides: dict[str, Any]) -> Recipe:
-    known = {f.name for f in fields(Recipe)} - {"steps"}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise RequestError(f"unknown recipe settings {unknown}; known: {sorted(known)}")
-    try:
-        return Recipe(**overrides)
-    except ValueError as error:  # a known setting with a value the recipe refuses
-        raise RequestError(f"recipe: {error}") from None
+    return recipe_with(Recipe, overrides, hidden={"steps"})  # steps: epochs x steps_per_epoch
 
 
 def _load_replay(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import torch
 
 from engine.bundle import Bundle
 from engine.datastore import folder_fingerprint, materialise
-from engine.finetune_request import FinetuneRequest, RequestError
+from engine.finetune_request import FinetuneRequest, RequestError, recipe_with
 from engine.view_preprocess import input_shape
 from training.bundle_writer import write_bundle
 from training.checkpoint import network_from_bundle
@@ -213,13 +213,4 @@ def _finite(value: Any) -> float | None:
 
 
 def _recipe(overrides: dict[str, Any]) -> ViewsRecipe:
-    known = {f.name for f in fields(ViewsRecipe)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise RequestError(
-            f"unknown recipe settings {unknown} for a multi-view model; known: {sorted(known)}"
-        )
-    try:
-        return ViewsRecipe(**overrides)
-    except (TypeError, ValueError) as error:
-        raise RequestError(f"recipe: {error}") from None
+    return recipe_with(ViewsRecipe, overrides, "a multi-view model")

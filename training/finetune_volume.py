@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from engine.bundle import Bundle
 from engine.datastore import materialise
-from engine.finetune_request import FinetuneRequest, RequestError
+from engine.finetune_request import FinetuneRequest, RequestError, recipe_with
 from engine.io.nifti import read_nifti
 from engine.metrics import dice
 from engine.volume.evaluation import volume_cases, volume_folder_fingerprint
@@ -62,16 +62,7 @@ class VolumeRecipe:
 
 
 def volume_recipe(overrides: dict[str, Any]) -> VolumeRecipe:
-    known = {f.name for f in fields(VolumeRecipe)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise RequestError(
-            f"unknown recipe settings {unknown} for a volume model; known: {sorted(known)}"
-        )
-    try:
-        return VolumeRecipe(**overrides)
-    except (TypeError, ValueError) as error:
-        raise RequestError(f"recipe: {error}") from None
+    return recipe_with(VolumeRecipe, overrides, "a volume model")
 
 
 def load_volume_cases(folder: Path, classes: tuple[str, ...]) -> list[CTCase]:
