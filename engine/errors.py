@@ -36,6 +36,17 @@ class DatasetError(LesionLensError):
     """A data set folder does not follow the canonical layout."""
 
 
+class TableError(DatasetError):
+    """A data set's CSV table (labels, split, views, meta) cannot be read or lacks columns.
+    Carries the file and the reason apart, so a reader that answers with LoadError (the
+    study loader, for the GUI and the CLI) can pass both on unchanged."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
 class MeasurementError(LesionLensError):
     """A measurement cannot be made in mm: the points span two regions or lie outside any
     calibrated area. Says why, so the GUI can show it instead of a wrong number."""

@@ -8,7 +8,6 @@ keeps going past a case that fails when asked to."""
 
 from __future__ import annotations
 
-import csv
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.datasets.tables import read_mapping
 from engine.errors import DatasetError
 from engine.inference import LoadedModel
 from engine.io import load_image
@@ -34,14 +34,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm")
 
 
 def read_labels(root: Path) -> dict[str, str]:
+    """case -> label of a folder's labels.csv, which scoring cannot do without (read by
+    engine.datasets, the one parser of data-set tables)."""
     path = root / "labels.csv"
     if not path.is_file():
         raise DatasetError(f"{root}: labels.csv is missing")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or not {"case", "label"} <= set(reader.fieldnames):
-            raise DatasetError(f"{path}: needs the columns case,label")
-        return {row["case"]: row["label"] for row in reader}
+    return read_mapping(path, "case", "label")
 
 
 def find_image(root: Path, case: str) -> Path:

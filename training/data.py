@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.datasets import Dataset, read_mask
+from engine.datasets.tables import read_pairs
 from engine.errors import DatasetError, LoadError
 from engine.evaluation import find_image
 from engine.io import load_image
@@ -139,15 +139,6 @@ def load_cases(
     )
 
 
-def read_csv_map(path: Path) -> dict[str, str]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or len(reader.fieldnames) < 2:
-            raise DatasetError(f"{path}: expected a header with two columns")
-        key, value = reader.fieldnames[0], reader.fieldnames[1]
-        return {row[key]: row[value] for row in reader}
-
-
 def load_folder(
     root: str | Path,
     size: int,
@@ -165,9 +156,9 @@ def load_folder(
     labels_csv = root / "labels.csv"
     if not labels_csv.is_file():
         raise DatasetError(f"{root}: labels.csv is missing")
-    labels = read_csv_map(labels_csv)
+    labels = read_pairs(labels_csv)
     split_csv = root / "split.csv"
-    splits = read_csv_map(split_csv) if split_csv.is_file() else {}
+    splits = read_pairs(split_csv) if split_csv.is_file() else {}
     cases, images, masks, ys, case_splits, skipped = [], [], [], [], [], []
     for case in sorted(labels):
         if labels[case] not in classes:

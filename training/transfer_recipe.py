@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 
+from engine.datasets.tables import read_pairs
 from engine.errors import DatasetError
-from training.data import ArrayDataset, load_folder, read_csv_map
+from training.data import ArrayDataset, load_folder
 from training.fit import TrainConfig, emit, fit
 from training.freezing import schedule_from_spec
 from training.networks import build_network
@@ -61,7 +62,7 @@ def dataset_classes(root: str | Path) -> tuple[str, ...]:
     path = Path(root) / "labels.csv"
     if not path.is_file():
         raise DatasetError(f"{root}: labels.csv is missing")
-    found = set(read_csv_map(path).values())
+    found = set(read_pairs(path).values())
     if found <= set(PREFERRED_CLASSES):
         return PREFERRED_CLASSES
     if len(found) < 2:

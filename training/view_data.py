@@ -3,17 +3,16 @@ own view preprocessing (engine.view_preprocess), so training and inference agree
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engine.datasets.tables import read_pairs, read_table
 from engine.errors import DatasetError
 from engine.io import load_image
 from engine.view_preprocess import letterbox_mask_to, prepare_view
-from training.data import read_csv_map
 
 
 @dataclass(frozen=True)
@@ -60,14 +59,12 @@ def load_views_folder(
     table = root / "views.csv"
     if not table.is_file():
         raise DatasetError(f"{root}: views.csv is missing (not a multi-view data set)")
-    with table.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
     files: dict[str, dict[str, tuple[str, str]]] = {}
-    for row in rows:
+    for row in read_table(table, ("case", "view", "file")):
         files.setdefault(row["case"], {})[row["view"]] = (row["file"], row.get("mask") or "")
-    labels = read_csv_map(root / "labels.csv")
+    labels = read_pairs(root / "labels.csv")
     split_path = root / "split.csv"
-    splits = read_csv_map(split_path) if split_path.is_file() else {}
+    splits = read_pairs(split_path) if split_path.is_file() else {}
     cases = sorted(labels)
     views = {i.view: [] for i in inputs}
     masks = {i.view: [] for i in inputs}

@@ -4,7 +4,6 @@ of files named by view, one case of a multi-view data set (views.csv), or a DICO
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from dataclasses import replace
@@ -12,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import LoadError
+from engine.datasets.tables import read_table
+from engine.errors import LoadError, TableError
 from engine.io.dicom import is_dicom
 from engine.io.dicom_open import read_header
 from engine.io.dicomdir import find_dicomdir, read_dicomdir
@@ -90,13 +90,7 @@ def _views_by_name(files: list[Path]) -> tuple[str, dict[str, Path]] | None:
 
 def _from_views_csv(root: Path, case: str | None) -> Study:
     table = root / "views.csv"
-    try:
-        with table.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise LoadError(table, f"cannot be read ({exc})") from exc
-    if rows and not {"case", "view", "file"} <= set(rows[0]):
-        raise LoadError(table, "needs the columns case, view, file")
+    rows = _read_table(table, ("case", "view", "file"))
     cases = list(dict.fromkeys(row["case"] for row in rows))
     if case is None:
         if len(cases) != 1:
@@ -138,14 +132,10 @@ def _meta_spacing(root: Path, case: str, views: list[str]) -> dict[str, float]:
     table = root / "meta.csv"
     if not table.is_file():
         return {}
-    try:
-        with table.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        row = next((r for r in rows if r.get("case") == case), None)
-        if row is None and len(rows) == 1 and not rows[0].get("case"):
-            row = rows[0]  # a one-case folder may leave the case column out
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise LoadError(table, f"cannot be read ({exc})") from exc
+    rows = _read_table(table, ())
+    row = next((r for r in rows if r.get("case") == case), None)
+    if row is None and len(rows) == 1 and not rows[0].get("case"):
+        row = rows[0]  # a one-case folder may leave the case column out
     spacings: dict[str, float] = {}
     for view in views if row else []:
         text = row.get(f"{view}_spacing_mm") or row.get("spacing_mm") or ""
@@ -156,6 +146,15 @@ def _meta_spacing(root: Path, case: str, views: list[str]) -> dict[str, float]:
         if value > 0 and np.isfinite(value):
             spacings[view] = value
     return spacings
+
+
+def _read_table(table: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """A data-set table through engine.datasets, its failure as the LoadError (file, reason)
+    the GUI and the CLI show for anything a study cannot be loaded from."""
+    try:
+        return read_table(table, required)
+    except TableError as exc:
+        raise LoadError(exc.path, exc.reason) from exc
 
 
 def _from_dicomdir(dicomdir: Path) -> Study:

@@ -3,13 +3,13 @@ path users run. One class per case; Dice on every view the model segments."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engine.datasets.tables import read_table
 from engine.errors import DatasetError
 from engine.evaluation import CaseToScore, Scoring, evaluate, read_labels
 from engine.inference import LoadedModel
@@ -24,10 +24,8 @@ def read_view_masks(root: Path) -> dict[str, dict[str, Path]]:
     table = root / "views.csv"
     if not table.is_file():
         raise DatasetError(f"{root}: views.csv is missing (not a multi-view data set)")
-    with table.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
     masks: dict[str, dict[str, Path]] = {}
-    for row in rows:
+    for row in read_table(table, ("case", "view")):
         if row.get("mask"):
             masks.setdefault(row["case"], {})[row["view"]] = root / row["mask"]
     return masks

@@ -9,13 +9,13 @@ every case.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from engine.datasets.tables import read_mapping
 from engine.errors import DatasetError
 from engine.evaluation import CaseToScore, Scoring, evaluate
 from engine.inference import LoadedModel
@@ -38,11 +38,7 @@ def volume_cases(folder: str | Path) -> list[tuple[str, Path, Path, str | None]]
     images = {_stem(p): p for p in sorted((folder / "images").iterdir()) if is_nifti_name(p)}
     if not images:
         raise DatasetError(f"{folder}: no NIfTI volumes in images/")
-    labels: dict[str, str] = {}
-    table = folder / "labels.csv"
-    if table.is_file():
-        with open(table, newline="", encoding="utf-8") as handle:
-            labels = {row["case"]: row["label"] for row in csv.DictReader(handle)}
+    labels = read_mapping(folder / "labels.csv", "case", "label")  # optional: {} without one
     cases = []
     for case, image in images.items():
         mask = folder / "masks" / image.name

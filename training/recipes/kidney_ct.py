@@ -20,7 +20,6 @@ model.json as plain numbers, so the engine applies it without scikit-learn.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import time
@@ -34,6 +33,7 @@ import torch.nn.functional as F
 
 from engine.atomic import write_json_atomic
 from engine.bundle import read_bundle
+from engine.datasets.tables import read_table
 from engine.io.nifti import read_nifti
 from engine.radiomics import FEATURE_NAMES, tumour_features
 from engine.synth.kidney_ct import CLASSES, SPACING_MM
@@ -89,10 +89,9 @@ def synth_set(work: Path, name: str, n: int, seed: int, shift: bool) -> Path:
 
 
 def load_cases(folder: Path) -> list[CTCase]:
+    """Every case of a `synth kidney-ct` folder in memory, in labels.csv order."""
     cases = []
-    with open(folder / "labels.csv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
+    for row in read_table(folder / "labels.csv", ("case", "label")):
         volume = read_nifti(folder / "images" / f"{row['case']}.nii.gz")
         labels = read_nifti(folder / "masks" / f"{row['case']}.nii.gz")
         cases.append(

@@ -196,3 +196,22 @@ def test_dicomdir_study_with_a_ct_series_and_two_stills_of_one_series(
     np.testing.assert_array_equal(ct.voxels[:, 0, 0], [0, 10, 20])
     stills_pixels = sorted(study.views[v].pixels.tobytes() for v in ("us", "us_2"))
     assert stills_pixels == sorted(g.tobytes() for g in (gray(1), gray(2)))
+
+
+def test_a_bad_views_or_meta_table_is_a_load_error_naming_the_table(tmp_path: Path) -> None:
+    """views.csv and meta.csv are parsed by engine.datasets; the GUI and the CLI still get
+    the LoadError (file, reason) they show for a study that cannot be loaded."""
+    root = write_dataset("scinti", 1, tmp_path / "ds", seed=0)
+    study = load_study(root)  # the untouched folder loads
+    assert list(study.views) == ["anterior", "posterior"]
+    meta = root / "meta.csv"
+    meta.write_bytes("case,spacing_mm\n".encode("utf-16"))
+    with pytest.raises(LoadError, match="cannot be read") as caught:
+        load_study(root)
+    assert caught.value.path == meta
+    meta.unlink()
+    views = root / "views.csv"
+    views.write_text("case,view\nc1,anterior\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="needs the column\\(s\\) file") as caught:
+        load_study(root)
+    assert caught.value.path == views
