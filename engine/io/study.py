@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets.tables import read_table
 from engine.errors import LoadError, TableError
 from engine.io.dicom import is_dicom
 from engine.io.dicom_open import read_header
@@ -150,7 +149,11 @@ def _meta_spacing(root: Path, case: str, views: list[str]) -> dict[str, float]:
 
 def _read_table(table: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     """A data-set table through engine.datasets, its failure as the LoadError (file, reason)
-    the GUI and the CLI show for anything a study cannot be loaded from."""
+    the GUI and the CLI show for anything a study cannot be loaded from. Imported here:
+    engine.datasets itself imports engine.io, so a module-level import would tie the two
+    packages' initialisation together."""
+    from engine.datasets.tables import read_table
+
     try:
         return read_table(table, required)
     except TableError as exc:
