@@ -43,7 +43,7 @@ def finetune_command(args: argparse.Namespace) -> int:
         promote_candidate,
         start_finetune,
     )
-    from engine.registry import Registry
+    from engine.registry import IMAGE, Registry, family_of, family_title
 
     if args.epochs < 1:
         error("--epochs must be at least 1")
@@ -84,7 +84,14 @@ def finetune_command(args: argparse.Namespace) -> int:
         request = request.replace(
             replay=dataclasses.replace(request.replay, fraction=args.replay_fraction)
         )
-    print(describe_replay(request.replay, request.base.model_id), file=sys.stderr)
+    family = family_of(read_bundle(base).spec)
+    if family == IMAGE:
+        print(describe_replay(request.replay, request.base.model_id), file=sys.stderr)
+    else:  # the CT and study rounds replay nothing (their recipes): nothing to warn about
+        print(
+            f"replay: none — a {family_title(family)} trains on the stored cases alone",
+            file=sys.stderr,
+        )
     job = start_finetune(request, root=registry.root)
     print(f"job {job.job_id}: {job.dir}", file=sys.stderr)
     try:

@@ -146,6 +146,7 @@ def test_finetune_cli_with_a_volume_model_trains_on_the_datastores_volumes(
     captured = capsys.readouterr()
     assert "2 corrected training and 2 held-out volume cases" in captured.err
     assert "epoch 1/1" in captured.err
+    assert "replay: none — a CT volume model trains on the stored cases alone" in captured.err
     assert "NOT PROMOTED (too few held-out cases)" in captured.out  # 2 < the default 10
     assert "on 2 held-out cases" in captured.out
     (job_dir,) = (store.root / "jobs").iterdir()
