@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.models.study.state import StudyState, registry_bundle_finder
 from desktop.pages.study import StudyPage
-from desktop.shell.study_saving import StudySaving
+from desktop.shell.saving import StudySaving
 from desktop.widgets.case_list_dock import DOCK_WIDTH
 
 if TYPE_CHECKING:

@@ -4,7 +4,9 @@ Corrections reach the datastore (and so training) only when saved explicitly: Ct
 Save when asked. Discarding drops the case's draft; Cancel keeps the case on screen. The
 question itself is the window's (ask_unsaved_changes, which tests replace). A CT volume's
 labels are saved the same way (save_volume): the NIfTI beside the CT, then the volume case
-in the datastore (desktop.models.volume.stored_case)."""
+in the datastore (desktop.models.volume.stored_case). A study on the study page has the same
+Save (Ctrl+S) and the same question (StudySaving, which ReviewSaving hands over to while the
+study page is shown); what is stored and restored is desktop.models.study.stored's."""
 
 from __future__ import annotations
 
@@ -17,11 +19,67 @@ from desktop.models.image.state import CaseState, describe_error
 from desktop.models.reading.case_list import CaseList
 from desktop.models.reading.review import SavedReview
 from desktop.models.reading.review_store import ReviewStore, default_author
+from desktop.models.study.stored import StudyReviews
 from desktop.models.volume.session import VolumeSession
 from desktop.models.volume.stored_case import store_session
-from desktop.shell.study_saving import StudySaving
+from desktop.pages.study import StudyPage
 from desktop.widgets.questions import DISCARD, SAVE
 from engine.errors import LesionLensError
+
+
+class StudySaving:
+    def __init__(
+        self,
+        page: StudyPage,
+        store: ReviewStore,
+        cases: CaseList,
+        reviewer: Callable[[], str],
+    ) -> None:
+        self.page = page
+        self.reviews = StudyReviews(store)
+        self.cases = cases
+        self.reviewer = reviewer
+        # A study that opens is looked up in the window's datastore and its stored class and
+        # masks are shown once its analysis arrives.
+        page.state.find_stored = self.reviews.stored
+
+    @property
+    def active(self) -> bool:
+        return self.page.active
+
+    @property
+    def modified(self) -> bool:
+        """The study on screen has changes that leaving would lose."""
+        return self.page.active and self.page.state.modified
+
+    @property
+    def can_save(self) -> bool:
+        state = self.page.state
+        return self.page.active and state.corrections is not None and not state.busy
+
+    def save(self) -> bool:
+        """The study's class and view masks to the datastore (atomic there)."""
+        state = self.page.state
+        if not self.can_save:
+            state.notify("Nothing to save: the study has no analysis on screen")
+            return False
+        try:
+            saved = self.reviews.save(state, self.reviewer())
+        except (LesionLensError, OSError) as exc:
+            state.report_error(f"Not saved: {exc}")
+            return False
+        state.mark_saved(saved)
+        if state.path is not None:
+            self.cases.set_status(state.path, saved.status, heldout=saved.heldout)
+        state.notify(f"Saved study {saved.case_id}: {saved.summary()}")
+        return True
+
+    def leave(self, answer: str) -> bool:
+        """The reader's answer (SAVE, DISCARD, CANCEL) to leaving the study's unsaved changes:
+        True when it may be left (a discarded study keeps what the datastore holds)."""
+        if answer == SAVE:
+            return self.save()
+        return answer == DISCARD
 
 
 class ReviewSaving:
@@ -38,7 +96,7 @@ class ReviewSaving:
         self.store = store
         self.training = training
         self.reviewer = reviewer
-        # The study page's saving (desktop.shell.study_saving), wired by the layout once the
+        # The study page's saving (StudySaving above), wired by the layout once the
         # page exists; while that page is shown, Save and leaving are the study's.
         self.study: StudySaving | None = None
 
