@@ -18,14 +18,28 @@ PREVIOUS = "previous"
 
 @dataclass(frozen=True)
 class HeldoutNumbers:
-    dice: float
+    dice: float | None  # None: the model segments nothing (a bone-scan pair's attention maps)
     accuracy: float
     n: int | None
     source: str  # where the numbers come from: the gate, the training test set, ...
 
     def text(self) -> str:
         cases = f", n={self.n}" if self.n else ""
-        return f"Dice {self.dice:.3f} · accuracy {self.accuracy:.3f} ({self.source}{cases})"
+        dice = "" if self.dice is None else f"Dice {self.dice:.3f} · "
+        return f"{dice}accuracy {self.accuracy:.3f} ({self.source}{cases})"
+
+    @property
+    def dice_text(self) -> str:
+        return "—" if self.dice is None else f"{self.dice:.3f}"
+
+
+def _test_dice(test: dict[str, Any]) -> float | None:
+    """A test set's Dice: "dice", else the mean of its per-view or per-label dice_* (a skin
+    pair's dice_us; a CT's kidney and tumour, as the gate pairs them), else None."""
+    if "dice" in test:
+        return float(test["dice"])
+    parts = [float(v) for k, v in test.items() if k.startswith("dice_") and v is not None]
+    return sum(parts) / len(parts) if parts else None
 
 
 def heldout_numbers(metrics: dict[str, Any], gate: dict[str, Any] | None) -> HeldoutNumbers | None:
@@ -34,13 +48,22 @@ def heldout_numbers(metrics: dict[str, Any], gate: dict[str, Any] | None) -> Hel
     fine-tuning on the held-out cases."""
     if gate and isinstance(gate.get("candidate"), dict):
         after = gate["candidate"]
+        dice = after.get("dice")  # none from a study model that segments no view
         return HeldoutNumbers(
-            float(after["dice"]), float(after["accuracy"]), after.get("n"), "registry gate"
+            None if dice is None else float(dice),
+            float(after["accuracy"]),
+            after.get("n"),
+            "registry gate",
         )
     test = metrics.get("test")
-    if isinstance(test, dict) and "dice" in test and "accuracy" in test:
+    if isinstance(test, dict) and "accuracy" in test:
         return HeldoutNumbers(
-            float(test["dice"]), float(test["accuracy"]), test.get("n"), "held-out test set"
+            _test_dice(test), float(test["accuracy"]), test.get("n"), "held-out test set"
+        )
+    if metrics.get("status") == "held-out test" and "accuracy_deep" in metrics:  # a CT bundle
+        dice = _test_dice({k: metrics.get(k) for k in ("dice_kidney", "dice_tumour")})
+        return HeldoutNumbers(
+            dice, float(metrics["accuracy_deep"]), metrics.get("cases"), "held-out test set"
         )
     history = (metrics.get("finetune") or {}).get("history") or []
     if history and "val_dice" in history[-1]:
@@ -125,7 +148,7 @@ def model_rows(
             ModelRow(
                 model_id=entry.model_id,
                 status=status,
-                dice=f"{numbers.dice:.3f}" if numbers else "—",
+                dice=numbers.dice_text if numbers else "—",
                 accuracy=f"{numbers.accuracy:.3f}" if numbers else "—",
                 registered=(entry.registered or "shipped")[:16].replace("T", " "),
                 detail="\n".join(detail),

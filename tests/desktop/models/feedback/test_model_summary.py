@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from desktop.models.feedback.summary import (
     duration_text,
     gate_text,
@@ -118,3 +120,28 @@ def test_a_verdict_on_too_few_cases_says_how_many_more_and_shows_the_interval() 
     )
     assert row.can_activate and "not promoted: only 3 held-out cases" in row.detail
     assert "paired Dice difference +0.0410" in row.detail
+
+
+def test_heldout_numbers_of_the_shipped_ct_and_study_models() -> None:
+    """The CT bundle's metrics.json names its Dice per label and its deep-head accuracy, a
+    bone-scan pair has no Dice at all: the panel shows what each has instead of nothing."""
+    import json
+    from pathlib import Path
+
+    models = Path(__file__).resolve().parents[4] / "resources" / "models"
+    ct = json.loads((models / "kidney-ct" / "metrics.json").read_text())
+    mean = (ct["dice_kidney"] + ct["dice_tumour"]) / 2
+    numbers = heldout_numbers(ct, None)
+    assert numbers is not None and numbers.dice == pytest.approx(mean)
+    assert (
+        numbers.text()
+        == f"Dice {mean:.3f} · accuracy {ct['accuracy_deep']:.3f} (held-out test set, n=30)"
+    )
+    scinti = json.loads((models / "scinti-two-view" / "metrics.json").read_text())
+    numbers = heldout_numbers(scinti, None)
+    assert numbers is not None and numbers.dice is None and numbers.dice_text == "—"
+    assert numbers.text() == f"accuracy {scinti['test']['accuracy']:.3f} (held-out test set, n=200)"
+    gate = {"candidate": {"accuracy": 0.9, "n": 12}}  # a gate record of such a model
+    assert heldout_numbers(scinti, gate).text() == "accuracy 0.900 (registry gate, n=12)"
+    skin = json.loads((models / "skin-fusion" / "metrics.json").read_text())
+    assert heldout_numbers(skin, None).dice == pytest.approx(skin["test"]["dice_us"])
