@@ -62,7 +62,12 @@ from engine.descriptors.geometry import (
     measure_shape,
     scale_of,
 )
-from engine.descriptors.surroundings import surroundings
+from engine.descriptors.surroundings import (
+    RING_GAP,
+    RING_WIDTH,
+    equivalent_diameter_px,
+    surroundings,
+)
 from engine.descriptors.types import Descriptor, DescriptorSet, register_category_rule
 
 OVAL_LS = 2.0
@@ -104,9 +109,17 @@ def describe_node(
     lesion = largest_component(mask)
     if lesion.shape != gray.shape:
         raise ValueError(f"mask {lesion.shape} and image {gray.shape} differ in size")
+    # Everything below is measured on the node and the tissue ring around it: on the frame
+    # cut down to them the numbers are the same, and the distance maps and smoothing cost a
+    # fraction of the whole frame's (they were most of an analysis's time).
+    # Whether the frame holds colour Doppler at all is the whole frame's question (a colour
+    # box beside the node: assessed, no flow in it), so it is asked before the cut.
+    colored = color_pixels(pixels)
+    around = node_surroundings_box(lesion)
+    gray, lesion = gray[around], lesion[around]
+    colored = None if colored is None else colored[around]
     shape = measure_shape(lesion, spacing)
     unit = shape.unit
-    colored = color_pixels(pixels)
     cortex = measure_cortex(gray, lesion, shape.short_axis, spacing, colored)
     ls = shape.long_short
     size = {f"short_axis_{unit}": shape.short_axis, f"long_axis_{unit}": shape.long_axis}
@@ -158,6 +171,24 @@ def describe_node(
         category=category,
         category_reasons=reasons,
         extras=extras,
+    )
+
+
+def node_surroundings_box(lesion: np.ndarray) -> tuple[slice, slice]:
+    """The part of the frame the node's descriptors read: the node's bounding box, grown by
+    the tissue ring engine.descriptors.surroundings compares it with (gap + width, from the
+    node's equivalent diameter) and by the reach of find_hilum's smoothing (4 sigma), and
+    cut at the frame's edges as the whole frame would be."""
+    rows, cols = np.nonzero(lesion)
+    if rows.size == 0:
+        raise ValueError("the lesion mask is empty")
+    diameter = equivalent_diameter_px(lesion)
+    ring = max(2.0, RING_GAP * diameter) + max(6.0, RING_WIDTH * diameter)
+    pad = int(np.ceil(ring + 4 * SMOOTH_PX)) + 2
+    height, width = lesion.shape
+    return (
+        slice(max(int(rows.min()) - pad, 0), min(int(rows.max()) + pad + 1, height)),
+        slice(max(int(cols.min()) - pad, 0), min(int(cols.max()) + pad + 1, width)),
     )
 
 
