@@ -200,3 +200,43 @@ def test_a_lobulated_node_has_an_irregular_margin(shapes):
     assert d.value("margin") == "irregular"
     assert d["margin"].measurement["notches"] >= 2
     assert "deep notches (lobulated)" in d["margin"].reason
+
+
+def test_the_node_is_described_on_its_surroundings_as_on_the_whole_frame(monkeypatch) -> None:
+    """describe_node reads the node's bounding box grown by its tissue ring (for speed): the
+    set is the one the whole frame gives, for nodes in the middle and at the frame's edge,
+    with and without colour Doppler elsewhere in the frame."""
+    import math
+
+    import engine.descriptors.node as node_module
+    from engine.synth.nodes import generate_node_image
+
+    rng = np.random.default_rng(8)
+    cases = []
+    for i in range(6):
+        s = generate_node_image(rng, label=("benign", "malignant")[i % 2], frame=bool(i % 2))
+        mask = s.mask > 0
+        if i == 5:  # the node against the top-left corner of the frame
+            rows, cols = np.nonzero(mask)
+            mask = np.roll(mask, (-int(rows.min()), -int(cols.min())), axis=(0, 1))
+        pixels = np.repeat(s.image[..., None], 3, axis=-1) if i >= 3 else s.image
+        if i == 4:
+            pixels = pixels.copy()
+            pixels[:30, -30:] = (220, 30, 30)  # a colour box away from the node
+        cases.append((mask, pixels, (s.spacing_mm, s.spacing_mm)))
+
+    def sets() -> list[DescriptorSet]:
+        return [describe("lymph-node", m, p, sp) for m, p, sp in cases]
+
+    cut = sets()
+    monkeypatch.setattr(node_module, "node_surroundings_box", lambda lesion: np.s_[:, :])
+    whole = sets()
+    assert cut[4].value("vascular_pattern") == "none"  # colour in the frame: assessed
+    for a, b in zip(cut, whole, strict=True):
+        assert (a.category, a.category_reasons) == (b.category, b.category_reasons)
+        for da, db in zip(a.descriptors, b.descriptors, strict=True):
+            assert (da.name, da.value) == (db.name, db.value)
+            assert da.measurement.keys() == db.measurement.keys()
+            for key, x in da.measurement.items():
+                y = db.measurement[key]
+                assert (x is None and y is None) or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
