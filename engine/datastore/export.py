@@ -14,7 +14,7 @@ import io
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.atomic import (
     replace_folder_atomic,
@@ -28,6 +28,8 @@ from engine.datastore.records import CORRECTED, CaseRecord
 
 if TYPE_CHECKING:
     from engine.datastore.store import Datastore
+
+R = TypeVar("R")
 
 # What training.data.load_folder and engine.evaluation.find_image read.
 TRAINABLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm")
@@ -52,11 +54,7 @@ def export_cases(
         for record in records:
             assert record.final is not None
             _copy_image(record.image, staging / "images", record.case_id)
-            if file_sha256(record.final.path) != record.final.sha256:
-                raise DatastoreError(
-                    f"{record.final.path}: does not match the datastore index (changed outside "
-                    "LesionLens?)"
-                )
+            check_unchanged(record.final.path, record.final.sha256)
             _copy(record.final.path, staging / "masks" / f"{record.case_id}.png")
             provenance[record.case_id] = {
                 "label_updated": record.final.updated,
@@ -152,20 +150,42 @@ def build_folder(out_dir: str | Path, fill: Callable[[Path], None]) -> Path:
 
 
 def _pinned(store: Datastore, case_id: str, stamp: str, split: str | None) -> CaseRecord:
-    record = store.case(case_id)
+    return check_pinned(
+        store.case(case_id),
+        stamp,
+        split,
+        f"case {case_id!r}",
+        "no corrected label",
+        "the label changed since it was pinned",
+    )
+
+
+def check_pinned(
+    record: R, stamp: str, split: str | None, name: str, missing: str, changed: str
+) -> R:
+    """The record a request pinned, refused (DatastoreError) if the reader's result is gone
+    (`missing`), changed since the pin (`changed`) or lies in another split: the one rule for
+    the pins of every kind of case; name, missing and changed say it in the kind's words."""
     if record.final is None:
-        raise DatastoreError(f"case {case_id!r} has no corrected label")
+        raise DatastoreError(f"{name} has {missing}")
     if record.final.updated != stamp:
         raise DatastoreError(
-            f"case {case_id!r}: the label changed since it was pinned "
-            f"(pinned {stamp}, now {record.final.updated}); make a new request"
+            f"{name}: {changed} (pinned {stamp}, now {record.final.updated}); make a new request"
         )
     if split is not None and record.split != split:
         raise DatastoreError(
-            f"case {case_id!r} belongs to the {record.split!r} split, not {split!r} "
+            f"{name} belongs to the {record.split!r} split, not {split!r} "
             "(held-out cases are never trained on)"
         )
     return record
+
+
+def check_unchanged(path: Path, sha256: str) -> None:
+    """A stored file an export copies must still be the one the index recorded."""
+    if file_sha256(path) != sha256:
+        raise DatastoreError(
+            f"{path}: does not match the datastore index (changed outside LesionLens?)"
+        )
 
 
 def _copy_image(path: Path, folder: Path, case_id: str) -> None:

@@ -56,17 +56,14 @@ class ClinicianLabel:
     assistance: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class CaseRecord:
-    case_id: str
-    views: dict[str, Path]  # view name -> image file (absolute)
-    shape: tuple[int, int]  # rows, cols of the first view: every mask must match it
-    split: str  # "train" or "val" (held out, never trained on)
-    added: str
-    source: str  # the file name it was imported from
-    original: AiLabel | None = None
-    final: ClinicianLabel | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+class Reviewed:
+    """What every stored case says of its review, whatever its kind (an image, a study, a
+    volume): new, predicted (the AI's result stored) or corrected (the reader's), and whether
+    it is held out. Its records carry `original`, `final` and `split`."""
+
+    original: Any
+    final: Any
+    split: str
 
     @property
     def status(self) -> str:
@@ -77,6 +74,19 @@ class CaseRecord:
     @property
     def heldout(self) -> bool:
         return self.split == "val"
+
+
+@dataclass(frozen=True)
+class CaseRecord(Reviewed):
+    case_id: str
+    views: dict[str, Path]  # view name -> image file (absolute)
+    shape: tuple[int, int]  # rows, cols of the first view: every mask must match it
+    split: str  # "train" or "val" (held out, never trained on)
+    added: str
+    source: str  # the file name it was imported from
+    original: AiLabel | None = None
+    final: ClinicianLabel | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def image(self) -> Path:

@@ -35,7 +35,7 @@ from engine.datastore.errors import DatastoreError
 from engine.datastore.heldout import split_for
 from engine.datastore.index import write_index
 from engine.datastore.masks import binary_mask, file_sha256, png_bytes, read_mask, sha256_of
-from engine.datastore.records import CORRECTED, NEW, PREDICTED, STATUSES, entry_kind
+from engine.datastore.records import CORRECTED, STATUSES, Reviewed, entry_kind
 from engine.metrics import dice
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class StudyLabel:
 
 
 @dataclass(frozen=True)
-class StudyRecord:
+class StudyRecord(Reviewed):
     case_id: str
     views: dict[str, Path]  # view name -> image file (absolute), in reading order
     shapes: dict[str, tuple[int, int]]  # view -> rows, cols: every mask of the view matches
@@ -88,16 +88,6 @@ class StudyRecord:
     source: str  # the folder the study was imported from
     original: StudyAiLabel | None = None
     final: StudyLabel | None = None
-
-    @property
-    def status(self) -> str:
-        if self.final is not None:
-            return CORRECTED
-        return PREDICTED if self.original is not None else NEW
-
-    @property
-    def heldout(self) -> bool:
-        return self.split == "val"
 
 
 def is_study(entry: dict[str, Any]) -> bool:
@@ -322,7 +312,7 @@ class StudyStore:
         labels.csv, split.csv, provenance.json): what training.view_data and
         engine.study.evaluation read. pins: {case id: label time}, failing if a confirmation
         changed since it was pinned or a file no longer matches the index."""
-        from engine.datastore.export import build_folder
+        from engine.datastore.export import build_folder, check_unchanged
 
         if pins is not None:
             records = [self._pinned(case_id, stamp, split) for case_id, stamp in pins.items()]
@@ -343,11 +333,7 @@ class StudyStore:
                     mask = ""
                     if view in final.masks:
                         path = final.masks[view]
-                        if file_sha256(path) != final.sha256[view]:
-                            raise DatastoreError(
-                                f"{path}: does not match the datastore index (changed outside "
-                                "LesionLens?)"
-                            )
+                        check_unchanged(path, final.sha256[view])
                         mask = (Path("masks") / f"{record.case_id}_{view}.png").as_posix()
                         _copy(path, staging / mask)
                     rows.append((record.case_id, view, file.as_posix(), mask))
@@ -374,20 +360,16 @@ class StudyStore:
         return build_folder(out_dir, fill)
 
     def _pinned(self, case_id: str, stamp: str, split: str | None) -> StudyRecord:
-        record = self.study(case_id)
-        if record.final is None:
-            raise DatastoreError(f"study {case_id!r} has no confirmed class")
-        if record.final.updated != stamp:
-            raise DatastoreError(
-                f"study {case_id!r}: the confirmation changed since it was pinned "
-                f"(pinned {stamp}, now {record.final.updated}); make a new request"
-            )
-        if split is not None and record.split != split:
-            raise DatastoreError(
-                f"study {case_id!r} belongs to the {record.split!r} split, not {split!r} "
-                "(held-out cases are never trained on)"
-            )
-        return record
+        from engine.datastore.export import check_pinned
+
+        return check_pinned(
+            self.study(case_id),
+            stamp,
+            split,
+            f"study {case_id!r}",
+            "no confirmed class",
+            "the confirmation changed since it was pinned",
+        )
 
 
 def pin_studies(store: Datastore, split: str, views: Iterable[str] | None = None) -> dict[str, Any]:

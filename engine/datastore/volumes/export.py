@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.atomic import write_csv_atomic, write_json_atomic
 from engine.datastore.errors import DatastoreError
-from engine.datastore.export import build_folder
-from engine.datastore.masks import file_sha256
+from engine.datastore.export import build_folder, check_pinned, check_unchanged
 from engine.datastore.records import CORRECTED
 from engine.datastore.volumes.records import VolumeRecord
 
@@ -48,11 +47,7 @@ def export_volumes(
         for record in records:
             final = record.final
             assert final is not None
-            if file_sha256(final.path) != final.sha256:
-                raise DatastoreError(
-                    f"{final.path}: does not match the datastore index (changed outside "
-                    "LesionLens?)"
-                )
+            check_unchanged(final.path, final.sha256)
             _copy(record.image, staging / "images" / f"{record.case_id}.nii.gz")
             _copy(final.path, staging / "masks" / f"{record.case_id}.nii.gz")
             provenance[record.case_id] = {
@@ -84,20 +79,14 @@ def export_volumes(
 
 
 def _pinned(store: VolumeStore, case_id: str, stamp: str, split: str | None) -> VolumeRecord:
-    record = store.case(case_id)
-    if record.final is None:
-        raise DatastoreError(f"volume case {case_id!r} has no corrected labels")
-    if record.final.updated != stamp:
-        raise DatastoreError(
-            f"volume case {case_id!r}: the labels changed since they were pinned "
-            f"(pinned {stamp}, now {record.final.updated}); make a new request"
-        )
-    if split is not None and record.split != split:
-        raise DatastoreError(
-            f"volume case {case_id!r} belongs to the {record.split!r} split, not {split!r} "
-            "(held-out cases are never trained on)"
-        )
-    return record
+    return check_pinned(
+        store.case(case_id),
+        stamp,
+        split,
+        f"volume case {case_id!r}",
+        "no corrected labels",
+        "the labels changed since they were pinned",
+    )
 
 
 def _copy(source: Path, target: Path) -> None:

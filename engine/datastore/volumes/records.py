@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.datastore.records import CORRECTED, NEW, PREDICTED
+from engine.datastore.records import Reviewed
 from engine.types import Volume
 
 VOLUME_KIND = "volume"
@@ -97,7 +97,7 @@ class VolumeCorrection:
 
 
 @dataclass(frozen=True)
-class VolumeRecord:
+class VolumeRecord(Reviewed):
     case_id: str
     image: Path  # the CT as NIfTI inside the data root
     grid: VolumeGrid
@@ -107,16 +107,6 @@ class VolumeRecord:
     source_path: str  # where it was imported from (a DICOM series folder is found by it)
     original: VolumeAiLabel | None = None
     final: VolumeCorrection | None = None
-
-    @property
-    def status(self) -> str:
-        if self.final is not None:
-            return CORRECTED
-        return PREDICTED if self.original is not None else NEW
-
-    @property
-    def heldout(self) -> bool:
-        return self.split == "val"
 
 
 def volume_record_from_json(root: Path, case_id: str, raw: dict[str, Any]) -> VolumeRecord:
