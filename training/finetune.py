@@ -57,6 +57,7 @@ from training.adapt import adapt as adapt_steps
 from training.bundle_writer import write_bundle
 from training.checkpoint import network_from_bundle
 from training.data import ArrayDataset, load_cases, load_folder
+from training.finetune_steps import refuse_overlap, start_event
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_REQUEST = 0, 1, 2
 
@@ -154,7 +155,7 @@ def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict
     if base.spec.task == "views":  # a multi-view bundle learns from confirmed studies
         from training.finetune_views import run_views
 
-        return run_views(request, base, log)
+        return {**run_views(request, base, log, _candidate_spec), "peak_rss_mb": _peak_rss()}
     spec = base.spec
     size, classes = spec.inputs[0].size, spec.classes
     epochs, seed = request.epochs, request.seed
@@ -169,26 +170,12 @@ def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict
         for part, data in (("train", target), ("heldout", heldout)):
             for case, reason in data.skipped:
                 log({"event": "skipped", "part": part, "case": case, "reason": reason})
-        overlap = sorted(set(target.cases) & set(heldout.cases))
-        if overlap:
-            raise RequestError(
-                f"cases {overlap[:5]} are both training and held-out cases; held-out cases "
-                "are never trained on"
-            )
+        refuse_overlap(target.cases, heldout.cases)
         replay_spec = request.replay
         replay = _load_replay(replay_spec, work / "replay", size, classes)
         net = network_from_bundle(base.directory)
-        log(
-            {
-                "event": "start",
-                "job_id": request.job_id,
-                "base_model_id": spec.model_id,
-                "epochs": epochs,
-                "n_train": len(target),
-                "n_replay": 0 if replay is None else len(replay),
-                "n_heldout": len(heldout),
-            }
-        )
+        n_replay = 0 if replay is None else len(replay)
+        log(start_event(request, base, len(target), len(heldout), n_replay))
         fraction = replay_spec.fraction if replay_spec else 0.0
         net, history = adapt(
             net,
@@ -211,7 +198,7 @@ def run(request: FinetuneRequest, log: Callable[[dict[str, Any]], None]) -> dict
                 "train_cases": target.cases,
                 "heldout_cases": heldout.cases,
                 "heldout_id": folder_fingerprint(heldout_dir),
-                "n_replay": 0 if replay is None else len(replay),
+                "n_replay": n_replay,
                 "history": history,
             },
             "replay": replay_spec.to_json() if replay_spec else None,

@@ -32,6 +32,7 @@ from engine.finetune_request import FinetuneRequest, RequestError, recipe_with
 from engine.view_preprocess import input_shape
 from training.bundle_writer import write_bundle
 from training.checkpoint import network_from_bundle
+from training.finetune_steps import refuse_overlap, start_event
 from training.fit import TrainConfig
 from training.fit_views import ViewsObjective, fit_views
 from training.view_data import ViewDataset, ViewInput, load_views_folder
@@ -81,12 +82,14 @@ def objective_for(base: Bundle, recipe: ViewsRecipe) -> ViewsObjective:
 
 
 def run_views(
-    request: FinetuneRequest, base: Bundle, log: Callable[[dict[str, Any]], None]
+    request: FinetuneRequest,
+    base: Bundle,
+    log: Callable[[dict[str, Any]], None],
+    candidate_spec: Callable[..., dict[str, Any]],
 ) -> dict[str, Any]:
     """training.finetune.run for a views bundle: everything between the checked request and
-    the "done" event; returns that event."""
-    from training.finetune import _candidate_spec, _peak_rss_mb
-
+    the "done" event; returns that event. candidate_spec: training.finetune's model.json of
+    the candidate (new id, parent, data hash, card)."""
     started = time.time()
     if request.replay is not None:
         raise RequestError(
@@ -102,24 +105,9 @@ def run_views(
         heldout_dir = materialise(request.heldout, work / "heldout")
         train = _all_train(load_views_folder(train_dir, inputs, spec.classes))
         heldout = _all_train(load_views_folder(heldout_dir, inputs, spec.classes))
-        overlap = sorted(set(train.cases) & set(heldout.cases))
-        if overlap:
-            raise RequestError(
-                f"studies {overlap[:5]} are both training and held-out cases; held-out cases "
-                "are never trained on"
-            )
+        refuse_overlap(train.cases, heldout.cases, "studies")
         net = network_from_bundle(base.directory)
-        log(
-            {
-                "event": "start",
-                "job_id": request.job_id,
-                "base_model_id": spec.model_id,
-                "epochs": request.epochs,
-                "n_train": len(train),
-                "n_replay": 0,
-                "n_heldout": len(heldout),
-            }
-        )
+        log(start_event(request, base, len(train), len(heldout)))
         torch.manual_seed(request.seed)
         config = TrainConfig(
             epochs=request.epochs,
@@ -135,7 +123,7 @@ def run_views(
         relay = _epoch_relay(history, request.epochs, started, log)
         net, _ = fit_views(net, train, heldout, config, objective, log=relay)
         data_hash = folder_fingerprint(train_dir)
-        new_spec = _candidate_spec(request, base, len(train), data_hash)
+        new_spec = candidate_spec(request, base, len(train), data_hash)
         metrics = {
             "finetune": {
                 "base_model_id": spec.model_id,
@@ -163,7 +151,6 @@ def run_views(
         "model_id": new_spec["model_id"],
         "parent_model_id": spec.model_id,
         "wall_s": round(time.time() - started, 1),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
         "heldout": {"dice": last.get("val_dice"), "accuracy": last["val_accuracy"]},
     }
 

@@ -37,6 +37,7 @@ from engine.volume.evaluation import volume_cases, volume_folder_fingerprint
 from engine.volume.inference import normalise_hu
 from training.bundle_writer import write_bundle
 from training.checkpoint import network_from_bundle
+from training.finetune_steps import refuse_overlap, start_event
 from training.networks.unet3d import UNet3D
 from training.recipes.kidney_ct import PARITY_TOLERANCE, CTCase, dice_ce_loss, sample_patch
 
@@ -191,26 +192,11 @@ def run_volume(
         heldout_dir = materialise(request.heldout, work / "heldout")
         train = load_volume_cases(train_dir, spec.classes)
         heldout = load_volume_cases(heldout_dir, spec.classes)
-        overlap = sorted({c.case for c in train} & {c.case for c in heldout})
-        if overlap:
-            raise RequestError(
-                f"cases {overlap[:5]} are both training and held-out cases; held-out cases "
-                "are never trained on"
-            )
+        refuse_overlap((c.case for c in train), (c.case for c in heldout))
         if request.replay is not None:
             log({"event": "output", "text": "replay: not used when fine-tuning a volume model"})
         net = network_from_bundle(base.directory)
-        log(
-            {
-                "event": "start",
-                "job_id": request.job_id,
-                "base_model_id": spec.model_id,
-                "epochs": request.epochs,
-                "n_train": len(train),
-                "n_replay": 0,
-                "n_heldout": len(heldout),
-            }
-        )
+        log(start_event(request, base, len(train), len(heldout)))
         monitor = heldout[: recipe.monitor_cases]
         history = fine_tune(
             net, train, monitor, recipe, patch, window, request.epochs, request.seed, log
