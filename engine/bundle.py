@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import BundleError
+from engine.lesion_support import DEFAULT_PEAK_THRESHOLD
 
 SCHEMA_VERSION = 1
 REQUIRED_FILES = ("model.onnx", "model.json")
@@ -76,6 +77,9 @@ class ModelSpec:
     temperature: float
     min_lesion_area_px: int
     confidence_threshold: float = 0.7
+    # Hysteresis: a region outlined at `threshold` is reported only if its probability
+    # reaches this somewhere (the strongest region always is; engine.lesion_support).
+    lesion_peak_threshold: float = DEFAULT_PEAK_THRESHOLD
     # "image": one 2D image in (engine.inference); "views": one input per view of a Study
     # (two projections, photo + ultrasound); "volume": a CT/MR volume through a 3D window.
     task: str = "image"
@@ -171,10 +175,17 @@ def parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         "confidence_threshold": spec.confidence_threshold,
         "presence_threshold": spec.presence_threshold,
         "presence_temperature": spec.presence_temperature,
+        "lesion_peak_threshold": spec.lesion_peak_threshold,
     }
     for name, value in numbers.items():
         if not math.isfinite(value):
             raise BundleError(directory, f"model.json {name} must be a finite number, not {value}")
+    if not 0.0 <= spec.lesion_peak_threshold <= 1.0:  # at or below threshold: no effect
+        raise BundleError(
+            directory,
+            f"model.json lesion_peak_threshold must be a probability in [0, 1], "
+            f"not {spec.lesion_peak_threshold}",
+        )
     return spec
 
 
@@ -246,6 +257,7 @@ def _parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         temperature=temperature,
         min_lesion_area_px=int(raw.get("min_lesion_area_px", 20)),
         confidence_threshold=float(raw.get("confidence_threshold", 0.7)),
+        lesion_peak_threshold=float(raw.get("lesion_peak_threshold", DEFAULT_PEAK_THRESHOLD)),
         task=task,
         tiling=_tiling(raw.get("tiling"), directory),
         presence_threshold=presence_threshold,

@@ -11,6 +11,7 @@ import numpy as np
 from engine.bundle import Bundle, read_bundle
 from engine.errors import BundleError, DeviceError, ImageError
 from engine.io.doppler import bmode_gray
+from engine.lesion_support import supported_lesions
 from engine.preprocess import letterbox, normalise_intensity, to_gray_float, unletterbox
 from engine.scope import ScopeModel, assess_scope, read_scope_model
 from engine.tiling import predict_tiled
@@ -133,9 +134,12 @@ class LoadedModel:
         lesion_probability = max(presences) if presences else None
         found = lesion_probability is None or lesion_probability >= spec.presence_threshold
         # "No lesion" is an answer: the mask is empty then (the probability map stays in the
-        # uncertainty), so mask.png, findings and the editor all say the same.
+        # uncertainty), so mask.png, findings and the editor all say the same. Weak regions
+        # that never reach the peak level are not lesions (engine.lesion_support).
+        mask = (prob >= spec.threshold) & found
+        mask = supported_lesions(mask, prob, spec.lesion_peak_threshold)
         return Prediction(
-            mask=((prob >= spec.threshold) & found).astype(np.uint8),
+            mask=mask.astype(np.uint8),
             probabilities={c: float(p) for c, p in zip(spec.classes, mean, strict=True)},
             uncertainty=_binary_entropy(prob),
             model_id=spec.model_id,
