@@ -148,7 +148,7 @@ def quantize_onnx(fp32_path: Path, out_path: Path, feeds: Sequence[dict[str, np.
     with the nodes int8 does not pay on left fp32 (engine.quantize_graph: the attention's
     activation x activation MatMuls, narrow Convs, ConvTranspose) and Shape reading the
     int8 tensors. u8 activations with s8 weights is the x86 VNNI kernel: s8 activations
-    (symmetric) measured 1.6 x slower than u8; per-tensor weights and the QOperator format
+    (symmetric) measured 1.3 x slower than u8; per-tensor weights and the QOperator format
     were no faster and less accurate (docs/benchmarks.md INT8)."""
     import onnx
     from onnxruntime.quantization import (
