@@ -5,7 +5,8 @@
 The network's inputs for calibration are recorded from the real inference path
 (engine.inference: tissue area, panels, letterbox, every TTA pass) on calibration images, fed
 to onnxruntime.quantization.quantize_static (QDQ, per-channel, u8 activations / s8 weights:
-the x86 VNNI kernel) through a CalibrationDataReader. Then both models analyse a held-out
+the x86 VNNI kernel) through a CalibrationDataReader, only on the nodes where int8 is faster
+on the CPU (engine.quantize_graph says which and why). Then both models analyse a held-out
 set through engine.evaluation (the path users run) and the gate keeps the int8 model only if
 its Dice and AUC each differ from fp32's by less than the tolerance. Passed: the bundle gets
 model.int8.onnx and model.json an "int8" record (gate numbers, the sha256 of the model.onnx
@@ -34,20 +35,29 @@ from typing import Any
 
 import numpy as np
 
-from engine.atomic import write_json_atomic
+from engine.atomic import write_bytes_atomic, write_json_atomic
 from engine.errors import BundleError
 from engine.inference import LoadedModel, file_sha256, load_model
 from engine.io import load_image
+from engine.quantize_graph import (
+    QUANTISED_OPS,
+    name_nodes,
+    nodes_to_keep_fp32,
+    shapes_from_int8,
+)
 from engine.types import Image
 
 INT8_FILE = "model.int8.onnx"
-# The ops with weights, where int8 kernels pay; normalisation, GELU and softmax stay fp32.
-QUANTISED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
 GATE_METRICS = ("dice", "auc")
 DEFAULT_TOLERANCE = 0.005
 # Synthetic sets for a bundle without --data: seeds the default bundle never saw (it trained
 # on seed 7 and was tested on 1007).
 CALIBRATION_SEED, HELDOUT_SEED = 5150, 1007
+QUANTISATION = (
+    "onnxruntime.quantization.quantize_static QDQ, per-channel, u8 activations / s8 weights, "
+    "MinMax; Conv (GEMM K >= 32, N >= 16), Gemm, MatMul with a weight; the rest fp32 "
+    "(engine.quantize_graph)"
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,13 @@ class FeedReader:
 
 
 def quantize_onnx(fp32_path: Path, out_path: Path, feeds: Sequence[dict[str, np.ndarray]]) -> Path:
-    """QDQ int8 model (per-channel s8 weights, u8 activations, MinMax ranges) at out_path."""
+    """QDQ int8 model (per-channel s8 weights, u8 activations, MinMax ranges) at out_path,
+    with the nodes int8 does not pay on left fp32 (engine.quantize_graph: the attention's
+    activation x activation MatMuls, narrow Convs, ConvTranspose) and Shape reading the
+    int8 tensors. u8 activations with s8 weights is the x86 VNNI kernel: s8 activations
+    (symmetric) measured 1.3 x slower than u8; per-tensor weights and the QOperator format
+    were no faster and less accurate (docs/benchmarks.md INT8)."""
+    import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -148,21 +164,27 @@ def quantize_onnx(fp32_path: Path, out_path: Path, feeds: Sequence[dict[str, np.
         pass
 
     with tempfile.TemporaryDirectory() as tmp:
-        prepared = Path(tmp) / "prepared.onnx"
+        prepared, quantised = Path(tmp) / "prepared.onnx", Path(tmp) / "quantised.onnx"
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+        network = onnx.load(str(prepared))
+        if name_nodes(network):
+            onnx.save(network, str(prepared))
         quantize_static(
             str(prepared),
-            str(out_path.with_suffix(".tmp.onnx")),
+            str(quantised),
             Reader(feeds),
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=list(QUANTISED_OPS),
+            nodes_to_exclude=nodes_to_keep_fp32(network),
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
             extra_options={"CalibTensorRangeSymmetric": False},
         )
-    out_path.with_suffix(".tmp.onnx").replace(out_path)
+        model = onnx.load(str(quantised))
+        shapes_from_int8(model)
+        write_bytes_atomic(out_path, model.SerializeToString())
     return out_path
 
 
@@ -254,8 +276,7 @@ def quantize_bundle(
             "model_id": fp32.spec.model_id,
             "data": chosen.description,
             "calibration_batches": len(feeds),
-            "quantisation": "onnxruntime.quantization.quantize_static QDQ, per-channel, "
-            "u8 activations / s8 weights, MinMax",
+            "quantisation": QUANTISATION,
             **verdict.as_json(),
             "fp32_heldout": _plain(fp32_summary),
             "int8_heldout": _plain(int8_summary),
