@@ -66,12 +66,32 @@ def scale_of(spacing: Spacing) -> tuple[np.ndarray, str]:
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
-    """The largest connected region of a mask, holes filled (the lesion being described)."""
-    labels, count = ndimage.label(np.asarray(mask) > 0)
-    if count == 0:
+    """The largest connected region of a mask, holes filled (the lesion being described).
+
+    Labelled and filled inside the bounding box of the mask's pixels: every region lies in
+    it, a hole is background the box's edge does not reach (outside the box all is
+    background, joined to the frame's edge), and labels number regions in the same raster
+    order, so the result is the whole frame's; on a full ultrasound frame the whole-frame
+    labelling and fill were some milliseconds per lesion."""
+    mask = np.asarray(mask) > 0
+    box = mask_box(mask)
+    if box is None:
         raise ValueError("the lesion mask is empty")
-    sizes = ndimage.sum_labels(np.ones_like(labels), labels, index=np.arange(1, count + 1))
-    return ndimage.binary_fill_holes(labels == int(np.argmax(sizes)) + 1)
+    labels, count = ndimage.label(mask[box])
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    out = np.zeros(mask.shape, dtype=bool)
+    out[box] = ndimage.binary_fill_holes(labels == int(np.argmax(sizes)) + 1)
+    return out
+
+
+def mask_box(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The bounding box (row, col slices) of a 2D mask's True pixels; None when it has none.
+    Two axis reductions instead of np.nonzero's index arrays over the whole frame."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
 def outline(mask: np.ndarray) -> np.ndarray:
