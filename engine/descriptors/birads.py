@@ -29,7 +29,7 @@ import numpy as np
 from engine.descriptors import posterior as posterior_rules
 from engine.descriptors.contour import MarginMeasures, measure_margin
 from engine.descriptors.echo import ECHO_PATTERNS, echo_pattern, measure_echo
-from engine.descriptors.geometry import ShapeMeasures, Spacing, measure_shape
+from engine.descriptors.geometry import ShapeMeasures, Spacing, gaussian_reach, measure_shape
 from engine.descriptors.lesion_input import lesion_on_gray
 from engine.descriptors.posterior import (
     POSTERIOR_FEATURES,
@@ -166,10 +166,10 @@ def birads_box(lesion: np.ndarray) -> tuple[slice, slice]:
     ring = max(2.0, RING_GAP * diameter) + max(6.0, RING_WIDTH * diameter)
     near = max(2.0, NEAR * diameter)
     far = max(6.0, FAR * diameter, 2.0 * near)
-    edge = int(np.ceil(far)) + 2 + _reach(1.0)  # border(): its crop and its smoothing
-    echo = _reach(max(2.0, 0.06 * diameter))  # measure_echo's coarse (wider) smoothing
+    edge = int(np.ceil(far)) + 2 + gaussian_reach(1.0)  # border(): its crop and its smoothing
+    echo = gaussian_reach(max(2.0, 0.06 * diameter))  # measure_echo's coarse (wider) smoothing
     pad = max(int(np.ceil(ring)), edge, echo) + 1
-    smooth = _reach(max(1.5, 0.02 * max(height, width)))  # measure_posterior's smoothing
+    smooth = gaussian_reach(max(1.5, 0.02 * max(height, width)))  # measure_posterior's smoothing
     below = max(2, round(posterior_rules.GAP * height)) + max(
         posterior_rules.MIN_ROWS, round(posterior_rules.DEPTH * height)
     )
@@ -185,11 +185,6 @@ def birads_box(lesion: np.ndarray) -> tuple[slice, slice]:
         slice(r0, min(int(rows.max()) + bottom + 1, frame_rows)),
         slice(max(int(cols.min()) - sides, 0), min(int(cols.max()) + sides + 1, frame_cols)),
     )
-
-
-def _reach(sigma: float) -> int:
-    """How far scipy.ndimage.gaussian_filter reads (its default truncate, 4 sigma)."""
-    return int(4.0 * float(sigma) + 0.5)
 
 
 def touches_frame(lesion: np.ndarray) -> bool:

@@ -84,6 +84,27 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def grown_box(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
+    """The bounding box of a non-empty 2D mask grown by pad pixels on every side, cut at
+    the frame's edges: where a measure reads only that far from the lesion, it reads the
+    same pixels from the box as from the whole frame."""
+    box = mask_box(mask)
+    if box is None:
+        raise ValueError("the lesion mask is empty")
+    (rows, cols), (height, width) = box, mask.shape
+    return (
+        slice(max(rows.start - pad, 0), min(rows.stop + pad, height)),
+        slice(max(cols.start - pad, 0), min(cols.stop + pad, width)),
+    )
+
+
+def gaussian_reach(sigma: float) -> int:
+    """How far scipy.ndimage.gaussian_filter reads from a pixel (its default truncate of 4
+    sigma): a smoothing taken on a box this much larger than the pixels read is the whole
+    frame's, bit for bit, and only the box's pixels are smoothed."""
+    return int(4.0 * float(sigma) + 0.5)
+
+
 def mask_box(mask: np.ndarray) -> tuple[slice, slice] | None:
     """The bounding box (row, col slices) of a 2D mask's True pixels; None when it has none.
     Two axis reductions instead of np.nonzero's index arrays over the whole frame."""
