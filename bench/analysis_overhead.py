@@ -13,6 +13,8 @@ Subcommands (each measures the tree on PYTHONPATH, except `versus`, which runs t
 - `versus --before TREE [--after TREE]`: dumps both trees on both sets with and without TTA
   and compares them; then times both, interleaved round by round (the order alternating),
   without and with TTA, and writes medians over the rounds, their spread and the split.
+  TREE is a clean copy of a commit (`git archive main | tar -x -C DIR`), not a working tree
+  someone may be editing while it runs.
 
 Image sets: "synth" (the bench/analyze.py DICOMs: 20 synthetic calibrated lymph nodes,
 the default bundle) or "busi" (every --every-th image of busi-dev, read in place, never
