@@ -104,10 +104,11 @@ def findings_from(
     out = []
     for component in components:
         drawn = ai_mask is not None and not bool(np.any(component & (ai_mask > 0)))
+        contour = outer_contour(component)
         out.append(
             Finding(
-                contour=outer_contour(component),
-                measurements=measure_component(component, image.spacing_mm),
+                contour=contour,
+                measurements=measure_component(component, image.spacing_mm, contour),
                 label=str(label),
                 probability=probability,
                 uncertainty=spread,

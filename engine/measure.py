@@ -48,13 +48,19 @@ def outer_contour(component: np.ndarray) -> np.ndarray:
 
 
 def measure_component(
-    component: np.ndarray, spacing_mm: tuple[float, float] | None
+    component: np.ndarray,
+    spacing_mm: tuple[float, float] | None,
+    contour: np.ndarray | None = None,
 ) -> Measurements:
+    """Calipers, area, perimeter and outline irregularity of one lesion. contour: its
+    outer_contour when the caller has it already (a finding keeps it too), so the outline
+    is traced once per lesion."""
     area_px = float(component.sum())
     sy, sx = spacing_mm if spacing_mm is not None else (1.0, 1.0)
     # The marching-squares outline runs through pixel-edge midpoints, so extents count whole
     # pixels (a 1-px lesion is 1 px wide) and the ends of an ellipse are points, not flats.
-    points = outer_contour(component) * np.array([sy, sx])
+    contour = outer_contour(component) if contour is None else contour
+    points = contour * np.array([sy, sx])
     long_pts, long_len = _longest_chord(points)
     short_pts, short_len = _widest_perpendicular(points, long_pts, min(sy, sx))
     scale = np.array([sy, sx])

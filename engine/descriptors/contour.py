@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from engine.descriptors.geometry import Spacing, outline, scale_of
+from engine.descriptors.geometry import Spacing, label_counts, label_maxima, outline, scale_of
 
 SPICULE_OPENING = 0.05
 SPICULE_REACH = 2.5
@@ -99,9 +99,8 @@ def _spicules(mask: np.ndarray, scale: np.ndarray, diameter: float) -> int:
     if count == 0:
         return 0
     reach = ndimage.distance_transform_edt(~body, sampling=scale)
-    index = np.arange(1, count + 1)
-    far = np.asarray(ndimage.maximum(reach, cut, index=index))
-    area = np.asarray(ndimage.sum_labels(np.ones_like(cut), cut, index=index)) * scale.prod()
+    far = label_maxima(reach, cut, count)
+    area = label_counts(cut, count) * scale.prod()
     thickness = area / np.maximum(far, 1e-9)
     effective = max(radius, float(scale.max()))
     spikes = (far >= SPICULE_REACH * effective) & (thickness <= SPICULE_THICKNESS * effective)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from engine.descriptors.geometry import gaussian_reach, grown_box
 from engine.descriptors.surroundings import Surroundings, equivalent_diameter_px
 
 ANECHOIC = 0.2
@@ -55,8 +56,12 @@ def measure_echo(image: np.ndarray, mask: np.ndarray, around: Surroundings) -> E
     image = np.asarray(image, dtype=np.float64)
     ring = max(around.ring_median, 1e-9)
     diameter = equivalent_diameter_px(mask)
-    fine = ndimage.gaussian_filter(image, max(1.5, 0.02 * diameter))[around.interior]
-    coarse = ndimage.gaussian_filter(image, max(2.0, 0.06 * diameter))[around.interior]
+    fine_sigma, coarse_sigma = max(1.5, 0.02 * diameter), max(2.0, 0.06 * diameter)
+    # Only the interior is read: both smoothings are taken on it grown by their reach.
+    box = grown_box(around.interior, gaussian_reach(max(fine_sigma, coarse_sigma)))
+    image, interior = image[box], around.interior[box]
+    fine = ndimage.gaussian_filter(image, fine_sigma)[interior]
+    coarse = ndimage.gaussian_filter(image, coarse_sigma)[interior]
     q25, q75 = np.percentile(coarse, [25, 75])
     return EchoMeasures(
         ratio=around.ratio,

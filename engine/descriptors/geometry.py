@@ -13,6 +13,7 @@ the top row, so these are the BI-RADS orientation and the TI-RADS taller-than-wi
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,24 +67,100 @@ def scale_of(spacing: Spacing) -> tuple[np.ndarray, str]:
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
-    """The largest connected region of a mask, holes filled (the lesion being described)."""
-    labels, count = ndimage.label(np.asarray(mask) > 0)
-    if count == 0:
+    """The largest connected region of a mask, holes filled (the lesion being described).
+
+    Labelled and filled inside the bounding box of the mask's pixels: every region lies in
+    it, a hole is background the box's edge does not reach (outside the box all is
+    background, joined to the frame's edge), and labels number regions in the same raster
+    order, so the result is the whole frame's; on a full ultrasound frame the whole-frame
+    labelling and fill were some milliseconds per lesion."""
+    mask = np.asarray(mask) > 0
+    box = mask_box(mask)
+    if box is None:
         raise ValueError("the lesion mask is empty")
-    sizes = ndimage.sum_labels(np.ones_like(labels), labels, index=np.arange(1, count + 1))
-    return ndimage.binary_fill_holes(labels == int(np.argmax(sizes)) + 1)
+    labels, count = ndimage.label(mask[box])
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    out = np.zeros(mask.shape, dtype=bool)
+    out[box] = ndimage.binary_fill_holes(labels == int(np.argmax(sizes)) + 1)
+    return out
+
+
+def grown_box(mask: np.ndarray, pad: int) -> tuple[slice, slice]:
+    """The bounding box of a non-empty 2D mask grown by pad pixels on every side, cut at
+    the frame's edges: where a measure reads only that far from the lesion, it reads the
+    same pixels from the box as from the whole frame."""
+    box = mask_box(mask)
+    if box is None:
+        raise ValueError("the lesion mask is empty")
+    (rows, cols), (height, width) = box, mask.shape
+    return (
+        slice(max(rows.start - pad, 0), min(rows.stop + pad, height)),
+        slice(max(cols.start - pad, 0), min(cols.stop + pad, width)),
+    )
+
+
+def gaussian_reach(sigma: float) -> int:
+    """How far scipy.ndimage.gaussian_filter reads from a pixel (its default truncate of 4
+    sigma): a smoothing taken on a box this much larger than the pixels read is the whole
+    frame's, bit for bit, and only the box's pixels are smoothed."""
+    return int(4.0 * float(sigma) + 0.5)
+
+
+def label_maxima(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """The largest of `values` in each of labels 1..count (each label has a pixel), as
+    ndimage.maximum gives it, from the labelled pixels only: ndimage.maximum sorts every
+    pixel of the frame by label first, most of a lesion's outline measures' time."""
+    labelled = labels > 0
+    out = np.full(count + 1, -np.inf)
+    np.maximum.at(out, labels[labelled], values[labelled])
+    return out[1:]
+
+
+def label_counts(labels: np.ndarray, count: int) -> np.ndarray:
+    """The pixels of each of labels 1..count (float, as ndimage.sum_labels of ones)."""
+    return np.bincount(labels.ravel(), minlength=count + 1)[1 : count + 1].astype(np.float64)
+
+
+def mask_box(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The bounding box (row, col slices) of a 2D mask's True pixels; None when it has none.
+    Two axis reductions instead of np.nonzero's index arrays over the whole frame."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
 def outline(mask: np.ndarray) -> np.ndarray:
     """Subpixel outer contour (N×2, row/col, pixel units), counter-clockwise in (col, row)."""
-    rows, cols = np.nonzero(mask)
-    r0, c0 = rows.min(), cols.min()
-    crop = mask[r0 : rows.max() + 1, c0 : cols.max() + 1].astype(np.float32)
-    contours = measure.find_contours(np.pad(crop, 1), 0.5)
-    points = max(contours, key=len)[:-1] - 1.0 + np.array([r0, c0], dtype=np.float64)
+    mask = np.asarray(mask)
+    box = mask_box(mask != 0)
+    if box is None:
+        raise ValueError("the lesion mask is empty")
+    rows, cols = box
+    traced = _traced(mask[rows, cols])
+    points = traced - 1.0 + np.array([rows.start, cols.start], dtype=np.float64)
     if _signed_area(points) < 0:
         points = points[::-1]
     return points
+
+
+_last_outline = threading.local()  # per thread: (bounding-box crop, its traced outline)
+
+
+def _traced(crop: np.ndarray) -> np.ndarray:
+    """The longest marching-squares contour (0.5 level, closing point dropped) of a lesion's
+    bounding-box crop, padded by one pixel. One lesion's descriptors ask for its outline
+    four times (shape, convexity, margin, border), each on the same crop at another offset:
+    the last crop traced is remembered (per thread) and its points reused."""
+    last = getattr(_last_outline, "entry", None)
+    if last is not None and last[0].dtype == crop.dtype and np.array_equal(last[0], crop):
+        return last[1]
+    contours = measure.find_contours(np.pad(crop.astype(np.float32), 1), 0.5)
+    traced = max(contours, key=len)[:-1]
+    traced.setflags(write=False)
+    _last_outline.entry = (crop.copy(), traced)
+    return traced
 
 
 def measure_shape(mask: np.ndarray, spacing: Spacing = None) -> ShapeMeasures:
@@ -167,7 +244,7 @@ def _convexity(mask: np.ndarray, scale: np.ndarray, diameter: float) -> tuple[fl
     if count == 0:
         return solidity, 0
     depth = ndimage.distance_transform_edt(hull_mask, sampling=scale)
-    deepest = ndimage.maximum(depth, pockets, index=np.arange(1, count + 1))
+    deepest = label_maxima(depth, pockets, count)
     lobes = int(np.sum(np.asarray(deepest) >= LOBE_DEPTH * diameter))
     return solidity, lobes
 

@@ -27,7 +27,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from engine.descriptors.geometry import outline
+from engine.descriptors.geometry import gaussian_reach, grown_box, outline
 
 SEGMENTS = 24
 NEAR = 0.03  # x equivalent diameter (at least 2 px): the border zone
@@ -78,13 +78,20 @@ def surroundings(image: np.ndarray, mask: np.ndarray) -> Surroundings:
     diameter = equivalent_diameter_px(mask)
     gap = max(2.0, RING_GAP * diameter)
     width = max(6.0, RING_WIDTH * diameter)
-    outside = ndimage.distance_transform_edt(~mask)
-    inside = ndimage.distance_transform_edt(mask)
-    ring = (outside > gap) & (outside <= gap + width) & ~below_lesion(mask)
+    # The ring lies within gap + width of the lesion, and a lesion pixel's nearest
+    # background is never outside its box grown by one pixel: the distance maps are taken
+    # on the lesion's box grown by the ring (every distance read is the whole image's).
+    box = grown_box(mask, int(np.ceil(gap + width)) + 1)
+    lesion = mask[box]
+    outside = ndimage.distance_transform_edt(~lesion)
+    inside = ndimage.distance_transform_edt(lesion)
+    ring = np.zeros_like(mask)
+    ring[box] = (outside > gap) & (outside <= gap + width) & ~below_lesion(lesion)
     if ring.sum() < MIN_RING_PIXELS:
         raise ValueError("no tissue around the lesion to compare with (it fills the image)")
     near = max(2.0, NEAR * diameter)
-    interior = mask & (inside > near)
+    interior = np.zeros_like(mask)
+    interior[box] = lesion & (inside > near)
     if interior.sum() < max(10, 0.1 * mask.sum()):
         interior = mask
     values = image[interior]
@@ -116,7 +123,7 @@ def below_lesion(mask: np.ndarray) -> np.ndarray:
 
 def border(image: np.ndarray, mask: np.ndarray, noise: float, contrast: float) -> Border:
     """Per-segment steps across the border (see the module docstring)."""
-    image = ndimage.gaussian_filter(np.asarray(image, dtype=np.float64), 1.0)
+    image = np.asarray(image, dtype=np.float64)
     mask = np.asarray(mask, dtype=bool)
     diameter = equivalent_diameter_px(mask)
     near = max(2.0, NEAR * diameter)
@@ -127,7 +134,12 @@ def border(image: np.ndarray, mask: np.ndarray, noise: float, contrast: float) -
     r1 = min(rows.max() + pad + 1, mask.shape[0])
     c1 = min(cols.max() + pad + 1, mask.shape[1])
     m = mask[r0:r1, c0:c1]
-    img = image[r0:r1, c0:c1]
+    # Smoothed on the crop grown by the smoothing's reach: the crop's values are the whole
+    # image's smoothed values.
+    reach = gaussian_reach(1.0)
+    s0, t0 = max(r0 - reach, 0), max(c0 - reach, 0)
+    around = image[s0 : min(r1 + reach, mask.shape[0]), t0 : min(c1 + reach, mask.shape[1])]
+    img = ndimage.gaussian_filter(around, 1.0)[r0 - s0 : r1 - s0, c0 - t0 : c1 - t0]
     signed = ndimage.distance_transform_edt(~m) - ndimage.distance_transform_edt(m)
     # Segment of every pixel: its nearest point of the outline, by arc position.
     contour = outline(m)
@@ -144,12 +156,19 @@ def border(image: np.ndarray, mask: np.ndarray, noise: float, contrast: float) -
         "far_out": (signed >= far / 2) & (signed <= far) & beside,
     }
     sign = 1.0 if contrast < 0 else -1.0  # outside minus inside, for a darker lesion > 0
+    # Every zone lies in the band: its pixels, grouped by segment (a stable sort keeps each
+    # segment's pixels in the image's order), are all the loop reads.
+    order = np.argsort(segment[band], kind="stable")
+    seg_of = segment[band][order]
+    band_values = img[band][order]
+    band_zones = {name: zone[band][order] for name, zone in zones.items()}
+    bounds = np.searchsorted(seg_of, np.arange(SEGMENTS + 1))
     defined, ratios, steps = [], [], []
     for k in range(SEGMENTS):
-        seg = segment == k
+        part = slice(int(bounds[k]), int(bounds[k + 1]))
         med = {}
-        for name, zone in zones.items():
-            values = img[seg & zone]
+        for name, zone in band_zones.items():
+            values = band_values[part][zone[part]]
             if values.size < 3:
                 break
             med[name] = float(np.median(values))

@@ -11,7 +11,7 @@ skimage's biharmonic inpainting would look smoother but costs seconds per screen
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import find_objects, gaussian_filter, label, maximum_filter
 
 from engine.tissue.area import TissueArea
 
@@ -39,19 +39,37 @@ def fill_overlay(gray: np.ndarray, area: TissueArea) -> np.ndarray:
 
 
 def filled(values: np.ndarray, holes: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """values with holes replaced by the Gaussian-weighted mean of the known pixels."""
+    """values with holes replaced by the Gaussian-weighted mean of the known pixels.
+
+    Each scale is smoothed only around the holes still open (hole_groups: the boxes of the
+    holes grown by the smoothing's reach), not over the whole panel: the holes are a few
+    marks and labels, and a hole's smoothed values are the whole panel's bit for bit."""
     out = values.astype(np.float32, copy=True)
     if not known.any():
         return out
     weight_of = known.astype(np.float32)
+    signal = values * weight_of
     todo = holes.copy()
     for sigma in SIGMAS:
-        weight = gaussian_filter(weight_of, sigma, mode="constant")
-        total = gaussian_filter(values * weight_of, sigma, mode="constant")
-        ready = todo & (weight > 1e-3)
-        out[ready] = total[ready] / weight[ready]
-        todo &= ~ready
+        groups, boxes = hole_groups(todo, int(4.0 * sigma + 0.5))  # gaussian_filter's reach
+        for group, box in enumerate(boxes, start=1):
+            weight = gaussian_filter(weight_of[box], sigma, mode="constant")
+            total = gaussian_filter(signal[box], sigma, mode="constant")
+            ready = todo[box] & (groups[box] == group) & (weight > 1e-3)
+            out[box][ready] = total[ready] / weight[ready]
+            todo[box] &= ~ready
         if not todo.any():
             return out
     out[todo] = float(values[known].mean())
     return out
+
+
+def hole_groups(holes: np.ndarray, reach: int) -> tuple[np.ndarray, list[tuple[slice, slice]]]:
+    """(labels, boxes): the holes grown by `reach` pixels (a square) and labelled, and each
+    group's box, which is its holes' bounding box grown by reach and cut at the edges. A
+    smoothing that reads `reach` pixels far gives each hole of a group, within its box, the
+    value it has on the whole array (mode "constant" reads zeros past the array's edge in
+    both); a hole is only read from its own group's box, where boxes overlap."""
+    grown = maximum_filter(holes, size=2 * reach + 1, mode="constant", cval=False)
+    groups, _ = label(grown, structure=np.ones((3, 3), dtype=bool))
+    return groups, [box for box in find_objects(groups) if box is not None]

@@ -93,3 +93,14 @@ def test_bounding_box_tracing_matches_whole_image_tracing() -> None:
         whole = measure.find_contours(np.pad(component.astype(np.float32), 1), 0.5)
         reference = max(whole, key=len) - 1.0
         np.testing.assert_allclose(outer_contour(component), reference)
+
+
+def test_measuring_with_the_traced_contour_is_measuring_without() -> None:
+    """findings_from traces each lesion's outline once and hands it to measure_component."""
+    mask = np.zeros((120, 160), dtype=np.uint8)
+    rr, cc = ellipse(60, 70, 25, 40, rotation=0.4)
+    mask[rr, cc] = 1
+    component = lesion_components(mask, 20)[0]
+    for spacing in (None, (0.1, 0.07)):
+        given = measure_component(component, spacing, outer_contour(component))
+        assert given == measure_component(component, spacing)

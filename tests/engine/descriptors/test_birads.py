@@ -264,3 +264,87 @@ def test_the_shipped_default_model_describes_its_nodes(default_model):
     # model.json says so (training.make_default writes it), not only the id.
     assert default_model.spec.raw["descriptors"] == "lymph-node"
     assert template_for(default_model.spec) == "lymph-node"
+
+
+def _assert_same_sets(a: DescriptorSet, b: DescriptorSet) -> None:
+    import math
+
+    assert (a.category, a.category_reasons) == (b.category, b.category_reasons)
+    for da, db in zip(a.descriptors, b.descriptors, strict=True):
+        assert (da.name, da.value, da.reason) == (db.name, db.value, db.reason)
+        assert da.measurement.keys() == db.measurement.keys()
+        for key, x in da.measurement.items():
+            y = db.measurement[key]
+            assert (x is None and y is None) or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _birads_cases(shapes) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Lesions in the middle, against the bottom (no room below), in a corner (cut by the
+    frame), spiculated, shadowing, and at an odd first row (posterior rounding)."""
+    cases = []
+    for i, mask in enumerate(
+        [
+            shapes.ellipse(120, 200, 70, 40),
+            shapes.ellipse(270, 200, 50, 35),
+            shapes.ellipse(20, 25, 45, 30),
+            shapes.star(150, 200, 40),
+            shapes.ellipse(101, 150, 30, 25),
+            shapes.ellipse(150, 300, 25, 60),
+        ]
+    ):
+        image = shapes.tissue(mask, seed=i)
+        cases.append((mask, shapes.column_below(mask, image, 0.5) if i == 4 else image))
+    return cases
+
+
+def test_birads_is_described_on_its_box_as_on_the_whole_frame(shapes, monkeypatch) -> None:
+    """describe_birads reads the lesion's box (birads_box), and its ring, echo smoothing and
+    border profile their own boxes (for speed): every value, reason and category is the one
+    the whole frame gives (measurements within 1e-9)."""
+    import engine.descriptors.birads as birads_module
+    import engine.descriptors.echo as echo_module
+    import engine.descriptors.surroundings as surroundings_module
+
+    cases = _birads_cases(shapes)
+    cut = [describe_birads(m, image) for m, image in cases]
+    cut_mm = [describe_birads(m, image, (0.1, 0.07)) for m, image in cases]
+    monkeypatch.setattr(birads_module, "birads_box", lambda lesion: np.s_[:, :])
+    monkeypatch.setattr(surroundings_module, "grown_box", lambda mask, pad: np.s_[:, :])
+    monkeypatch.setattr(echo_module, "grown_box", lambda mask, pad: np.s_[:, :])
+    monkeypatch.setattr(surroundings_module, "gaussian_reach", lambda sigma: 10_000)
+    whole = [describe_birads(m, image) for m, image in cases]
+    whole_mm = [describe_birads(m, image, (0.1, 0.07)) for m, image in cases]
+    assert values(cut[3])["margin"] == "spiculated"
+    assert values(cut[4])["posterior_features"] == "shadowing"
+    assert cut[1]["posterior_features"].value is None  # the lesion reaches the bottom
+    for a, b in zip(cut + cut_mm, whole + whole_mm, strict=True):
+        _assert_same_sets(a, b)
+
+
+def test_a_birads_box_cut_too_tight_changes_the_set(shapes, monkeypatch) -> None:
+    """The check above can fail: a box of the lesion and a few pixels loses the tissue
+    ring and the tissue below, and the set changes."""
+    import engine.descriptors.birads as birads_module
+
+    mask = shapes.ellipse(120, 200, 70, 40)
+    image = shapes.column_below(mask, shapes.tissue(mask), 0.5)
+    full = describe_birads(mask, image)
+    rows, cols = np.nonzero(mask)
+    tight = np.s_[rows.min() - 3 : rows.max() + 4, cols.min() - 3 : cols.max() + 4]
+    monkeypatch.setattr(birads_module, "birads_box", lambda lesion: tight)
+    with pytest.raises(AssertionError):
+        _assert_same_sets(describe_birads(mask, image), full)
+
+
+def test_birads_box_reaches_below_and_starts_on_an_even_row(shapes) -> None:
+    from engine.descriptors.birads import birads_box
+
+    mask = shapes.ellipse(101, 200, 40, 20)
+    rows_box, cols_box = birads_box(mask)
+    rows, cols = np.nonzero(mask)
+    assert rows_box.start % 2 == 0 and rows_box.start < rows.min()
+    # posterior: 0.75 x the height below (plus gap and smoothing), more than above
+    assert rows_box.stop - rows.max() > rows.min() - rows_box.start
+    assert cols_box.start < cols.min() - 20 and cols_box.stop > cols.max() + 20
+    corner = shapes.ellipse(5, 5, 20, 10)
+    assert birads_box(corner)[0].start == 0 and birads_box(corner)[1].start == 0
