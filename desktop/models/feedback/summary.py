@@ -171,10 +171,23 @@ def verdict_headline(verdict: Verdict) -> str:
     return f"REJECTED: {verdict.baseline_id} stays active (held-out n={n})"
 
 
+def verdict_explanation(verdict: Verdict) -> str:
+    """Why the gate decided as it did, then the paired comparison (verdict_statistics). The
+    score the pairs compare is named: Dice, or for a study model that outlines no view the
+    probability each model gives the reader's class."""
+    reasons = (
+        "\n".join(verdict.reasons)
+        if verdict.reasons
+        else f"Within the allowed drops ({verdict.paired_score} {verdict.dice_margin}, "
+        f"accuracy {verdict.accuracy_margin}) on the same held-out cases ({verdict.heldout_id})."
+    )
+    return f"{reasons}\n{verdict_statistics(verdict)}"
+
+
 def verdict_statistics(verdict: Verdict) -> str:
     """The paired comparison behind the verdict, and which cases were held out."""
     lines = [
-        f"Paired Dice difference (candidate − active, case by case): "
+        f"Paired {verdict.paired_score} difference (candidate − active, case by case): "
         f"{verdict.difference_text()}; {verdict.resamples} bootstrap resamples, seed "
         f"{verdict.seed}. Promotes only with at least {verdict.min_cases} cases and a lower "
         f"bound above −{verdict.dice_margin}."

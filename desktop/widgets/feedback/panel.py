@@ -47,9 +47,9 @@ from desktop.models.feedback.summary import (
     PREVIOUS,
     active_model_fields,
     model_rows,
+    verdict_explanation,
     verdict_headline,
     verdict_rows,
-    verdict_statistics,
 )
 from desktop.widgets.feedback.runner import TrainingRunner
 from desktop.widgets.image.findings_panel import WARNING_STYLE, section_title, value_label
@@ -390,8 +390,10 @@ class TrainingPanel(QDockWidget):
                 waiting.get(
                     self.state.phase,
                     "After fine-tuning, the candidate becomes active only if, on enough "
-                    "held-out cases, its per-case Dice is confidently not worse than the "
-                    "active model's (paired bootstrap) and its accuracy not worse.",
+                    "held-out cases, its per-case score (Dice; the probability of the "
+                    "reader's class for a model that outlines nothing) is confidently not "
+                    "worse than the active model's (paired bootstrap) and its accuracy not "
+                    "worse.",
                 )
             )
             self.verdict_label.setStyleSheet("")
@@ -402,13 +404,7 @@ class TrainingPanel(QDockWidget):
         for labels, row in zip(self._verdict_labels, verdict_rows(verdict), strict=True):
             for label, text in zip(labels, row, strict=True):
                 label.setText(text)
-        reasons = (
-            "\n".join(verdict.reasons)
-            if verdict.reasons
-            else f"Within the allowed drops (Dice {verdict.dice_margin}, accuracy "
-            f"{verdict.accuracy_margin}) on the same held-out cases ({verdict.heldout_id})."
-        )
-        self.verdict_reasons.setText(f"{reasons}\n{verdict_statistics(verdict)}")
+        self.verdict_reasons.setText(verdict_explanation(verdict))
 
     def _sync_buttons(self) -> None:
         state = self.state

@@ -12,6 +12,7 @@ from desktop.models.feedback.summary import (
     gate_text,
     heldout_numbers,
     model_rows,
+    verdict_explanation,
     verdict_headline,
     verdict_rows,
     verdict_statistics,
@@ -145,3 +146,31 @@ def test_heldout_numbers_of_the_shipped_ct_and_study_models() -> None:
     assert heldout_numbers(scinti, gate).text() == "accuracy 0.900 (registry gate, n=12)"
     skin = json.loads((models / "skin-fusion" / "metrics.json").read_text())
     assert heldout_numbers(skin, None).dice == pytest.approx(skin["test"]["dice_us"])
+
+
+def test_the_explanation_names_the_score_the_gate_paired() -> None:
+    """A bone-scan pair outlines no view: its gate pairs the probability of the reader's
+    class, and the panel must not call that Dice."""
+    from engine.registry import CLASS_SCORE
+
+    common = dict(
+        promoted=True,
+        candidate_id="c",
+        baseline_id="b",
+        candidate={"n": 12, "dice": float("nan"), "accuracy": 0.9},
+        baseline={"n": 12, "dice": float("nan"), "accuracy": 0.9},
+        heldout="/x",
+        heldout_id="h",
+        dice_margin=0.01,
+        accuracy_margin=0.02,
+        n=12,
+        dice_difference=0.02,
+        dice_ci=(0.0, 0.04),
+    )
+    scinti = verdict_explanation(Verdict(**common, paired_score=CLASS_SCORE))
+    assert "Within the allowed drops (confirmed-class probability 0.01, accuracy 0.02)" in scinti
+    assert "Paired confirmed-class probability difference" in scinti and "Dice" not in scinti
+    image = verdict_explanation(Verdict(**common))
+    assert "(Dice 0.01," in image and "Paired Dice difference" in image
+    rejected = verdict_explanation(Verdict(**{**common, "promoted": False}, reasons=("fell",)))
+    assert rejected.startswith("fell\n")
