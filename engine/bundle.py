@@ -224,6 +224,9 @@ def _parse_spec(raw: dict[str, Any], directory: Path) -> ModelSpec:
         raise BundleError(directory, f"model.json task '{task}' is not one of {', '.join(TASKS)}")
     if task == "views" and any(i.view is None for i in inputs):
         raise BundleError(directory, "model.json task 'views' needs a 'view' on every input")
+    if any(i.view is not None and "+" in i.view for i in inputs):
+        # The registry files a study model under "views:<a>+<b>" (engine.registry families).
+        raise BundleError(directory, "model.json view names may not contain '+'")
     outputs = dict(need(raw, "outputs"))
     for role in REQUIRED_OUTPUTS[task]:
         if role not in outputs:

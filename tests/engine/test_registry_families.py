@@ -16,6 +16,7 @@ from engine.case_kind import IMAGE as IMAGE_CASE
 from engine.case_kind import STUDY
 from engine.case_kind import VOLUME as VOLUME_CASE
 from engine.cli import main
+from engine.errors import BundleError
 from engine.model_catalog import bundle_for_views, bundle_for_volume, shipped_bundles
 from engine.model_lookup import default_model_dir, find_model
 from engine.registry import (
@@ -89,6 +90,17 @@ def test_family_names_come_from_the_bundle(shipped_ct: Path) -> None:
         with pytest.raises(RegistryError, match="unknown model family"):
             check_family(bad)
     assert Registry().families(shipped=True)[:2] == [IMAGE, VOLUME]
+
+
+def test_a_view_name_with_a_plus_is_refused(tmp_path: Path) -> None:
+    """'+' joins the views of a family name: a view called "cc+mlo" would read as two."""
+    study = next(b for b in shipped_bundles() if b.spec.task == "views")
+    bad = _copy(study.directory, tmp_path / "bad", "bad-views")
+    spec = json.loads((bad / "model.json").read_text())
+    spec["inputs"][0]["view"] = "cc+mlo"
+    (bad / "model.json").write_text(json.dumps(spec))
+    with pytest.raises(BundleError, match=r"view names may not contain '\+'"):
+        read_bundle(bad)
 
 
 def test_a_volume_candidate_is_judged_against_and_promoted_into_the_volume_family(
