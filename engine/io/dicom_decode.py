@@ -14,7 +14,7 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, parse_basic_offsets
 from pydicom.pixels import get_decoder
 from pydicom.pixels.utils import as_pixel_options
-from pydicom.uid import RLELossless
+from pydicom.uid import JPEG2000TransferSyntaxes, RLELossless
 
 from engine.errors import LoadError
 from engine.io.dicom_open import declared_frames, frame_geometry, transfer_syntax_of
@@ -66,10 +66,41 @@ def check_native_length(path: Path, ds: Dataset, frames: int) -> None:
         raise LoadError(path, f"file is truncated (pixel data has {actual} of {expected} bytes)")
 
 
+JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  "
+
+
+def check_jp2_boxes(path: Path, pixel_data: bytes) -> None:
+    """Refuse a JP2-wrapped JPEG 2000 fragment whose box chain never reaches its codestream.
+
+    pydicom 3.0's get_j2k_parameters walks the JP2 boxes by their lengths before any decoder
+    runs, and a box of length 0 that is not the codestream ("jp2c") makes it loop forever
+    (found by bench/fuzz.py, 2026-12-04): one corrupt byte would hang a batch. Length 0
+    means "to the end of the file", so only the codestream box may have it."""
+    try:
+        fragments = list(generate_fragments(pixel_data))
+    except Exception:  # noqa: BLE001 - malformed encapsulation is the decoder's error to give
+        return
+    for fragment in fragments:
+        if not fragment.startswith(JP2_SIGNATURE):
+            continue
+        offset, total = 12, len(fragment)
+        while offset < total:
+            length = int.from_bytes(fragment[offset : offset + 4], byteorder="big")
+            if fragment[offset + 4 : offset + 8] == b"jp2c":
+                break
+            if length == 0:
+                raise LoadError(
+                    path, "JPEG 2000 data is corrupt (a JP2 box of length 0 before the codestream)"
+                )
+            offset += length
+
+
 def decode_frame(path: Path, ds: Dataset, index: int, frames: int) -> tuple[np.ndarray, str]:
     """One frame as decoded by pydicom (YBR converted to RGB), and its photometric afterwards."""
     transfer_syntax = transfer_syntax_of(ds)
     failure: BaseException | None = None
+    if transfer_syntax in JPEG2000TransferSyntaxes and "PixelData" in ds:
+        check_jp2_boxes(path, ds.PixelData)
     try:
         options = as_pixel_options(ds, number_of_frames=frames)
         decoder = get_decoder(transfer_syntax)

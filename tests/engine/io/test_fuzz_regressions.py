@@ -379,3 +379,25 @@ def test_pixel_data_element_with_an_unknown_vr() -> None:
         source = load_any(path)
         source.frame(source.count - 1) if hasattr(source, "frame") else None
     assert info.value.path == path
+
+
+def test_jp2_box_of_length_zero_is_refused_not_looped_on() -> None:
+    """tests/data/fuzz/j2k_jp2_box_length_zero.dcm (30 KB, the fuzzer's input as found,
+    2026-12-04): a JP2 box of length 0 before the codestream made pydicom 3.0's
+    get_j2k_parameters loop forever, so one file hung a whole batch. In a child with a
+    timeout, so a regression fails instead of hanging pytest."""
+    path = Path(__file__).parents[2] / "data" / "fuzz" / "j2k_jp2_box_length_zero.dcm"
+    script = (
+        "import sys\n"
+        "from engine.errors import LoadError\n"
+        "from engine.io import load_image\n"
+        "try:\n"
+        "    load_image(sys.argv[1])\n"
+        "except LoadError as exc:\n"
+        "    print('LoadError', exc.reason)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("LoadError JPEG 2000 data is corrupt (a JP2 box of length 0")
