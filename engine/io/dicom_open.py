@@ -70,7 +70,10 @@ def check_header(path: Path, ds: Dataset) -> None:
     if not rows or not cols:
         raise LoadError(path, "DICOM has no Rows/Columns, so it is not an image")
     check_decoded_size(path, rows, cols, declared_frames(ds), samples, bits)
-    transfer_syntax = transfer_syntax_of(ds)
+    try:
+        transfer_syntax = transfer_syntax_of(ds)
+    except ValueError as exc:
+        raise LoadError(path, str(exc)) from exc
     try:
         decoder = get_decoder(transfer_syntax)
     except NotImplementedError as exc:
@@ -95,9 +98,13 @@ def open_pixel_dataset(path: str | Path) -> Dataset:
 
 
 def transfer_syntax_of(ds: Dataset) -> UID:
+    """The syntax the pixel data are in; ValueError when File Meta holds something that is not
+    one UID (a value with a backslash reads as several: check_header refuses such a file)."""
     meta = getattr(ds, "file_meta", None)
     uid = meta.get("TransferSyntaxUID") if meta is not None else None
     if uid:
+        if not isinstance(uid, str):
+            raise ValueError(f"TransferSyntaxUID is not one UID ({len(uid)} values)")
         return UID(uid)
     implicit, little = getattr(ds, "original_encoding", (False, True))
     if implicit:

@@ -401,3 +401,18 @@ def test_jp2_box_of_length_zero_is_refused_not_looped_on() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("LoadError JPEG 2000 data is corrupt (a JP2 box of length 0")
+
+
+def test_transfer_syntax_uid_holding_several_values(write_dicom) -> None:  # noqa: ANN001
+    """Crash 20 (bench/fuzz.py run 6): a backslash in File Meta's TransferSyntaxUID makes
+    pydicom read it as a MultiValue, and UID() raised TypeError in transfer_syntax_of."""
+    path = write_dicom("syntax.dcm", np.zeros((8, 8), np.uint8))
+    data = path.read_bytes()
+    explicit = b"1.2.840.10008.1.2.1\x00"
+    assert data.count(explicit) == 1
+    path.write_bytes(data.replace(explicit, b"1.2.840.10008.1\\2.1\x00"))
+    for loader in (load_any, load_image):
+        with pytest.raises(LoadError) as info:
+            loader(path)
+        assert info.value.path == path
+        assert "TransferSyntaxUID is not one UID (2 values)" in info.value.reason
