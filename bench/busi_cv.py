@@ -56,7 +56,13 @@ METRICS = (
 
 
 def run_one(
-    arm: str, fold: int, seed: int, recipe: BreastRecipe, data_root: Path, keep: Path | None
+    arm: str,
+    fold: int,
+    seed: int,
+    recipe: BreastRecipe,
+    data_root: Path,
+    keep: Path | None,
+    init: str = "synthetic",
 ) -> dict:
     started = time.time()
     data = fold_data(data_root, fold, recipe.size)
@@ -65,7 +71,7 @@ def run_one(
             data_root, load_model(default_bundle_dir(), device="cpu"), cases=data.heldout_ids
         )["summary"]
         return {"arm": arm, "fold": fold, "seed": seed, "summary": summary, "wall_s": 0.0}
-    arm_recipe = dataclasses.replace(recipe, init="synthetic" if arm == "pretrained" else None)
+    arm_recipe = dataclasses.replace(recipe, init=init if arm == "pretrained" else None)
 
     def every_tenth(record: dict) -> None:  # per-epoch lines would drown the table
         if record.get("epoch", 1) % 10 == 0:
@@ -144,6 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep the fold bundles here")
     parser.add_argument("--width", type=int, default=BreastRecipe.width)
     parser.add_argument("--annotations", type=float, default=BreastRecipe.annotations)
+    parser.add_argument(
+        "--init",
+        default="synthetic",
+        help="the pretrained arm's start: 'synthetic' (the shipped node model) or a weights "
+        "file / bundle folder",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     recipe = BreastRecipe(
@@ -160,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         for fold in (int(k) for k in args.folds.split(",")):
             for arm in args.arms.split(","):
                 runs = [r for r in runs if (r["arm"], r["fold"], r["seed"]) != (arm, fold, seed)]
-                run = run_one(arm, fold, seed, recipe, args.data, args.keep)
+                run = run_one(arm, fold, seed, recipe, args.data, args.keep, args.init)
                 runs.append(run)
                 emit(
                     {
@@ -170,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 )
                 result = {
-                    "settings": {"recipe": recipe.as_dict(), "data": str(args.data)},
+                    "settings": {
+                        "recipe": recipe.as_dict(),
+                        "data": str(args.data),
+                        "init": args.init,
+                    },
                     "summary": aggregate(runs),
                     "runs": runs,
                 }

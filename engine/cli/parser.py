@@ -10,7 +10,7 @@ from pathlib import Path
 MODEL_HELP = "a bundle folder, or a shipped model by its folder name (breast-us, default)"
 
 # engine.synth.dataset.KINDS, spelled out so `lesionlens --help` does not import the generators.
-SYNTH_KINDS = ("nodes", "skin", "skin-pair", "scinti", "kidney-ct")
+SYNTH_KINDS = ("nodes", "breast", "skin", "skin-pair", "scinti", "kidney-ct")
 
 # `lesionlens train` options passed through to training.train_cli as they are.
 TRAIN_OPTIONS = (

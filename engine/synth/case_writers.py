@@ -38,11 +38,22 @@ class KindSpec:
 
 
 def _nodes(root: Path, case: str, rng, label: str, shift: bool, dicom: bool) -> CaseRecord:  # noqa: ANN001
-    from engine.synth.nodes import DEFAULT_PROFILE, SHIFTED_PROFILE, generate_node_image
+    from engine.synth.nodes import generate_node_image
 
-    sample = generate_node_image(
-        rng, label=label, profile=SHIFTED_PROFILE if shift else DEFAULT_PROFILE
-    )
+    return _ultrasound_case(root, case, rng, label, shift, dicom, generate_node_image)
+
+
+def _breast(root: Path, case: str, rng, label: str, shift: bool, dicom: bool) -> CaseRecord:  # noqa: ANN001
+    from engine.synth.breast import generate_breast_image
+
+    return _ultrasound_case(root, case, rng, label, shift, dicom, generate_breast_image)
+
+
+def _ultrasound_case(root, case, rng, label, shift, dicom, generate) -> CaseRecord:  # noqa: ANN001, PLR0913
+    """One B-mode case of a generator with the nodes' signature: PNG or calibrated DICOM."""
+    from engine.synth.nodes import DEFAULT_PROFILE, SHIFTED_PROFILE
+
+    sample = generate(rng, label=label, profile=SHIFTED_PROFILE if shift else DEFAULT_PROFILE)
     if dicom:
         from engine.synth.dicom_out import write_ultrasound_dicom
 
@@ -164,6 +175,13 @@ KIND_SPECS: dict[str, KindSpec] = {
         ("benign", "malignant"),
         ("spacing_mm", "row0", "col0", "row1", "col1"),
         _nodes,
+    ),
+    "breast": KindSpec(
+        "breast",
+        "breastshift",
+        ("benign", "malignant"),
+        ("spacing_mm", "row0", "col0", "row1", "col1"),
+        _breast,
     ),
     "skin": KindSpec(
         "skin",

@@ -44,14 +44,15 @@ def write_dataset(
 ) -> Path:
     """n cases of `kind` under `out`; case i depends only on (seed, i), not on n.
 
-    dicom=True (nodes only) writes calibrated Ultrasound Image Storage DICOMs as the images.
+    dicom=True (nodes and breast only) writes calibrated Ultrasound Image Storage DICOMs as
+    the images.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown synthetic kind {kind!r}; choose from {', '.join(KINDS)}")
     if n < 1:
         raise ValueError("n must be at least 1")
-    if dicom and kind != "nodes":
-        raise ValueError("DICOM output is available for the nodes kind only")
+    if dicom and kind not in ("nodes", "breast"):
+        raise ValueError("DICOM output is available for the nodes and breast kinds only")
     spec = KIND_SPECS[kind]
     out = Path(out)
     rows, splits, meta, views = [], [], [], []

@@ -98,7 +98,7 @@ def generate_node_image(
     image = log_compress(rng, envelope, profile)
     image = degrade_resolution(rng, image, profile)
     bmode = np.clip(image, 0, 255).astype(np.uint8)
-    out, out_mask, region = _scanner_frame(rng, bmode, mask, px, frame)
+    out, out_mask, region = scanner_frame(rng, bmode, mask, px, frame, NODE_WORDS)
     return NodeSample(
         image=out,
         mask=(out_mask * 255).astype(np.uint8),
@@ -229,8 +229,12 @@ def _place_node(rng, label, echo, atten, mask, px, force_centre=False):  # noqa:
 # --- scanner frame --------------------------------------------------------------------------
 
 
-def _scanner_frame(rng, bmode, mask, px, frame):  # noqa: ANN001, ANN202
-    """Embed the B-mode in a screen capture with margins, depth ticks and text, sometimes."""
+NODE_WORDS = ("L12-5", "NECK", "LN", "Gn 52", "DR 60", "FR 24Hz", "MI 0.9", "TIs 0.2")
+
+
+def scanner_frame(rng, bmode, mask, px, frame, words):  # noqa: ANN001, ANN201
+    """Embed the B-mode in a screen capture with margins, depth ticks and three of `words`
+    burned in, sometimes (frame None: a third of the time)."""
     h, w = bmode.shape
     if frame is None:
         frame = rng.random() < 0.35
@@ -247,17 +251,16 @@ def _scanner_frame(rng, bmode, mask, px, frame):  # noqa: ANN001, ANN202
         r = top + int(depth_cm * 10 / px)
         if r < canvas.shape[0]:
             canvas[r : r + 2, tick_col : tick_col + 8] = 200
-    _burn_text(rng, canvas, left, top)
+    _burn_text(rng, canvas, left, top, words)
     return canvas, big_mask, (top, left, top + h, left + w)
 
 
-def _burn_text(rng, canvas, left, top) -> None:  # noqa: ANN001
+def _burn_text(rng, canvas, left, top, words) -> None:  # noqa: ANN001
     from PIL import Image as PILImage
     from PIL import ImageDraw
 
     pil = PILImage.fromarray(canvas)
     draw = ImageDraw.Draw(pil)
-    words = ["L12-5", "NECK", "LN", "Gn 52", "DR 60", "FR 24Hz", "MI 0.9", "TIs 0.2"]
     text = " ".join(rng.choice(words, size=3, replace=False))
     draw.text((left + 2, max(0, top - 11)), text, fill=int(rng.integers(170, 255)))
     canvas[:] = np.asarray(pil)
