@@ -11,6 +11,8 @@ MODEL_HELP = "a bundle folder, or a shipped model by its folder name (breast-us,
 
 # engine.synth.dataset.KINDS, spelled out so `lesionlens --help` does not import the generators.
 SYNTH_KINDS = ("nodes", "breast", "skin", "skin-pair", "scinti", "kidney-ct")
+# The kinds whose images can be written as calibrated ultrasound DICOMs (--dicom).
+DICOM_KINDS = ("nodes", "breast")
 
 # `lesionlens train` options passed through to training.train_cli as they are.
 TRAIN_OPTIONS = (
@@ -114,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--shift", action="store_true", help="look of another scanner")
     synth.add_argument(
-        "--dicom", action="store_true", help="nodes only: calibrated DICOM images instead of PNG"
+        "--dicom",
+        action="store_true",
+        help="nodes and breast: calibrated ultrasound DICOM images instead of PNG",
     )
     from engine.interactive.parser import add_segment_parser
 

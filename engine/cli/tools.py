@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from engine.cli.common import EXIT_OK, EXIT_USAGE, error
+from engine.cli.parser import DICOM_KINDS
 
 
 def view_command(args: argparse.Namespace) -> int:
@@ -23,28 +24,25 @@ def view_command(args: argparse.Namespace) -> int:
 
 
 def synth_command(args: argparse.Namespace) -> int:
+    from engine.progress import StepProgress
     from engine.synth.dataset import write_dataset
 
     if args.n < 1:
         error("--n must be at least 1")
         return EXIT_USAGE
-    if args.dicom and args.kind != "nodes":
-        error("--dicom is available for the nodes kind only")
+    if args.dicom and args.kind not in DICOM_KINDS:
+        error(f"--dicom is available for the {' and '.join(DICOM_KINDS)} kinds only")
         return EXIT_USAGE
-
-    def progress(done: int, total: int) -> None:
-        if done == total or done % 50 == 0:
-            print(f"[{done}/{total}] {args.kind}", file=sys.stderr)
-
-    write_dataset(
-        args.kind,
-        args.n,
-        args.out,
-        seed=args.seed,
-        shift=args.shift,
-        progress=progress,
-        dicom=args.dicom,
-    )
+    with StepProgress(args.n, args.kind, unit="image") as bar:
+        write_dataset(
+            args.kind,
+            args.n,
+            args.out,
+            seed=args.seed,
+            shift=args.shift,
+            progress=lambda done, total: bar.step(),
+            dicom=args.dicom,
+        )
     print(str(args.out))
     return EXIT_OK
 

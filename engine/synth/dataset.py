@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.atomic import write_csv_atomic
+from engine.errors import DatasetError
 from engine.synth.case_writers import KIND_SPECS
 from engine.synth.nodes import DEFAULT_PROFILE, SHIFTED_PROFILE, NodeSample, generate_node_image
 
@@ -45,7 +46,8 @@ def write_dataset(
     """n cases of `kind` under `out`; case i depends only on (seed, i), not on n.
 
     dicom=True (nodes and breast only) writes calibrated Ultrasound Image Storage DICOMs as
-    the images.
+    the images. A case that cannot be written or generated is a DatasetError naming the
+    folder or the case: the command line prints one line, not a traceback.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown synthetic kind {kind!r}; choose from {', '.join(KINDS)}")
@@ -61,7 +63,15 @@ def write_dataset(
     for i in range(n):
         case = f"{prefix}{seed:03d}_{i:05d}"
         label = spec.classes[i % len(spec.classes)]  # balanced classes
-        record = spec.write_case(out, case, case_rng(seed, i), label, shift, dicom)
+        try:
+            record = spec.write_case(out, case, case_rng(seed, i), label, shift, dicom)
+        except OSError as exc:  # the folder: not writable, a file, the disk full
+            raise DatasetError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        except Exception as exc:  # a generator failure: one line naming the case
+            text = " ".join(str(exc).split())
+            raise DatasetError(
+                f"synthetic {kind} case {case} failed: {type(exc).__name__}: {text}"
+            ) from exc
         rows.append((case, record.label))
         splits.append((case, "val" if i >= n - n_val else "train"))
         meta.append((case, *(record.meta[c] for c in spec.meta_columns)))

@@ -54,6 +54,47 @@ def test_synth_then_evaluate(tmp_path: Path) -> None:
     assert summary["hd95_units"] == "px"  # PNG data sets carry no calibration
 
 
+def test_synth_into_an_unwritable_place_is_one_line(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    code = main(["synth", "nodes", "--n", "2", "--out", str(blocker / "ds")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lesionlens: error: cannot write") and "a_file" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_synth_generator_failure_names_the_case(tmp_path: Path, capsys, monkeypatch) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    from engine.synth import case_writers
+
+    spec = case_writers.KIND_SPECS["nodes"]
+
+    def broken(*args: object) -> None:
+        raise FloatingPointError("overflow\nin speckle")
+
+    monkeypatch.setitem(case_writers.KIND_SPECS, "nodes", replace(spec, write_case=broken))
+    code = main(["synth", "nodes", "--n", "2", "--out", str(tmp_path / "ds"), "--seed", "4"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "lesionlens: error: synthetic nodes case node004_00000 failed: "
+        "FloatingPointError: overflow in speckle"
+    )
+
+
+def test_synth_breast_as_dicom(tmp_path: Path) -> None:
+    import pydicom
+
+    data = tmp_path / "ds"
+    assert main(["synth", "breast", "--n", "2", "--out", str(data), "--dicom"]) == 0
+    files = sorted((data / "images").iterdir())
+    assert len(files) == 2 and all(f.suffix == ".dcm" for f in files)
+    ds = pydicom.dcmread(files[0])
+    assert ds.Modality == "US" and ds.SequenceOfUltrasoundRegions[0].PhysicalDeltaX > 0
+
+
 def test_evaluate_plots(tmp_path: Path) -> None:
     data = tmp_path / "ds"
     assert main(["synth", "nodes", "--n", "4", "--out", str(data), "--seed", "8"]) == 0
