@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep the fold bundles here")
     parser.add_argument("--width", type=int, default=BreastRecipe.width)
     parser.add_argument("--annotations", type=float, default=BreastRecipe.annotations)
+    parser.add_argument("--ema", type=float, default=BreastRecipe.ema, help="weight EMA decay")
     parser.add_argument(
         "--init",
         default="synthetic",
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         stem_stride=args.stem_stride,
         width=args.width,
         annotations=args.annotations,
+        ema=args.ema,
     )
     runs: list[dict] = []
     if args.merge and args.json.is_file():

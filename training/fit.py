@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from engine.atomic import write_bytes_atomic
 from engine.metrics import accuracy, dice, roc_auc
@@ -50,6 +51,16 @@ class TrainConfig:
     # CPU: bfloat16 autocast (about 2x faster on CPUs with AVX-512 BF16; no loss scaling
     # needed, bf16 keeps float32's range).
     bf16: bool = False
+    # > 0 (with select="last"): the returned weights are an exponential moving average of the
+    # weights after every step (torch.optim.swa_utils, batch-norm statistics averaged too),
+    # decay per step; 0: the final weights as they are.
+    ema: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if self.ema > 0 and self.select != "last":
+            raise ValueError('ema averages a fixed budget: it needs select="last"')
 
 
 def set_determinism(seed: int) -> torch.Generator:
@@ -100,6 +111,11 @@ def fit(
     images, masks = torch.from_numpy(train.images), torch.from_numpy(train.masks)
     labels = torch.from_numpy(train.labels)
     best_score, best_state, history, stale = -1.0, None, [], 0
+    ema = (
+        AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+        if config.ema > 0
+        else None
+    )
     first_epoch, stopped = 1, False
     if config.resume and config.checkpoint and Path(config.checkpoint).is_file():
         state = torch.load(config.checkpoint, map_location=device, weights_only=True)
@@ -111,6 +127,8 @@ def fit(
         best_score, best_state, stale = state["best_score"], state["best_state"], state["stale"]
         history, stopped = list(state["history"]), bool(state["stopped"])
         first_epoch = int(state["epoch"]) + 1
+        if ema is not None and "ema" in state:
+            ema.load_state_dict(state["ema"])
         log({"event": "resumed", "epoch": first_epoch - 1, "checkpoint": config.checkpoint})
     bar = ProgressBar(config.epochs * steps_per_epoch) if config.progress_bar else None
     started = time.time()
@@ -149,6 +167,8 @@ def fit(
             scaler.step(opt)
             scaler.update()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(net)
             total += loss.item() * len(idx)
             seen += len(idx)
             if bar is not None:
@@ -195,12 +215,16 @@ def fit(
                     "history": history,
                     "stopped": stopped,
                     "epoch": epoch,
+                    **({"ema": ema.state_dict()} if ema is not None else {}),
                 },
             )
     if bar is not None:
         bar.close()
     if best_state is not None:
         net.load_state_dict(best_state)
+    if ema is not None:
+        net.load_state_dict(ema.module.state_dict())
+        log({"event": "ema", "decay": config.ema, "steps": int(ema.n_averaged.item())})
     return net.to("cpu"), history
 
 

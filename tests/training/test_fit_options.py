@@ -130,3 +130,42 @@ def test_progress_bar_is_plain_lines_in_a_log_and_a_bar_on_a_terminal() -> None:
     assert "100%" in terminal.getvalue() and "4/4" in terminal.getvalue()
     assert "epoch 1 loss 0.5" in terminal.getvalue()
     assert format_seconds(3725) == "1h02m" and format_seconds(75) == "1m15s"
+
+
+def test_ema_returns_the_moving_average_of_every_steps_weights(monkeypatch) -> None:  # noqa: ANN001
+    import training.fit as fit_module
+
+    seen: list[dict[str, torch.Tensor]] = []
+
+    class Recording(fit_module.AveragedModel):
+        def update_parameters(self, model: torch.nn.Module) -> None:
+            seen.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+            super().update_parameters(model)
+
+    monkeypatch.setattr(fit_module, "AveragedModel", Recording)
+    decay = 0.6
+    config = TrainConfig(epochs=2, batch_size=4, seed=5, select="last", ema=decay)
+    torch.manual_seed(0)
+    events: list[dict] = []
+    net, _ = fit(
+        build_network("hybrid-dual-task", **KW), _blobs(8), _blobs(2, seed=1), config, events.append
+    )
+    assert len(seen) == 4 and events[-1] == {"event": "ema", "decay": decay, "steps": 4}
+    got = net.state_dict()
+    for name, last in seen[-1].items():
+        if not last.is_floating_point():
+            continue
+        expected = seen[0][name]
+        for state in seen[1:]:
+            expected = decay * expected + (1 - decay) * state[name]
+        assert torch.allclose(got[name], expected, atol=1e-6), name
+    # the average is not the last step's weights
+    first = next(name for name, _ in net.named_parameters())
+    assert not torch.allclose(got[first], seen[-1][first])
+
+
+def test_ema_needs_a_fixed_budget() -> None:
+    with pytest.raises(ValueError, match="select"):
+        TrainConfig(ema=0.9, select="best")
+    with pytest.raises(ValueError, match="ema"):
+        TrainConfig(ema=1.0, select="last")

@@ -53,6 +53,7 @@ class BreastRecipe:
     cls_weight: float = 0.5
     # "synthetic": the encoder/decoder of the shipped synthetic model; None: from scratch.
     init: str | None = "synthetic"
+    ema: float = 0.0  # > 0: keep a moving average of the weights (TrainConfig.ema)
 
     def network_kwargs(self) -> dict[str, Any]:
         return {
@@ -79,6 +80,7 @@ class BreastRecipe:
             bf16=True,
             select="last",
             progress_bar=progress_bar,
+            ema=self.ema,
         )
 
 
