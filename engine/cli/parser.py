@@ -11,8 +11,6 @@ MODEL_HELP = "a bundle folder, or a shipped model by its folder name (breast-us,
 
 # engine.synth.dataset.KINDS, spelled out so `lesionlens --help` does not import the generators.
 SYNTH_KINDS = ("nodes", "breast", "skin", "skin-pair", "scinti", "kidney-ct")
-# The kinds whose images can be written as calibrated ultrasound DICOMs (--dicom).
-DICOM_KINDS = ("nodes", "breast")
 
 # `lesionlens train` options passed through to training.train_cli as they are.
 TRAIN_OPTIONS = (

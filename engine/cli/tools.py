@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 from engine.cli.common import EXIT_OK, EXIT_USAGE, error
-from engine.cli.parser import DICOM_KINDS
 
 
 def view_command(args: argparse.Namespace) -> int:
@@ -25,7 +24,7 @@ def view_command(args: argparse.Namespace) -> int:
 
 def synth_command(args: argparse.Namespace) -> int:
     from engine.progress import StepProgress
-    from engine.synth.dataset import write_dataset
+    from engine.synth.dataset import DICOM_KINDS, write_dataset
 
     if args.n < 1:
         error("--n must be at least 1")

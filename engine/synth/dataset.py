@@ -13,10 +13,13 @@ import numpy as np
 
 from engine.atomic import write_csv_atomic
 from engine.errors import DatasetError
+from engine.progress import failure_reason
 from engine.synth.case_writers import KIND_SPECS
 from engine.synth.nodes import DEFAULT_PROFILE, SHIFTED_PROFILE, NodeSample, generate_node_image
 
 KINDS = tuple(KIND_SPECS)
+# The kinds whose images can be written as calibrated ultrasound DICOMs (dicom=True).
+DICOM_KINDS = ("nodes", "breast")
 
 
 def case_rng(seed: int, index: int) -> np.random.Generator:
@@ -53,8 +56,10 @@ def write_dataset(
         raise ValueError(f"unknown synthetic kind {kind!r}; choose from {', '.join(KINDS)}")
     if n < 1:
         raise ValueError("n must be at least 1")
-    if dicom and kind not in ("nodes", "breast"):
-        raise ValueError("DICOM output is available for the nodes and breast kinds only")
+    if dicom and kind not in DICOM_KINDS:
+        raise ValueError(
+            f"DICOM output is available for the {' and '.join(DICOM_KINDS)} kinds only"
+        )
     spec = KIND_SPECS[kind]
     out = Path(out)
     rows, splits, meta, views = [], [], [], []
@@ -68,9 +73,8 @@ def write_dataset(
         except OSError as exc:  # the folder: not writable, a file, the disk full
             raise DatasetError(f"cannot write {out}: {exc.strerror or exc}") from exc
         except Exception as exc:  # a generator failure: one line naming the case
-            text = " ".join(str(exc).split())
             raise DatasetError(
-                f"synthetic {kind} case {case} failed: {type(exc).__name__}: {text}"
+                f"synthetic {kind} case {case} failed: {failure_reason(exc)}"
             ) from exc
         rows.append((case, record.label))
         splits.append((case, "val" if i >= n - n_val else "train"))
